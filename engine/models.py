@@ -1,0 +1,214 @@
+"""Database tables (SQLAlchemy 2 typed ORM). The same schema runs on SQLite and PostgreSQL.
+
+Times are stored as aware UTC (`DateTime(timezone=True)`); SQLite gives them back naive, so the
+``UtcDateTime`` type re-attaches UTC on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProcedureVersion(Base):
+    """One deployed version of a procedure: exact BPMN bytes, parsed specs, metadata."""
+
+    __tablename__ = "procedure_versions"
+    __table_args__ = (
+        UniqueConstraint("procedure_id", "version"),
+        UniqueConstraint("procedure_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    national_code: Mapped[str] = mapped_column(String(50))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    elements: Mapped[dict[str, Any]] = mapped_column(JSON)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)  # filename -> BPMN text, exactly as deployed
+    specs_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Case(Base):
+    """A dossier (hồ sơ): one process instance plus its register record."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_procedure", "procedure_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    procedure_id: Mapped[str] = mapped_column(String(100))
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    applicant_name: Mapped[str] = mapped_column(String(300))
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    channel: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime]
+    receipt_due_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # early / on_time / late
+    sla: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # clock state, counters, flags
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow state without specs
+    secret_hash: Mapped[str | None] = mapped_column(String(200))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """Append-only history of a case; each row chains the hash of the previous one."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(50))
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    status_from: Mapped[int | None] = mapped_column(Integer)
+    status_to: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class WorkItem(Base):
+    """A user task's life as the tasklist and the control sheet (Mẫu 05) see it."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index("ix_work_items_open", "completed_at", "role", "due_at"),
+        Index("ix_work_items_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    task_id: Mapped[str] = mapped_column(String(64), unique=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str | None] = mapped_column(String(50))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    allocated_hours: Mapped[float | None]
+    ready_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Timer(Base):
+    """Index of what must happen at a moment: BPMN timers and the engine's own SLA checks."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_due", "fired_at", "due_at"),
+        UniqueConstraint("case_id", "kind", "ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # bpmn | receipt_sla | due_sla
+    ref: Mapped[str] = mapped_column(String(100))  # task id for bpmn timers
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+
+
+class DossierSequence(Base):
+    """Daily counter behind the dossier code's 4-digit sequence."""
+
+    __tablename__ = "dossier_sequences"
+
+    agency: Mapped[str] = mapped_column(String(50), primary_key=True)
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)  # yyMMdd, local date
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    """A staff account; roles are a comma list so one person can hold several."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CalendarOverrideRow(Base):
+    """Government day swaps, edited by an admin; rows are never updated, only superseded."""
+
+    __tablename__ = "calendar_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # ISO date
+    kind: Mapped[str] = mapped_column(String(10))  # off | work | none (cancels an earlier row)
+    note: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))

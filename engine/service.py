@@ -1,0 +1,353 @@
+"""The engine's service API: what ``web/``, ``handlers/`` and the CLI call.
+
+Each public method is one unit of work and returns plain views (pydantic models), never ORM rows,
+so callers cannot change state behind the engine's back.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import sla
+from .calendar import WorkingCalendar
+from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
+from .clock import Clock, SystemClock
+from .db import Database
+from .errors import NotFound, ValidationError
+from .models import Case, CaseEvent, ProcedureVersion, Timer, WorkItem
+from .procedures import ProcedureStore
+from .settings import EngineSettings
+from .spiff import MotcuaScriptEngine, business_functions
+from .users import Actor, authenticate, get_actor, seed_demo_users
+
+# ---------------------------------------------------------------------------------- edge models
+
+
+class Applicant(BaseModel):
+    """Người nộp hồ sơ (national catalogue: 0 citizen, 1 enterprise, 2 household business)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=300)
+    type: Literal[0, 1, 2] = 0
+    id_number: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: str | None = Field(default=None, max_length=500)
+
+
+class StartCase(BaseModel):
+    """Input of :meth:`Engine.start_case`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_id: str = Field(min_length=1, max_length=100)
+    applicant: Applicant
+    channel: Literal[1, 2, 3] = 1
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("data")
+    @classmethod
+    def _plain_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not key.isidentifier() or key.startswith("_"):
+                raise ValueError(f"tên trường không hợp lệ: {key!r}")
+        return value
+
+
+class TaskView(BaseModel):
+    task_id: str
+    element_id: str
+    name: str
+    role: str | None
+    lane: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    assignee: str | None
+    form: dict[str, Any] | None = None
+
+
+class EventView(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    task_id: str | None
+    element_id: str | None
+    status_from: int | None
+    status_to: int | None
+    payload: dict[str, Any]
+    hash: str
+
+
+class CaseView(BaseModel):
+    id: int
+    code: str
+    procedure_id: str
+    procedure_name: str
+    procedure_version: int
+    applicant: dict[str, Any]
+    channel: int
+    status: int
+    status_label: str
+    submitted_at: datetime
+    receipt_due_at: datetime | None
+    received_at: datetime | None
+    due_at: datetime | None
+    finished_at: datetime | None
+    returned_at: datetime | None
+    completed: bool
+    outcome: str | None
+    sla: dict[str, Any]
+    data: dict[str, Any]
+    version: int
+    tasks: list[TaskView] = Field(default_factory=list)
+    secret: str | None = None  # only right after start: printed on the receipt, never stored in clear
+
+
+class ProcedureView(BaseModel):
+    procedure_id: str
+    name: str
+    code: str
+    version: int
+    content_hash: str
+    legal_time: float
+    legal_unit: str
+    deployed_at: datetime
+    deployed_by: str
+    steps: list[dict[str, Any]]
+    meta: dict[str, Any]
+
+
+class FireResult(BaseModel):
+    fired: int
+    skipped: int
+
+
+# ---------------------------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Facade over procedures and cases, bound to one database, clock and calendar."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        calendar: WorkingCalendar | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = calendar or WorkingCalendar()
+        self.settings = settings or EngineSettings()
+        self.procedures = ProcedureStore(self.clock)
+        self.cases = CaseRuntime(self.clock, self.calendar, self.settings, self.procedures, self._script_engine)
+
+    def _script_engine(self) -> MotcuaScriptEngine:
+        from .sandbox import SandboxedEnvironment
+
+        functions = business_functions(self.clock, self.calendar.add_working_hours, self.calendar.add_working_days)
+        return MotcuaScriptEngine(self.clock, SandboxedEnvironment(functions))
+
+    # ------------------------------------------------------------------ set-up
+    def init_db(self, *, load_library: bool = True, seed_users: bool = True) -> dict[str, Any]:
+        """Migrate, deploy the built-in library, seed demo users; returns what was created."""
+        self.db.migrate()
+        deployed: list[dict[str, Any]] = []
+        created_users: list[tuple[str, str, str]] = []
+        with self.db.unit_of_work() as session:
+            if load_library:
+                for row, created in self.procedures.deploy_library(session, self.settings.library_dir, "system"):
+                    deployed.append({"procedure_id": row.procedure_id, "version": row.version, "created": created})
+            if seed_users:
+                created_users = seed_demo_users(session)
+        return {"procedures": deployed, "users": created_users}
+
+    def deploy(self, main_name: str, main: bytes, shared: Mapping[str, bytes], actor: Actor) -> ProcedureView:
+        with self.db.unit_of_work() as session:
+            row, _ = self.procedures.deploy_files(session, main_name, main, shared, actor.username)
+            return _procedure_view(row)
+
+    def list_procedures(self) -> list[ProcedureView]:
+        with self.db.read() as session:
+            return [_procedure_view(row) for row in self.procedures.list_latest(session)]
+
+    def procedure_versions(self, procedure_id: str) -> list[ProcedureView]:
+        with self.db.read() as session:
+            rows = self.procedures.versions(session, procedure_id)
+            if not rows:
+                raise NotFound(f"Không tìm thấy thủ tục '{procedure_id}'")
+            return [_procedure_view(row) for row in rows]
+
+    # ------------------------------------------------------------------ users
+    def actor(self, username: str) -> Actor:
+        with self.db.read() as session:
+            return get_actor(session, username)
+
+    def authenticate(self, username: str, password: str) -> Actor | None:
+        with self.db.read() as session:
+            return authenticate(session, username, password)
+
+    # ------------------------------------------------------------------ cases
+    def start_case(self, request: StartCase | Mapping[str, Any], actor: Actor) -> CaseView:
+        """Open a dossier; the returned view carries the lookup secret once."""
+        req = _parse(StartCase, request)
+        with self.db.unit_of_work() as session:
+            case, secret = self.cases.start(
+                session, req.procedure_id, req.applicant.model_dump(mode="json"), req.channel, req.data, actor
+            )
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
+    def get_case(self, ref: str) -> CaseView:
+        with self.db.read() as session:
+            return self._case_view(session, find_case(session, ref))
+
+    def list_tasks(self, ref: str) -> list[TaskView]:
+        with self.db.read() as session:
+            case = find_case(session, ref)
+            return self._open_tasks(session, case)
+
+    def complete_task(
+        self,
+        ref: str,
+        task_ref: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> CaseView:
+        with self.db.unit_of_work() as session:
+            case = find_case(session, ref)
+            self.cases.complete(session, case, task_ref, data, actor, expected_version)
+            return self._case_view(session, case)
+
+    def apologise(self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor) -> CaseView:
+        with self.db.unit_of_work() as session:
+            case = find_case(session, ref)
+            self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor)
+            return self._case_view(session, case)
+
+    def events(self, ref: str) -> list[EventView]:
+        with self.db.read() as session:
+            case = find_case(session, ref)
+            rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+            return [_event_view(row) for row in rows]
+
+    def lookup(self, code: str, secret: str) -> CaseView:
+        """Citizen lookup: the same error for an unknown code and a wrong secret (no enumeration)."""
+        with self.db.read() as session:
+            case = session.scalar(select(Case).where(Case.code == code))
+            expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
+            given = secret_digest(code, secret.strip().upper())
+            if case is None or not hmac.compare_digest(expected, given):
+                raise NotFound("Mã hồ sơ hoặc mã tra cứu không đúng")
+            return self._case_view(session, case)
+
+    # ------------------------------------------------------------------ timers
+    def fire_due_timers(self, limit: int = 500) -> FireResult:
+        """Fire every timer due by the clock's now, one case per unit of work."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            due = list(
+                session.execute(
+                    select(Timer.id, Timer.case_id)
+                    .where(Timer.fired_at.is_(None), Timer.due_at <= now)
+                    .order_by(Timer.due_at, Timer.id)
+                    .limit(limit)
+                )
+            )
+        fired = skipped = 0
+        for timer_id, case_id in due:
+            with self.db.unit_of_work() as session:
+                timer = session.get(Timer, timer_id)
+                case = session.get(Case, case_id)
+                if timer is None or case is None or timer.fired_at is not None:
+                    skipped += 1
+                    continue
+                if self.cases.fire_timer(session, case, timer):
+                    fired += 1
+                else:
+                    skipped += 1
+        return FireResult(fired=fired, skipped=skipped)
+
+    # ------------------------------------------------------------------ views
+    def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:
+        version = self.procedures.load(session, case.procedure_version_id)
+        items = session.scalars(
+            select(WorkItem)
+            .where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
+            .order_by(WorkItem.ready_at, WorkItem.id)
+        )
+        return [
+            TaskView(
+                task_id=i.task_id, element_id=i.element_id, name=i.name, role=i.role, lane=i.lane,
+                ready_at=i.ready_at, due_at=i.due_at, assignee=i.assignee,
+                form=(version.elements.get(i.element_id) or {}).get("form"),
+            )
+            for i in items
+        ]
+
+    def _case_view(self, session: Session, case: Case) -> CaseView:
+        version = session.get(ProcedureVersion, case.procedure_version_id)
+        assert version is not None
+        return CaseView(
+            id=case.id, code=case.code, procedure_id=case.procedure_id, procedure_name=version.name,
+            procedure_version=version.version, applicant=case.applicant, channel=case.channel,
+            status=case.status, status_label=STATUS_LABELS.get(case.status, ""),
+            submitted_at=case.submitted_at, receipt_due_at=case.receipt_due_at, received_at=case.received_at,
+            due_at=case.due_at, finished_at=case.finished_at, returned_at=case.returned_at,
+            completed=case.completed, outcome=case.outcome, sla=case.sla, data=case.data, version=case.version,
+            tasks=self._open_tasks(session, case),
+        )
+
+    def colour(self, started_at: datetime, due_at: datetime) -> str:
+        return sla.colour(self.clock.now(), started_at, due_at, self.calendar, self.settings.amber_threshold)
+
+
+def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value)
+    except PydanticValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
+        ]
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
+
+
+def _procedure_view(row: ProcedureVersion) -> ProcedureView:
+    steps = [
+        {"element_id": e["id"], "name": e.get("name"), "role": e.get("role"), "hours": e.get("hours")}
+        for e in row.elements.values()
+        if e.get("role")
+    ]
+    return ProcedureView(
+        procedure_id=row.procedure_id, name=row.name, code=row.national_code, version=row.version,
+        content_hash=row.content_hash, legal_time=float(row.meta["legal_time"]),
+        legal_unit=str(row.meta["legal_unit"]), deployed_at=row.deployed_at, deployed_by=row.deployed_by,
+        steps=steps, meta=row.meta,
+    )
+
+
+def _event_view(row: CaseEvent) -> EventView:
+    return EventView(
+        seq=row.seq, at=row.at, actor=row.actor, kind=row.kind, task_id=row.task_id, element_id=row.element_id,
+        status_from=row.status_from, status_to=row.status_to, payload=row.payload, hash=row.hash,
+    )
+
+
+def library_dir() -> Path:
+    return EngineSettings().library_dir

@@ -1,0 +1,299 @@
+"""The seam between motcua and SpiffWorkflow.
+
+SpiffWorkflow runs the BPMN; this module makes it answer to our rules:
+
+* timers ask the injected :class:`~engine.clock.Clock` instead of the wall clock, so tests and
+  replays are deterministic and can travel through Tết without sleeping;
+* expressions and scripts run in the engine's script engine, which carries the clock and the
+  business-time functions (``working_hours(8)``);
+* a case's stored state excludes the process specs, which are stored once per procedure version
+  (a case is pinned to its version, and its blob stays small).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    TimerConditionalEventDefinitionConverter,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .clock import Clock
+from .errors import ProcedureError
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _engine_now(my_task: Task) -> datetime:
+    engine = my_task.workflow.script_engine
+    clock: Clock | None = getattr(engine, "clock", None)
+    if clock is None:
+        raise RuntimeError("workflow runs without a motcua script engine (no clock)")
+    return clock.now()
+
+
+def parse_moment(value: str) -> datetime:
+    """ISO 8601 moment; a naive one is local (Asia/Ho_Chi_Minh), not the server's zone."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(UTC)
+
+
+class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
+    """A ``timeDate`` timer whose expression is evaluated once and compared with our clock."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = value.isoformat() if isinstance(value, datetime) else str(value)
+            my_task._set_internal_data(event_value=event_value)
+        if parse_moment(event_value) <= _engine_now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):  # type: ignore[misc]
+    """A ``timeDuration`` timer counting wall time from our clock (business time uses timeDate)."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        now = _engine_now(my_task)
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
+            delta = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+            event_value = (now + delta).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if parse_moment(event_value) <= now:
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: ignore[misc]
+    """A ``timeCycle`` timer stepped by our clock."""
+
+    def cycle_complete(self, my_task: Task) -> bool:
+        now = _engine_now(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            cycles, start, duration = _parse_cycle(expression, now)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = parse_moment(event_value["next"])
+            if next_event <= now:
+                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    cycles = int(parts[0]) if parts[0] else -1
+    if len(parts) != 2 or not parts[1].startswith("P"):
+        # Only "R[n]/duration" is supported with our clock; anything else is a modelling error.
+        raise ProcedureError(f"Chu kỳ hẹn giờ không được hỗ trợ: {expression}")
+    parsed = TimerEventDefinition.parse_iso_duration(parts[1])
+    duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return cycles, now + duration, duration
+
+
+_CLOCK_TIMERS: dict[type, type] = {
+    TimeDateEventDefinition: ClockTimeDateEventDefinition,
+    DurationTimerEventDefinition: ClockDurationTimerEventDefinition,
+    CycleTimerEventDefinition: ClockCycleTimerEventDefinition,
+}
+
+
+class MotcuaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Script engine that carries the clock so timers and business-time functions can read it."""
+
+    def __init__(self, clock: Clock, environment: Any) -> None:
+        super().__init__(environment=environment)
+        self.clock = clock
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(DEFAULT_CONFIG)
+    for clock_class in _CLOCK_TIMERS.values():
+        config[clock_class] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+SERIALIZER = _serializer()
+
+
+@dataclass(frozen=True)
+class CompiledSpecs:
+    """Parsed specs of one procedure version, shared by all its cases (specs are read-only at run time)."""
+
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    def new_workflow(self, script_engine: MotcuaScriptEngine) -> BpmnWorkflow:
+        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=script_engine)
+
+    def to_json(self) -> str:
+        """Serialised specs, stored with the version so a case can be restored without the BPMN."""
+        SERIALIZER.registry._encoder_mode = True
+        try:
+            payload = {
+                "spec": SERIALIZER.registry.convert(self.spec),
+                "subprocess_specs": {k: SERIALIZER.registry.convert(v) for k, v in self.subprocess_specs.items()},
+            }
+        finally:
+            SERIALIZER.registry._encoder_mode = False
+        return json.dumps(payload)
+
+    @classmethod
+    def from_json(cls, process_id: str, text: str) -> CompiledSpecs:
+        payload = json.loads(text)
+        spec = SERIALIZER.registry.restore(payload["spec"])
+        subs = {k: SERIALIZER.registry.restore(v) for k, v in payload["subprocess_specs"].items()}
+        return cls(process_id, spec, subs)
+
+
+def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> CompiledSpecs:
+    """Parse already-hardened XML trees with SpiffWorkflow and switch timers to our clock."""
+    parser = BpmnParser()
+    try:
+        for name, root in files.items():
+            parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise ProcedureError(f"BPMN không hợp lệ: {exc}") from exc
+    except Exception as exc:  # SpiffWorkflow raises bare exceptions for some modelling errors
+        raise ProcedureError(f"Không đọc được quy trình '{process_id}': {exc}") from exc
+    for one in [spec, *subprocess_specs.values()]:
+        _use_clock_timers(one)
+    return CompiledSpecs(process_id, spec, dict(subprocess_specs))
+
+
+def _use_clock_timers(process_spec: Any) -> None:
+    for task_spec in process_spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        replacement = _CLOCK_TIMERS.get(type(definition))
+        if replacement is not None:
+            task_spec.event_definition = replacement(
+                definition.name, definition.expression, description=definition.description
+            )
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """The workflow's runtime state as JSON, without its specs (those live with the version)."""
+    SERIALIZER.registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+    finally:
+        SERIALIZER.registry._encoder_mode = False
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+    return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+
+
+def load_state(text: str, specs: CompiledSpecs, script_engine: MotcuaScriptEngine) -> BpmnWorkflow:
+    """Rebuild a workflow from its state and the version's shared, already-restored specs.
+
+    Mirrors SpiffWorkflow's ``BpmnWorkflowConverter.from_dict`` except that the specs are not
+    restored again for every load: that is most of the cost of deserialising a case.
+    """
+    dct = json.loads(text)
+    SERIALIZER.migrate(dct)
+    registry = SERIALIZER.registry
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine, deserializing=True)
+    workflow.tasks = {UUID(k): registry.restore(v, workflow=workflow) for k, v in dct["tasks"].items()}
+    workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+    workflow.success = dct["success"]
+    workflow.completed = dct.get("completed", False)
+    workflow.correlations = dct.get("correlations", {})
+    if isinstance(dct["last_task"], str):
+        workflow.last_task = workflow.tasks.get(UUID(dct["last_task"]))
+    workflow.data = registry.restore(dct.get("data", {}))
+    _restore_subprocesses(registry, dct["subprocesses"], workflow, workflow)
+    workflow.bpmn_events = registry.restore(dct.get("bpmn_events", []))
+    return workflow
+
+
+def _restore_subprocesses(registry: Any, dct: dict[str, Any], workflow: Any, top: Any) -> None:
+    # Parents first: a sub-process is attached to a task that must already exist.
+    for task in list(workflow.tasks.values()):
+        if isinstance(task.task_spec, SubWorkflowTask) and str(task.id) in dct:
+            sub = registry.restore(dct.pop(str(task.id)), task=task, top_workflow=top)
+            top.subprocesses[task.id] = sub
+            sub.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
+            _restore_subprocesses(registry, dct, sub, top)
+
+
+def all_tasks(workflow: BpmnWorkflow) -> Iterable[Task]:
+    """Every task of the case, including those inside called sub-processes."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return [t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
+    """Waiting timer tasks with the moment they fire, as computed (once) by our clock timers."""
+    found: list[tuple[Task, datetime]] = []
+    for task in workflow.event_manager.tasks.values() if hasattr(workflow, "event_manager") else []:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):
+            value = value.get("next")
+        if isinstance(value, str):
+            found.append((task, parse_moment(value)))
+    return found
+
+
+def business_functions(clock: Clock, add_hours: Callable[[datetime, float], datetime],
+                       add_days: Callable[[datetime, float], datetime]) -> dict[str, Callable[..., Any]]:
+    """Functions offered to BPMN expressions; they count from the clock, so replays agree."""
+
+    def working_hours(hours: float) -> str:
+        return add_hours(clock.now(), float(hours)).isoformat()
+
+    def working_days(days: float) -> str:
+        return add_days(clock.now(), float(days)).isoformat()
+
+    def now() -> str:
+        return clock.now().isoformat()
+
+    return {"working_hours": working_hours, "working_days": working_days, "now": now}

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""motcua — the one entry point: web server, timer worker and command-line tools.
+
+Every command accepts ``--db URL`` (default ``MOTCUA_DATABASE_URL`` or ``var/motcua.sqlite3``),
+``--now ISO8601`` (the engine's clock; default real time) and ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from engine.errors import ConflictError, Forbidden, MotcuaError, NotFound, ValidationError
+
+EXIT_CODES: dict[type[MotcuaError], int] = {ValidationError: 2, ConflictError: 3, NotFound: 4, Forbidden: 5}
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", default=default, help="database URL (default: MOTCUA_DATABASE_URL or SQLite)")
+    parser.add_argument("--now", default=default, help="the clock, ISO 8601 with offset (default: real time)")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="run.py", description="motcua: BPMN engine for one-stop-shop procedures")
+    _common(root, suppress=False)
+    sub = root.add_subparsers(dest="command")
+
+    def leaf(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
+        _common(parser, suppress=True)
+        return parser
+
+    serve = leaf(sub, "serve", "serve the web app with an embedded timer worker (default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-worker", action="store_true", help="do not run the embedded timer worker")
+    worker = leaf(sub, "worker", "fire due timers in a loop")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    init = leaf(sub, "init-db", "migrate, load the procedure library, seed demo users")
+    init.add_argument("--no-library", action="store_true")
+    init.add_argument("--no-users", action="store_true")
+    leaf(sub, "procedures", "list deployed procedures (latest versions)")
+
+    case = sub.add_parser("case", help="work with cases (hồ sơ)").add_subparsers(dest="case_command")
+    start = leaf(case, "start", "start a case")
+    start.add_argument("procedure_id")
+    start.add_argument("--data", default="{}", help='JSON: {"applicant": {"name": ...}, ...dossier fields}')
+    start.add_argument("--channel", type=int, choices=[1, 2, 3], default=1, help="1 in person, 2 online, 3 postal")
+    start.add_argument("--as", dest="actor", default="system", help="username of the receiving officer")
+    show = leaf(case, "show", "show a case")
+    show.add_argument("case")
+    tasks = leaf(case, "tasks", "list a case's open tasks")
+    tasks.add_argument("case")
+    events = leaf(case, "events", "list a case's events")
+    events.add_argument("case")
+    complete = leaf(case, "complete", "complete an open task")
+    complete.add_argument("case")
+    complete.add_argument("task_id", help="task id, or the element id when only one such task is open")
+    complete.add_argument("--as", dest="actor", required=True, help="username")
+    complete.add_argument("--data", default="{}", help="JSON object of form fields")
+    apologise = leaf(case, "apologise", "issue an apology letter (Mẫu 04) with a new appointment")
+    apologise.add_argument("case")
+    apologise.add_argument("--new-due", required=True, help="ISO 8601")
+    apologise.add_argument("--reason", required=True)
+    apologise.add_argument("--unit", default="", help="unit at fault")
+    apologise.add_argument("--as", dest="actor", required=True)
+
+    timers = sub.add_parser("timers", help="timers").add_subparsers(dest="timers_command")
+    fire = leaf(timers, "fire-due", "fire every timer due by --now")
+    fire.add_argument("--limit", type=int, default=1000)
+
+    cal = sub.add_parser("calendar", help="working-time calendar").add_subparsers(dest="calendar_command")
+    add = leaf(cal, "add", "add working hours or days to a moment")
+    add.add_argument("--from", dest="start", required=True)
+    group = add.add_mutually_exclusive_group(required=True)
+    group.add_argument("--working-hours", type=float)
+    group.add_argument("--working-days", type=float)
+    hol = leaf(cal, "holidays", "days off and make-up working days of a year")
+    hol.add_argument("--year", type=int, required=True)
+
+    bench = leaf(sub, "bench", "run the benchmarks and print one table")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
+    return root
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(f"--now không đúng định dạng ISO 8601: {value}") from exc
+    if moment.tzinfo is None:
+        raise ValidationError("--now phải có múi giờ, ví dụ 2026-02-16T09:00:00+07:00")
+    return moment
+
+
+def load_json_arg(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{what} không phải JSON hợp lệ: {exc.msg} (cột {exc.colno})") from exc
+
+
+def make_engine(args: argparse.Namespace) -> Any:
+    from engine.clock import FixedClock, SystemClock
+    from engine.db import Database, default_url, normalise_url
+    from engine.service import Engine
+    from engine.settings import EngineSettings
+
+    now = parse_now(getattr(args, "now", None))
+    clock = FixedClock(now) if now else SystemClock()
+    url = normalise_url(args.db) if getattr(args, "db", None) else default_url()
+    return Engine(Database(url), clock=clock, settings=EngineSettings.from_env())
+
+
+def emit(args: argparse.Namespace, value: Any, human: Callable[[Any], str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(_plain(value), ensure_ascii=False, indent=2))
+    else:
+        print(human(value))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _case_text(case: Any) -> str:
+    local = _local
+    lines = [
+        f"Hồ sơ {case.code} — {case.procedure_name} (phiên bản {case.procedure_version})",
+        f"  Người nộp: {case.applicant.get('name')}   Kênh: {case.channel}   Trạng thái: {case.status} "
+        f"{case.status_label}",
+        f"  Nộp lúc: {local(case.submitted_at)}   Hạn tiếp nhận: {local(case.receipt_due_at)}",
+        f"  Tiếp nhận: {local(case.received_at)}   Hẹn trả: {local(case.due_at)}   Xong: {local(case.finished_at)}"
+        f"   Kết quả: {case.outcome or '-'}",
+    ]
+    if case.secret:
+        lines.append(f"  Mã tra cứu (in trên phiếu tiếp nhận): {case.secret}")
+    lines.append(_tasks_text(case.tasks))
+    return "\n".join(lines)
+
+
+def _tasks_text(tasks: list[Any]) -> str:
+    if not tasks:
+        return "  (không có công việc đang mở)"
+    return "\n".join(
+        f"  - {t.element_id} [{t.role or '-'}] {t.name}  hạn {_local(t.due_at)}  id={t.task_id}" for t in tasks
+    )
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    from engine.sla import LOCAL_TZ
+
+    return value.astimezone(LOCAL_TZ).isoformat(timespec="minutes")
+
+
+def dispatch(command: str, args: argparse.Namespace) -> int:
+    """Run one command; engine errors propagate to :func:`main`."""
+    if command == "calendar":
+        return _calendar(args)
+    if command == "bench":
+        from engine.bench import run_benchmarks
+
+        report = run_benchmarks(quick=args.quick)
+        emit(args, report, lambda r: r["table"])
+        return 0
+    engine = make_engine(args)
+    if command == "serve":
+        from web.app import serve
+
+        serve(engine, host=args.host, port=args.port, worker=not args.no_worker)
+        return 0
+    if command == "worker":
+        from engine.worker import run_worker
+
+        run_worker(engine, interval=args.interval, once=args.once)
+        return 0
+    if command == "init-db":
+        result = engine.init_db(load_library=not args.no_library, seed_users=not args.no_users)
+
+        def human(r: dict[str, Any]) -> str:
+            lines = [f"Cơ sở dữ liệu: {engine.db.url}"]
+            lines += [f"  thủ tục {p['procedure_id']} v{p['version']}" + (" (mới)" if p["created"] else "")
+                      for p in r["procedures"]]
+            if r["users"]:
+                lines.append("Tài khoản demo (chỉ in một lần):")
+                lines += [f"  {u:<12} {role:<20} mật khẩu: {pw}" for u, role, pw in r["users"]]
+            return "\n".join(lines)
+
+        emit(args, result, human)
+        return 0
+    if command == "procedures":
+        procs = engine.list_procedures()
+        emit(args, procs, lambda ps: "\n".join(
+            f"{p.procedure_id:<32} {p.code:<10} v{p.version}  {p.legal_time:g} {p.legal_unit:<14} {p.name}\n"
+            + "\n".join(f"    {s['element_id']:<30} {s['role'] or '-':<20} {s['hours'] or 0:g} giờ" for s in p.steps)
+            for p in ps))
+        return 0
+    if command == "case":
+        return _case(engine, args)
+    if command == "timers" and args.timers_command == "fire-due":
+        result = engine.fire_due_timers(limit=args.limit)
+        emit(args, result, lambda r: f"Đã kích hoạt {r.fired} hẹn giờ, bỏ qua {r.skipped}")
+        return 0
+    print("Lệnh không hợp lệ; xem --help", file=sys.stderr)
+    return 2
+
+
+def _case(engine: Any, args: argparse.Namespace) -> int:
+    sub = args.case_command
+    if sub == "start":
+        payload = load_json_arg(args.data, "--data")
+        if not isinstance(payload, dict):
+            raise ValidationError("--data phải là một đối tượng JSON")
+        applicant = payload.pop("applicant", None)
+        if applicant is None and "applicant_name" in payload:
+            applicant = {"name": payload.pop("applicant_name")}
+        request = {"procedure_id": args.procedure_id, "applicant": applicant, "channel": args.channel,
+                   "data": payload}
+        view = engine.start_case(request, engine.actor(args.actor))
+        emit(args, view, _case_text)
+    elif sub == "show":
+        emit(args, engine.get_case(args.case), _case_text)
+    elif sub == "tasks":
+        emit(args, engine.list_tasks(args.case), _tasks_text)
+    elif sub == "events":
+        emit(args, engine.events(args.case), lambda evs: "\n".join(
+            f"{e.seq:>4} {_local(e.at)} {e.actor:<12} {e.kind:<16} {e.element_id or ''} "
+            f"{'' if e.status_to is None else f'{e.status_from}→{e.status_to}'}" for e in evs))
+    elif sub == "complete":
+        data = load_json_arg(args.data, "--data")
+        view = engine.complete_task(args.case, args.task_id, data, engine.actor(args.actor))
+        emit(args, view, _case_text)
+    elif sub == "apologise":
+        new_due = parse_now(args.new_due)
+        assert new_due is not None
+        view = engine.apologise(args.case, new_due, args.reason, args.unit, engine.actor(args.actor))
+        emit(args, view, _case_text)
+    else:
+        print("Thiếu lệnh con: start | show | tasks | events | complete | apologise", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from engine.calendar import WorkingCalendar
+
+    cal = WorkingCalendar()
+    if args.calendar_command == "add":
+        start = parse_now(args.start)
+        assert start is not None
+        if args.working_hours is not None:
+            result = cal.add_working_hours(start, args.working_hours)
+        else:
+            result = cal.add_working_days(start, args.working_days)
+        text = _local_iso(result)
+        emit(args, {"from": start.isoformat(), "result": text}, lambda r: r["result"])
+        return 0
+    if args.calendar_command == "holidays":
+        off = [{"date": d.isoformat(), "name": n} for d, n in cal.days_off(args.year)]
+        work = [{"date": d.isoformat(), "name": n} for d, n in cal.make_up_days(args.year)]
+        emit(args, {"year": args.year, "days_off": off, "make_up_working_days": work}, lambda r: "\n".join(
+            ["Ngày nghỉ:"] + [f"  {d['date']}  {d['name']}" for d in r["days_off"]]
+            + ["Ngày làm bù:"] + [f"  {d['date']}  {d['name']}" for d in r["make_up_working_days"]]))
+        return 0
+    print("Thiếu lệnh con: add | holidays", file=sys.stderr)
+    return 2
+
+
+def _local_iso(value: datetime) -> str:
+    from engine.sla import LOCAL_TZ
+
+    return value.astimezone(LOCAL_TZ).isoformat()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    if command == "serve" and not hasattr(args, "host"):
+        args = parser.parse_args([*(argv or sys.argv[1:]), "serve"])
+    try:
+        return dispatch(command, args)
+    except MotcuaError as exc:
+        code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.code, "message": exc.message, "details": exc.details},
+                             ensure_ascii=False, default=str), file=sys.stderr)
+        else:
+            print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
