@@ -46,8 +46,8 @@ STATUS_LABELS: dict[int, str] = {
     10: "Đã trả kết quả",
 }
 
-# Test seam for fault injection (SIGKILL before commit); production leaves it None.
-before_flush_hook: Callable[[str], None] | None = None
+# Test seam for fault injection: runs after the rows are flushed, before COMMIT (None in production).
+after_flush_hook: Callable[[str], None] | None = None
 
 
 def secret_digest(code: str, secret: str) -> str:
@@ -468,9 +468,9 @@ class _Operation:
         self._flush()
 
     def _flush(self) -> None:
-        if before_flush_hook is not None:
-            before_flush_hook(self.case.code)
         self.session.flush()
+        if after_flush_hook is not None:
+            after_flush_hook(self.case.code)
 
     # ------------------------------------------------------------------ status and SLA
     def _apply_status(self, element_id: str) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:38:55.276094
+Create Date: 2026-11-23 09:44:49.124803
 
 """
 from typing import Sequence, Union
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('day', sa.String(length=10), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=False),
-    sa.Column('created_at', engine.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('elements', sa.JSON(), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
     sa.Column('specs_json', sa.Text(), nullable=False),
-    sa.Column('deployed_at', engine.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deployed_by', sa.String(length=100), nullable=False),
     sa.Column('is_latest', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -80,12 +80,12 @@ def upgrade() -> None:
     sa.Column('applicant', sa.JSON(), nullable=False),
     sa.Column('channel', sa.Integer(), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
-    sa.Column('submitted_at', engine.models.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('receipt_due_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('received_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('due_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('returned_at', engine.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('receipt_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('returned_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed', sa.Boolean(), nullable=False),
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('sla', sa.JSON(), nullable=False),
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('at', engine.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=50), nullable=False),
     sa.Column('task_id', sa.String(length=64), nullable=True),
@@ -129,9 +129,9 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('ref', sa.String(length=100), nullable=False),
-    sa.Column('due_at', engine.models.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('fired_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('lease_until', engine.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('fired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lease_owner', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -151,9 +151,9 @@ def upgrade() -> None:
     sa.Column('unit', sa.String(length=100), nullable=True),
     sa.Column('assignee', sa.String(length=100), nullable=True),
     sa.Column('allocated_hours', sa.Double(), nullable=True),
-    sa.Column('ready_at', engine.models.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', engine.models.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('completed_at', engine.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ready_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=100), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('cancelled', sa.Boolean(), nullable=False),

@@ -1,0 +1,136 @@
+"""Shared fixtures: every engine test runs on SQLite AND PostgreSQL, with real parts.
+
+Each backend gets one database per test session (migrated, library deployed, test users created);
+each test starts from empty case tables. PostgreSQL is required: when it does not answer, the tests
+fail loudly instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from sqlalchemy import delete, text
+
+from engine.calendar import WorkingCalendar
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.models import Case, CaseEvent, DossierSequence, ProcedureVersion, Timer, WorkItem
+from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.users import ROLES, create_user
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_PASSWORD = "matkhau-thu-nghiem"
+LIBRARY_ACTOR = "system"
+
+# username -> roles; one account per role plus a clerk who is also a specialist.
+TEST_USERS: dict[str, list[str]] = {
+    "clerk": ["desk_clerk"],
+    "specialist": ["specialist"],
+    "head": ["head_of_department"],
+    "director": ["director"],
+    "partner": ["other_department"],
+    "designer": ["designer"],
+    "auditor": ["auditor"],
+    "admin": ["admin"],
+}
+
+
+def vn(*parts: int) -> datetime:
+    """A local (Asia/Ho_Chi_Minh) moment: vn(2026, 2, 16, 9, 0)."""
+    return datetime(*parts, tzinfo=VN)  # type: ignore[misc]
+
+
+def _create_pg_database() -> str:
+    name = f"motcua_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is required for the test suite and did not answer at {PG_URL}: {exc}. "
+            "Set MOTCUA_TEST_DATABASE_URL or start PostgreSQL.",
+            pytrace=False,
+        )
+    base = PG_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def _drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _prepare(url: str) -> None:
+    db = Database(url)
+    engine = Engine(db, clock=FixedClock(vn(2026, 1, 5, 8, 0)), settings=EngineSettings())
+    engine.init_db(load_library=True, seed_users=False)
+    with db.unit_of_work() as session:
+        for username, roles in TEST_USERS.items():
+            create_user(session, username, f"Người dùng {username}", roles, TEST_PASSWORD, unit="Phòng thử nghiệm")
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'motcua.sqlite3'}"
+    _prepare(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = _create_pg_database()
+    try:
+        _prepare(url)
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+def clean(db: Database) -> None:
+    """Empty the case tables and drop versions deployed by tests (the library stays)."""
+    with db.unit_of_work() as session:
+        for model in (CaseEvent, WorkItem, Timer, Case, DossierSequence):
+            session.execute(delete(model))
+        session.execute(delete(ProcedureVersion).where(ProcedureVersion.deployed_by != LIBRARY_ACTOR))
+        if db.engine.dialect.name == "postgresql":
+            session.execute(text("SELECT 1"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Monday 2 March 2026, 08:00 local: an ordinary working morning.
+    return FixedClock(vn(2026, 3, 2, 8, 0))
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    clean(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def engine(db: Database, clock: FixedClock) -> Engine:
+    return Engine(db, clock=clock, calendar=WorkingCalendar(), settings=EngineSettings())
+
+
+assert set(TEST_USERS) and all(r in ROLES for roles in TEST_USERS.values() for r in roles)
