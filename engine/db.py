@@ -74,11 +74,10 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_engine(self.url, **kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_engine: Engine = self.engine
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        else:
-            self._write_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
 

@@ -205,7 +205,7 @@ def _use_clock_timers(process_spec: Any) -> None:
     for task_spec in process_spec.task_specs.values():
         definition = getattr(task_spec, "event_definition", None)
         replacement = _CLOCK_TIMERS.get(type(definition))
-        if replacement is not None:
+        if replacement is not None and definition is not None:
             task_spec.event_definition = replacement(
                 definition.name, definition.expression, description=definition.description
             )
