@@ -1,0 +1,371 @@
+"""Procedure definitions: our metadata read from the BPMN library.
+
+The BPMN file is the single source of truth for a procedure (see ``bpmn/README.md``); this module
+turns its ``motcua:`` extension elements into typed values the runtime and the linter share. It is
+pure: it takes bytes or lxml trees and returns values, apart from :func:`load_library`, which only
+reads files. Semantic rules (known roles, time budgets, expressions) belong to :mod:`engine.lint`;
+here we reject only what cannot be read at all, so the linter can report everything else at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+import jsonschema
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from .errors import ProcedureError, UnsafeXmlError
+
+#: An ``lxml.etree._Element``; lxml ships no type information, so it is ``Any`` to mypy.
+XmlElement: TypeAlias = Any
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+MOTCUA_NS = "urn:motcua:bpmn:1"
+NSMAP = {"bpmn": BPMN_NS, "motcua": MOTCUA_NS}
+
+#: Who may hold a step; lanes are named after these (glossary: desk, specialist, head, director...).
+ROLES = frozenset(
+    {"desk_clerk", "specialist", "head_of_department", "director", "other_department", "citizen"}
+)
+
+#: BPMN elements that are flow nodes (things a token can sit on), by local name.
+FLOW_NODE_TAGS = frozenset(
+    {
+        "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+        "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+        "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+    }
+)
+
+
+class DocumentSpec(BaseModel):
+    """One component of the dossier (thành phần hồ sơ) the desk checks at receipt."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    name: str
+    kind: Literal["original", "copy", "certified_copy"]
+    count: int = 1
+    required: bool = True
+
+
+class ProcedureMeta(BaseModel):
+    """Statutory facts of a procedure, as published (or chosen by us and marked configurable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    code: str
+    field: str
+    legal_time: float
+    legal_unit: Literal["working_days", "working_hours", "calendar_days"]
+    fee: int = 0
+    online_level: Literal["full", "partial"]
+    result_type: Literal["paper", "electronic"]
+    receipt_cutoff: datetime.time | None = None
+    clock_mode: Literal["restart", "extend"] = "restart"
+    documents: tuple[DocumentSpec, ...] = ()
+    configurable: dict[str, str] = {}
+
+    def legal_hours(self, hours_per_day: float = 8.0) -> float:
+        """Statutory time in working hours, the unit step allocations are written in.
+
+        Calendar days include days off, so only the working share of them (5 of 7) can hold
+        allocated work; counting them as full working days would let a model promise more work
+        than the calendar allows.
+        """
+        if self.legal_unit == "working_hours":
+            return self.legal_time
+        if self.legal_unit == "working_days":
+            return self.legal_time * hours_per_day
+        return self.legal_time * hours_per_day * 5 / 7
+
+
+class ElementMeta(BaseModel):
+    """What the engine needs to know about one flow node: who does it, how long, which status."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    type: str
+    process_id: str
+    lane: str | None = None
+    role: str | None = None
+    hours: float | None = None
+    kind: str | None = None
+    status: int | None = None
+    form: dict[str, Any] | None = None
+
+
+@dataclass
+class ProcedureBundle:
+    """One deployable version of a procedure: its file plus the shared files it calls."""
+
+    meta: ProcedureMeta
+    main: XmlElement
+    called: dict[str, XmlElement]
+    elements: dict[str, ElementMeta]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def process_id(self) -> str:
+        return self.meta.id
+
+
+# --------------------------------------------------------------------------------------------- XML
+
+
+def _local_parse(data: bytes) -> XmlElement:
+    """Hardened fallback parser: no entities, no DTD, no network (BPMN may come from uploads)."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise UnsafeXmlError(f"Tệp BPMN không phải XML hợp lệ: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise UnsafeXmlError("Tệp BPMN không được chứa khai báo DOCTYPE")
+    return root
+
+
+def _pick_parser() -> Callable[[bytes], XmlElement]:
+    # engine.xmlsafe is the project's one hardened parser; fall back while it does not exist.
+    try:
+        from . import xmlsafe  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return _local_parse
+    parse: Callable[[bytes], XmlElement] = xmlsafe.parse_xml
+    return parse
+
+
+parse_xml = _pick_parser()
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _ns(tag: Any) -> str:
+    return etree.QName(tag).namespace or "" if isinstance(tag, str) else ""
+
+
+def _ext(node: XmlElement, name: str) -> XmlElement | None:
+    """The motcua extension ``name`` directly under the node's extensionElements."""
+    return node.find(f"bpmn:extensionElements/motcua:{name}", NSMAP)
+
+
+def processes(root: XmlElement) -> list[XmlElement]:
+    """Process elements of a definitions document, in document order."""
+    return list(root.findall("bpmn:process", NSMAP))
+
+
+def flow_nodes(process: XmlElement) -> Iterable[XmlElement]:
+    """Flow nodes of a process, including those inside embedded sub-processes."""
+    for node in process.iter():
+        if _ns(node.tag) == BPMN_NS and _local(node.tag) in FLOW_NODE_TAGS:
+            yield node
+
+
+def lanes_by_node(process: XmlElement) -> dict[str, str]:
+    """Flow node id → name of the innermost lane that lists it (lanes are roles, named in Vietnamese)."""
+    found: dict[str, str] = {}
+    # iter() is document order, so a nested lane overrides its parent.
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        label = lane.get("name") or lane.get("id") or ""
+        for ref in lane.findall("bpmn:flowNodeRef", NSMAP):
+            if ref.text:
+                found[ref.text.strip()] = label
+    return found
+
+
+# ---------------------------------------------------------------------------------------- metadata
+
+
+def _executable_process(root: XmlElement, process_id: str | None) -> XmlElement:
+    candidates = processes(root)
+    if process_id is not None:
+        for process in candidates:
+            if process.get("id") == process_id:
+                return process
+        raise ProcedureError(f"Không tìm thấy quy trình '{process_id}' trong tệp BPMN")
+    executable = [p for p in candidates if p.get("isExecutable") == "true"] or candidates
+    if len(executable) != 1:
+        raise ProcedureError(
+            f"Tệp thủ tục phải có đúng một quy trình thực thi (isExecutable), tìm thấy {len(executable)}"
+        )
+    return executable[0]
+
+
+def _validation_message(exc: PydanticValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+    return "; ".join(parts)
+
+
+def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> ProcedureMeta:
+    """Read ``motcua:procedure`` of the procedure's process (the only executable one by default)."""
+    process = _executable_process(root, process_id)
+    pid = process.get("id") or ""
+    proc = _ext(process, "procedure")
+    if proc is None:
+        raise ProcedureError(f"Quy trình '{pid}' thiếu thông tin thủ tục (motcua:procedure)")
+    attrs = proc.attrib
+    data: dict[str, Any] = {
+        "id": pid,
+        "name": process.get("name") or "",
+        "code": attrs.get("code"),
+        "field": attrs.get("field"),
+        "legal_time": attrs.get("legalTime"),
+        "legal_unit": attrs.get("legalUnit"),
+        "online_level": attrs.get("onlineLevel"),
+        "result_type": attrs.get("resultType"),
+    }
+    optional = {"fee": "fee", "receipt_cutoff": "receiptCutoff", "clock_mode": "clockMode"}
+    data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})
+    data["documents"] = tuple(
+        {k: v for k, v in doc.attrib.items()} for doc in proc.findall("motcua:document", NSMAP)
+    )
+    data["configurable"] = {
+        c.get("field", ""): c.get("note", "") for c in proc.findall("motcua:configurable", NSMAP)
+    }
+    missing = [k for k, v in data.items() if v is None]
+    if missing:
+        raise ProcedureError(
+            f"Quy trình '{pid}': motcua:procedure thiếu thuộc tính {', '.join(sorted(missing))}"
+        )
+    try:
+        return ProcedureMeta.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ProcedureError(
+            f"Quy trình '{pid}': thông tin thủ tục không hợp lệ ({_validation_message(exc)})"
+        ) from exc
+
+
+def _read_form(node_id: str, text: str | None) -> dict[str, Any]:
+    try:
+        form = json.loads(text or "")
+    except json.JSONDecodeError as exc:
+        raise ProcedureError(f"Biểu mẫu của bước '{node_id}' không phải JSON hợp lệ: {exc}") from exc
+    if not isinstance(form, dict):
+        raise ProcedureError(f"Biểu mẫu của bước '{node_id}' phải là một JSON Schema dạng đối tượng")
+    try:
+        # The engine validates task data against it; a broken schema would fail every submission.
+        jsonschema.Draft202012Validator.check_schema(form)
+    except jsonschema.SchemaError as exc:
+        raise ProcedureError(
+            f"Biểu mẫu của bước '{node_id}' không phải JSON Schema hợp lệ: {exc.message}"
+        ) from exc
+    return form
+
+
+def _read_number(node_id: str, value: str | None, what: str, convert: Callable[[str], Any]) -> Any:
+    if value is None:
+        return None
+    try:
+        return convert(value)
+    except ValueError as exc:
+        raise ProcedureError(f"Bước '{node_id}': {what} '{value}' không phải là số hợp lệ") from exc
+
+
+def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
+    """Metadata of every flow node that carries a step, status or form, plus every user task."""
+    found: dict[str, ElementMeta] = {}
+    for process in processes(root):
+        pid = process.get("id") or ""
+        lanes = lanes_by_node(process)
+        for node in flow_nodes(process):
+            node_id = node.get("id") or ""
+            tag = _local(node.tag)
+            step, status, form = _ext(node, "step"), _ext(node, "status"), _ext(node, "form")
+            if step is None and status is None and form is None and tag != "userTask":
+                continue
+            data: dict[str, Any] = {
+                "id": node_id, "name": node.get("name") or "", "type": tag, "process_id": pid,
+                "lane": lanes.get(node_id),
+            }
+            if step is not None:
+                role = step.get("role")
+                if not role:
+                    raise ProcedureError(f"Bước '{node_id}' thiếu vai trò (motcua:step role)")
+                data["role"] = role
+                data["hours"] = _read_number(node_id, step.get("hours"), "số giờ", float)
+                data["kind"] = step.get("kind")
+            if status is not None:
+                data["status"] = _read_number(node_id, status.get("code"), "mã trạng thái", int)
+                if data["status"] is None:
+                    raise ProcedureError(f"Bước '{node_id}' thiếu mã trạng thái (motcua:status code)")
+            if form is not None:
+                data["form"] = _read_form(node_id, form.text)
+            found[node_id] = ElementMeta.model_validate(data)
+    return found
+
+
+# ------------------------------------------------------------------------------------------ bundle
+
+
+def called_elements(root: XmlElement) -> list[tuple[str, str]]:
+    """(call activity id, calledElement) pairs of a document, in document order."""
+    return [
+        (call.get("id") or "", call.get("calledElement") or "")
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity")
+    ]
+
+
+def build_bundle(main_bytes: bytes, main_name: str, shared: Mapping[str, bytes]) -> ProcedureBundle:
+    """Assemble what one procedure version deploys: its file and, transitively, the shared files it calls.
+
+    Only the shared files actually called are included, so editing an unrelated shared file does
+    not create a new version of every procedure.
+    """
+    main = parse_xml(main_bytes)
+    meta = read_procedure_meta(main)
+    by_process: dict[str, tuple[str, XmlElement]] = {}
+    for name, data in shared.items():
+        root = parse_xml(data)
+        for process in processes(root):
+            pid = process.get("id") or ""
+            if pid in by_process and by_process[pid][0] != name:
+                raise ProcedureError(
+                    f"Quy trình dùng chung '{pid}' được định nghĩa hai lần ({by_process[pid][0]}, {name})"
+                )
+            by_process[pid] = (name, root)
+    own = {p.get("id") for p in processes(main)}
+    called: dict[str, XmlElement] = {}
+    files: dict[str, bytes] = {main_name: main_bytes}
+    pending = called_elements(main)
+    while pending:
+        call_id, target = pending.pop(0)
+        if target in own or target in called:
+            continue
+        if target not in by_process:
+            raise ProcedureError(f"Bước '{call_id}' gọi quy trình '{target}' không tồn tại")
+        name, root = by_process[target]
+        called[target] = root
+        files[name] = shared[name]
+        pending.extend(called_elements(root))
+    elements = read_elements(main)
+    seen_roots = {id(main)}
+    for root in called.values():
+        if id(root) not in seen_roots:  # one shared file may hold several called processes
+            seen_roots.add(id(root))
+            elements.update(read_elements(root))
+    return ProcedureBundle(meta=meta, main=main, called=called, elements=elements, files=files)
+
+
+def load_library(directory: Path) -> list[ProcedureBundle]:
+    """Every top-level ``*.bpmn`` is a procedure; ``shared/*.bpmn`` are the parts they call."""
+    shared = {
+        f"shared/{path.name}": path.read_bytes() for path in sorted((directory / "shared").glob("*.bpmn"))
+    }
+    return [build_bundle(path.read_bytes(), path.name, shared) for path in sorted(directory.glob("*.bpmn"))]

@@ -1,0 +1,327 @@
+"""Static checks of a procedure bundle before it is deployed.
+
+A modelling error found here costs a modeller a minute; the same error found at run time strands a
+citizen's dossier. Every issue is reported at once (not just the first) so one round of fixes is
+enough. Errors block deployment; warnings are shown but allowed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import jsonschema
+
+from .definitions import (
+    BPMN_NS,
+    NSMAP,
+    ROLES,
+    ElementMeta,
+    ProcedureBundle,
+    XmlElement,
+    flow_nodes,
+    processes,
+)
+
+#: Step kinds at the desk: they happen outside the statutory processing clock.
+DESK_KINDS = frozenset({"receipt", "return"})
+
+# ISO 8601 duration (PT2H, P5D, P1W), optionally a repetition (R3/PT1H) for timeCycle.
+_ISO_DURATION = re.compile(
+    r"^(R\d*/)?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+)
+
+
+@dataclass(frozen=True)
+class LintIssue:
+    """One finding; ``element_id`` points the modeller at the shape to fix (None: whole bundle)."""
+
+    element_id: str | None
+    message: str
+    severity: Literal["error", "warning"]
+
+
+def lint_bundle(bundle: ProcedureBundle, *, hours_per_day: float = 8.0) -> list[LintIssue]:
+    """All issues of a bundle, errors and warnings, in a stable order."""
+    issues: list[LintIssue] = []
+    issues += _check_unique_ids(bundle)
+    issues += _check_events(bundle)
+    issues += _check_steps(bundle)
+    issues += _check_statuses(bundle)
+    issues += _check_forms(bundle)
+    issues += _check_timers(bundle)
+    issues += _check_conditions(bundle)
+    issues += _check_budget(bundle, hours_per_day)
+    return issues
+
+
+def _roots(bundle: ProcedureBundle) -> list[XmlElement]:
+    roots = [bundle.main]
+    for root in bundle.called.values():
+        if all(root is not seen for seen in roots):
+            roots.append(root)
+    return roots
+
+
+def _processes(bundle: ProcedureBundle) -> Iterator[XmlElement]:
+    """The main process first, then the called ones (only those actually called)."""
+    main_id = bundle.meta.id
+    for process in processes(bundle.main):
+        if process.get("id") == main_id:
+            yield process
+    for pid, root in bundle.called.items():
+        for process in processes(root):
+            if process.get("id") == pid:
+                yield process
+
+
+def _error(element_id: str | None, message: str) -> LintIssue:
+    return LintIssue(element_id, message, "error")
+
+
+def _warning(element_id: str | None, message: str) -> LintIssue:
+    return LintIssue(element_id, message, "warning")
+
+
+def _check_unique_ids(bundle: ProcedureBundle) -> list[LintIssue]:
+    # The engine finds metadata, tasks and history by element id alone, across all files.
+    counts = Counter(
+        node.get("id") for root in _roots(bundle) for node in root.iter() if node.get("id") is not None
+    )
+    return [
+        _error(node_id, f"Mã phần tử '{node_id}' bị trùng ({n} lần) trong bộ quy trình")
+        for node_id, n in sorted(counts.items())
+        if n > 1
+    ]
+
+
+def _children(process: XmlElement, tag: str) -> list[XmlElement]:
+    return list(process.findall(f"bpmn:{tag}", NSMAP))
+
+
+def _check_events(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for process in _processes(bundle):
+        pid = process.get("id")
+        starts = _children(process, "startEvent")
+        if len(starts) != 1:
+            issues.append(
+                _error(pid, f"Quy trình '{pid}' phải có đúng một sự kiện bắt đầu (có {len(starts)})")
+            )
+        if not _children(process, "endEvent"):
+            issues.append(_error(pid, f"Quy trình '{pid}' không có sự kiện kết thúc"))
+    return issues
+
+
+def _check_steps(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for meta in bundle.elements.values():
+        if meta.type == "userTask":
+            if meta.role is None:
+                issues.append(_error(meta.id, f"Bước '{meta.id}' thiếu thông tin bước (motcua:step)"))
+                continue
+            if meta.hours is None or meta.hours <= 0:
+                issues.append(_error(meta.id, f"Bước '{meta.id}' phải có số giờ phân bổ lớn hơn 0"))
+            if meta.lane is None:
+                issues.append(_warning(meta.id, f"Bước '{meta.id}' không thuộc làn (lane) nào"))
+        if meta.role is not None and meta.role not in ROLES:
+            issues.append(_error(meta.id, f"Bước '{meta.id}' có vai trò không xác định '{meta.role}'"))
+        if meta.hours is not None and meta.hours < 0:
+            issues.append(_error(meta.id, f"Bước '{meta.id}' có số giờ phân bổ âm"))
+    return issues
+
+
+def _check_statuses(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = [
+        _error(m.id, f"Bước '{m.id}' có mã trạng thái {m.status} ngoài khoảng 1..10")
+        for m in bundle.elements.values()
+        if m.status is not None and not 1 <= m.status <= 10
+    ]
+    if not any(m.status == 9 for m in bundle.elements.values()):
+        # Status 9 stops the statutory clock; without it every case would end up late.
+        issues.append(_warning(bundle.meta.id, "Không có bước nào đặt trạng thái 9 (đã xử lý xong)"))
+    return issues
+
+
+def _check_forms(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for meta in bundle.elements.values():
+        if meta.form is None:
+            continue
+        try:
+            jsonschema.Draft202012Validator.check_schema(meta.form)
+        except jsonschema.SchemaError as exc:
+            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' không hợp lệ: {exc.message}"))
+            continue
+        if meta.form.get("type") != "object":
+            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' phải có \"type\": \"object\""))
+    return issues
+
+
+def _is_expression(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _check_timers(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for process in _processes(bundle):
+        for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+            owner = timer.getparent().get("id")
+            specs = [c for c in timer if c.tag in {f"{{{BPMN_NS}}}{t}" for t in _TIMER_TAGS}]
+            if not specs:
+                issues.append(
+                    _error(owner, f"Hẹn giờ '{owner}' thiếu biểu thức (timeDate/timeDuration/timeCycle)")
+                )
+            for spec in specs:
+                expr = (spec.text or "").strip()
+                if not expr:
+                    issues.append(_error(owner, f"Hẹn giờ '{owner}' có biểu thức rỗng"))
+                elif not (_is_expression(expr) or _ISO_DURATION.match(expr)):
+                    issues.append(_error(owner, f"Hẹn giờ '{owner}': biểu thức '{expr}' không hợp lệ"))
+    return issues
+
+
+_TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+
+
+def _check_conditions(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for process in _processes(bundle):
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            condition = flow.find("bpmn:conditionExpression", NSMAP)
+            if condition is None:
+                continue
+            flow_id = flow.get("id")
+            expr = (condition.text or "").strip()
+            if not expr:
+                issues.append(_error(flow_id, f"Điều kiện của luồng '{flow_id}' rỗng"))
+            elif not _is_expression(expr):
+                issues.append(
+                    _error(flow_id, f"Điều kiện của luồng '{flow_id}' không phải biểu thức hợp lệ: {expr}")
+                )
+    return issues
+
+
+# ------------------------------------------------------------------------------ time budget
+
+
+def processing_hours(bundle: ProcedureBundle) -> tuple[float, list[str]]:
+    """Allocated hours on the longest path of the processing part, and that path's counted steps.
+
+    The processing part is every step not done by the citizen and not at the desk (receipt,
+    return): those run outside the statutory clock. Loops are ignored (a loop is a repetition,
+    not the plan), parallel branches count as alternatives (they run at the same time), and a call
+    activity without its own allocation counts as its called process's longest path.
+    """
+    return _ProcessGraph.longest(bundle, bundle.meta.id, frozenset())
+
+
+def _counted_hours(meta: ElementMeta | None) -> float:
+    if meta is None or meta.hours is None or meta.role == "citizen" or meta.kind in DESK_KINDS:
+        return 0.0
+    return meta.hours
+
+
+class _ProcessGraph:
+    """Flow graph of one process, with back edges (loops) removed by a depth-first search."""
+
+    def __init__(self, process: XmlElement) -> None:
+        nodes = [n for n in flow_nodes(process) if n.getparent() is process]
+        self.nodes = {n.get("id"): n for n in nodes}
+        self.succ: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for flow in process.findall("bpmn:sequenceFlow", NSMAP):
+            source, target = flow.get("sourceRef"), flow.get("targetRef")
+            if source in self.succ and target in self.nodes:
+                self.succ[source].append(target)
+        for node_id, node in self.nodes.items():
+            attached = node.get("attachedToRef")
+            if attached in self.succ:
+                self.succ[attached].append(node_id)
+        self._drop_back_edges()
+
+    def _drop_back_edges(self) -> None:
+        state: dict[str, int] = {}  # 1 = on the DFS stack, 2 = done
+        incoming = {t for targets in self.succ.values() for t in targets}
+        roots = [n for n in self.nodes if n not in incoming] + list(self.nodes)
+        for root in roots:
+            if root in state:
+                continue
+            state[root] = 1
+            stack: list[tuple[str, Iterator[str]]] = [(root, iter(list(self.succ[root])))]
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(nxt) == 1:
+                    self.succ[node].remove(nxt)
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(list(self.succ[nxt]))))
+
+    @classmethod
+    def longest(
+        cls, bundle: ProcedureBundle, process_id: str, calling: frozenset[str]
+    ) -> tuple[float, list[str]]:
+        process = next((p for p in _processes(bundle) if p.get("id") == process_id), None)
+        if process is None or process_id in calling:
+            return 0.0, []  # unresolved or recursive calls are reported elsewhere, not counted twice
+        graph = cls(process)
+        calling = calling | {process_id}
+        best: dict[str, tuple[float, list[str]]] = {}
+
+        def weight(node_id: str) -> tuple[float, list[str]]:
+            meta = bundle.elements.get(node_id)
+            node = graph.nodes[node_id]
+            tag = node.tag.rsplit("}", 1)[-1]
+            if tag == "callActivity" and (meta is None or meta.hours is None):
+                return cls.longest(bundle, node.get("calledElement") or "", calling)
+            hours = _counted_hours(meta)
+            return hours, [node_id] if hours else []
+
+        # Reverse topological order over the DAG, computed iteratively to survive long chains.
+        order: list[str] = []
+        visited: set[str] = set()
+        for start in graph.nodes:
+            if start in visited:
+                continue
+            visited.add(start)
+            stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.succ[start]))]
+            while stack:
+                node_id, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    order.append(node_id)
+                    stack.pop()
+                elif nxt not in visited:
+                    visited.add(nxt)
+                    stack.append((nxt, iter(graph.succ[nxt])))
+        for node_id in order:
+            own_hours, own_path = weight(node_id)
+            tail = max((best[s] for s in graph.succ[node_id]), key=lambda hp: hp[0], default=(0.0, []))
+            best[node_id] = (own_hours + tail[0], own_path + tail[1])
+        return max(best.values(), key=lambda hp: hp[0], default=(0.0, []))
+
+
+def _check_budget(bundle: ProcedureBundle, hours_per_day: float) -> list[LintIssue]:
+    used, path = processing_hours(bundle)
+    legal = bundle.meta.legal_hours(hours_per_day)
+    if used > legal + 1e-9:
+        return [
+            _error(
+                bundle.meta.id,
+                f"Tổng thời gian phân bổ trên đường xử lý dài nhất ({used:g} giờ: {', '.join(path)}) "
+                f"vượt thời hạn giải quyết ({legal:g} giờ làm việc)",
+            )
+        ]
+    return []
