@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.audit import GENESIS, chain_hash, event_content, verify_chain
-from tests.conftest import vn
+from tests.support.fixtures import vn
 
 
 def _chain(n: int) -> list[tuple[int, str, str, dict[str, Any]]]:

@@ -10,7 +10,7 @@ import pytest
 from engine.clock import FixedClock
 from engine.errors import ConflictError, Forbidden, NotFound, ValidationError
 from engine.service import Engine
-from tests.conftest import vn
+from tests.support.fixtures import vn
 from tests.engine.helpers import deploy_fixture, event_count, open_items
 
 APPLICANT = {"name": "Nguyễn Văn An", "phone": "0912345678"}

@@ -8,7 +8,7 @@ import pytest
 
 from engine.calendar import WorkingCalendar
 from engine.sla import LegalTime, classify, colour, extend_by_pause, receipt_deadline, statutory_due
-from tests.conftest import vn
+from tests.support.fixtures import vn
 
 CAL = WorkingCalendar()
 
