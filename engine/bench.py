@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -28,7 +30,6 @@ from .db import Database
 from .definitions import ProcedureBundle, load_library
 from .service import Engine
 from .settings import EngineSettings
-from .spiff import compile_specs
 from .users import SYSTEM, Actor
 
 BENCH_PROCEDURE = "diploma_copy"
@@ -102,13 +103,16 @@ def _bundle(library: Path) -> ProcedureBundle:
 
 def _raw_lifecycle(bundle: ProcedureBundle, serialize: bool) -> Callable[[], None]:
     """Raw SpiffWorkflow in memory: the same procedure, the same data, no database, no clock."""
-    roots = {f"{bundle.meta.id}.bpmn": bundle.main, **{f"{k}.bpmn": v for k, v in bundle.called.items()}}
-    specs = compile_specs(roots, bundle.meta.id)
+    parser = BpmnParser()
+    for name, root in {f"{bundle.meta.id}.bpmn": bundle.main,
+                       **{f"{k}.bpmn": v for k, v in bundle.called.items()}}.items():
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
+    spec, subprocess_specs = parser.get_spec(bundle.meta.id), parser.get_subprocess_specs(bundle.meta.id)
     serializer = BpmnWorkflowSerializer()
     forms = {k: v.form for k, v in bundle.elements.items()}
 
     def run() -> None:
-        wf = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=_RawEngine())
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=_RawEngine())
         wf.do_engine_steps()
         for _ in range(100):
             ready = [t for t in wf.get_tasks(state=TaskState.READY, manual=True)]
