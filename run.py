@@ -23,12 +23,15 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", default=default, help="database URL (default: MOTCUA_DATABASE_URL or SQLite)")
     parser.add_argument("--now", default=default, help="the clock, ISO 8601 with offset (default: real time)")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                        help="print JSON")
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="print JSON"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="run.py", description="motcua: BPMN engine for one-stop-shop procedures")
+    root = argparse.ArgumentParser(
+        prog="run.py", description="motcua: BPMN engine for one-stop-shop procedures"
+    )
     _common(root, suppress=False)
     sub = root.add_subparsers(dest="command")
 
@@ -53,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     start = leaf(case, "start", "start a case")
     start.add_argument("procedure_id")
     start.add_argument("--data", default="{}", help='JSON: {"applicant": {"name": ...}, ...dossier fields}')
-    start.add_argument("--channel", type=int, choices=[1, 2, 3], default=1, help="1 in person, 2 online, 3 postal")
+    start.add_argument(
+        "--channel", type=int, choices=[1, 2, 3], default=1, help="1 in person, 2 online, 3 postal"
+    )
     start.add_argument("--as", dest="actor", default="system", help="username of the receiving officer")
     show = leaf(case, "show", "show a case")
     show.add_argument("case")
@@ -148,8 +153,8 @@ def _case_text(case: Any) -> str:
         f"  Người nộp: {case.applicant.get('name')}   Kênh: {case.channel}   Trạng thái: {case.status} "
         f"{case.status_label}",
         f"  Nộp lúc: {local(case.submitted_at)}   Hạn tiếp nhận: {local(case.receipt_due_at)}",
-        f"  Tiếp nhận: {local(case.received_at)}   Hẹn trả: {local(case.due_at)}   Xong: {local(case.finished_at)}"
-        f"   Kết quả: {case.outcome or '-'}",
+        f"  Tiếp nhận: {local(case.received_at)}   Hẹn trả: {local(case.due_at)}",
+        f"  Xong: {local(case.finished_at)}   Kết quả: {case.outcome or '-'}",
     ]
     if case.secret:
         lines.append(f"  Mã tra cứu (in trên phiếu tiếp nhận): {case.secret}")
@@ -161,7 +166,8 @@ def _tasks_text(tasks: list[Any]) -> str:
     if not tasks:
         return "  (không có công việc đang mở)"
     return "\n".join(
-        f"  - {t.element_id} [{t.role or '-'}] {t.name}  hạn {_local(t.due_at)}  id={t.task_id}" for t in tasks
+        f"  - {t.element_id} [{t.role or '-'}] {t.name}  hạn {_local(t.due_at)}  id={t.task_id}"
+        for t in tasks
     )
 
 
@@ -199,8 +205,10 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
 
         def human(r: dict[str, Any]) -> str:
             lines = [f"Cơ sở dữ liệu: {engine.db.url}"]
-            lines += [f"  thủ tục {p['procedure_id']} v{p['version']}" + (" (mới)" if p["created"] else "")
-                      for p in r["procedures"]]
+            lines += [
+                f"  thủ tục {p['procedure_id']} v{p['version']}" + (" (mới)" if p["created"] else "")
+                for p in r["procedures"]
+            ]
             if r["users"]:
                 lines.append("Tài khoản demo (chỉ in một lần):")
                 lines += [f"  {u:<12} {role:<20} mật khẩu: {pw}" for u, role, pw in r["users"]]
@@ -210,10 +218,19 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return 0
     if command == "procedures":
         procs = engine.list_procedures()
-        emit(args, procs, lambda ps: "\n".join(
-            f"{p.procedure_id:<32} {p.code:<10} v{p.version}  {p.legal_time:g} {p.legal_unit:<14} {p.name}\n"
-            + "\n".join(f"    {s['element_id']:<30} {s['role'] or '-':<20} {s['hours'] or 0:g} giờ" for s in p.steps)
-            for p in ps))
+        emit(
+            args,
+            procs,
+            lambda ps: "\n".join(
+                f"{p.procedure_id:<32} {p.code:<10} v{p.version}  {p.legal_time:g} {p.legal_unit:<14} "
+                f"{p.name}\n"
+                + "\n".join(
+                    f"    {s['element_id']:<30} {s['role'] or '-':<20} {s['hours'] or 0:g} giờ"
+                    for s in p.steps
+                )
+                for p in ps
+            ),
+        )
         return 0
     if command == "case":
         return _case(engine, args)
@@ -234,8 +251,12 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         applicant = payload.pop("applicant", None)
         if applicant is None and "applicant_name" in payload:
             applicant = {"name": payload.pop("applicant_name")}
-        request = {"procedure_id": args.procedure_id, "applicant": applicant, "channel": args.channel,
-                   "data": payload}
+        request = {
+            "procedure_id": args.procedure_id,
+            "applicant": applicant,
+            "channel": args.channel,
+            "data": payload,
+        }
         view = engine.start_case(request, engine.actor(args.actor))
         emit(args, view, _case_text)
     elif sub == "show":
@@ -243,9 +264,15 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
     elif sub == "tasks":
         emit(args, engine.list_tasks(args.case), _tasks_text)
     elif sub == "events":
-        emit(args, engine.events(args.case), lambda evs: "\n".join(
-            f"{e.seq:>4} {_local(e.at)} {e.actor:<12} {e.kind:<16} {e.element_id or ''} "
-            f"{'' if e.status_to is None else f'{e.status_from}→{e.status_to}'}" for e in evs))
+        emit(
+            args,
+            engine.events(args.case),
+            lambda evs: "\n".join(
+                f"{e.seq:>4} {_local(e.at)} {e.actor:<12} {e.kind:<16} {e.element_id or ''} "
+                f"{'' if e.status_to is None else f'{e.status_from}→{e.status_to}'}"
+                for e in evs
+            ),
+        )
     elif sub == "complete":
         data = load_json_arg(args.data, "--data")
         view = engine.complete_task(args.case, args.task_id, data, engine.actor(args.actor))
@@ -278,9 +305,16 @@ def _calendar(args: argparse.Namespace) -> int:
     if args.calendar_command == "holidays":
         off = [{"date": d.isoformat(), "name": n} for d, n in cal.days_off(args.year)]
         work = [{"date": d.isoformat(), "name": n} for d, n in cal.make_up_days(args.year)]
-        emit(args, {"year": args.year, "days_off": off, "make_up_working_days": work}, lambda r: "\n".join(
-            ["Ngày nghỉ:"] + [f"  {d['date']}  {d['name']}" for d in r["days_off"]]
-            + ["Ngày làm bù:"] + [f"  {d['date']}  {d['name']}" for d in r["make_up_working_days"]]))
+        emit(
+            args,
+            {"year": args.year, "days_off": off, "make_up_working_days": work},
+            lambda r: "\n".join(
+                ["Ngày nghỉ:"]
+                + [f"  {d['date']}  {d['name']}" for d in r["days_off"]]
+                + ["Ngày làm bù:"]
+                + [f"  {d['date']}  {d['name']}" for d in r["make_up_working_days"]]
+            ),
+        )
         return 0
     print("Thiếu lệnh con: add | holidays", file=sys.stderr)
     return 2
@@ -303,8 +337,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MotcuaError as exc:
         code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
         if getattr(args, "json", False):
-            print(json.dumps({"error": exc.code, "message": exc.message, "details": exc.details},
-                             ensure_ascii=False, default=str), file=sys.stderr)
+            print(
+                json.dumps(
+                    {"error": exc.code, "message": exc.message, "details": exc.details},
+                    ensure_ascii=False,
+                    default=str,
+                ),
+                file=sys.stderr,
+            )
         else:
             print(f"Lỗi: {exc.message}", file=sys.stderr)
         return code

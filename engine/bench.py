@@ -33,8 +33,11 @@ from .settings import EngineSettings
 from .users import SYSTEM, Actor
 
 BENCH_PROCEDURE = "diploma_copy"
-ALL_ROLES = Actor("bench", "Benchmark", frozenset({"desk_clerk", "specialist", "head_of_department", "director",
-                                                    "other_department", "citizen"}))
+ALL_ROLES = Actor(
+    "bench",
+    "Benchmark",
+    frozenset({"desk_clerk", "specialist", "head_of_department", "director", "other_department", "citizen"}),
+)
 
 
 def sample_data(schema: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -104,8 +107,10 @@ def _bundle(library: Path) -> ProcedureBundle:
 def _raw_lifecycle(bundle: ProcedureBundle, serialize: bool) -> Callable[[], None]:
     """Raw SpiffWorkflow in memory: the same procedure, the same data, no database, no clock."""
     parser = BpmnParser()
-    for name, root in {f"{bundle.meta.id}.bpmn": bundle.main,
-                       **{f"{k}.bpmn": v for k, v in bundle.called.items()}}.items():
+    for name, root in {
+        f"{bundle.meta.id}.bpmn": bundle.main,
+        **{f"{k}.bpmn": v for k, v in bundle.called.items()},
+    }.items():
         parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
     spec, subprocess_specs = parser.get_spec(bundle.meta.id), parser.get_subprocess_specs(bundle.meta.id)
     serializer = BpmnWorkflowSerializer()
@@ -138,19 +143,24 @@ class _RawEngine(PythonScriptEngine):  # type: ignore[misc]
         from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
         now = self.clock.now()
-        super().__init__(TaskDataEnvironment({
-            "working_hours": lambda h: (now + timedelta(hours=h)).isoformat(),
-            "working_days": lambda d: (now + timedelta(days=d)).isoformat(),
-            "now": lambda: now.isoformat(),
-        }))
+        super().__init__(
+            TaskDataEnvironment(
+                {
+                    "working_hours": lambda h: (now + timedelta(hours=h)).isoformat(),
+                    "working_days": lambda d: (now + timedelta(days=d)).isoformat(),
+                    "now": lambda: now.isoformat(),
+                }
+            )
+        )
 
 
 def _engine_lifecycle(engine: Engine) -> tuple[Callable[[], None], list[float]]:
     complete_ms: list[float] = []
 
     def run() -> None:
-        case = engine.start_case({"procedure_id": BENCH_PROCEDURE, "applicant": {"name": "Nguyễn Văn Bench"}},
-                                 SYSTEM)
+        case = engine.start_case(
+            {"procedure_id": BENCH_PROCEDURE, "applicant": {"name": "Nguyễn Văn Bench"}}, SYSTEM
+        )
         for _ in range(100):
             tasks = engine.list_tasks(case.code)
             if not tasks:
@@ -164,15 +174,17 @@ def _engine_lifecycle(engine: Engine) -> tuple[Callable[[], None], list[float]]:
 
 
 def _engine_for(url: str) -> Engine:
-    engine = Engine(Database(url), clock=FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)),
-                    settings=EngineSettings())
+    engine = Engine(
+        Database(url), clock=FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)), settings=EngineSettings()
+    )
     engine.init_db(load_library=True, seed_users=False)
     return engine
 
 
 def _postgres_url() -> str | None:
     url = os.environ.get("MOTCUA_BENCH_DATABASE_URL") or os.environ.get(
-        "MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        "MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    )
     try:
         import psycopg
 
@@ -190,8 +202,9 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     rows: list[Row] = []
     raw = _row("raw SpiffWorkflow, in memory (baseline)", _timed(_raw_lifecycle(bundle, False), n))
     rows.append(raw)
-    rows.append(_row("raw SpiffWorkflow + JSON round trip after each step",
-                     _timed(_raw_lifecycle(bundle, True), n)))
+    rows.append(
+        _row("raw SpiffWorkflow + JSON round trip after each step", _timed(_raw_lifecycle(bundle, True), n))
+    )
     with tempfile.TemporaryDirectory() as tmp:
         engine = _engine_for(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         run, complete_ms = _engine_lifecycle(engine)

@@ -16,12 +16,12 @@ from datetime import datetime, time
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
 
 from . import audit, sla
 from .clock import Clock
@@ -96,7 +96,9 @@ class CaseRuntime:
             channel=channel,
             status=1,
             submitted_at=now,
-            receipt_due_at=sla.receipt_deadline(now, self.calendar) if channel == sla.ONLINE_CHANNEL else None,
+            receipt_due_at=sla.receipt_deadline(now, self.calendar)
+            if channel == sla.ONLINE_CHANNEL
+            else None,
             completed=False,
             sla={"supplements": 0, "apologies": 0, "flags": []},
             data=dict(data),
@@ -197,11 +199,18 @@ class CaseRuntime:
         op = _Operation(self, session, case, version, None, _system())
         if timer.kind == "receipt_sla" and case.status == 1 and case.receipt_due_at is not None:
             op.flag("receipt_overdue")
-            op.emit("sla_breach", payload={"rule": "receipt_8_working_hours", "due_at": _iso(case.receipt_due_at)})
-        elif timer.kind == "due_sla" and case.due_at is not None and case.finished_at is None:
-            if now >= case.due_at and case.status not in (5, *TERMINAL_STATUSES):
-                op.flag("overdue")
-                op.emit("sla_breach", payload={"rule": "statutory_due", "due_at": _iso(case.due_at)})
+            op.emit(
+                "sla_breach", payload={"rule": "receipt_8_working_hours", "due_at": _iso(case.receipt_due_at)}
+            )
+        elif (
+            timer.kind == "due_sla"
+            and case.due_at is not None
+            and case.finished_at is None
+            and now >= case.due_at
+            and case.status not in (5, *TERMINAL_STATUSES)
+        ):
+            op.flag("overdue")
+            op.emit("sla_breach", payload={"rule": "statutory_due", "due_at": _iso(case.due_at)})
         op.finish_events_only()
         return True
 
@@ -281,9 +290,7 @@ class CaseRuntime:
         stmt = (
             insert(DossierSequence)
             .values(agency=agency, day=day, last=1)
-            .on_conflict_do_update(
-                index_elements=["agency", "day"], set_={"last": DossierSequence.last + 1}
-            )
+            .on_conflict_do_update(index_elements=["agency", "day"], set_={"last": DossierSequence.last + 1})
             .returning(DossierSequence.last)
         )
         number = int(session.execute(stmt).scalar_one())
@@ -412,15 +419,32 @@ class _Operation:
         seq = case.last_seq + 1
         body = dict(payload or {})
         content = audit.event_content(
-            case_code=case.code, seq=seq, at=self.now, actor=self.actor.username, kind=kind, task_id=task_id,
-            element_id=element_id, status_from=status_from, status_to=status_to, payload=body,
+            case_code=case.code,
+            seq=seq,
+            at=self.now,
+            actor=self.actor.username,
+            kind=kind,
+            task_id=task_id,
+            element_id=element_id,
+            status_from=status_from,
+            status_to=status_to,
+            payload=body,
         )
         digest = audit.chain_hash(case.last_hash, content)
         self.session.add(
             CaseEvent(
-                case_id=case.id, seq=seq, at=self.now, actor=self.actor.username, kind=kind, task_id=task_id,
-                element_id=element_id, status_from=status_from, status_to=status_to, payload=body,
-                prev_hash=case.last_hash, hash=digest,
+                case_id=case.id,
+                seq=seq,
+                at=self.now,
+                actor=self.actor.username,
+                kind=kind,
+                task_id=task_id,
+                element_id=element_id,
+                status_from=status_from,
+                status_to=status_to,
+                payload=body,
+                prev_hash=case.last_hash,
+                hash=digest,
             )
         )
         case.last_seq = seq
@@ -440,11 +464,13 @@ class _Operation:
         assert self.workflow is not None
         workflow = self.workflow
         reached: list[tuple[float, int, Any]] = []
-        order = 0
-        for task in all_tasks(workflow):
+        for order, task in enumerate(all_tasks(workflow)):
             tid = str(task.id)
-            order += 1
-            if task.state == TaskState.COMPLETED and tid not in self._before_done and not task.task_spec.manual:
+            if (
+                task.state == TaskState.COMPLETED
+                and tid not in self._before_done
+                and not task.task_spec.manual
+            ):
                 reached.append((task.last_state_change or 0.0, order, task))
         ready_now = ready_user_tasks(workflow)
         newly_ready = [t for t in ready_now if str(t.id) not in self._before_ready]
@@ -481,8 +507,13 @@ class _Operation:
         case = self.case
         old = case.status
         case.status = int(status)
-        self.emit("status_changed", element_id=element_id, status_from=old, status_to=case.status,
-                  payload={"label": STATUS_LABELS.get(case.status, "")})
+        self.emit(
+            "status_changed",
+            element_id=element_id,
+            status_from=old,
+            status_to=case.status,
+            payload={"label": STATUS_LABELS.get(case.status, "")},
+        )
         if old == 1 and case.channel == sla.ONLINE_CHANNEL and "receipt_decided_at" not in case.sla:
             self._record_receipt_decision()
         if case.status == 2:
@@ -517,8 +548,11 @@ class _Operation:
         if case.receipt_due_at is not None:
             state["receipt_outcome"] = "late" if self.now > case.receipt_due_at else "on_time"
         case.sla = state
-        self.session.execute(delete(Timer).where(Timer.case_id == case.id, Timer.kind == "receipt_sla",
-                                                 Timer.fired_at.is_(None)))
+        self.session.execute(
+            delete(Timer).where(
+                Timer.case_id == case.id, Timer.kind == "receipt_sla", Timer.fired_at.is_(None)
+            )
+        )
 
     def _legal(self) -> sla.LegalTime:
         meta = self.version.meta
@@ -546,8 +580,11 @@ class _Operation:
                 state["late_766"] = True
             case.sla = state
             self.emit("clock_paused", payload={"supplements": state["supplements"]})
-            self.session.execute(delete(Timer).where(Timer.case_id == case.id, Timer.kind == "due_sla",
-                                                     Timer.fired_at.is_(None)))
+            self.session.execute(
+                delete(Timer).where(
+                    Timer.case_id == case.id, Timer.kind == "due_sla", Timer.fired_at.is_(None)
+                )
+            )
 
     def _resume_clock(self) -> None:
         case = self.case
@@ -557,13 +594,16 @@ class _Operation:
             return
         mode = self.version.meta.get("clock_mode", "restart")
         if mode == "extend":
-            case.due_at = sla.extend_by_pause(case.due_at, datetime.fromisoformat(paused), self.now,
-                                              self.rt.calendar)
+            case.due_at = sla.extend_by_pause(
+                case.due_at, datetime.fromisoformat(paused), self.now, self.rt.calendar
+            )
         else:
             case.due_at = sla.statutory_due(self.now, self._legal(), self.rt.calendar)
         case.sla = state
-        self.emit("due_set", payload={"reason": f"supplemented_{mode}", "due_at": _iso(case.due_at),
-                                      "paused_at": paused})
+        self.emit(
+            "due_set",
+            payload={"reason": f"supplemented_{mode}", "due_at": _iso(case.due_at), "paused_at": paused},
+        )
         self.arm_sla_timer("due_sla", case.due_at)
 
     def _finish(self) -> None:
@@ -597,15 +637,26 @@ class _Operation:
             due = self.rt.calendar.add_working_hours(self.now, float(hours)) if hours else None
             self.session.add(
                 WorkItem(
-                    case_id=self.case.id, task_id=str(task.id), element_id=task.task_spec.name,
+                    case_id=self.case.id,
+                    task_id=str(task.id),
+                    element_id=task.task_spec.name,
                     name=element.get("name") or task.task_spec.bpmn_name or task.task_spec.name,
-                    role=element.get("role"), lane=element.get("lane") or task.task_spec.lane,
-                    unit=None, assignee=None, allocated_hours=float(hours) if hours else None,
-                    ready_at=self.now, due_at=due, cancelled=False,
+                    role=element.get("role"),
+                    lane=element.get("lane") or task.task_spec.lane,
+                    unit=None,
+                    assignee=None,
+                    allocated_hours=float(hours) if hours else None,
+                    ready_at=self.now,
+                    due_at=due,
+                    cancelled=False,
                 )
             )
-            self.emit("task_ready", task_id=str(task.id), element_id=task.task_spec.name,
-                      payload={"role": element.get("role"), "due_at": _iso(due)})
+            self.emit(
+                "task_ready",
+                task_id=str(task.id),
+                element_id=task.task_spec.name,
+                payload={"role": element.get("role"), "due_at": _iso(due)},
+            )
 
     def _sync_bpmn_timers(self) -> None:
         assert self.workflow is not None
@@ -613,7 +664,9 @@ class _Operation:
         existing = {
             t.ref: t
             for t in self.session.scalars(
-                select(Timer).where(Timer.case_id == self.case.id, Timer.kind == "bpmn", Timer.fired_at.is_(None))
+                select(Timer).where(
+                    Timer.case_id == self.case.id, Timer.kind == "bpmn", Timer.fired_at.is_(None)
+                )
             )
         }
         for ref, timer in existing.items():
@@ -638,8 +691,11 @@ class _Operation:
 
     def _drop_sla_timers(self) -> None:
         self.session.execute(
-            delete(Timer).where(Timer.case_id == self.case.id, Timer.kind.in_(("receipt_sla", "due_sla")),
-                                Timer.fired_at.is_(None))
+            delete(Timer).where(
+                Timer.case_id == self.case.id,
+                Timer.kind.in_(("receipt_sla", "due_sla")),
+                Timer.fired_at.is_(None),
+            )
         )
 
 

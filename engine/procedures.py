@@ -51,14 +51,21 @@ class ProcedureStore:
         self._cache: dict[int, LoadedVersion] = {}
         self._lock = threading.Lock()
 
-    def deploy_bundle(self, session: Session, bundle: ProcedureBundle, actor: str) -> tuple[ProcedureVersion, bool]:
+    def deploy_bundle(
+        self, session: Session, bundle: ProcedureBundle, actor: str
+    ) -> tuple[ProcedureVersion, bool]:
         """Store a new version unless the latest already has this content; returns (version, created)."""
         errors = [i for i in lint_bundle(bundle) if i.severity == "error"]
         if errors:
             listing = "; ".join(f"{i.element_id or 'quy trình'}: {i.message}" for i in errors)
-            raise ProcedureError(f"Quy trình '{bundle.meta.id}' không đạt kiểm tra: {listing}",
-                                 details={"issues": [i.__dict__ for i in errors]})
-        roots = {bundle_main_name(bundle): bundle.main, **{f"{pid}.bpmn": root for pid, root in bundle.called.items()}}
+            raise ProcedureError(
+                f"Quy trình '{bundle.meta.id}' không đạt kiểm tra: {listing}",
+                details={"issues": [i.__dict__ for i in errors]},
+            )
+        roots = {
+            bundle_main_name(bundle): bundle.main,
+            **{f"{pid}.bpmn": root for pid, root in bundle.called.items()},
+        }
         specs = compile_specs(roots, bundle.meta.id)
         digest = content_hash(bundle.files)
         procedure_id = bundle.meta.id
@@ -73,7 +80,9 @@ class ProcedureStore:
             select(func.max(ProcedureVersion.version)).where(ProcedureVersion.procedure_id == procedure_id)
         )
         session.execute(
-            update(ProcedureVersion).where(ProcedureVersion.procedure_id == procedure_id).values(is_latest=False)
+            update(ProcedureVersion)
+            .where(ProcedureVersion.procedure_id == procedure_id)
+            .values(is_latest=False)
         )
         row = ProcedureVersion(
             procedure_id=procedure_id,
@@ -98,7 +107,9 @@ class ProcedureStore:
     ) -> tuple[ProcedureVersion, bool]:
         return self.deploy_bundle(session, build_bundle(main, main_name, shared), actor)
 
-    def deploy_library(self, session: Session, directory: Path, actor: str) -> list[tuple[ProcedureVersion, bool]]:
+    def deploy_library(
+        self, session: Session, directory: Path, actor: str
+    ) -> list[tuple[ProcedureVersion, bool]]:
         return [self.deploy_bundle(session, bundle, actor) for bundle in load_library(directory)]
 
     def latest(self, session: Session, procedure_id: str) -> ProcedureVersion:
@@ -114,7 +125,9 @@ class ProcedureStore:
     def list_latest(self, session: Session) -> list[ProcedureVersion]:
         return list(
             session.scalars(
-                select(ProcedureVersion).where(ProcedureVersion.is_latest.is_(True)).order_by(ProcedureVersion.name)
+                select(ProcedureVersion)
+                .where(ProcedureVersion.is_latest.is_(True))
+                .order_by(ProcedureVersion.name)
             )
         )
 

@@ -151,12 +151,16 @@ class Engine:
         self.calendar = calendar or WorkingCalendar()
         self.settings = settings or EngineSettings()
         self.procedures = ProcedureStore(self.clock)
-        self.cases = CaseRuntime(self.clock, self.calendar, self.settings, self.procedures, self._script_engine)
+        self.cases = CaseRuntime(
+            self.clock, self.calendar, self.settings, self.procedures, self._script_engine
+        )
 
     def _script_engine(self) -> MotcuaScriptEngine:
         from .sandbox import SandboxedEnvironment
 
-        functions = business_functions(self.clock, self.calendar.add_working_hours, self.calendar.add_working_days)
+        functions = business_functions(
+            self.clock, self.calendar.add_working_hours, self.calendar.add_working_days
+        )
         return MotcuaScriptEngine(self.clock, SandboxedEnvironment(functions))
 
     # ------------------------------------------------------------------ set-up
@@ -167,8 +171,12 @@ class Engine:
         created_users: list[tuple[str, str, str]] = []
         with self.db.unit_of_work() as session:
             if load_library:
-                for row, created in self.procedures.deploy_library(session, self.settings.library_dir, "system"):
-                    deployed.append({"procedure_id": row.procedure_id, "version": row.version, "created": created})
+                for row, created in self.procedures.deploy_library(
+                    session, self.settings.library_dir, "system"
+                ):
+                    deployed.append(
+                        {"procedure_id": row.procedure_id, "version": row.version, "created": created}
+                    )
             if seed_users:
                 created_users = seed_demo_users(session)
         return {"procedures": deployed, "users": created_users}
@@ -232,7 +240,9 @@ class Engine:
             self.cases.complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
 
-    def apologise(self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor) -> CaseView:
+    def apologise(
+        self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor
+    ) -> CaseView:
         with self.db.unit_of_work() as session:
             case = find_case(session, ref)
             self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor)
@@ -241,7 +251,9 @@ class Engine:
     def events(self, ref: str) -> list[EventView]:
         with self.db.read() as session:
             case = find_case(session, ref)
-            rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+            rows = session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+            )
             return [_event_view(row) for row in rows]
 
     def lookup(self, code: str, secret: str) -> CaseView:
@@ -291,8 +303,14 @@ class Engine:
         )
         return [
             TaskView(
-                task_id=i.task_id, element_id=i.element_id, name=i.name, role=i.role, lane=i.lane,
-                ready_at=i.ready_at, due_at=i.due_at, assignee=i.assignee,
+                task_id=i.task_id,
+                element_id=i.element_id,
+                name=i.name,
+                role=i.role,
+                lane=i.lane,
+                ready_at=i.ready_at,
+                due_at=i.due_at,
+                assignee=i.assignee,
                 form=(version.elements.get(i.element_id) or {}).get("form"),
             )
             for i in items
@@ -302,12 +320,26 @@ class Engine:
         version = session.get(ProcedureVersion, case.procedure_version_id)
         assert version is not None
         return CaseView(
-            id=case.id, code=case.code, procedure_id=case.procedure_id, procedure_name=version.name,
-            procedure_version=version.version, applicant=case.applicant, channel=case.channel,
-            status=case.status, status_label=STATUS_LABELS.get(case.status, ""),
-            submitted_at=case.submitted_at, receipt_due_at=case.receipt_due_at, received_at=case.received_at,
-            due_at=case.due_at, finished_at=case.finished_at, returned_at=case.returned_at,
-            completed=case.completed, outcome=case.outcome, sla=case.sla, data=case.data, version=case.version,
+            id=case.id,
+            code=case.code,
+            procedure_id=case.procedure_id,
+            procedure_name=version.name,
+            procedure_version=version.version,
+            applicant=case.applicant,
+            channel=case.channel,
+            status=case.status,
+            status_label=STATUS_LABELS.get(case.status, ""),
+            submitted_at=case.submitted_at,
+            receipt_due_at=case.receipt_due_at,
+            received_at=case.received_at,
+            due_at=case.due_at,
+            finished_at=case.finished_at,
+            returned_at=case.returned_at,
+            completed=case.completed,
+            outcome=case.outcome,
+            sla=case.sla,
+            data=case.data,
+            version=case.version,
             tasks=self._open_tasks(session, case),
         )
 
@@ -335,17 +367,32 @@ def _procedure_view(row: ProcedureVersion) -> ProcedureView:
         if e.get("role")
     ]
     return ProcedureView(
-        procedure_id=row.procedure_id, name=row.name, code=row.national_code, version=row.version,
-        content_hash=row.content_hash, legal_time=float(row.meta["legal_time"]),
-        legal_unit=str(row.meta["legal_unit"]), deployed_at=row.deployed_at, deployed_by=row.deployed_by,
-        steps=steps, meta=row.meta,
+        procedure_id=row.procedure_id,
+        name=row.name,
+        code=row.national_code,
+        version=row.version,
+        content_hash=row.content_hash,
+        legal_time=float(row.meta["legal_time"]),
+        legal_unit=str(row.meta["legal_unit"]),
+        deployed_at=row.deployed_at,
+        deployed_by=row.deployed_by,
+        steps=steps,
+        meta=row.meta,
     )
 
 
 def _event_view(row: CaseEvent) -> EventView:
     return EventView(
-        seq=row.seq, at=row.at, actor=row.actor, kind=row.kind, task_id=row.task_id, element_id=row.element_id,
-        status_from=row.status_from, status_to=row.status_to, payload=row.payload, hash=row.hash,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        task_id=row.task_id,
+        element_id=row.element_id,
+        status_from=row.status_from,
+        status_to=row.status_to,
+        payload=row.payload,
+        hash=row.hash,
     )
 
 

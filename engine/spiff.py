@@ -170,7 +170,9 @@ class CompiledSpecs:
         try:
             payload = {
                 "spec": SERIALIZER.registry.convert(self.spec),
-                "subprocess_specs": {k: SERIALIZER.registry.convert(v) for k, v in self.subprocess_specs.items()},
+                "subprocess_specs": {
+                    k: SERIALIZER.registry.convert(v) for k, v in self.subprocess_specs.items()
+                },
             }
         finally:
             SERIALIZER.registry._encoder_mode = False
@@ -233,7 +235,9 @@ def load_state(text: str, specs: CompiledSpecs, script_engine: MotcuaScriptEngin
     dct = json.loads(text)
     SERIALIZER.migrate(dct)
     registry = SERIALIZER.registry
-    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine, deserializing=True)
+    workflow = BpmnWorkflow(
+        specs.spec, specs.subprocess_specs, script_engine=script_engine, deserializing=True
+    )
     workflow.tasks = {UUID(k): registry.restore(v, workflow=workflow) for k, v in dct["tasks"].items()}
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
     workflow.success = dct["success"]
@@ -283,8 +287,11 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     return found
 
 
-def business_functions(clock: Clock, add_hours: Callable[[datetime, float], datetime],
-                       add_days: Callable[[datetime, float], datetime]) -> dict[str, Callable[..., Any]]:
+def business_functions(
+    clock: Clock,
+    add_hours: Callable[[datetime, float], datetime],
+    add_days: Callable[[datetime, float], datetime],
+) -> dict[str, Callable[..., Any]]:
     """Functions offered to BPMN expressions; they count from the clock, so replays agree."""
 
     def working_hours(hours: float) -> str:

@@ -73,8 +73,12 @@ def create_user(
     if len(password) < 8:
         raise ValidationError("Mật khẩu phải có ít nhất 8 ký tự")
     user = User(
-        username=username, full_name=full_name, roles=",".join(roles), unit=unit,
-        password_hash=hash_password(password), active=True,
+        username=username,
+        full_name=full_name,
+        roles=",".join(roles),
+        unit=unit,
+        password_hash=hash_password(password),
+        active=True,
     )
     session.add(user)
     session.flush()

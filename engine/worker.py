@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("motcua.worker")
 
 
-def run_worker(engine: Engine, *, interval: float = 1.0, once: bool = False,
-               stop: threading.Event | None = None) -> None:
+def run_worker(
+    engine: Engine, *, interval: float = 1.0, once: bool = False, stop: threading.Event | None = None
+) -> None:
     """Poll for due timers until stopped; one failing case never stops the loop."""
     stop = stop or threading.Event()
     while not stop.is_set():
@@ -35,7 +36,12 @@ def run_worker(engine: Engine, *, interval: float = 1.0, once: bool = False,
 def start_embedded_worker(engine: Engine, interval: float = 2.0) -> threading.Event:
     """Run the worker in a daemon thread (SQLite default set-up); returns its stop switch."""
     stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(engine,), kwargs={"interval": interval, "stop": stop},
-                              name="motcua-timer-worker", daemon=True)
+    thread = threading.Thread(
+        target=run_worker,
+        args=(engine,),
+        kwargs={"interval": interval, "stop": stop},
+        name="motcua-timer-worker",
+        daemon=True,
+    )
     thread.start()
     return stop

@@ -55,18 +55,28 @@ def set_time(clock: FixedClock, moment: str) -> None:
     clock.set(local(moment))
 
 
-@when(parsers.re(r'công dân nộp hồ sơ trực tuyến thủ tục "(?P<procedure>[^"]+)" với người nộp "(?P<name>[^"]+)"'))
+@when(
+    parsers.re(
+        r'công dân nộp hồ sơ trực tuyến thủ tục "(?P<procedure>[^"]+)" với người nộp "(?P<name>[^"]+)"'
+    )
+)
 def submit_online(engine: Engine, ctx: dict[str, Any], procedure: str, name: str) -> None:
-    view = engine.start_case({"procedure_id": procedure, "applicant": {"name": name}, "channel": 2},
-                             engine.actor("citizen"))
+    view = engine.start_case(
+        {"procedure_id": procedure, "applicant": {"name": name}, "channel": 2}, engine.actor("citizen")
+    )
     ctx["code"] = view.code
 
 
-@when(parsers.re(r'cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "(?P<procedure>[^"]+)" '
-                 r'với người nộp "(?P<name>[^"]+)"'))
+@when(
+    parsers.re(
+        r'cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "(?P<procedure>[^"]+)" '
+        r'với người nộp "(?P<name>[^"]+)"'
+    )
+)
 def submit_at_counter(engine: Engine, ctx: dict[str, Any], procedure: str, name: str) -> None:
-    view = engine.start_case({"procedure_id": procedure, "applicant": {"name": name}, "channel": 1},
-                             engine.actor("clerk"))
+    view = engine.start_case(
+        {"procedure_id": procedure, "applicant": {"name": name}, "channel": 1}, engine.actor("clerk")
+    )
     ctx["code"] = view.code
 
 
@@ -119,7 +129,9 @@ def finished(engine: Engine, ctx: dict[str, Any]) -> None:
 
 @then(parsers.parse('nhật ký hồ sơ có các chuyển trạng thái "{chain}"'))
 def status_chain(engine: Engine, ctx: dict[str, Any], chain: str) -> None:
-    seen = [f"{e.status_from}→{e.status_to}" for e in engine.events(ctx["code"]) if e.kind == "status_changed"]
+    seen = [
+        f"{e.status_from}→{e.status_to}" for e in engine.events(ctx["code"]) if e.kind == "status_changed"
+    ]
     assert seen == [s.strip() for s in chain.split(",")]
 
 
@@ -132,9 +144,18 @@ def has_event(engine: Engine, ctx: dict[str, Any], kind: str) -> None:
 def chain_intact(engine: Engine, ctx: dict[str, Any]) -> None:
     prev = GENESIS
     for e in engine.events(ctx["code"]):
-        content = event_content(case_code=ctx["code"], seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
-                                task_id=e.task_id, element_id=e.element_id, status_from=e.status_from,
-                                status_to=e.status_to, payload=e.payload)
+        content = event_content(
+            case_code=ctx["code"],
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            kind=e.kind,
+            task_id=e.task_id,
+            element_id=e.element_id,
+            status_from=e.status_from,
+            status_to=e.status_to,
+            payload=e.payload,
+        )
         prev_expected = chain_hash(prev, content)
         assert e.hash == prev_expected
         prev = e.hash

@@ -24,17 +24,38 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_init_db_then_serve_answers_http(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'run.sqlite3'}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    init = subprocess.run([sys.executable, "run.py", "init-db", "--db", url], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    init = subprocess.run(
+        [sys.executable, "run.py", "init-db", "--db", url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert init.returncode == 0, init.stderr
     assert "mật khẩu" in init.stdout  # demo users printed once
-    again = subprocess.run([sys.executable, "run.py", "init-db", "--db", url], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=180)
+    again = subprocess.run(
+        [sys.executable, "run.py", "init-db", "--db", url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert again.returncode == 0 and "mật khẩu" not in again.stdout
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "run.py", "serve", "--db", url, "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "run.py", "serve", "--db", url, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         body = ""
         deadline = time.monotonic() + 60

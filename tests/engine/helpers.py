@@ -15,7 +15,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DESIGNER = Actor("designer", "Thiết kế", frozenset({"designer"}))
 
 
-def deploy_fixture(engine: Engine, name: str = "timer_demo", *, replace: tuple[str, str] | None = None) -> ProcedureView:
+def deploy_fixture(
+    engine: Engine, name: str = "timer_demo", *, replace: tuple[str, str] | None = None
+) -> ProcedureView:
     """Deploy tests/fixtures/NAME.bpmn, optionally with one textual change (a new version)."""
     text = (FIXTURES / f"{name}.bpmn").read_text(encoding="utf-8")
     if replace is not None:
@@ -26,7 +28,10 @@ def deploy_fixture(engine: Engine, name: str = "timer_demo", *, replace: tuple[s
 
 def event_count(db: Database, case_id: int) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)) or 0)
+        return int(
+            session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id))
+            or 0
+        )
 
 
 def open_items(db: Database, case_id: int) -> list[str]:

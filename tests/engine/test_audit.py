@@ -12,9 +12,18 @@ def _chain(n: int) -> list[tuple[int, str, str, dict[str, Any]]]:
     rows = []
     prev = GENESIS
     for seq in range(1, n + 1):
-        content = event_content(case_code="H99.12-260302-0001", seq=seq, at=vn(2026, 3, 2, 8, seq), actor="clerk",
-                                kind="task_completed", task_id=None, element_id="review", status_from=None,
-                                status_to=None, payload={"data": {"ghi_chu": f"Lần {seq}"}})
+        content = event_content(
+            case_code="H99.12-260302-0001",
+            seq=seq,
+            at=vn(2026, 3, 2, 8, seq),
+            actor="clerk",
+            kind="task_completed",
+            task_id=None,
+            element_id="review",
+            status_from=None,
+            status_to=None,
+            payload={"data": {"ghi_chu": f"Lần {seq}"}},
+        )
         digest = chain_hash(prev, content)
         rows.append((seq, prev, digest, content))
         prev = digest

@@ -10,8 +10,8 @@ import pytest
 from engine.clock import FixedClock
 from engine.errors import ConflictError, Forbidden, NotFound, ValidationError
 from engine.service import Engine
-from tests.support.fixtures import vn
 from tests.engine.helpers import deploy_fixture, event_count, open_items
+from tests.support.fixtures import vn
 
 APPLICANT = {"name": "Nguyễn Văn An", "phone": "0912345678"}
 
@@ -101,7 +101,9 @@ def test_stale_expected_version_is_a_conflict(engine: Engine) -> None:
     code = start(engine)
     view = engine.get_case(code)
     with pytest.raises(ConflictError):
-        engine.complete_task(code, "review", {"ok": True}, engine.actor("specialist"), expected_version=view.version - 1)
+        engine.complete_task(
+            code, "review", {"ok": True}, engine.actor("specialist"), expected_version=view.version - 1
+        )
 
 
 def test_bad_start_input_is_rejected_with_field_names(engine: Engine) -> None:
@@ -110,8 +112,9 @@ def test_bad_start_input_is_rejected_with_field_names(engine: Engine) -> None:
         engine.start_case({"procedure_id": "timer_demo", "applicant": {"name": ""}}, engine.actor("clerk"))
     assert "applicant.name" in err.value.message
     with pytest.raises(ValidationError):
-        engine.start_case({"procedure_id": "timer_demo", "applicant": APPLICANT, "channel": 9},
-                          engine.actor("clerk"))
+        engine.start_case(
+            {"procedure_id": "timer_demo", "applicant": APPLICANT, "channel": 9}, engine.actor("clerk")
+        )
     with pytest.raises(NotFound):
         engine.start_case({"procedure_id": "nope", "applicant": APPLICANT}, engine.actor("clerk"))
 

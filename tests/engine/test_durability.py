@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,9 @@ APPLICANT = {"name": "Trần Thị Bình"}
 
 def _start(engine: Engine) -> str:
     deploy_fixture(engine)
-    return engine.start_case({"procedure_id": "timer_demo", "applicant": APPLICANT}, engine.actor("clerk")).code
+    return engine.start_case(
+        {"procedure_id": "timer_demo", "applicant": APPLICANT}, engine.actor("clerk")
+    ).code
 
 
 def test_two_concurrent_completions_exactly_one_wins(db_url: str, engine: Engine, clock: FixedClock) -> None:
@@ -36,10 +39,8 @@ def test_two_concurrent_completions_exactly_one_wins(db_url: str, engine: Engine
     def wait_for_the_other(_code: str) -> None:
         # Hold both transactions open after their writes so they really overlap (on PostgreSQL);
         # on SQLite the second writer queues at BEGIN IMMEDIATE and the barrier just times out.
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
-        except threading.BrokenBarrierError:
-            pass
 
     results: list[str] = []
 
@@ -91,14 +92,22 @@ print("COMMITTED", flush=True)
 
 
 @pytest.mark.slow
-def test_sigkill_in_the_middle_leaves_the_case_as_before(db_url: str, engine: Engine, clock: FixedClock) -> None:
+def test_sigkill_in_the_middle_leaves_the_case_as_before(
+    db_url: str, engine: Engine, clock: FixedClock
+) -> None:
     code = _start(engine)
     before = engine.get_case(code)
     n_events = event_count(engine.db, before.id)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_TARGET, db_url, code, clock.now().isoformat()],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
     )
     try:
         assert proc.stdout is not None
@@ -126,23 +135,59 @@ def test_cli_runs_a_case_end_to_end(db_url: str, engine: Engine) -> None:
     def cli(*args: str) -> dict:
         out = subprocess.run(
             [sys.executable, "run.py", *args, "--db", db_url, "--now", "2026-03-02T09:00:00+07:00", "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    started = cli("case", "start", "timer_demo", "--data", json.dumps({"applicant": APPLICANT, "note": "x"}),
-                  "--channel", "2", "--as", "clerk")
+    started = cli(
+        "case",
+        "start",
+        "timer_demo",
+        "--data",
+        json.dumps({"applicant": APPLICANT, "note": "x"}),
+        "--channel",
+        "2",
+        "--as",
+        "clerk",
+    )
     assert started["channel"] == 2 and started["status"] == 4
     tasks = cli("case", "tasks", started["code"])
     assert [t["element_id"] for t in tasks] == ["review"]
-    done = cli("case", "complete", started["code"], tasks[0]["task_id"], "--as", "specialist",
-               "--data", '{"ok": true}')
+    done = cli(
+        "case",
+        "complete",
+        started["code"],
+        tasks[0]["task_id"],
+        "--as",
+        "specialist",
+        "--data",
+        '{"ok": true}',
+    )
     assert done["completed"] and done["status"] == 10
     shown = cli("case", "show", started["code"])
     assert shown["data"] == {"note": "x", "ok": True}
     bad = subprocess.run(
-        [sys.executable, "run.py", "case", "complete", started["code"], "review", "--as", "specialist",
-         "--db", db_url, "--data", "{not json"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "run.py",
+            "case",
+            "complete",
+            started["code"],
+            "review",
+            "--as",
+            "specialist",
+            "--db",
+            db_url,
+            "--data",
+            "{not json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2 and "JSON" in bad.stderr

@@ -77,7 +77,9 @@ def _prepare(url: str) -> None:
     engine.init_db(load_library=True, seed_users=False)
     with db.unit_of_work() as session:
         for username, roles in TEST_USERS.items():
-            create_user(session, username, f"Người dùng {username}", roles, TEST_PASSWORD, unit="Phòng thử nghiệm")
+            create_user(
+                session, username, f"Người dùng {username}", roles, TEST_PASSWORD, unit="Phòng thử nghiệm"
+            )
     db.dispose()
 
 
