@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--working-days", type=float)
     hol = leaf(cal, "holidays", "days off and make-up working days of a year")
     hol.add_argument("--year", type=int, required=True)
+    override = leaf(cal, "override", "record a government day swap (admin)")
+    override.add_argument("--day", required=True, help="YYYY-MM-DD")
+    override.add_argument("--kind", required=True, choices=["off", "work", "none"])
+    override.add_argument("--note", required=True, help="legal basis, e.g. the decision number")
+    override.add_argument("--as", dest="actor", required=True)
+    leaf(cal, "overrides", "list every stored override (history)")
 
     bench = leaf(sub, "bench", "run the benchmarks and print one table")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
@@ -289,9 +295,32 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
 
 
 def _calendar(args: argparse.Namespace) -> int:
-    from engine.calendar import WorkingCalendar
+    from sqlalchemy import inspect
 
-    cal = WorkingCalendar()
+    engine = make_engine(args)
+    if args.calendar_command == "override":
+        day = _parse_day(args.day)
+        row = engine.add_calendar_override(day, args.kind, args.note, engine.actor(args.actor))
+        emit(args, row, lambda r: f"Đã ghi điều chỉnh lịch #{r['id']}: {r['day']} {r['kind']} — {r['note']}")
+        return 0
+    if args.calendar_command == "overrides":
+        rows = engine.calendar_overrides()
+        emit(
+            args,
+            rows,
+            lambda rs: (
+                "\n".join(
+                    f"#{r['id']:<4} {r['day']} {r['kind']:<5} {r['note']} "
+                    f"({r['created_by']}, {_local(r['created_at'])})"
+                    for r in rs
+                )
+                or "(chưa có điều chỉnh nào)"
+            ),
+        )
+        return 0
+    # Stored overrides apply when the database is initialised; otherwise the built-in calendar.
+    has_table = inspect(engine.db.engine).has_table("calendar_overrides")
+    cal = engine.fresh_calendar() if has_table else engine.calendar
     if args.calendar_command == "add":
         start = parse_now(args.start)
         assert start is not None
@@ -318,6 +347,15 @@ def _calendar(args: argparse.Namespace) -> int:
         return 0
     print("Thiếu lệnh con: add | holidays", file=sys.stderr)
     return 2
+
+
+def _parse_day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(f"Ngày không đúng định dạng YYYY-MM-DD: {text}") from exc
 
 
 def _local_iso(value: datetime) -> str:

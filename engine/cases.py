@@ -162,11 +162,18 @@ class CaseRuntime:
         workflow.do_engine_steps()
         case.data = {**before, **clean}
         op.completed_task = (str(task.id), task.task_spec.name)
+        step_due = session.scalar(select(WorkItem.due_at).where(WorkItem.task_id == str(task.id)))
         op.emit(
             "task_completed",
             task_id=str(task.id),
             element_id=task.task_spec.name,
-            payload={"data": clean, "diff": _diff(before, case.data), "role": role},
+            payload={
+                "data": clean,
+                "diff": _diff(before, case.data),
+                "role": role,
+                "due_at": _iso(step_due),
+                "outcome": sla.classify(op.now, step_due) if step_due else None,
+            },
         )
         op.settle()
         return case

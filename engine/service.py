@@ -7,8 +7,9 @@ so callers cannot change state behind the engine's back.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from . import sla
 from .calendar import WorkingCalendar
+from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
-from .errors import NotFound, ValidationError
+from .errors import Forbidden, NotFound, ValidationError
 from .models import Case, CaseEvent, ProcedureVersion, Timer, WorkItem
 from .procedures import ProcedureStore
 from .settings import EngineSettings
@@ -148,12 +150,19 @@ class Engine:
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
-        self.calendar = calendar or WorkingCalendar()
+        self.calendar = LiveCalendar(calendar)
         self.settings = settings or EngineSettings()
         self.procedures = ProcedureStore(self.clock)
         self.cases = CaseRuntime(
             self.clock, self.calendar, self.settings, self.procedures, self._script_engine
         )
+
+    @contextmanager
+    def _uow(self) -> Iterator[Session]:
+        """A unit of work that first brings the calendar up to date with the override table."""
+        with self.db.unit_of_work() as session:
+            self.calendar.refresh(session)
+            yield session
 
     def _script_engine(self) -> MotcuaScriptEngine:
         from .sandbox import SandboxedEnvironment
@@ -169,7 +178,7 @@ class Engine:
         self.db.migrate()
         deployed: list[dict[str, Any]] = []
         created_users: list[tuple[str, str, str]] = []
-        with self.db.unit_of_work() as session:
+        with self._uow() as session:
             if load_library:
                 for row, created in self.procedures.deploy_library(
                     session, self.settings.library_dir, "system"
@@ -182,7 +191,7 @@ class Engine:
         return {"procedures": deployed, "users": created_users}
 
     def deploy(self, main_name: str, main: bytes, shared: Mapping[str, bytes], actor: Actor) -> ProcedureView:
-        with self.db.unit_of_work() as session:
+        with self._uow() as session:
             row, _ = self.procedures.deploy_files(session, main_name, main, shared, actor.username)
             return _procedure_view(row)
 
@@ -210,7 +219,7 @@ class Engine:
     def start_case(self, request: StartCase | Mapping[str, Any], actor: Actor) -> CaseView:
         """Open a dossier; the returned view carries the lookup secret once."""
         req = _parse(StartCase, request)
-        with self.db.unit_of_work() as session:
+        with self._uow() as session:
             case, secret = self.cases.start(
                 session, req.procedure_id, req.applicant.model_dump(mode="json"), req.channel, req.data, actor
             )
@@ -235,7 +244,7 @@ class Engine:
         actor: Actor,
         expected_version: int | None = None,
     ) -> CaseView:
-        with self.db.unit_of_work() as session:
+        with self._uow() as session:
             case = find_case(session, ref)
             self.cases.complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
@@ -243,7 +252,7 @@ class Engine:
     def apologise(
         self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor
     ) -> CaseView:
-        with self.db.unit_of_work() as session:
+        with self._uow() as session:
             case = find_case(session, ref)
             self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor)
             return self._case_view(session, case)
@@ -281,7 +290,7 @@ class Engine:
             )
         fired = skipped = 0
         for timer_id, case_id in due:
-            with self.db.unit_of_work() as session:
+            with self._uow() as session:
                 timer = session.get(Timer, timer_id)
                 case = session.get(Case, case_id)
                 if timer is None or case is None or timer.fired_at is not None:
@@ -342,6 +351,39 @@ class Engine:
             version=case.version,
             tasks=self._open_tasks(session, case),
         )
+
+    # ------------------------------------------------------------------ calendar overrides
+    def calendar_overrides(self) -> list[dict[str, Any]]:
+        """Every override row ever entered, oldest first (the table is its own history)."""
+        with self.db.read() as session:
+            return [
+                {
+                    "id": r.id,
+                    "day": r.day,
+                    "kind": r.kind,
+                    "note": r.note,
+                    "created_at": r.created_at,
+                    "created_by": r.created_by,
+                }
+                for r in history(session)
+            ]
+
+    def add_calendar_override(self, day: date, kind: str, note: str, actor: Actor) -> dict[str, Any]:
+        """Record a government day swap (admin only); applies to computations from now on."""
+        if not actor.has_role("admin"):
+            raise Forbidden("Chỉ quản trị hệ thống được điều chỉnh lịch làm việc")
+        with self._uow() as session:
+            row = add_override(session, day, kind, note, actor.username, self.clock.now())
+            result = {"id": row.id, "day": row.day, "kind": row.kind, "note": row.note}
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+        return result
+
+    def fresh_calendar(self) -> LiveCalendar:
+        """The calendar including the newest stored overrides (for read-only callers)."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+        return self.calendar
 
     def colour(self, started_at: datetime, due_at: datetime) -> str:
         return sla.colour(self.clock.now(), started_at, due_at, self.calendar, self.settings.amber_threshold)

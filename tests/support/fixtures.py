@@ -21,7 +21,15 @@ from sqlalchemy import delete, text
 from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.db import Database
-from engine.models import Case, CaseEvent, DossierSequence, ProcedureVersion, Timer, WorkItem
+from engine.models import (
+    CalendarOverrideRow,
+    Case,
+    CaseEvent,
+    DossierSequence,
+    ProcedureVersion,
+    Timer,
+    WorkItem,
+)
 from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import ROLES, create_user
@@ -109,7 +117,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def clean(db: Database) -> None:
     """Empty the case tables and drop versions deployed by tests (the library stays)."""
     with db.unit_of_work() as session:
-        for model in (CaseEvent, WorkItem, Timer, Case, DossierSequence):
+        for model in (CaseEvent, WorkItem, Timer, Case, DossierSequence, CalendarOverrideRow):
             session.execute(delete(model))
         session.execute(delete(ProcedureVersion).where(ProcedureVersion.deployed_by != LIBRARY_ACTOR))
         if db.engine.dialect.name == "postgresql":

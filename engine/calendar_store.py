@@ -1,0 +1,109 @@
+"""Calendar overrides kept in the database: the government's yearly day swaps, edited by an admin.
+
+Rows are never updated or deleted: a later row for the same day supersedes an earlier one (kind
+``none`` withdraws an override), so the table is its own version history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .calendar import DEFAULT_OVERRIDES, CalendarConfig, CalendarOverride, WorkingCalendar
+from .errors import ValidationError
+from .models import CalendarOverrideRow
+
+OverrideKind = Literal["off", "work", "none"]
+
+
+def add_override(
+    session: Session, day: date, kind: str, note: str, actor: str, now: datetime
+) -> CalendarOverrideRow:
+    """Append an override; ``none`` withdraws the previous one for that day."""
+    if kind not in ("off", "work", "none"):
+        raise ValidationError("Loại điều chỉnh phải là 'off' (nghỉ), 'work' (làm bù) hoặc 'none' (huỷ)")
+    if not note.strip():
+        raise ValidationError("Phải ghi căn cứ (văn bản, quyết định) của điều chỉnh lịch")
+    if not 1976 <= day.year <= 2100:
+        raise ValidationError("Năm của ngày điều chỉnh phải trong khoảng 1976–2100")
+    row = CalendarOverrideRow(
+        day=day.isoformat(), kind=kind, note=note.strip(), created_at=now, created_by=actor
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def history(session: Session) -> list[CalendarOverrideRow]:
+    return list(session.scalars(select(CalendarOverrideRow).order_by(CalendarOverrideRow.id)))
+
+
+def effective_overrides(rows: list[CalendarOverrideRow]) -> list[CalendarOverride]:
+    """The overrides in force: the latest row per day wins; ``none`` removes the day."""
+    latest: dict[str, CalendarOverrideRow] = {}
+    for row in rows:
+        latest[row.day] = row
+    return [
+        CalendarOverride(date.fromisoformat(r.day), r.kind, r.note)  # type: ignore[arg-type]
+        for r in latest.values()
+        if r.kind in ("off", "work")
+    ]
+
+
+def marker(session: Session) -> int:
+    """Cheap change detector: the newest row id (0 when the table is empty)."""
+    return int(session.scalar(select(func.max(CalendarOverrideRow.id))) or 0)
+
+
+def build_calendar(session: Session, config: CalendarConfig | None = None) -> WorkingCalendar:
+    """Built-in overrides plus the stored ones (stored ones win for the same day)."""
+    stored = effective_overrides(history(session))
+    return WorkingCalendar(config or CalendarConfig(), (*DEFAULT_OVERRIDES, *stored))
+
+
+class LiveCalendar:
+    """A working calendar that follows the override table without restarting the process.
+
+    Engine code holds this object; :meth:`refresh` swaps the underlying calendar when another
+    process (or the admin page) added an override.
+    """
+
+    def __init__(self, calendar: WorkingCalendar | None = None) -> None:
+        self.current = calendar or WorkingCalendar()
+        self._marker = -1
+
+    def refresh(self, session: Session) -> None:
+        mark = marker(session)
+        if mark != self._marker:
+            if mark:
+                self.current = WorkingCalendar(
+                    self.current.config, (*DEFAULT_OVERRIDES, *effective_overrides(history(session)))
+                )
+            self._marker = mark
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        return self.current.add_working_hours(start, hours)
+
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        return self.current.add_working_days(start, days)
+
+    def working_hours_between(self, a: datetime, b: datetime) -> float:
+        return self.current.working_hours_between(a, b)
+
+    def next_working_moment(self, t: datetime) -> datetime:
+        return self.current.next_working_moment(t)
+
+    def is_working_time(self, t: datetime) -> bool:
+        return self.current.is_working_time(t)
+
+    def is_working_day(self, d: date) -> bool:
+        return self.current.is_working_day(d)
+
+    def days_off(self, year: int) -> list[tuple[date, str]]:
+        return self.current.days_off(year)
+
+    def make_up_days(self, year: int) -> list[tuple[date, str]]:
+        return self.current.make_up_days(year)

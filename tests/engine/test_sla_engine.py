@@ -1,0 +1,88 @@
+"""SLA rules enforced by the engine on a real procedure (diploma_copy), on both databases."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from engine.clock import FixedClock
+from engine.errors import Forbidden, SlaViolation, ValidationError
+from engine.service import Engine
+from tests.support.fixtures import vn
+
+ACCEPT = {"decision": "accept", "checked_documents": []}
+FOUND = {"found": True, "register_ref": "Sổ gốc 2015/1234", "copies": 1}
+
+
+def received_case(engine: Engine) -> str:
+    """An in-person dossier accepted at the clock's now; returns its code."""
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Vũ Thị Lan"}}, engine.actor("clerk")
+    ).code
+    engine.complete_task(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    return code
+
+
+def test_admin_day_off_override_moves_the_appointment(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 6, 10, 0))  # Friday
+    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 9, 10, 0)
+    with pytest.raises(Forbidden):
+        engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định giả định", engine.actor("clerk"))
+    with pytest.raises(ValidationError):
+        engine.add_calendar_override(date(2026, 3, 9), "maybe", "x", engine.actor("admin"))
+    engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND", engine.actor("admin"))
+    assert not engine.fresh_calendar().is_working_day(date(2026, 3, 9))
+    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 10, 10, 0)
+    # A fresh engine (another process) sees the stored override too.
+    other = Engine(engine.db, clock=clock)
+    assert not other.fresh_calendar().is_working_day(date(2026, 3, 9))
+    engine.add_calendar_override(date(2026, 3, 9), "none", "Huỷ điều chỉnh", engine.actor("admin"))
+    assert engine.fresh_calendar().is_working_day(date(2026, 3, 9))
+    assert [r["kind"] for r in engine.calendar_overrides()] == ["off", "none"]
+
+
+def test_late_case_needs_an_apology_before_it_can_continue(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 2, 10, 0))
+    code = received_case(engine)
+    assert engine.get_case(code).due_at == vn(2026, 3, 3, 10, 0)
+    clock.set(vn(2026, 3, 3, 10, 30))
+    engine.fire_due_timers()
+    late = engine.get_case(code)
+    assert "overdue" in late.sla["flags"]
+    assert any(e.kind == "sla_breach" and e.payload["rule"] == "statutory_due" for e in engine.events(code))
+    with pytest.raises(SlaViolation) as err:
+        engine.complete_task(code, "verify_register", FOUND, engine.actor("specialist"))
+    assert "Mẫu 04" in err.value.message
+    with pytest.raises(ValidationError):
+        engine.apologise(code, vn(2026, 3, 3, 9, 0), "Chậm tra cứu", "Phòng QLCL", engine.actor("head"))
+    with pytest.raises(ValidationError):
+        engine.apologise(code, vn(2026, 3, 4, 16, 0), "  ", "Phòng QLCL", engine.actor("head"))
+    view = engine.apologise(
+        code, vn(2026, 3, 4, 16, 0), "Sổ gốc lưu trữ tại kho", "Phòng QLCL", engine.actor("head")
+    )
+    assert view.due_at == vn(2026, 3, 4, 16, 0) and view.sla["apologies"] == 1
+    with pytest.raises(SlaViolation):  # at most one rescheduling by default
+        engine.apologise(code, vn(2026, 3, 5, 16, 0), "Lần hai", "Phòng QLCL", engine.actor("head"))
+    engine.complete_task(code, "verify_register", FOUND, engine.actor("specialist"))
+    done = engine.complete_task(code, "approve_copy", {"approved": True}, engine.actor("head"))
+    assert done.status == 9
+    assert done.outcome == "late"  # an apologised case still counts as late
+    apology = next(e for e in engine.events(code) if e.kind == "apology_issued")
+    assert datetime.fromisoformat(apology.payload["original_due_at"]) == vn(2026, 3, 3, 10, 0)
+    assert apology.payload["form"] == "Mẫu 04"
+
+
+def test_each_step_is_classified_against_its_allocation(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 2, 8, 0))
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Ngô Bảo Châu"}}, engine.actor("clerk")
+    ).code
+    receipt_due = engine.list_tasks(code)[0].due_at
+    assert receipt_due is not None
+    clock.set(vn(2026, 3, 2, 11, 0))  # the receipt step was allotted 1 working hour
+    engine.complete_task(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    clock.set(vn(2026, 3, 2, 11, 15))
+    engine.complete_task(code, "verify_register", FOUND, engine.actor("specialist"))
+    outcomes = {e.element_id: e.payload["outcome"] for e in engine.events(code) if e.kind == "task_completed"}
+    assert outcomes == {"receipt_check": "late", "verify_register": "on_time"}
