@@ -35,15 +35,12 @@ ROLES = frozenset(
     {"desk_clerk", "specialist", "head_of_department", "director", "other_department", "citizen"}
 )
 
+_EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+_TASKS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask"}
+_ACTIVITIES = {"businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+_GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 #: BPMN elements that are flow nodes (things a token can sit on), by local name.
-FLOW_NODE_TAGS = frozenset(
-    {
-        "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
-        "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
-        "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
-    }
-)
+FLOW_NODE_TAGS = frozenset(_EVENTS | _TASKS | _ACTIVITIES | _GATEWAYS)
 
 
 class DocumentSpec(BaseModel):
@@ -291,7 +288,10 @@ def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
             if step is None and status is None and form is None and tag != "userTask":
                 continue
             data: dict[str, Any] = {
-                "id": node_id, "name": node.get("name") or "", "type": tag, "process_id": pid,
+                "id": node_id,
+                "name": node.get("name") or "",
+                "type": tag,
+                "process_id": pid,
                 "lane": lanes.get(node_id),
             }
             if step is not None:

@@ -56,6 +56,7 @@ def lint_bundle(bundle: ProcedureBundle, *, hours_per_day: float = 8.0) -> list[
     issues += _check_forms(bundle)
     issues += _check_timers(bundle)
     issues += _check_conditions(bundle)
+    issues += _check_gateways(bundle)
     issues += _check_budget(bundle, hours_per_day)
     return issues
 
@@ -89,9 +90,14 @@ def _warning(element_id: str | None, message: str) -> LintIssue:
 
 
 def _check_unique_ids(bundle: ProcedureBundle) -> list[LintIssue]:
-    # The engine finds metadata, tasks and history by element id alone, across all files.
+    # The engine finds metadata, tasks and history by element id alone, across all processes of
+    # the bundle. (Ids outside processes - definitions, diagrams - are never looked up.)
     counts = Counter(
-        node.get("id") for root in _roots(bundle) for node in root.iter() if node.get("id") is not None
+        node.get("id")
+        for root in _roots(bundle)
+        for process in processes(root)
+        for node in process.iter()
+        if node.get("id") is not None
     )
     return [
         _error(node_id, f"Mã phần tử '{node_id}' bị trùng ({n} lần) trong bộ quy trình")
@@ -142,6 +148,8 @@ def _check_statuses(bundle: ProcedureBundle) -> list[LintIssue]:
         for m in bundle.elements.values()
         if m.status is not None and not 1 <= m.status <= 10
     ]
+    if not bundle.meta.code and "code" not in bundle.meta.configurable:
+        issues.append(_warning(bundle.meta.id, "Thiếu mã thủ tục quốc gia (motcua:procedure code)"))
     if not any(m.status == 9 for m in bundle.elements.values()):
         # Status 9 stops the statutory clock; without it every case would end up late.
         issues.append(_warning(bundle.meta.id, "Không có bước nào đặt trạng thái 9 (đã xử lý xong)"))
@@ -159,7 +167,7 @@ def _check_forms(bundle: ProcedureBundle) -> list[LintIssue]:
             issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' không hợp lệ: {exc.message}"))
             continue
         if meta.form.get("type") != "object":
-            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' phải có \"type\": \"object\""))
+            issues.append(_error(meta.id, f'Biểu mẫu của bước \'{meta.id}\' phải có "type": "object"'))
     return issues
 
 
@@ -211,6 +219,47 @@ def _check_conditions(bundle: ProcedureBundle) -> list[LintIssue]:
     return issues
 
 
+def _check_gateways(bundle: ProcedureBundle) -> list[LintIssue]:
+    issues = []
+    for process in _processes(bundle):
+        graph = _ProcessGraph(process)
+        flows = process.findall("bpmn:sequenceFlow", NSMAP)
+        for node_id, node in graph.nodes.items():
+            tag = node.tag.rsplit("}", 1)[-1]
+            outgoing = [f for f in flows if f.get("sourceRef") == node_id]
+            incoming = [f for f in flows if f.get("targetRef") == node_id]
+            if tag in {"exclusiveGateway", "inclusiveGateway"} and len(outgoing) > 1:
+                issues += [
+                    _error(
+                        flow.get("id"),
+                        f"Luồng '{flow.get('id')}' ra từ cổng '{node_id}' thiếu điều kiện "
+                        "và không phải luồng mặc định",
+                    )
+                    for flow in outgoing
+                    if flow.get("id") != node.get("default")
+                    and flow.find("bpmn:conditionExpression", NSMAP) is None
+                ]
+            if tag != "parallelGateway" or len(incoming) < 2:
+                continue
+            # A parallel gateway with several inputs is a join: it waits for all of them, so a loop
+            # coming back into it waits for a token that never comes.
+            if any((f.get("sourceRef"), node_id) in graph.back_edges for f in incoming):
+                issues.append(
+                    _error(
+                        node_id,
+                        f"Vòng lặp quay về cổng song song '{node_id}' sẽ chờ mãi; "
+                        "hãy hợp luồng bằng cổng loại trừ (exclusiveGateway) trước",
+                    )
+                )
+            elif len(outgoing) > 1:
+                issues.append(
+                    _warning(
+                        node_id, f"Cổng song song '{node_id}' vừa hợp vừa tách luồng; nên tách thành hai cổng"
+                    )
+                )
+    return issues
+
+
 # ------------------------------------------------------------------------------ time budget
 
 
@@ -246,6 +295,7 @@ class _ProcessGraph:
             attached = node.get("attachedToRef")
             if attached in self.succ:
                 self.succ[attached].append(node_id)
+        self.back_edges: set[tuple[str, str]] = set()
         self._drop_back_edges()
 
     def _drop_back_edges(self) -> None:
@@ -265,6 +315,7 @@ class _ProcessGraph:
                     stack.pop()
                 elif state.get(nxt) == 1:
                     self.succ[node].remove(nxt)
+                    self.back_edges.add((node, nxt))
                 elif nxt not in state:
                     state[nxt] = 1
                     stack.append((nxt, iter(list(self.succ[nxt]))))

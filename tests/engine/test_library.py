@@ -26,6 +26,10 @@ from engine.lint import lint_bundle, processing_hours
 LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
 PROCEDURES = [
     "diploma_copy",
+    "language_centre_establishment",
+    "language_centre_operation",
+    "national_standard_school",
+    "student_transfer",
 ]
 
 NS = {
@@ -112,7 +116,7 @@ def statuses_reached(bundle: ProcedureBundle, workflow: BpmnWorkflow) -> set[int
 # ------------------------------------------------------------------------------ library-wide
 
 
-def test_library_holds_the_procedures(library: dict[str, ProcedureBundle]) -> None:
+def test_library_holds_the_five_procedures(library: dict[str, ProcedureBundle]) -> None:
     assert sorted(library) == PROCEDURES
     for bundle in library.values():
         assert set(bundle.called) == {"shared_receipt", "shared_return"}
@@ -198,7 +202,7 @@ def test_diagram_is_complete_and_tidy(name: str) -> None:
     assert {r.text for lane in lanes.values() for r in lane.findall("bpmn:flowNodeRef", NS)} == set(nodes)
     ids = list(nodes)
     for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
+        for b in ids[i + 1 :]:
             if nodes[b].get("attachedToRef") == a or nodes[a].get("attachedToRef") == b:
                 continue
             assert not _overlap(shapes[a], shapes[b]), f"{a} overlaps {b}"
@@ -245,11 +249,14 @@ def test_diploma_copy_rejection_goes_back_to_the_specialist(library: dict[str, P
 
 def test_diploma_copy_not_in_register_is_refused(library: dict[str, ProcedureBundle]) -> None:
     bundle = library["diploma_copy"]
-    workflow, done = run(bundle, {
-        "receipt_check": RECEIVED,
-        "verify_register": {"found": False},
-        "confirm_refusal": {"refusal_confirmed": True, "refusal_reason": "Không có tên trong sổ gốc"},
-    })
+    workflow, done = run(
+        bundle,
+        {
+            "receipt_check": RECEIVED,
+            "verify_register": {"found": False},
+            "confirm_refusal": {"refusal_confirmed": True, "refusal_reason": "Không có tên trong sổ gốc"},
+        },
+    )
     assert workflow.is_completed()
     assert done[-1] == "confirm_refusal"
     assert statuses_reached(bundle, workflow) == {1, 2, 3, 4}
@@ -286,3 +293,145 @@ def test_unanswered_supplementation_stops_the_case(library: dict[str, ProcedureB
     )
     assert workflow.is_completed() and done == ["receipt_check"]
     assert 8 in statuses_reached(bundle, workflow)
+
+
+# --------------------------------------------------------------------------------- the others
+
+DECIDED = {"decision_number": "123/QĐ-SGDĐT", "decision_date": "2025-03-14"}
+
+
+def test_student_transfer_from_another_province(library: dict[str, ProcedureBundle]) -> None:
+    bundle = library["student_transfer"]
+    workflow, done = run(
+        bundle,
+        {
+            "receipt_check": RECEIVED,
+            "check_dossier": {"from_other_province": True, "in_transfer_period": True},
+            "propose_school": [
+                {"receiving_school": "Trường THPT Lê Quý Đôn"},
+                {"receiving_school": "Trường THPT Nguyễn Du"},
+            ],
+            "head_review": [{"approved": False, "comment": "Trường đã đủ sĩ số"}, HEAD_OK],
+            "director_sign": {"decision_number": "45/SGDĐT-GDTrH"},
+            "return_result": RETURNED,
+        },
+    )
+    assert workflow.is_completed()
+    assert "school_decision" not in done and done.count("propose_school") == 2
+    assert statuses_reached(bundle, workflow) == {1, 2, 4, 9, 10}
+
+
+def test_student_transfer_within_the_province(library: dict[str, ProcedureBundle]) -> None:
+    workflow, done = run(
+        library["student_transfer"],
+        {
+            "receipt_check": RECEIVED,
+            "check_dossier": {"from_other_province": False, "in_transfer_period": True},
+            "school_decision": {"school_accepted": True, "receiving_school": "Trường THPT Chu Văn An"},
+            "return_result": RETURNED,
+        },
+    )
+    assert workflow.is_completed()
+    assert done == ["receipt_check", "check_dossier", "school_decision", "return_result"]
+
+
+ESTABLISHMENT = {
+    "receipt_check": RECEIVED,
+    "appraise_dossier": {"dossier_valid": True, "conditions_met": True},
+    "interdept_appraisal": {"interdept_opinion": "agree"},
+    "appraisal_report": {"appraisal_result": "pass", "report": "Đủ điều kiện thành lập"},
+    "head_review": HEAD_OK,
+    "director_decision": {"permitted": True, **DECIDED},
+    "return_result": RETURNED,
+}
+
+
+def test_language_centre_establishment_appraises_in_parallel(library: dict[str, ProcedureBundle]) -> None:
+    bundle = library["language_centre_establishment"]
+    workflow, done = run(bundle, ESTABLISHMENT)
+    assert workflow.is_completed()
+    assert set(done[1:3]) == {"appraise_dossier", "interdept_appraisal"}  # both open at once
+    assert statuses_reached(bundle, workflow) == {1, 2, 4, 9, 10}
+
+
+def test_language_centre_establishment_supplementation_restarts_appraisal(
+    library: dict[str, ProcedureBundle],
+) -> None:
+    bundle = library["language_centre_establishment"]
+    answers: dict[str, Any] = dict(ESTABLISHMENT)
+    asked = {"appraisal_result": "supplement", "report": "Thiếu đề án", "missing_documents": ["TP2"]}
+    answers["appraisal_report"] = [asked, ESTABLISHMENT["appraisal_report"]]
+    answers["appraise_dossier"] = [ESTABLISHMENT["appraise_dossier"]] * 2
+    answers["interdept_appraisal"] = [ESTABLISHMENT["interdept_appraisal"]] * 2
+    answers["supplement_dossier"] = {"supplemented_documents": ["TP2"]}
+    far = datetime.now(UTC) + timedelta(days=30)
+    workflow, done = run(bundle, answers, script_engine=timer_engine(far))
+    assert workflow.is_completed()
+    assert done.count("appraise_dossier") == 2 and done.count("supplement_dossier") == 1
+    assert {4, 5, 9}.issubset(statuses_reached(bundle, workflow))
+
+
+def test_language_centre_operation_collects_the_fee(library: dict[str, ProcedureBundle]) -> None:
+    bundle = library["language_centre_operation"]
+    workflow, done = run(
+        bundle,
+        {
+            "receipt_check": RECEIVED,
+            "pay_fee": {
+                "amount": bundle.meta.fee,
+                "payment_method": "online",
+                "transaction_ref": "VNPAY-0001",
+            },
+            "check_dossier": {"dossier_valid": True},
+            "onsite_inspection": {
+                "inspection_date": "2025-03-10",
+                "inspection_passed": True,
+                "minutes_ref": "12/BB",
+            },
+            "inspection_report": {"proposal": "permit", "report": "Đủ điều kiện hoạt động"},
+            "head_review": HEAD_OK,
+            "director_decision": {"permitted": True, **DECIDED},
+            "return_result": RETURNED,
+        },
+    )
+    assert workflow.is_completed()
+    assert done[1] == "pay_fee"
+    assert statuses_reached(bundle, workflow) == {1, 2, 4, 6, 9, 10}
+
+
+SCHOOL = {
+    "receipt_check": RECEIVED,
+    "check_dossier": {"dossier_valid": True, "school_level": "primary", "requested_grade": "level_1"},
+    "specialist_appraisal": {"specialist_opinion": "meets"},
+    "quality_appraisal": {"quality_opinion": "meets"},
+    "facilities_appraisal": {"facilities_opinion": "meets"},
+    "site_inspection": {"inspection_date": "2025-04-02", "inspection_passed": True, "minutes_ref": "7/BB"},
+    "consolidate": {"recommendation": "recognise", "report": "Đạt chuẩn mức độ 1"},
+    "head_review": HEAD_OK,
+    "director_decision": {"recognised": True, **DECIDED},
+    "return_result": RETURNED,
+}
+
+
+def test_national_standard_school_recognised(library: dict[str, ProcedureBundle]) -> None:
+    bundle = library["national_standard_school"]
+    workflow, done = run(bundle, SCHOOL)
+    assert workflow.is_completed()
+    assert set(done[2:5]) == {"specialist_appraisal", "quality_appraisal", "facilities_appraisal"}
+    completed = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+    assert "result_recognised" in completed and "result_not_recognised" not in completed
+
+
+def test_national_standard_school_not_recognised_still_returns_a_result(
+    library: dict[str, ProcedureBundle],
+) -> None:
+    bundle = library["national_standard_school"]
+    answers = {
+        **SCHOOL,
+        "director_decision": {"recognised": False, "refusal_reason": "Chưa đạt tiêu chuẩn 3", **DECIDED},
+    }
+    workflow, done = run(bundle, answers)
+    assert workflow.is_completed() and done[-1] == "return_result"
+    completed = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+    assert "result_not_recognised" in completed
+    assert statuses_reached(bundle, workflow) == {1, 2, 4, 9, 10}
