@@ -29,6 +29,7 @@ from .definitions import (
 
 #: Step kinds at the desk: they happen outside the statutory processing clock.
 DESK_KINDS = frozenset({"receipt", "return"})
+_EMBEDDED = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
 # ISO 8601 duration (PT2H, P5D, P1W), optionally a repetition (R3/PT1H) for timeCycle.
 _ISO_DURATION = re.compile(
@@ -269,7 +270,7 @@ def processing_hours(bundle: ProcedureBundle) -> tuple[float, list[str]]:
     The processing part is every step not done by the citizen and not at the desk (receipt,
     return): those run outside the statutory clock. Loops are ignored (a loop is a repetition,
     not the plan), parallel branches count as alternatives (they run at the same time), and a call
-    activity without its own allocation counts as its called process's longest path.
+    activity or embedded sub-process without its own allocation counts as its inner longest path.
     """
     return _ProcessGraph.longest(bundle, bundle.meta.id, frozenset())
 
@@ -327,16 +328,24 @@ class _ProcessGraph:
         process = next((p for p in _processes(bundle) if p.get("id") == process_id), None)
         if process is None or process_id in calling:
             return 0.0, []  # unresolved or recursive calls are reported elsewhere, not counted twice
-        graph = cls(process)
-        calling = calling | {process_id}
+        return cls.longest_in(bundle, process, calling | {process_id})
+
+    @classmethod
+    def longest_in(
+        cls, bundle: ProcedureBundle, container: XmlElement, calling: frozenset[str]
+    ) -> tuple[float, list[str]]:
+        graph = cls(container)
         best: dict[str, tuple[float, list[str]]] = {}
 
         def weight(node_id: str) -> tuple[float, list[str]]:
             meta = bundle.elements.get(node_id)
             node = graph.nodes[node_id]
             tag = node.tag.rsplit("}", 1)[-1]
-            if tag == "callActivity" and (meta is None or meta.hours is None):
-                return cls.longest(bundle, node.get("calledElement") or "", calling)
+            if meta is None or meta.hours is None:
+                if tag == "callActivity":
+                    return cls.longest(bundle, node.get("calledElement") or "", calling)
+                if tag in _EMBEDDED:
+                    return cls.longest_in(bundle, node, calling)
             hours = _counted_hours(meta)
             return hours, [node_id] if hours else []
 

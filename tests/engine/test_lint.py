@@ -367,3 +367,22 @@ def test_called_process_steps_count() -> None:
     assert processing_hours(bundle) == (9.0, ["review", "sign", "sr_check"])
     issues = lint_bundle(bundle)
     assert [(i.element_id, i.severity) for i in issues] == [("sr_check", "warning"), ("demo", "error")]
+
+
+def test_embedded_sub_process_steps_count() -> None:
+    inner = (
+        '<bpmn:subProcess id="sign"><bpmn:startEvent id="sign_start"/>'
+        + step("sign_inner", "head_of_department", 5)
+        + '<bpmn:endEvent id="sign_end"/>'
+        + flow("sign_start", "sign_inner")
+        + flow("sign_inner", "sign_end")
+        + "</bpmn:subProcess>"
+    )
+    xml = broken(CLEAN, step("sign", "head_of_department", 2), inner)
+    xml = broken(
+        xml,
+        "<bpmn:flowNodeRef>sign</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>sign</bpmn:flowNodeRef><bpmn:flowNodeRef>sign_inner</bpmn:flowNodeRef>",
+    )
+    assert processing_hours(bundle_of(xml)) == (9.0, ["review", "sign_inner"])
+    assert only(lint(xml)).element_id == "demo"
