@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -212,3 +213,35 @@ class CalendarOverrideRow(Base):
     note: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
+
+
+class DossierDocument(Base):
+    """A file of a dossier (thành phần hồ sơ); its SHA-256 lets anyone verify a copy later."""
+
+    __tablename__ = "dossier_documents"
+    __table_args__ = (Index("ix_dossier_documents_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # CASCADE: documents have no life without their case (and test clean-up deletes cases in bulk).
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    document_code: Mapped[str] = mapped_column(String(50))  # procedure document code (TP1) or ""
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime]
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Rating(Base):
+    """A citizen's satisfaction rating after the result was returned (one per dossier, Decision 766)."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    procedure_id: Mapped[str] = mapped_column(String(100), index=True)
+    score: Mapped[int] = mapped_column(Integer)  # 1 not satisfied, 2 satisfied, 3 very satisfied
+    comment: Mapped[str] = mapped_column(String(2000))
+    rated_at: Mapped[datetime]

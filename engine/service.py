@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import sla
+from . import assignment, citizen, documents, queries, sla
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
@@ -388,6 +388,165 @@ class Engine:
     def colour(self, started_at: datetime, due_at: datetime) -> str:
         return sla.colour(self.clock.now(), started_at, due_at, self.calendar, self.settings.amber_threshold)
 
+    # ------------------------------------------------------------------ desk, tasklist, board
+    # (read models and work assignment for web/ and the API; logic lives in queries/assignment)
+    def procedure(self, procedure_id: str) -> ProcedureView:
+        """The latest version of one procedure (what new cases start on)."""
+        with self.db.read() as session:
+            return _procedure_view(self.procedures.latest(session, procedure_id))
+
+    def desk_queue(self, status: int = 1) -> list[queries.QueueRow]:
+        """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            return queries.desk_queue(session, self.clock.now(), self.calendar, status)
+
+    def tasklist(
+        self, actor: Actor, filters: queries.TaskFilter | Mapping[str, Any] | None = None
+    ) -> list[queries.TaskRow]:
+        """Open work of ``actor`` (claimed) or of the actor's roles, with SLA colour and time left."""
+        wanted = (
+            filters
+            if isinstance(filters, queries.TaskFilter)
+            else _parse_any(queries.TaskFilter, filters or {})
+        )
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            return queries.tasklist(
+                session, actor, wanted, self.clock.now(), self.calendar, self.settings.amber_threshold
+            )
+
+    def control_sheet(self, ref: str) -> list[queries.ControlRow]:
+        """Rows of the control sheet (Mẫu 05) of one dossier."""
+        with self.db.read() as session:
+            return queries.control_sheet(session, find_case(session, ref))
+
+    def sla_board(self) -> queries.Board:
+        """Breached and approaching dossiers per procedure, receipt breaches, apology status."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            return queries.sla_board(session, self.clock.now(), self.calendar, self.settings.amber_threshold)
+
+    def remaining_working_hours(self, due_at: datetime | None) -> float | None:
+        """Working hours from now to ``due_at`` (negative when late)."""
+        return queries.remaining_hours(self.clock.now(), due_at, self.calendar)
+
+    def claim_task(self, task_id: str, actor: Actor) -> CaseView:
+        """Take an open step for oneself (refused when someone else holds it)."""
+        with self._uow() as session:
+            item = assignment.claim(self.cases, session, task_id, actor)
+            return self._case_view(session, _case_of(session, item.case_id))
+
+    def release_task(self, task_id: str, actor: Actor) -> CaseView:
+        """Give a claimed step back to the pool (its holder or a head)."""
+        with self._uow() as session:
+            item = assignment.release(self.cases, session, task_id, actor)
+            return self._case_view(session, _case_of(session, item.case_id))
+
+    def reassign_task(self, task_id: str, username: str, actor: Actor) -> CaseView:
+        """A head hands an open step to a colleague with the step's role."""
+        with self._uow() as session:
+            item = assignment.reassign(self.cases, session, task_id, username, actor)
+            return self._case_view(session, _case_of(session, item.case_id))
+
+    def users_with_role(self, role: str) -> list[tuple[str, str]]:
+        with self.db.read() as session:
+            return assignment.users_with_role(session, role)
+
+    def complete_work_item(
+        self,
+        ref: str,
+        task_ref: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> CaseView:
+        """:meth:`complete_task` plus the claim and the receipt completeness check (what staff UIs call)."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            item = assignment.open_item(session, case, task_ref)
+            version = self.procedures.load(session, case.procedure_version_id)
+            element = version.elements.get(item.element_id) or {}
+            if isinstance(data, Mapping):
+                assignment.check_may_complete(
+                    session, case, item, element, list(version.meta.get("documents", [])), data, actor
+                )
+            self.cases.complete(session, case, item.task_id, data, actor, expected_version)
+            return self._case_view(session, case)
+
+    def add_document(
+        self, ref: str, document_code: str, filename: str, content: bytes, actor: Actor
+    ) -> documents.DocumentView:
+        """Attach an uploaded file (stored with its SHA-256, recorded in the case history)."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            meta = self.procedures.load(session, case.procedure_version_id).meta
+            return documents.add_document(
+                self.cases,
+                session,
+                case,
+                list(meta.get("documents", [])),
+                document_code,
+                filename,
+                content,
+                actor,
+                self.clock.now(),
+            )
+
+    def list_documents(self, ref: str) -> list[documents.DocumentView]:
+        with self.db.read() as session:
+            return documents.list_documents(session, find_case(session, ref))
+
+    def read_document(self, ref: str, document_id: int) -> tuple[documents.DocumentView, bytes]:
+        with self.db.read() as session:
+            return documents.read_document(session, find_case(session, ref), document_id)
+
+    # ------------------------------------------------------------------ citizens (code + secret)
+    def citizen_add_document(
+        self, code: str, secret: str, document_code: str, filename: str, content: bytes
+    ) -> documents.DocumentView:
+        """A citizen attaches a file while submitting or supplementing (secret checked first)."""
+        from .users import CITIZEN
+
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            meta = self.procedures.load(session, case.procedure_version_id).meta
+            return documents.add_document(
+                self.cases,
+                session,
+                case,
+                list(meta.get("documents", [])),
+                document_code,
+                filename,
+                content,
+                CITIZEN,
+                self.clock.now(),
+            )
+
+    def citizen_complete(self, code: str, secret: str, task_ref: str, data: Mapping[str, Any]) -> CaseView:
+        """A citizen completes their own step (supplementation), after the secret check."""
+        from .users import CITIZEN
+
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            self.cases.complete(session, case, task_ref, data, CITIZEN)
+            return self._case_view(session, case)
+
+    def rate(self, code: str, secret: str, score: int, comment: str = "") -> citizen.RatingView:
+        """The citizen's satisfaction rating after the result was returned (one per dossier)."""
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            return citizen.rate(session, case, score, comment, self.clock.now())
+
+    def rating(self, code: str, secret: str) -> citizen.RatingView | None:
+        with self.db.read() as session:
+            return citizen.existing_rating(session, citizen.case_by_secret(session, code, secret))
+
+    def satisfaction(self, procedure_id: str | None = None) -> citizen.SatisfactionStats:
+        """Rating counts for Decision 766 statistics."""
+        with self.db.read() as session:
+            return citizen.satisfaction(session, procedure_id)
+
 
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
     if isinstance(value, model):
@@ -440,3 +599,20 @@ def _event_view(row: CaseEvent) -> EventView:
 
 def library_dir() -> Path:
     return EngineSettings().library_dir
+
+
+def _case_of(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("Không tìm thấy hồ sơ")
+    return case
+
+
+def _parse_any(model: type[queries.TaskFilter], value: Mapping[str, Any]) -> queries.TaskFilter:
+    try:
+        return model.model_validate(value)
+    except PydanticValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
+        ]
+        raise ValidationError("Bộ lọc không hợp lệ", details={"fields": problems}) from exc

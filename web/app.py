@@ -1,30 +1,65 @@
-"""Flask application factory (the web layer is a thin adapter over ``engine.service``)."""
+"""Flask application factory: the web layer is a thin adapter over ``engine.service.Engine``.
+
+Each request is parsed, handed to one engine method, and rendered; access control, CSRF and error
+answers are set up once here and apply to every blueprint.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from engine.service import Engine
+
+from . import api, auth, board, cases, desk, public, tasks
+from .errors import register_error_handlers
+from .formatting import register_filters
+from .security import init_security
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def default_config() -> dict[str, Any]:
+    """Settings from the environment; ``config`` passed to :func:`create_app` overrides them."""
+    return {
+        # A random key logs everyone out on restart: set MOTCUA_SECRET_KEY in production.
+        "SECRET_KEY": os.environ.get("MOTCUA_SECRET_KEY") or secrets.token_hex(32),
+        "SESSION_COOKIE_NAME": "motcua_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies need HTTPS; on by MOTCUA_SECURE_COOKIES=1 behind TLS.
+        "SESSION_COOKIE_SECURE": _env_flag("MOTCUA_SECURE_COOKIES", False),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 10 * 3600,
+        "WTF_CSRF_SSL_STRICT": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("MOTCUA_RATELIMIT_STORAGE", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("MOTCUA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOOKUP_RATE_LIMIT": os.environ.get("MOTCUA_LOOKUP_RATE_LIMIT", "20 per minute"),
+        "SUBMIT_RATE_LIMIT": os.environ.get("MOTCUA_SUBMIT_RATE_LIMIT", "30 per hour"),
+        "AGENCY_NAME": os.environ.get("MOTCUA_AGENCY_NAME", "Sở Giáo dục và Đào tạo"),
+    }
 
 
 def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=os.environ.get("MOTCUA_SECRET_KEY") or secrets.token_hex(32),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-    )
+    app.config.update(default_config())
     app.config.update(config or {})
     app.extensions["motcua_engine"] = engine
-
-    @app.get("/")
-    def home() -> str:
-        return render_template("home.html", procedures=engine.list_procedures())
-
+    CSRFProtect(app)
+    init_security(app)
+    register_filters(app)
+    register_error_handlers(app)
+    for module in (auth, public, desk, tasks, cases, board, api):
+        app.register_blueprint(module.bp)
     return app
 
 

@@ -1,0 +1,152 @@
+"""Who works on an open step: claim, release, reassign, and the checks made before completing it.
+
+A claim is advisory for reading (everyone with the role still sees the step in "my unit's tasks")
+but binding for completing: only the assignee may complete a claimed step, so two people do not
+work on the same dossier at once. Each change is an event in the case's hash chain (Mẫu 05 and the
+audit both need to know who held the dossier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .cases import CaseRuntime, _Operation
+from .errors import ConflictError, Forbidden, NotFound, ValidationError
+from .models import Case, User, WorkItem
+from .users import ROLES, Actor, to_actor
+
+REASSIGNING_ROLES = frozenset({"head_of_department", "director"})
+
+
+def open_item(session: Session, case: Case | None, task_ref: str) -> WorkItem:
+    """The open work item with this task id (or, within ``case``, this element id)."""
+    item = session.scalar(select(WorkItem).where(WorkItem.task_id == task_ref))
+    if item is None and case is not None:
+        candidates = list(
+            session.scalars(
+                select(WorkItem).where(
+                    WorkItem.case_id == case.id,
+                    WorkItem.element_id == task_ref,
+                    WorkItem.completed_at.is_(None),
+                )
+            )
+        )
+        item = candidates[0] if len(candidates) == 1 else None
+    if item is None or (case is not None and item.case_id != case.id):
+        raise NotFound(f"Không tìm thấy công việc '{task_ref}'")
+    if item.completed_at is not None:
+        raise ConflictError(f"Công việc '{item.name}' đã được hoàn thành hoặc không còn mở")
+    return item
+
+
+def _emit(
+    runtime: CaseRuntime, session: Session, item: WorkItem, actor: Actor, kind: str, **payload: Any
+) -> None:
+    case = session.get(Case, item.case_id)
+    if case is None:
+        raise NotFound("Không tìm thấy hồ sơ của công việc")
+    version = runtime.procedures.load(session, case.procedure_version_id)
+    op = _Operation(runtime, session, case, version, None, actor)
+    op.emit(kind, task_id=item.task_id, element_id=item.element_id, payload=payload)
+    op.finish_events_only()
+
+
+def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
+    """Take an open step for oneself; refused if someone else already holds it."""
+    item = open_item(session, None, task_id)
+    if not actor.has_role(item.role):
+        raise Forbidden(
+            f"Bạn không có vai trò '{ROLES.get(item.role or '', item.role)}' để nhận công việc này"
+        )
+    if item.assignee == actor.username:
+        return item
+    if item.assignee is not None:
+        raise ConflictError(f"Công việc đã được '{item.assignee}' nhận xử lý")
+    item.assignee = actor.username
+    _emit(runtime, session, item, actor, "task_claimed", assignee=actor.username)
+    return item
+
+
+def release(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
+    """Give a claimed step back to the unit's pool (its holder, or a head, may do so)."""
+    item = open_item(session, None, task_id)
+    if item.assignee is None:
+        return item
+    if item.assignee != actor.username and not actor.roles & REASSIGNING_ROLES:
+        raise Forbidden("Chỉ người đang xử lý hoặc lãnh đạo mới được trả lại công việc")
+    previous = item.assignee
+    item.assignee = None
+    _emit(runtime, session, item, actor, "task_released", previous=previous)
+    return item
+
+
+def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str, actor: Actor) -> WorkItem:
+    """A head hands a step to a named colleague who holds the step's role."""
+    if not actor.roles & REASSIGNING_ROLES:
+        raise Forbidden("Chỉ lãnh đạo phòng hoặc lãnh đạo Sở được phân công lại công việc")
+    item = open_item(session, None, task_id)
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise ValidationError(
+            f"Không tìm thấy người dùng '{username}'",
+            details={"fields": [{"field": "username", "message": "không tồn tại"}]},
+        )
+    target = to_actor(user)
+    if not target.has_role(item.role):
+        raise ValidationError(
+            f"'{target.full_name}' không có vai trò '{ROLES.get(item.role or '', item.role)}'",
+            details={"fields": [{"field": "username", "message": "không có vai trò phù hợp"}]},
+        )
+    previous = item.assignee
+    item.assignee = target.username
+    _emit(runtime, session, item, actor, "task_reassigned", previous=previous, assignee=target.username)
+    return item
+
+
+def users_with_role(session: Session, role: str) -> list[tuple[str, str]]:
+    """(username, full name) of the active users holding ``role``, for the reassign picker."""
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))
+    return [(u.username, u.full_name) for u in users if role in u.roles.split(",")]
+
+
+def check_may_complete(
+    session: Session,
+    case: Case,
+    item: WorkItem,
+    element: Mapping[str, Any],
+    documents: list[Mapping[str, Any]],
+    data: Mapping[str, Any],
+    actor: Actor,
+) -> None:
+    """Checks beyond the form schema: the claim, and the completeness of a dossier being accepted.
+
+    The receipt rule: a dossier may be accepted only when every required document is there;
+    otherwise the desk must ask for supplementation (once, listing everything).
+    """
+    if item.assignee is not None and item.assignee != actor.username:
+        raise Forbidden(
+            f"Công việc đang do '{item.assignee}' xử lý; hãy nhận lại công việc trước khi hoàn thành"
+        )
+    if element.get("kind") == "receipt" and data.get("decision") == "accept":
+        checked = data.get("checked_documents") or []
+        checked_set = set(checked) if isinstance(checked, list) else set()
+        missing = [d for d in documents if d.get("required", True) and d.get("code") not in checked_set]
+        if missing:
+            names = "; ".join(f"{d['code']} {d.get('name', '')}" for d in missing)
+            raise ValidationError(
+                f"Hồ sơ chưa đầy đủ, chưa thể tiếp nhận — thiếu: {names}. Hãy yêu cầu bổ sung (Mẫu 02).",
+                details={
+                    "fields": [
+                        {
+                            "field": "checked_documents",
+                            "title": "Thành phần hồ sơ đã kiểm tra",
+                            "message": "thiếu thành phần bắt buộc",
+                        }
+                    ],
+                    "missing": [d["code"] for d in missing],
+                },
+            )

@@ -1,0 +1,175 @@
+"""Dossier documents: uploads stored with their SHA-256, recorded in the case's event chain.
+
+The digest goes into the hash-chained history, so a file produced later (for an inspection or a
+dispute) can be checked against what the desk received.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .cases import CaseRuntime, _Operation
+from .errors import Forbidden, NotFound, ValidationError
+from .models import Case, DossierDocument
+from .users import Actor
+
+MAX_BYTES = 10 * 1024 * 1024
+# Scans and office files only: anything else is not a dossier component and may be active content.
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    ".pdf": ("application/pdf",),
+    ".jpg": ("image/jpeg",),
+    ".jpeg": ("image/jpeg",),
+    ".png": ("image/png",),
+    ".doc": ("application/msword",),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    ".odt": ("application/vnd.oasis.opendocument.text",),
+}
+_MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".docx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+}
+CITIZEN_UPLOAD_STATUSES = frozenset({1, 5})
+STAFF_UPLOAD_ROLES = frozenset(
+    {"desk_clerk", "specialist", "head_of_department", "director", "other_department"}
+)
+
+
+class DocumentView(BaseModel):
+    id: int
+    document_code: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+def _view(row: DossierDocument) -> DocumentView:
+    return DocumentView(
+        id=row.id,
+        document_code=row.document_code,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        uploaded_at=row.uploaded_at,
+        uploaded_by=row.uploaded_by,
+    )
+
+
+def safe_filename(name: str) -> str:
+    """A display-safe base name: no directories, no control characters, at most 200 characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = base.strip().strip(".") or "tep-dinh-kem"
+    return base[-200:]
+
+
+def _extension(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot >= 0 else ""
+
+
+def add_document(
+    runtime: CaseRuntime,
+    session: Session,
+    case: Case,
+    documents: list[Mapping[str, Any]],
+    document_code: str,
+    filename: str,
+    content: bytes,
+    actor: Actor,
+    now: datetime,
+) -> DocumentView:
+    """Store one uploaded file of ``case`` after checking who uploads, its kind, size and type."""
+    if actor.has_role("citizen") and not actor.roles & STAFF_UPLOAD_ROLES:
+        if case.status not in CITIZEN_UPLOAD_STATUSES:
+            raise Forbidden("Công dân chỉ nộp tệp khi nộp hồ sơ hoặc khi được yêu cầu bổ sung")
+    elif not actor.roles & STAFF_UPLOAD_ROLES:
+        raise Forbidden("Bạn không có quyền đính kèm tệp vào hồ sơ")
+    if case.completed:
+        raise ValidationError("Hồ sơ đã kết thúc, không thể đính kèm thêm tệp")
+    codes = {str(d.get("code")) for d in documents}
+    if document_code and document_code not in codes:
+        raise ValidationError(
+            f"Thành phần hồ sơ '{document_code}' không có trong thủ tục",
+            details={"fields": [{"field": "document_code", "message": "không hợp lệ"}]},
+        )
+    name = safe_filename(filename)
+    ext = _extension(name)
+    if ext not in ALLOWED_TYPES:
+        raise ValidationError(
+            f"Tệp '{name}' không đúng định dạng cho phép (PDF, JPG, PNG, DOC, DOCX, ODT)",
+            details={"fields": [{"field": "file", "message": "định dạng không cho phép"}]},
+        )
+    if not content:
+        raise ValidationError(
+            f"Tệp '{name}' rỗng", details={"fields": [{"field": "file", "message": "tệp rỗng"}]}
+        )
+    if len(content) > MAX_BYTES:
+        raise ValidationError(
+            f"Tệp '{name}' vượt quá {MAX_BYTES // (1024 * 1024)} MB",
+            details={"fields": [{"field": "file", "message": "tệp quá lớn"}]},
+        )
+    if not any(content.startswith(m) for m in _MAGIC[ext]):
+        raise ValidationError(
+            f"Nội dung tệp '{name}' không khớp với phần mở rộng {ext}",
+            details={"fields": [{"field": "file", "message": "nội dung không khớp định dạng"}]},
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    row = DossierDocument(
+        case_id=case.id,
+        document_code=document_code,
+        filename=name,
+        content_type=ALLOWED_TYPES[ext][0],
+        size=len(content),
+        sha256=digest,
+        content=content,
+        uploaded_at=now,
+        uploaded_by=actor.username,
+    )
+    session.add(row)
+    session.flush()
+    version = runtime.procedures.load(session, case.procedure_version_id)
+    op = _Operation(runtime, session, case, version, None, actor)
+    op.emit(
+        "document_added",
+        payload={
+            "document_id": row.id,
+            "document_code": document_code,
+            "filename": name,
+            "sha256": digest,
+            "size": len(content),
+        },
+    )
+    op.finish_events_only()
+    return _view(row)
+
+
+def list_documents(session: Session, case: Case) -> list[DocumentView]:
+    rows = session.scalars(
+        select(DossierDocument).where(DossierDocument.case_id == case.id).order_by(DossierDocument.id)
+    )
+    return [_view(r) for r in rows]
+
+
+def read_document(session: Session, case: Case, document_id: int) -> tuple[DocumentView, bytes]:
+    row = session.get(DossierDocument, document_id)
+    if row is None or row.case_id != case.id:
+        raise NotFound("Không tìm thấy tệp đính kèm")
+    return _view(row), row.content

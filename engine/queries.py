@@ -1,0 +1,430 @@
+"""Read-side queries for the desk, the tasklist, the control sheet and the SLA board.
+
+These read the index rows the runtime maintains (``cases``, ``work_items``) rather than workflow
+state, so a tasklist over 100k cases stays one indexed query. Times left are working hours counted
+through the calendar, because that is how the statutory deadlines are counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from . import sla
+from .cases import STATUS_LABELS, TERMINAL_STATUSES
+from .models import Case, ProcedureVersion, User, WorkItem
+from .users import Actor
+
+STAFF_ROLES = frozenset({"desk_clerk", "specialist", "head_of_department", "director", "other_department"})
+Colour = Literal["green", "amber", "red", "none"]
+
+
+class QueueRow(BaseModel):
+    """A dossier waiting at the desk (receipt or return)."""
+
+    code: str
+    procedure_id: str
+    procedure_name: str
+    applicant_name: str
+    channel: int
+    status: int
+    status_label: str
+    submitted_at: datetime
+    receipt_due_at: datetime | None
+    due_at: datetime | None
+    task_id: str | None
+    task_name: str | None
+    assignee: str | None
+    remaining_hours: float | None  # negative = overdue by that many working hours
+    breached: bool
+
+
+class TaskRow(BaseModel):
+    """One open work item as the tasklist shows it."""
+
+    task_id: str
+    element_id: str
+    task_name: str
+    role: str | None
+    lane: str | None
+    assignee: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    case_code: str
+    procedure_id: str
+    procedure_name: str
+    applicant_name: str
+    status: int
+    status_label: str
+    case_due_at: datetime | None
+    colour: Colour
+    remaining_hours: float | None
+
+
+class TaskFilter(BaseModel):
+    """Tasklist filters; ``scope`` mine = claimed by me, unit = open work of my roles."""
+
+    scope: Literal["mine", "unit"] = "unit"
+    procedure_id: str | None = None
+    status: int | None = None
+    due: Literal["overdue", "today", "week"] | None = None
+    limit: int = 200
+
+
+class ControlRow(BaseModel):
+    """A line of the control sheet (Mẫu 05): who handed over to whom, when, and how it went."""
+
+    element_id: str
+    name: str
+    role: str | None
+    lane: str | None
+    given_by: str
+    received_at: datetime
+    received_by: str | None
+    handed_over_at: datetime | None
+    due_at: datetime | None
+    allocated_hours: float | None
+    outcome: str | None
+    cancelled: bool
+
+
+class BoardDossier(BaseModel):
+    code: str
+    procedure_id: str
+    procedure_name: str
+    applicant_name: str
+    status: int
+    status_label: str
+    received_at: datetime | None
+    submitted_at: datetime
+    due_at: datetime | None
+    receipt_due_at: datetime | None
+    colour: Colour
+    remaining_hours: float | None
+    apologies: int
+    flags: list[str]
+    open_steps: list[str]
+
+
+class ProcedureCounts(BaseModel):
+    procedure_id: str
+    procedure_name: str
+    open: int = 0
+    breached: int = 0
+    approaching: int = 0
+    on_track: int = 0
+    paused: int = 0
+    receipt_pending: int = 0
+    receipt_breached: int = 0
+
+
+class Board(BaseModel):
+    generated_at: datetime
+    procedures: list[ProcedureCounts]
+    breached: list[BoardDossier]
+    approaching: list[BoardDossier]
+    receipt_breaches: list[BoardDossier]
+
+
+def remaining_hours(now: datetime, due: datetime | None, calendar: sla.BusinessCalendar) -> float | None:
+    """Working hours left until ``due``; negative when late (by the working hours since)."""
+    if due is None:
+        return None
+    if now <= due:
+        return round(calendar.working_hours_between(now, due), 2)
+    return -round(calendar.working_hours_between(due, now), 2)
+
+
+def _colour(
+    now: datetime,
+    start: datetime | None,
+    due: datetime | None,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+) -> Colour:
+    if due is None or start is None:
+        return "none"
+    return sla.colour(now, start, due, calendar, threshold)
+
+
+# ------------------------------------------------------------------------------------------ desk
+
+
+def desk_queue(
+    session: Session, now: datetime, calendar: sla.BusinessCalendar, status: int, limit: int = 500
+) -> list[QueueRow]:
+    """Dossiers in ``status`` with the desk's open work: 1 = awaiting receipt, 9 = awaiting return.
+
+    Sorted by the receipt deadline (online dossiers first: they carry the 8-working-hour rule), then
+    by submission time.
+    """
+    stmt = (
+        select(Case, ProcedureVersion.name, WorkItem)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .outerjoin(
+            WorkItem,
+            (WorkItem.case_id == Case.id) & WorkItem.completed_at.is_(None) & (WorkItem.role == "desk_clerk"),
+        )
+        .where(Case.status == status, Case.completed.is_(False))
+        .order_by(Case.receipt_due_at.is_(None), Case.receipt_due_at, Case.submitted_at, Case.id)
+        .limit(limit)
+    )
+    rows: list[QueueRow] = []
+    for case, name, item in session.execute(stmt):
+        deadline = case.receipt_due_at if status == 1 else (item.due_at if item else None)
+        rows.append(
+            QueueRow(
+                code=case.code,
+                procedure_id=case.procedure_id,
+                procedure_name=name,
+                applicant_name=case.applicant_name,
+                channel=case.channel,
+                status=case.status,
+                status_label=STATUS_LABELS.get(case.status, ""),
+                submitted_at=case.submitted_at,
+                receipt_due_at=case.receipt_due_at,
+                due_at=case.due_at,
+                task_id=item.task_id if item else None,
+                task_name=item.name if item else None,
+                assignee=item.assignee if item else None,
+                remaining_hours=remaining_hours(now, deadline, calendar),
+                breached=deadline is not None and now > deadline,
+            )
+        )
+    return rows
+
+
+# -------------------------------------------------------------------------------------- tasklist
+
+
+def _task_query(actor: Actor, filters: TaskFilter, now: datetime) -> Select[WorkItem, Case, str]:
+    stmt = (
+        select(WorkItem, Case, ProcedureVersion.name)
+        .join(Case, Case.id == WorkItem.case_id)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .where(WorkItem.completed_at.is_(None))
+    )
+    if filters.scope == "mine":
+        stmt = stmt.where(WorkItem.assignee == actor.username)
+    else:
+        roles = sorted(actor.roles & STAFF_ROLES)
+        stmt = stmt.where(WorkItem.role.in_(roles) if roles else WorkItem.id.is_(None))
+    if filters.procedure_id:
+        stmt = stmt.where(Case.procedure_id == filters.procedure_id)
+    if filters.status is not None:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.due == "overdue":
+        stmt = stmt.where(WorkItem.due_at < now)
+    elif filters.due in ("today", "week"):
+        local = now.astimezone(sla.LOCAL_TZ)
+        days = 1 if filters.due == "today" else 7
+        end = datetime.combine(local.date() + timedelta(days=days), time(0, 0), sla.LOCAL_TZ)
+        stmt = stmt.where(WorkItem.due_at < end)
+    return stmt.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at, WorkItem.id).limit(
+        max(1, min(filters.limit, 1000))
+    )
+
+
+def tasklist(
+    session: Session,
+    actor: Actor,
+    filters: TaskFilter,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+) -> list[TaskRow]:
+    """Open work items of the actor (claimed) or of the actor's roles, sorted by step deadline."""
+    rows: list[TaskRow] = []
+    for item, case, name in session.execute(_task_query(actor, filters, now)):
+        rows.append(
+            TaskRow(
+                task_id=item.task_id,
+                element_id=item.element_id,
+                task_name=item.name,
+                role=item.role,
+                lane=item.lane,
+                assignee=item.assignee,
+                ready_at=item.ready_at,
+                due_at=item.due_at,
+                case_code=case.code,
+                procedure_id=case.procedure_id,
+                procedure_name=name,
+                applicant_name=case.applicant_name,
+                status=case.status,
+                status_label=STATUS_LABELS.get(case.status, ""),
+                case_due_at=case.due_at,
+                colour=_colour(now, item.ready_at, item.due_at, calendar, threshold),
+                remaining_hours=remaining_hours(now, item.due_at, calendar),
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------- control sheet
+
+
+def control_sheet(session: Session, case: Case) -> list[ControlRow]:
+    """Every step of a case in order, with the giver being whoever finished the step before it."""
+    items = list(
+        session.scalars(
+            select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.ready_at, WorkItem.id)
+        )
+    )
+    names = _full_names(session, {i.completed_by for i in items} | {i.assignee for i in items})
+    rows: list[ControlRow] = []
+    for item in items:
+        previous = [
+            i
+            for i in items
+            if i.completed_at is not None and not i.cancelled and i.completed_at <= item.ready_at
+        ]
+        giver = previous[-1].completed_by if previous else None
+        giver_name = names.get(giver or "", giver) if giver else f"Người nộp: {case.applicant_name}"
+        receiver = item.completed_by or item.assignee
+        rows.append(
+            ControlRow(
+                element_id=item.element_id,
+                name=item.name,
+                role=item.role,
+                lane=item.lane,
+                given_by=giver_name or "",
+                received_at=item.ready_at,
+                received_by=names.get(receiver, receiver) if receiver else None,
+                handed_over_at=item.completed_at if not item.cancelled else None,
+                due_at=item.due_at,
+                allocated_hours=item.allocated_hours,
+                outcome=item.outcome,
+                cancelled=item.cancelled,
+            )
+        )
+    return rows
+
+
+def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    return dict(
+        session.execute(select(User.username, User.full_name).where(User.username.in_(wanted))).tuples()
+    )
+
+
+# ------------------------------------------------------------------------------------- SLA board
+
+
+def sla_board(
+    session: Session, now: datetime, calendar: sla.BusinessCalendar, threshold: float, recent_days: int = 30
+) -> Board:
+    """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
+
+    Open = received, not finished and not terminal; dossiers waiting for the citizen (status 5) are
+    counted as paused, not breached, because their clock is stopped.
+    """
+    open_rows = session.execute(
+        select(Case, ProcedureVersion.name)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .where(
+            Case.completed.is_(False),
+            Case.finished_at.is_(None),
+            Case.status.not_in(TERMINAL_STATUSES),
+            or_(Case.due_at.is_not(None), Case.status == 1),
+        )
+    ).all()
+    since = now - timedelta(days=recent_days)
+    late_receipts = session.execute(
+        select(Case, ProcedureVersion.name)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .where(Case.receipt_due_at.is_not(None), Case.receipt_due_at >= since, Case.status != 1)
+    ).all()
+    steps = _open_steps(session, [c.id for c, _ in open_rows])
+    counts: dict[str, ProcedureCounts] = {}
+    breached: list[BoardDossier] = []
+    approaching: list[BoardDossier] = []
+    receipt: list[BoardDossier] = []
+
+    def count(case: Case, name: str) -> ProcedureCounts:
+        return counts.setdefault(
+            case.procedure_id, ProcedureCounts(procedure_id=case.procedure_id, procedure_name=name)
+        )
+
+    for case, name in open_rows:
+        entry = count(case, name)
+        if case.status == 1:
+            entry.receipt_pending += 1
+            if case.receipt_due_at is not None and now > case.receipt_due_at:
+                entry.receipt_breached += 1
+                receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
+            continue
+        entry.open += 1
+        if case.status == 5:
+            entry.paused += 1
+            continue
+        view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
+        if view.colour == "red":
+            entry.breached += 1
+            breached.append(view)
+        elif view.colour == "amber":
+            entry.approaching += 1
+            approaching.append(view)
+        else:
+            entry.on_track += 1
+    for case, name in late_receipts:
+        if case.sla.get("receipt_outcome") == "late" or "receipt_overdue" in case.sla.get("flags", []):
+            count(case, name).receipt_breached += 1
+            receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
+    breached.sort(key=lambda d: d.due_at or now)
+    approaching.sort(key=lambda d: d.due_at or now)
+    receipt.sort(key=lambda d: d.receipt_due_at or now)
+    return Board(
+        generated_at=now,
+        procedures=sorted(counts.values(), key=lambda c: c.procedure_name),
+        breached=breached,
+        approaching=approaching,
+        receipt_breaches=receipt,
+    )
+
+
+def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        for case_id, name, lane in session.execute(
+            select(WorkItem.case_id, WorkItem.name, WorkItem.lane).where(
+                WorkItem.case_id.in_(chunk), WorkItem.completed_at.is_(None)
+            )
+        ):
+            found.setdefault(case_id, []).append(f"{name} ({lane})" if lane else name)
+    return found
+
+
+def _dossier(
+    case: Case,
+    name: str,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+    steps: dict[int, list[str]],
+    started: datetime | None,
+) -> BoardDossier:
+    due = case.receipt_due_at if case.status == 1 else case.due_at
+    return BoardDossier(
+        code=case.code,
+        procedure_id=case.procedure_id,
+        procedure_name=name,
+        applicant_name=case.applicant_name,
+        status=case.status,
+        status_label=STATUS_LABELS.get(case.status, ""),
+        received_at=case.received_at,
+        submitted_at=case.submitted_at,
+        due_at=case.due_at,
+        receipt_due_at=case.receipt_due_at,
+        colour=_colour(now, started, due, calendar, threshold),
+        remaining_hours=remaining_hours(now, due, calendar),
+        apologies=int(case.sla.get("apologies", 0)),
+        flags=list(case.sla.get("flags", [])),
+        open_steps=steps.get(case.id, []),
+    )

@@ -1,0 +1,186 @@
+"""Desk pages on the real engine: queue with the 8-working-hour countdown, intake, receipt, forms 01–04."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from engine.clock import FixedClock
+from engine.service import Engine
+from tests.support.fixtures import vn
+from tests.web.conftest import submit_online
+
+
+def test_queue_shows_online_submission_with_countdown(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    page = as_user("clerk").get("/desk/").get_data(as_text=True)
+    assert case.code in page
+    assert "Hồ sơ chờ tiếp nhận" in page
+    assert "Còn 8 giờ 00 phút" in page  # 08:00 Monday + 8 working hours, nothing used yet
+    assert "row-red" not in page
+
+
+def test_queue_turns_red_after_the_receipt_deadline(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    case = submit_online(engine)
+    assert case.receipt_due_at is not None
+    clock.set(case.receipt_due_at + timedelta(minutes=30))
+    page = as_user("clerk").get("/desk/").get_data(as_text=True)
+    assert "row-red" in page and "Quá hạn 30 phút" in page
+
+
+def test_counter_intake_then_accept_prints_receipt_form_01(engine: Engine, as_user: Any) -> None:
+    clerk = as_user("clerk")
+    response = clerk.post(
+        "/desk/intake",
+        {
+            "procedure_id": "diploma_copy",
+            "channel": "1",
+            "applicant_name": "Lê Thị Hoa",
+            "applicant_phone": "0912000111",
+            "applicant_address": "12 Lê Lợi, Huế",
+        },
+    )
+    assert response.status_code == 302
+    code = response.headers["Location"].rsplit("/", 1)[1]
+    case = engine.get_case(code)
+    assert case.channel == 1 and case.status == 1 and case.receipt_due_at is None
+    page = clerk.get(f"/desk/receipt/{code}").get_data(as_text=True)
+    assert "Kiểm tra, tiếp nhận hồ sơ" in page and 'name="decision"' in page
+    assert "TP1 — Đơn đề nghị cấp bản sao" in page  # x-choices: documents rendered as a checkbox group
+    task = case.tasks[0]
+    done = clerk.post(
+        f"/cases/{code}/tasks/{task.task_id}",
+        {
+            "decision": "accept",
+            "checked_documents": ["TP1", "TP2"],
+            "version": str(case.version),
+            "origin": "receipt",
+        },
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/cases/{code}/forms/01")
+    form = clerk.get(f"/cases/{code}/forms/01").get_data(as_text=True)
+    after = engine.get_case(code)
+    assert after.status == 4
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in form
+    assert code in form and "Lê Thị Hoa" in form
+    assert 'id="lookup-secret"' in form  # counter dossier: the secret is printed on the receipt
+    assert "08 giờ 00 phút, ngày 03/03/2026" in form  # appointment: 1 working day after 08:00 Monday
+    # the secret printed on the receipt really opens the citizen lookup
+    secret = form.split('id="lookup-secret">')[1].split("<")[0]
+    assert engine.lookup(code, secret).code == code
+
+
+def test_accepting_an_incomplete_dossier_is_refused_inline(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    response = clerk.post(
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}",
+        {"decision": "accept", "checked_documents": ["TP1"], "origin": "receipt"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Hồ sơ chưa đầy đủ" in page and "TP2" in page
+    assert engine.get_case(case.code).status == 1
+
+
+def test_schema_validation_errors_are_shown_next_to_fields(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    response = as_user("clerk").post(
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}", {"decision": "refuse", "origin": "receipt"}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Lý do từ chối hoặc nội dung yêu cầu bổ sung: thiếu trường bắt buộc" in page
+    assert 'data-field="reason"' in page and "has-error" in page
+
+
+def test_supplementation_request_prints_form_02(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    done = clerk.post(
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}",
+        {
+            "decision": "supplement",
+            "missing_documents": ["TP2"],
+            "reason": "Thiếu bản sao CCCD",
+            "origin": "receipt",
+        },
+    )
+    assert done.headers["Location"].endswith("/forms/02")
+    form = clerk.get(done.headers["Location"]).get_data(as_text=True)
+    assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in form and "Thiếu bản sao CCCD" in form
+    assert "Giấy tờ tùy thân" in form
+    assert engine.get_case(case.code).status == 5
+
+
+def test_refusal_prints_form_03(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    done = clerk.post(
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}",
+        {"decision": "refuse", "reason": "Không thuộc thẩm quyền của Sở", "origin": "receipt"},
+    )
+    form = clerk.get(done.headers["Location"]).get_data(as_text=True)
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in form and "Không thuộc thẩm quyền của Sở" in form
+    assert engine.get_case(case.code).status == 3
+
+
+def test_apology_form_04_sets_a_new_appointment(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    case = submit_online(engine)
+    engine.complete_work_item(
+        case.code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": ["TP1", "TP2"]},
+        engine.actor("clerk"),
+    )
+    due = engine.get_case(case.code).due_at
+    assert due is not None
+    clock.set(due - timedelta(hours=1))
+    head = as_user("head")
+    assert "Lập phiếu xin lỗi" in head.get(f"/cases/{case.code}/apology").get_data(as_text=True)
+    bad = head.post(
+        f"/cases/{case.code}/apology",
+        {"unit_at_fault": "Phòng Quản lý chất lượng", "reason": "", "new_due_date": "2026-03-05"},
+    )
+    assert bad.status_code == 422
+    ok = head.post(
+        f"/cases/{case.code}/apology",
+        {
+            "unit_at_fault": "Phòng Quản lý chất lượng",
+            "reason": "Sổ gốc lưu trữ tại kho chưa tìm được",
+            "new_due_date": "2026-03-05",
+            "new_due_time": "16:00",
+        },
+    )
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/forms/04")
+    form = head.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in form
+    assert "16 giờ 00 phút, ngày 05/03/2026" in form and "Sổ gốc lưu trữ tại kho chưa tìm được" in form
+    after = engine.get_case(case.code)
+    assert after.due_at == vn(2026, 3, 5, 16, 0) and after.sla["apologies"] == 1
+
+
+def test_upload_is_stored_with_sha256(engine: Engine, as_user: Any) -> None:
+    import hashlib
+    import io
+
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    content = b"%PDF-1.4 test dossier"
+    response = clerk.post(
+        f"/cases/{case.code}/documents",
+        {"doc_TP1": (io.BytesIO(content), "đơn đề nghị.pdf"), "origin": "receipt"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    docs = engine.list_documents(case.code)
+    assert [d.sha256 for d in docs] == [hashlib.sha256(content).hexdigest()]
+    assert docs[0].filename == "đơn đề nghị.pdf" and docs[0].document_code == "TP1"
+    download = clerk.get(f"/cases/{case.code}/documents/{docs[0].id}")
+    assert download.data == content and download.headers["X-Content-SHA256"] == docs[0].sha256
+    fake = clerk.post(
+        f"/cases/{case.code}/documents",
+        {"doc_TP2": (io.BytesIO(b"<script>alert(1)</script>"), "cccd.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422 and "không khớp" in fake.get_data(as_text=True)

@@ -1,0 +1,248 @@
+"""JSON API under /api/: the same operations as the pages, for the portal and other clients.
+
+Authentication is the staff session cookie. CSRF: every POST needs the ``X-CSRFToken`` header with
+the token from ``GET /api/csrf`` (the same CSRFProtect check as the forms). A client without cookies
+has no ambient authority to abuse, but it must still fetch a token — one rule, no exemptions.
+Errors are ``{"error", "message", "details"}`` with 4xx for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from engine.errors import ValidationError
+from engine.users import CITIZEN
+
+from . import security
+from .api_models import (
+    CompleteRequest,
+    CounterCase,
+    LoginRequest,
+    LookupRequest,
+    OnlineSubmission,
+    RatingRequest,
+    ReassignRequest,
+)
+from .openapi import openapi_document
+from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+READERS = (*STAFF, "auditor")
+M = TypeVar("M", bound=BaseModel)
+
+
+class BadJson(ValidationError):
+    code = "bad_request"
+    http_status = 400
+
+
+def body(model: type[M]) -> M:
+    """The request's JSON parsed into ``model``: 400 for malformed JSON, 422 for wrong fields or types."""
+    if not request.is_json:
+        raise BadJson("Nội dung phải là JSON (Content-Type: application/json)")
+    raw = request.get_json(silent=True)
+    if raw is None:
+        raise BadJson("Dữ liệu JSON không hợp lệ")
+    if not isinstance(raw, dict):
+        raise ValidationError("Dữ liệu phải là một đối tượng JSON")
+    try:
+        return model.model_validate(raw)
+    except PydanticValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
+        ]
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
+
+
+def dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [dump(v) for v in value]
+    return value
+
+
+def ok(value: Any, status: int = 200) -> ResponseReturnValue:
+    response = jsonify(dump(value))
+    response.status_code = status
+    return response
+
+
+@bp.get("/openapi.json")
+@public
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+@bp.get("/csrf")
+@public
+def csrf() -> ResponseReturnValue:
+    return ok({"csrf_token": generate_csrf()})
+
+
+@bp.post("/login")
+@public
+def login() -> ResponseReturnValue:
+    req = body(LoginRequest)
+    rate_limit("login", f"user:{req.username.lower()}")
+    actor = engine().authenticate(req.username, req.password)
+    if actor is None:
+        return ok(
+            {
+                "error": "invalid_credentials",
+                "message": "Tên đăng nhập hoặc mật khẩu không đúng",
+                "details": {},
+            },
+            401,
+        )
+    security.login(actor)
+    return ok(_me())
+
+
+@bp.post("/logout")
+@requires()
+def logout() -> ResponseReturnValue:
+    security.logout()
+    return ok({"ok": True})
+
+
+def _me() -> dict[str, Any]:
+    actor = require_actor()
+    return {
+        "username": actor.username,
+        "full_name": actor.full_name,
+        "roles": sorted(actor.roles),
+        "unit": actor.unit,
+    }
+
+
+@bp.get("/me")
+@requires()
+def me() -> ResponseReturnValue:
+    return ok(_me())
+
+
+@bp.get("/procedures")
+@public
+def procedures() -> ResponseReturnValue:
+    return ok(engine().list_procedures())
+
+
+@bp.post("/cases")
+@requires("desk_clerk")
+def start_case() -> ResponseReturnValue:
+    req = body(CounterCase)
+    view = engine().start_case(req.model_dump(), require_actor())
+    return ok(view, 201)
+
+
+@bp.post("/public/cases")
+@public
+def submit_online() -> ResponseReturnValue:
+    rate_limit("submit")
+    req = body(OnlineSubmission)
+    view = engine().start_case({**req.model_dump(), "channel": 2}, CITIZEN)
+    return ok(
+        {
+            "code": view.code,
+            "secret": view.secret,
+            "status": view.status,
+            "receipt_due_at": view.receipt_due_at.isoformat() if view.receipt_due_at else None,
+        },
+        201,
+    )
+
+
+@bp.get("/cases/<code>")
+@requires(*READERS)
+def get_case(code: str) -> ResponseReturnValue:
+    return ok(engine().get_case(code))
+
+
+@bp.get("/cases/<code>/events")
+@requires(*READERS)
+def events(code: str) -> ResponseReturnValue:
+    return ok(engine().events(code))
+
+
+@bp.get("/cases/<code>/tasks")
+@requires(*READERS)
+def case_tasks(code: str) -> ResponseReturnValue:
+    return ok(engine().list_tasks(code))
+
+
+@bp.post("/cases/<code>/tasks/<task_id>/complete")
+@requires(*STAFF)
+def complete(code: str, task_id: str) -> ResponseReturnValue:
+    req = body(CompleteRequest)
+    view = engine().complete_work_item(code, task_id, req.data, require_actor(), req.expected_version)
+    return ok(view)
+
+
+@bp.get("/tasks")
+@requires(*STAFF)
+def tasklist() -> ResponseReturnValue:
+    args = {k: v for k, v in request.args.items() if k in ("scope", "procedure_id", "status", "due", "limit")}
+    return ok(engine().tasklist(require_actor(), args))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@requires(*STAFF)
+def claim(task_id: str) -> ResponseReturnValue:
+    return ok(engine().claim_task(task_id, require_actor()))
+
+
+@bp.post("/tasks/<task_id>/release")
+@requires(*STAFF)
+def release(task_id: str) -> ResponseReturnValue:
+    return ok(engine().release_task(task_id, require_actor()))
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@requires(*HEADS)
+def reassign(task_id: str) -> ResponseReturnValue:
+    req = body(ReassignRequest)
+    return ok(engine().reassign_task(task_id, req.username, require_actor()))
+
+
+@bp.post("/lookup")
+@public
+def lookup() -> ResponseReturnValue:
+    rate_limit("lookup")
+    req = body(LookupRequest)
+    case = engine().lookup(req.code, req.secret)
+    return ok(
+        {
+            "code": case.code,
+            "procedure_name": case.procedure_name,
+            "status": case.status,
+            "status_label": case.status_label,
+            "submitted_at": case.submitted_at.isoformat(),
+            "received_at": case.received_at.isoformat() if case.received_at else None,
+            "due_at": case.due_at.isoformat() if case.due_at else None,
+            "returned_at": case.returned_at.isoformat() if case.returned_at else None,
+            "outcome": case.outcome,
+        }
+    )
+
+
+@bp.post("/ratings")
+@public
+def rate() -> ResponseReturnValue:
+    rate_limit("lookup")
+    req = body(RatingRequest)
+    return ok(engine().rate(req.code, req.secret, req.score, req.comment), 201)
+
+
+@bp.get("/board")
+@requires("desk_clerk", *HEADS, "auditor")
+def board() -> ResponseReturnValue:
+    return ok(engine().sla_board())

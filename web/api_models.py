@@ -1,0 +1,106 @@
+"""Request and response bodies of the JSON API (pydantic at the edge; they also generate OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.service import Applicant
+
+
+class ApiError(BaseModel):
+    """Every error answer: a stable English code, a Vietnamese message, optional details."""
+
+    error: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CsrfToken(BaseModel):
+    csrf_token: str
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Me(BaseModel):
+    username: str
+    full_name: str
+    roles: list[str]
+    unit: str | None
+
+
+class CounterCase(BaseModel):
+    """A dossier opened by the desk: in person (1) or received by post (3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_id: str = Field(min_length=1, max_length=100)
+    applicant: Applicant
+    channel: Literal[1, 3] = 1
+
+
+class OnlineSubmission(BaseModel):
+    """A citizen's online submission (channel 2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_id: str = Field(min_length=1, max_length=100)
+    applicant: Applicant
+
+
+class Submitted(BaseModel):
+    code: str
+    secret: str = Field(description="Mã tra cứu: shown once, only its digest is stored")
+    status: int
+    receipt_due_at: str | None
+
+
+class CompleteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any] = Field(default_factory=dict)
+    expected_version: int | None = Field(
+        default=None, description="Case version the client saw (409 if stale)"
+    )
+
+
+class ReassignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+
+
+class LookupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=80)
+    secret: str = Field(min_length=1, max_length=64)
+
+
+class PublicStatus(BaseModel):
+    """What a citizen sees: no staff names, no internal data."""
+
+    code: str
+    procedure_name: str
+    status: int
+    status_label: str
+    submitted_at: str
+    received_at: str | None
+    due_at: str | None
+    returned_at: str | None
+    outcome: str | None
+
+
+class RatingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=80)
+    secret: str = Field(min_length=1, max_length=64)
+    score: Literal[1, 2, 3] = Field(description="1 không hài lòng, 2 hài lòng, 3 rất hài lòng")
+    comment: str = Field(default="", max_length=2000)

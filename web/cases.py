@@ -1,0 +1,261 @@
+"""The case page (dossier, documents, the open step's form, timeline) and the printed forms 01–05."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.errors import NotFound, ValidationError
+from engine.sla import LOCAL_TZ
+
+from . import desk
+from .dossier import (
+    document_rows,
+    issued_secret,
+    last_decision,
+    last_event,
+    prefill,
+    task_fields,
+    workable_task,
+)
+from .schema_forms import field_errors, parse_submission
+from .security import HEADS, STAFF, engine, require_actor, requires
+from .uploads import store_uploads
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+READERS = (*STAFF, "auditor")
+DESK_FORMS = ("desk_clerk", *HEADS, "auditor")
+APOLOGISERS = ("desk_clerk", *HEADS)
+
+
+@bp.get("/")
+@requires(*READERS)
+def find() -> ResponseReturnValue:
+    code = (request.args.get("code") or "").strip()
+    if not code:
+        return redirect(url_for("tasks.tasklist"))
+    engine().get_case(code)  # 404 page when unknown
+    return redirect(url_for("cases.view", code=code))
+
+
+@bp.get("/<code>")
+@requires(*READERS)
+def view(code: str) -> ResponseReturnValue:
+    return render_case(code)
+
+
+def render_case(
+    code: str,
+    *,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    eng = engine()
+    actor = require_actor()
+    case = eng.get_case(code)
+    procedure = eng.procedure(case.procedure_id)
+    task = workable_task(case, actor)
+    fields = task_fields(task, procedure)
+    reassign_choices = {
+        t.task_id: eng.users_with_role(t.role) for t in case.tasks if t.role and actor.roles & set(HEADS)
+    }
+    return (
+        render_template(
+            "cases/view.html",
+            case=case,
+            procedure=procedure,
+            task=task,
+            fields=fields,
+            values=values if values is not None else prefill(case, fields),
+            errors=errors or {},
+            message=message,
+            documents=eng.list_documents(code),
+            events=eng.events(code),
+            remaining=eng.remaining_working_hours(case.due_at),
+            reassign_choices=reassign_choices,
+            now=eng.clock.now(),
+        ),
+        status,
+    )
+
+
+@bp.post("/<code>/tasks/<task_id>")
+@requires(*STAFF)
+def complete(code: str, task_id: str) -> ResponseReturnValue:
+    """Submit the open step's form; the engine validates it against the step's schema."""
+    eng = engine()
+    actor = require_actor()
+    before = eng.get_case(code)
+    task = next((t for t in before.tasks if t.task_id == task_id), None)
+    if task is None:
+        raise NotFound("Công việc không còn mở trong hồ sơ này")
+    fields = task_fields(task, eng.procedure(before.procedure_id))
+    data = parse_submission(fields, request.form)
+    raw_version = request.form.get("version", "")
+    expected = int(raw_version) if raw_version.isdigit() else None
+    origin = request.form.get("origin")
+    try:
+        after = eng.complete_work_item(code, task_id, data, actor, expected_version=expected)
+    except ValidationError as exc:
+        render = desk.render_receipt if origin == "receipt" else render_case
+        return render(code, values=data, errors=field_errors(exc.details), message=exc.message, status=422)
+    if task.role == "desk_clerk" and before.status == 1 and "decision" in data:
+        form_no = {"accept": "01", "supplement": "02", "refuse": "03"}.get(str(data["decision"]))
+        if form_no:
+            flash("Đã ghi nhận kết quả kiểm tra hồ sơ.", "success")
+            return redirect(url_for("cases.print_form", code=code, number=form_no))
+    flash(f"Đã hoàn thành bước “{task.name}”. Trạng thái hồ sơ: {after.status_label}.", "success")
+    return redirect(url_for("desk.queue") if task.role == "desk_clerk" else url_for("tasks.tasklist"))
+
+
+@bp.post("/<code>/documents")
+@requires("desk_clerk", "specialist", "head_of_department", "director", "other_department")
+def upload(code: str) -> ResponseReturnValue:
+    stored = store_uploads(code, require_actor())
+    flash(f"Đã lưu {len(stored)} tệp (kèm mã SHA-256).", "success" if stored else "error")
+    back = request.form.get("origin")
+    return redirect(
+        url_for("desk.receipt", code=code) if back == "receipt" else url_for("cases.view", code=code)
+    )
+
+
+@bp.get("/<code>/documents/<int:document_id>")
+@requires(*READERS)
+def download(code: str, document_id: int) -> ResponseReturnValue:
+    doc, content = engine().read_document(code, document_id)
+    response = Response(content, mimetype=doc.content_type)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_rfc5987(doc.filename)}"
+    response.headers["X-Content-SHA256"] = doc.sha256
+    return response
+
+
+def _rfc5987(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+# --------------------------------------------------------------------------------- apology (04)
+
+
+@bp.route("/<code>/apology", methods=["GET", "POST"])
+@requires(*APOLOGISERS)
+def apology(code: str) -> ResponseReturnValue:
+    """Mẫu 04: the unit at fault apologises and sets a new appointment (the case still counts late)."""
+    eng = engine()
+    case = eng.get_case(code)
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        reason = (request.form.get("reason") or "").strip()
+        unit = (request.form.get("unit_at_fault") or "").strip()
+        new_due = _parse_local(request.form.get("new_due_date"), request.form.get("new_due_time"))
+        try:
+            if new_due is None:
+                raise ValidationError(
+                    "Ngày hẹn mới không hợp lệ",
+                    details={"fields": [{"field": "new_due_date", "message": "chọn ngày hẹn mới"}]},
+                )
+            if not unit:
+                raise ValidationError(
+                    "Phải ghi đơn vị để chậm trễ",
+                    details={"fields": [{"field": "unit_at_fault", "message": "bắt buộc"}]},
+                )
+            eng.apologise(code, new_due, reason, unit, require_actor())
+        except ValidationError as exc:
+            errors, message = field_errors(exc.details), exc.message
+            if not errors and "lý do" in exc.message.lower():
+                errors["reason"] = "bắt buộc"
+        else:
+            flash("Đã lập Phiếu xin lỗi và hẹn lại ngày trả kết quả.", "success")
+            return redirect(url_for("cases.print_form", code=code, number="04"))
+    return (
+        render_template("cases/apology.html", case=case, form=request.form, errors=errors, message=message),
+        422 if message else 200,
+    )
+
+
+def _parse_local(day: str | None, at: str | None) -> datetime | None:
+    try:
+        d = datetime.strptime((day or "").strip(), "%Y-%m-%d").date()
+        t = time.fromisoformat((at or "").strip() or "16:30")
+    except ValueError:
+        return None
+    return datetime.combine(d, t, LOCAL_TZ)
+
+
+# ------------------------------------------------------------------------------ printed forms
+
+
+@bp.get("/<code>/forms/<number>")
+@requires(*DESK_FORMS)
+def print_form(code: str, number: str) -> ResponseReturnValue:
+    """Mẫu 01 receipt, 02 supplementation, 03 refusal, 04 apology — printable on A5."""
+    if number not in ("01", "02", "03", "04"):
+        raise NotFound("Không có mẫu phiếu này")
+    eng = engine()
+    case = eng.get_case(code)
+    procedure = eng.procedure(case.procedure_id)
+    events = eng.events(code)
+    context: dict[str, object] = {"case": case, "procedure": procedure, "number": number}
+    if number == "01":
+        if case.received_at is None:
+            raise ValidationError("Hồ sơ chưa được tiếp nhận nên chưa có giấy tiếp nhận")
+        accepted = last_decision(events, "accept")
+        context.update(
+            decision=accepted,
+            documents=document_rows(procedure, _data(accepted).get("checked_documents")),
+            files=eng.list_documents(code),
+            secret=issued_secret(code),
+            officer=_officer(accepted),
+        )
+    elif number in ("02", "03"):
+        decision = last_decision(events, "supplement" if number == "02" else "refuse")
+        if decision is None:
+            raise ValidationError("Hồ sơ chưa có quyết định tương ứng với mẫu phiếu này")
+        context.update(
+            decision=decision,
+            data=_data(decision),
+            documents=document_rows(procedure, _data(decision).get("missing_documents")),
+            officer=_officer(decision),
+        )
+    else:
+        issued = last_event(events, "apology_issued")
+        if issued is None:
+            raise ValidationError("Hồ sơ chưa có phiếu xin lỗi")
+        context.update(apology=issued, officer=_officer(issued), sequence=_apology_number(events))
+    return render_template(f"forms/form{number}.html", **context)
+
+
+@bp.get("/<code>/control-sheet")
+@requires(*READERS)
+def control_sheet(code: str) -> ResponseReturnValue:
+    """Mẫu 05: every handover with its time, giver, receiver and early/on time/late."""
+    eng = engine()
+    case = eng.get_case(code)
+    return render_template("forms/form05.html", case=case, rows=eng.control_sheet(code))
+
+
+def _data(event: object) -> dict[str, object]:
+    payload = getattr(event, "payload", None) or {}
+    data = payload.get("data") if isinstance(payload, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _officer(event: object) -> str:
+    username = getattr(event, "actor", None)
+    if not username:
+        return ""
+    try:
+        return engine().actor(username).full_name
+    except NotFound:
+        return str(username)
+
+
+def _apology_number(events: list[object]) -> int:
+    return sum(1 for e in events if getattr(e, "kind", "") == "apology_issued")

@@ -1,0 +1,119 @@
+"""The one-stop desk: the receipt queue with the 8-working-hour countdown, counter intake, receipt."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.errors import ValidationError
+
+from .dossier import prefill, remember_secret, task_fields, workable_task
+from .schema_forms import field_errors
+from .security import engine, require_actor, requires
+from .uploads import store_uploads
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+APPLICANT_FIELDS = ("name", "id_number", "phone", "email", "address")
+
+
+def applicant_from_form() -> dict[str, object]:
+    applicant: dict[str, object] = {
+        k: (request.form.get(f"applicant_{k}") or "").strip() or None for k in APPLICANT_FIELDS
+    }
+    raw_type = request.form.get("applicant_type") or "0"
+    applicant["type"] = int(raw_type) if raw_type in ("0", "1", "2") else raw_type
+    return {k: v for k, v in applicant.items() if v is not None}
+
+
+@bp.get("/")
+@requires("desk_clerk")
+def queue() -> ResponseReturnValue:
+    eng = engine()
+    return render_template(
+        "desk/queue.html",
+        awaiting_receipt=eng.desk_queue(1),
+        awaiting_return=eng.desk_queue(9),
+        awaiting_supplement=eng.desk_queue(5),
+        now=eng.clock.now(),
+    )
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@requires("desk_clerk")
+def intake() -> ResponseReturnValue:
+    """Counter intake: open a dossier for a citizen standing at the desk (channel 1) or by post (3)."""
+    eng = engine()
+    procedures = eng.list_procedures()
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        channel = request.form.get("channel", "1")
+        payload = {
+            "procedure_id": request.form.get("procedure_id") or "",
+            "channel": int(channel) if channel in ("1", "3") else channel,
+            "applicant": applicant_from_form(),
+        }
+        try:
+            view = eng.start_case(payload, require_actor())
+        except ValidationError as exc:
+            errors, message = field_errors(exc.details), exc.message
+        else:
+            assert view.secret is not None
+            remember_secret(view.code, view.secret)
+            try:
+                store_uploads(view.code, require_actor())
+            except ValidationError as exc:
+                flash(f"Hồ sơ đã tạo nhưng có tệp không lưu được: {exc.message}", "error")
+            flash(f"Đã tạo hồ sơ {view.code}. Kiểm tra thành phần hồ sơ và tiếp nhận.", "success")
+            return redirect(url_for("desk.receipt", code=view.code))
+    status = 422 if message else 200
+    return (
+        render_template(
+            "desk/intake.html",
+            procedures=procedures,
+            selected=request.values.get("procedure_id"),
+            form=request.form,
+            errors=errors,
+            message=message,
+        ),
+        status,
+    )
+
+
+@bp.get("/receipt/<code>")
+@requires("desk_clerk")
+def receipt(code: str) -> ResponseReturnValue:
+    return render_receipt(code)
+
+
+def render_receipt(
+    code: str,
+    *,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The receipt page: dossier, documents (with uploads), and the receipt step's own form."""
+    eng = engine()
+    case = eng.get_case(code)
+    procedure = eng.procedure(case.procedure_id)
+    task = workable_task(case, require_actor(), role="desk_clerk")
+    fields = task_fields(task, procedure)
+    return (
+        render_template(
+            "desk/receipt.html",
+            case=case,
+            procedure=procedure,
+            task=task,
+            fields=fields,
+            values=values if values is not None else prefill(case, fields),
+            errors=errors or {},
+            message=message,
+            documents=eng.list_documents(code),
+            remaining=eng.remaining_working_hours(case.receipt_due_at),
+            now=eng.clock.now(),
+        ),
+        status,
+    )

@@ -1,0 +1,191 @@
+"""The OpenAPI 3.1 document of /api/, generated from the same pydantic models the API validates with.
+
+Paths are listed here by hand (they are few); every schema comes from ``model_json_schema`` so the
+document cannot disagree with what the server accepts.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from engine.citizen import RatingView
+from engine.queries import Board, TaskRow
+from engine.service import CaseView, EventView, ProcedureView, TaskView
+
+from .api_models import (
+    ApiError,
+    CompleteRequest,
+    CounterCase,
+    CsrfToken,
+    LoginRequest,
+    LookupRequest,
+    Me,
+    OnlineSubmission,
+    PublicStatus,
+    RatingRequest,
+    ReassignRequest,
+    Submitted,
+)
+
+MODELS: tuple[type[BaseModel], ...] = (
+    ApiError,
+    CsrfToken,
+    LoginRequest,
+    Me,
+    CounterCase,
+    OnlineSubmission,
+    Submitted,
+    CompleteRequest,
+    ReassignRequest,
+    LookupRequest,
+    PublicStatus,
+    RatingRequest,
+    RatingView,
+    CaseView,
+    TaskView,
+    EventView,
+    ProcedureView,
+    TaskRow,
+    Board,
+)
+
+
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _array(model: type[BaseModel]) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(model)}
+
+
+def _op(
+    summary: str,
+    response: dict[str, Any] | None,
+    *,
+    request: type[BaseModel] | None = None,
+    status: str = "200",
+    auth: bool = True,
+    params: tuple[str, ...] = (),
+    query: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {}}
+    if response is not None:
+        op["responses"][status] = {"description": "OK", "content": {"application/json": {"schema": response}}}
+    for code, text in (
+        ("400", "JSON hỏng"),
+        ("401", "Chưa đăng nhập"),
+        ("403", "Sai vai trò"),
+        ("404", "Không tìm thấy"),
+        ("409", "Xung đột"),
+        ("422", "Dữ liệu không hợp lệ"),
+        ("429", "Quá nhiều yêu cầu"),
+    ):
+        op["responses"][code] = {
+            "description": text,
+            "content": {"application/json": {"schema": _ref(ApiError)}},
+        }
+    if request is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(request)}}}
+    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+    parameters += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in query]
+    if parameters:
+        op["parameters"] = parameters
+    op["security"] = [{"session": [], "csrf": []}] if auth else [{"csrf": []}]
+    return op
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    _, defs = models_json_schema(
+        [(m, "serialization" if m not in (LoginRequest, CompleteRequest) else "validation") for m in MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas = defs.get("$defs", {})
+    paths: dict[str, Any] = {
+        "/api/csrf": {
+            "get": {
+                **_op("Lấy CSRF token (gửi lại trong header X-CSRFToken)", _ref(CsrfToken)),
+                "security": [],
+            }
+        },
+        "/api/login": {"post": _op("Đăng nhập (phiên cookie)", _ref(Me), request=LoginRequest, auth=False)},
+        "/api/logout": {"post": _op("Đăng xuất", None)},
+        "/api/me": {"get": _op("Người dùng hiện tại", _ref(Me))},
+        "/api/procedures": {"get": {**_op("Danh mục thủ tục", _array(ProcedureView)), "security": []}},
+        "/api/cases": {
+            "post": _op(
+                "Tiếp nhận hồ sơ tại quầy (cán bộ một cửa)", _ref(CaseView), request=CounterCase, status="201"
+            )
+        },
+        "/api/public/cases": {
+            "post": _op(
+                "Nộp hồ sơ trực tuyến (công dân)",
+                _ref(Submitted),
+                request=OnlineSubmission,
+                status="201",
+                auth=False,
+            )
+        },
+        "/api/cases/{code}": {"get": _op("Xem hồ sơ", _ref(CaseView), params=("code",))},
+        "/api/cases/{code}/events": {"get": _op("Nhật ký hồ sơ", _array(EventView), params=("code",))},
+        "/api/cases/{code}/tasks": {
+            "get": _op("Công việc đang mở của hồ sơ", _array(TaskView), params=("code",))
+        },
+        "/api/cases/{code}/tasks/{task_id}/complete": {
+            "post": _op(
+                "Hoàn thành bước xử lý", _ref(CaseView), request=CompleteRequest, params=("code", "task_id")
+            )
+        },
+        "/api/tasks": {
+            "get": _op(
+                "Danh sách công việc",
+                _array(TaskRow),
+                query=("scope", "procedure_id", "status", "due", "limit"),
+            )
+        },
+        "/api/tasks/{task_id}/claim": {"post": _op("Nhận xử lý", _ref(CaseView), params=("task_id",))},
+        "/api/tasks/{task_id}/release": {
+            "post": _op("Trả lại công việc", _ref(CaseView), params=("task_id",))
+        },
+        "/api/tasks/{task_id}/reassign": {
+            "post": _op(
+                "Phân công lại (lãnh đạo)", _ref(CaseView), request=ReassignRequest, params=("task_id",)
+            )
+        },
+        "/api/lookup": {
+            "post": _op(
+                "Tra cứu hồ sơ (mã hồ sơ + mã tra cứu)", _ref(PublicStatus), request=LookupRequest, auth=False
+            )
+        },
+        "/api/ratings": {
+            "post": _op(
+                "Đánh giá mức độ hài lòng", _ref(RatingView), request=RatingRequest, status="201", auth=False
+            )
+        },
+        "/api/board": {"get": _op("Bảng theo dõi thời hạn", _ref(Board))},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "motcua API",
+            "version": "1",
+            "description": (
+                "API giải quyết thủ tục hành chính một cửa. Xác thực bằng cookie phiên (POST /api/login). "
+                "Mọi yêu cầu POST phải gửi header X-CSRFToken lấy từ GET /api/csrf. Lỗi trả về "
+                '{"error": mã ổn định, "message": thông báo tiếng Việt, "details": ...}.'
+            ),
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "motcua_session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+            },
+        },
+    }

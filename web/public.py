@@ -1,0 +1,166 @@
+"""Citizens, without login: the procedure list, online submission, status lookup, supplementation, rating.
+
+Lookup answers one message for a wrong code or a wrong secret and is rate-limited per IP, so it cannot
+be used to discover dossiers. The secret travels only in POST bodies, never in URLs.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.citizen import SCORES
+from engine.errors import ConflictError, NotFound, ValidationError
+from engine.service import CaseView
+from engine.users import CITIZEN
+
+from .desk import applicant_from_form
+from .dossier import task_fields
+from .schema_forms import field_errors, parse_submission
+from .security import current_actor, engine, public, rate_limit
+from .uploads import store_citizen_uploads
+
+bp = Blueprint("public", __name__)
+
+PUBLIC_EVENTS = ("status_changed", "due_set", "apology_issued", "case_finished")
+JUST_SUBMITTED = "just_submitted"
+
+
+@bp.get("/")
+@public
+def home() -> ResponseReturnValue:
+    return render_template("home.html", procedures=engine().list_procedures(), actor=current_actor())
+
+
+@bp.route("/public/procedures/<procedure_id>/submit", methods=["GET", "POST"])
+@public
+def submit(procedure_id: str) -> ResponseReturnValue:
+    """Online submission (stands in for the national portal): channel 2, enters the desk queue."""
+    eng = engine()
+    procedure = eng.procedure(procedure_id)
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        rate_limit("submit")
+        payload = {"procedure_id": procedure_id, "channel": 2, "applicant": applicant_from_form()}
+        try:
+            view = eng.start_case(payload, CITIZEN)
+        except ValidationError as exc:
+            errors, message = field_errors(exc.details), exc.message
+        else:
+            assert view.secret is not None
+            warning = None
+            try:
+                store_citizen_uploads(view.code, view.secret)
+            except ValidationError as exc:
+                warning = exc.message
+            session[JUST_SUBMITTED] = {"code": view.code, "secret": view.secret, "warning": warning}
+            return redirect(url_for("public.submitted"))
+    return (
+        render_template(
+            "public/submit.html", procedure=procedure, form=request.form, errors=errors, message=message
+        ),
+        422 if message else 200,
+    )
+
+
+@bp.get("/public/submitted")
+@public
+def submitted() -> ResponseReturnValue:
+    """Shows the dossier code and lookup secret exactly once (popped from the session)."""
+    shown = session.pop(JUST_SUBMITTED, None)
+    if not shown:
+        return redirect(url_for("public.lookup"))
+    case = engine().lookup(shown["code"], shown["secret"])
+    return render_template(
+        "public/submitted.html", case=case, secret=shown["secret"], warning=shown.get("warning")
+    )
+
+
+def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturnValue:
+    eng = engine()
+    events = [e for e in eng.events(case.code) if e.kind in PUBLIC_EVENTS]
+    citizen_task = next((t for t in case.tasks if t.role == "citizen"), None)
+    fields = task_fields(citizen_task, eng.procedure(case.procedure_id)) if citizen_task else []
+    rating = eng.rating(case.code, secret) if case.status == 10 else None
+    status = int(extra.pop("status", 200))  # type: ignore[call-overload]
+    return (
+        render_template(
+            "public/status.html",
+            case=case,
+            secret=secret,
+            events=events,
+            citizen_task=citizen_task,
+            fields=fields,
+            rating=rating,
+            scores=SCORES,
+            values=extra.pop("values", {}),
+            errors=extra.pop("errors", {}),
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.route("/public/lookup", methods=["GET", "POST"])
+@public
+def lookup() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("public/lookup.html")
+    rate_limit("lookup")
+    code = (request.form.get("code") or "").strip()[:80]
+    secret = (request.form.get("secret") or "").strip()[:64]
+    try:
+        case = engine().lookup(code, secret)
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code), 404
+    return _lookup_page(case, secret)
+
+
+@bp.post("/public/rate")
+@public
+def rate() -> ResponseReturnValue:
+    rate_limit("lookup")
+    code = (request.form.get("code") or "").strip()[:80]
+    secret = (request.form.get("secret") or "").strip()[:64]
+    raw = request.form.get("score") or ""
+    eng = engine()
+    try:
+        eng.rate(code, secret, int(raw) if raw.isdigit() else 0, request.form.get("comment") or "")
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code), 404
+    except (ValidationError, ConflictError) as exc:
+        return _lookup_page(eng.lookup(code, secret), secret, message=exc.message, status=exc.http_status)
+    return _lookup_page(eng.lookup(code, secret), secret, notice="Cảm ơn bạn đã đánh giá!")
+
+
+@bp.post("/public/supplement")
+@public
+def supplement() -> ResponseReturnValue:
+    """The citizen answers a supplementation request: the missing files and the step's form."""
+    rate_limit("lookup")
+    code = (request.form.get("code") or "").strip()[:80]
+    secret = (request.form.get("secret") or "").strip()[:64]
+    eng = engine()
+    try:
+        case = eng.lookup(code, secret)
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code), 404
+    task = next((t for t in case.tasks if t.role == "citizen"), None)
+    if task is None:
+        return _lookup_page(case, secret, message="Hồ sơ không có yêu cầu bổ sung đang mở", status=409)
+    fields = task_fields(task, eng.procedure(case.procedure_id))
+    data = parse_submission(fields, request.form)
+    try:
+        store_citizen_uploads(code, secret)
+        case = eng.citizen_complete(code, secret, task.task_id, data)
+    except ValidationError as exc:
+        return _lookup_page(
+            eng.lookup(code, secret),
+            secret,
+            values=data,
+            errors=field_errors(exc.details),
+            message=exc.message,
+            status=422,
+        )
+    return _lookup_page(case, secret, notice="Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại.")
