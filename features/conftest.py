@@ -16,7 +16,7 @@ from pytest_bdd import given, parsers, then, when
 
 from engine.audit import GENESIS, chain_hash, event_content
 from engine.clock import FixedClock
-from engine.errors import Forbidden
+from engine.errors import Forbidden, SlaViolation, ValidationError
 from engine.service import CaseView, Engine
 from tests.support.fixtures import VN
 
@@ -175,3 +175,151 @@ def flagged(engine: Engine, ctx: dict[str, Any], flag: str) -> None:
 @then(parsers.parse('hồ sơ không bị gắn cờ "{flag}"'))
 def not_flagged(engine: Engine, ctx: dict[str, Any], flag: str) -> None:
     assert flag not in current(engine, ctx).sla.get("flags", [])
+
+
+# ---------------------------------------------------------------------------------- procedures and SLA
+# Generic steps for the procedure features and sla.feature (parallel work, supplementation, apology).
+
+PEOPLE.update(
+    {
+        "trường tiếp nhận": "partner",  # receiving school in the transfer procedure (other_department)
+        "đơn vị phối hợp": "partner",  # department giving an inter-department appraisal opinion
+    }
+)
+
+
+def _last_event(engine: Engine, ctx: dict[str, Any], kind: str, element: str | None = None) -> Any:
+    found = [
+        e
+        for e in engine.events(ctx["code"])
+        if e.kind == kind and (element is None or e.element_id == element)
+    ]
+    assert found, f"không có sự kiện {kind} {element or ''}"
+    return found[-1]
+
+
+@when(
+    parsers.re(
+        r'(?P<person>.+) ban hành phiếu xin lỗi hẹn lại ngày "(?P<moment>[^"]+)" '
+        r'với lý do "(?P<reason>[^"]+)"(?: do lỗi của "(?P<unit>[^"]+)")?'
+    )
+)
+def issue_apology(
+    engine: Engine, ctx: dict[str, Any], person: str, moment: str, reason: str, unit: str | None
+) -> None:
+    actor = engine.actor(PEOPLE[person])
+    engine.apologise(ctx["code"], local(moment), reason, unit or actor.unit or "", actor)
+
+
+@then(parsers.parse('{person} không được ban hành thêm phiếu xin lỗi hẹn lại ngày "{moment}"'))
+def cannot_apologise_again(engine: Engine, ctx: dict[str, Any], person: str, moment: str) -> None:
+    before = current(engine, ctx)
+    with pytest.raises(SlaViolation):
+        engine.apologise(ctx["code"], local(moment), "Xin hẹn lại lần nữa", "", engine.actor(PEOPLE[person]))
+    after = current(engine, ctx)
+    assert (after.due_at, after.sla.get("apologies")) == (before.due_at, before.sla.get("apologies"))
+
+
+@then(parsers.parse("{person} không được tiếp tục xử lý khi chưa có phiếu xin lỗi"))
+def blocked_until_apology(engine: Engine, ctx: dict[str, Any], person: str) -> None:
+    actor = engine.actor(PEOPLE[person])
+    before = current(engine, ctx)
+    mine = [t for t in before.tasks if actor.has_role(t.role)]
+    assert mine, f"{person} không có công việc đang mở để thử"
+    for task in mine:
+        with pytest.raises(SlaViolation):
+            engine.complete_task(ctx["code"], task.task_id, {}, actor)
+    after = current(engine, ctx)
+    assert (after.status, after.version) == (before.status, before.version)
+    assert [t.task_id for t in after.tasks] == [t.task_id for t in before.tasks]
+
+
+@then(
+    parsers.re(
+        r'(?P<person>.+) không được hoàn thành bước "(?P<element>[^"]+)" khi thiếu "(?P<field>[^"]+)" '
+        r"với dữ liệu:"
+    )
+)
+def rejected_form(
+    engine: Engine, ctx: dict[str, Any], person: str, element: str, field: str, docstring: str
+) -> None:
+    before = current(engine, ctx)
+    with pytest.raises(ValidationError) as caught:
+        engine.complete_task(ctx["code"], element, json.loads(docstring), engine.actor(PEOPLE[person]))
+    assert field in [p["field"] for p in caught.value.details.get("fields", [])], caught.value.message
+    assert current(engine, ctx).version == before.version
+
+
+@then("công việc đang mở gồm:")
+def open_tasks(engine: Engine, ctx: dict[str, Any], datatable: list[list[str]]) -> None:
+    expected = sorted((row[0].strip(), row[1].strip()) for row in datatable[1:])
+    tasks = engine.list_tasks(ctx["code"])
+    assert sorted((t.element_id, t.role or "") for t in tasks) == expected
+
+
+@then(parsers.parse('hạn xử lý bước "{element}" là "{moment}"'))
+def step_due(engine: Engine, ctx: dict[str, Any], element: str, moment: str) -> None:
+    dues = [t.due_at for t in engine.list_tasks(ctx["code"]) if t.element_id == element]
+    assert dues == [local(moment)]
+
+
+@then(parsers.parse('bước "{element}" được xếp loại "{outcome}"'))
+def step_outcome(engine: Engine, ctx: dict[str, Any], element: str, outcome: str) -> None:
+    assert _last_event(engine, ctx, "task_completed", element).payload["outcome"] == outcome
+
+
+@then(parsers.parse('việc tiếp nhận được xếp loại "{outcome}"'))
+def receipt_outcome(engine: Engine, ctx: dict[str, Any], outcome: str) -> None:
+    assert current(engine, ctx).sla.get("receipt_outcome") == outcome
+
+
+@then("hồ sơ không có hạn trả kết quả")
+def no_due(engine: Engine, ctx: dict[str, Any]) -> None:
+    assert current(engine, ctx).due_at is None
+
+
+@then(parsers.parse('hạn trả kết quả được tính lại từ đầu là "{moment}"'))
+def due_restarted(engine: Engine, ctx: dict[str, Any], moment: str) -> None:
+    assert current(engine, ctx).due_at == local(moment)
+    event = _last_event(engine, ctx, "due_set")
+    assert event.payload["reason"] == "supplemented_restart"
+    assert datetime.fromisoformat(event.payload["due_at"]) == local(moment)
+
+
+@then("thời hạn giải quyết đang tạm dừng")
+def clock_paused(engine: Engine, ctx: dict[str, Any]) -> None:
+    assert "paused_at" in current(engine, ctx).sla
+
+
+@then(parsers.parse("số lần yêu cầu bổ sung là {count:d}"))
+def supplement_count(engine: Engine, ctx: dict[str, Any], count: int) -> None:
+    assert current(engine, ctx).sla.get("supplements") == count
+
+
+@then("hồ sơ bị tính là trễ hạn theo Quyết định 766")
+def late_766(engine: Engine, ctx: dict[str, Any]) -> None:
+    assert current(engine, ctx).sla.get("late_766") is True
+
+
+@then("hồ sơ không bị tính là trễ hạn theo Quyết định 766")
+def not_late_766(engine: Engine, ctx: dict[str, Any]) -> None:
+    assert not current(engine, ctx).sla.get("late_766")
+
+
+@then(parsers.parse('nhật ký hồ sơ không có sự kiện "{kind}"'))
+def has_no_event(engine: Engine, ctx: dict[str, Any], kind: str) -> None:
+    assert kind not in [e.kind for e in engine.events(ctx["code"])]
+
+
+@then(parsers.parse('phiếu xin lỗi ghi ngày hẹn cũ "{old}" và ngày hẹn mới "{new}"'))
+def apology_recorded(engine: Engine, ctx: dict[str, Any], old: str, new: str) -> None:
+    payload = _last_event(engine, ctx, "apology_issued").payload
+    assert payload["form"] == "Mẫu 04" and payload["reason"]
+    assert datetime.fromisoformat(payload["original_due_at"]) == local(old)
+    assert datetime.fromisoformat(payload["new_due_at"]) == local(new)
+    assert current(engine, ctx).due_at == local(new)
+
+
+@then(parsers.re(r'kết quả hồ sơ có "(?P<field>[^"]+)" là (?P<value>.+)'))
+def result_field(engine: Engine, ctx: dict[str, Any], field: str, value: str) -> None:
+    assert current(engine, ctx).data.get(field) == json.loads(value)
