@@ -308,9 +308,8 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
     wanted = {u for u in usernames if u}
     if not wanted:
         return {}
-    return dict(
-        session.execute(select(User.username, User.full_name).where(User.username.in_(wanted))).tuples()
-    )
+    rows = session.execute(select(User.username, User.full_name).where(User.username.in_(wanted)))
+    return {username: full_name for username, full_name in rows}
 
 
 # ------------------------------------------------------------------------------------- SLA board

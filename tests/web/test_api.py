@@ -1,0 +1,177 @@
+"""The JSON API: operations, OpenAPI document, and 4xx JSON errors for bad input (never 500)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.service import Engine
+from tests.web.conftest import ACCEPT, Client
+
+
+def staff(app_client: Client, username: str) -> Client:
+    response = app_client.api("POST", "/api/login", {"username": username, "password": "matkhau-thu-nghiem"})
+    assert response.status_code == 200, response.get_json()
+    app_client._token = None
+    return app_client
+
+
+def test_full_flow_over_the_api(engine: Engine, app: Any) -> None:
+    citizen = Client(app)
+    submitted = citizen.api(
+        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "Võ Thị Cúc"}}
+    )
+    assert submitted.status_code == 201
+    code, secret = submitted.get_json()["code"], submitted.get_json()["secret"]
+    clerk = staff(Client(app), "clerk")
+    assert clerk.get("/api/me").get_json()["roles"] == ["desk_clerk"]
+    tasks = clerk.get(f"/api/cases/{code}/tasks").get_json()
+    assert [t["element_id"] for t in tasks] == ["receipt_check"]
+    assert tasks[0]["form"]["properties"]["decision"]["enum"] == ["accept", "supplement", "refuse"]
+    done = clerk.api("POST", f"/api/cases/{code}/tasks/{tasks[0]['task_id']}/complete", {"data": ACCEPT})
+    assert done.status_code == 200 and done.get_json()["status"] == 4
+    specialist = staff(Client(app), "specialist")
+    mine = specialist.get("/api/tasks?scope=unit").get_json()
+    assert [r["case_code"] for r in mine] == [code] and mine[0]["colour"] == "green"
+    task_id = mine[0]["task_id"]
+    assert (
+        specialist.api("POST", f"/api/tasks/{task_id}/claim").get_json()["tasks"][0]["assignee"]
+        == "specialist"
+    )
+    version = specialist.get(f"/api/cases/{code}").get_json()["version"]
+    done = specialist.api(
+        "POST",
+        f"/api/cases/{code}/tasks/{task_id}/complete",
+        {"data": {"found": True, "register_ref": "S1", "copies": 1}, "expected_version": version},
+    )
+    assert done.status_code == 200
+    events = specialist.get(f"/api/cases/{code}/events").get_json()
+    assert any(e["kind"] == "task_claimed" for e in events)
+    looked = Client(app).api("POST", "/api/lookup", {"code": code, "secret": secret})
+    assert looked.status_code == 200 and looked.get_json()["status"] == 4
+    assert "applicant" not in looked.get_json()
+
+
+def test_counter_case_and_procedures(engine: Engine, app: Any) -> None:
+    assert any(p["procedure_id"] == "diploma_copy" for p in Client(app).get("/api/procedures").get_json())
+    clerk = staff(Client(app), "clerk")
+    created = clerk.api(
+        "POST", "/api/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "A"}, "channel": 3}
+    )
+    assert created.status_code == 201 and created.get_json()["channel"] == 3 and created.get_json()["secret"]
+
+
+def test_errors_are_json_with_stable_codes(engine: Engine, app: Any) -> None:
+    clerk = staff(Client(app), "clerk")
+    raw = clerk.http.post(
+        "/api/cases",
+        data="{not json",
+        content_type="application/json",
+        headers={"X-CSRFToken": clerk.token()},
+    )
+    assert raw.status_code == 400 and raw.get_json()["error"] == "bad_request"
+    assert raw.get_json()["message"] == "Dữ liệu JSON không hợp lệ"
+    form = clerk.http.post("/api/cases", data={"a": "b"}, headers={"X-CSRFToken": clerk.token()})
+    assert form.status_code == 400 and form.get_json()["error"] == "bad_request"
+    array = clerk.api("POST", "/api/cases", [1, 2])
+    assert array.status_code == 422 and array.get_json()["error"] == "validation_error"
+    types = clerk.api(
+        "POST", "/api/cases", {"procedure_id": 5, "applicant": {"name": ["x"]}, "channel": "mot"}
+    )
+    body = types.get_json()
+    assert types.status_code == 422 and body["error"] == "validation_error"
+    assert {"procedure_id", "applicant.name", "channel"} <= {f["field"] for f in body["details"]["fields"]}
+    unknown = clerk.api("POST", "/api/cases", {"procedure_id": "khong_co", "applicant": {"name": "A"}})
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
+    missing = clerk.get("/api/cases/H99.12-000000-0000")
+    assert missing.status_code == 404 and missing.get_json()["message"].startswith("Không tìm thấy hồ sơ")
+    no_route = clerk.get("/api/khong-co")
+    assert no_route.status_code == 404 and no_route.get_json()["error"] == "not_found"
+    wrong_method = clerk.api("DELETE", "/api/procedures")
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["error"] == "method_not_allowed"
+    task = clerk.api("POST", "/api/cases/H99.12-000000-0000/tasks/x/complete", {"data": {}})
+    assert task.status_code == 404
+    extra = clerk.api("POST", "/api/lookup", {"code": "a", "secret": "b", "x": 1})
+    assert extra.status_code == 422
+    bad_filter = clerk.get("/api/tasks?limit=nhieu")
+    assert bad_filter.status_code == 422 and bad_filter.get_json()["error"] == "validation_error"
+
+
+def test_form_data_errors_name_fields(engine: Engine, app: Any) -> None:
+    citizen = Client(app)
+    code = citizen.api(
+        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "B"}}
+    ).get_json()["code"]
+    clerk = staff(Client(app), "clerk")
+    response = clerk.api(
+        "POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": {"decision": "maybe"}}
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["details"]["fields"]
+    assert fields[0]["field"] == "decision" and "danh sách" in fields[0]["message"]
+    incomplete = clerk.api(
+        "POST",
+        f"/api/cases/{code}/tasks/receipt_check/complete",
+        {"data": {"decision": "accept", "checked_documents": []}},
+    )
+    assert incomplete.status_code == 422 and incomplete.get_json()["details"]["missing"] == ["TP1", "TP2"]
+    not_a_dict = clerk.api("POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": [1]})
+    assert not_a_dict.status_code == 422
+    as_specialist = staff(Client(app), "specialist")
+    forbidden = as_specialist.api("POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": ACCEPT})
+    assert forbidden.status_code == 403 and forbidden.get_json()["error"] == "forbidden"
+
+
+def test_login_errors(app: Any) -> None:
+    client = Client(app)
+    bad = client.api("POST", "/api/login", {"username": "clerk", "password": "sai"})
+    assert bad.status_code == 401 and bad.get_json()["error"] == "invalid_credentials"
+    assert client.api("POST", "/api/login", {"username": ""}).status_code == 422
+    assert client.get("/api/me").status_code == 401
+
+
+def test_ratings_over_the_api(engine: Engine, app: Any) -> None:
+    citizen = Client(app)
+    sub = citizen.api(
+        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "C"}}
+    ).get_json()
+    early = citizen.api("POST", "/api/ratings", {"code": sub["code"], "secret": sub["secret"], "score": 3})
+    assert early.status_code == 422
+    wrong = citizen.api("POST", "/api/ratings", {"code": sub["code"], "secret": "x", "score": 3})
+    assert wrong.status_code == 404 and wrong.get_json()["message"] == "Mã hồ sơ hoặc mã tra cứu không đúng"
+    invalid = citizen.api("POST", "/api/ratings", {"code": sub["code"], "secret": sub["secret"], "score": 9})
+    assert invalid.status_code == 422
+
+
+def test_openapi_document(app: Any) -> None:
+    doc = Client(app).get("/api/openapi.json").get_json()
+    assert doc["openapi"] == "3.1.0"
+    schemas = doc["components"]["schemas"]
+    assert {
+        "CaseView",
+        "TaskView",
+        "EventView",
+        "ProcedureView",
+        "ApiError",
+        "CompleteRequest",
+        "TaskRow",
+    } <= set(schemas)
+    assert schemas["Applicant"]["properties"]["name"]["maxLength"] == 300
+    assert "/api/cases/{code}/tasks/{task_id}/complete" in doc["paths"]
+    op = doc["paths"]["/api/cases/{code}/tasks/{task_id}/complete"]["post"]
+    assert (
+        op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        == "#/components/schemas/CompleteRequest"
+    )
+    refs = _refs(doc)
+    assert refs and all(r.split("/")[-1] in schemas for r in refs)
+    flask_rules = {str(r.rule) for r in app.url_map.iter_rules() if str(r.rule).startswith("/api/")}
+    documented = {p.replace("{", "<").replace("}", ">") for p in doc["paths"]} | {"/api/openapi.json"}
+    assert flask_rules == documented
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []

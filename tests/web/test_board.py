@@ -1,0 +1,39 @@
+"""The SLA board: breached / approaching per procedure, receipt breaches, apology status."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from engine.clock import FixedClock
+from engine.service import Engine
+from tests.web.conftest import ACCEPT, submit_online
+
+
+def test_board_counts_breaches_approaching_and_receipt_breaches(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    unreceived = submit_online(engine, "Chưa tiếp nhận")  # 08:00 Monday: receipt due Tuesday 08:30
+    late = submit_online(engine, "Hồ sơ trễ")
+    engine.complete_work_item(late.code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    clock.advance(timedelta(hours=6))
+    close = submit_online(engine, "Hồ sơ sắp hạn")  # 14:00 Monday
+    engine.complete_work_item(close.code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    # Tuesday 13:45: the first is past its 08:00 appointment, the second has 15 minutes of 8 h left
+    # (amber), the third has waited more than 8 working hours at the desk.
+    clock.set(clock.now() + timedelta(days=1) - timedelta(minutes=15))
+    board = engine.sla_board()
+    counts = {p.procedure_id: p for p in board.procedures}["diploma_copy"]
+    assert (counts.breached, counts.approaching, counts.receipt_breached) == (1, 1, 1)
+    assert [d.code for d in board.breached] == [late.code]
+    assert [d.code for d in board.approaching] == [close.code]
+    assert [d.code for d in board.receipt_breaches] == [unreceived.code]
+    page = as_user("director").get("/board/").get_data(as_text=True)
+    assert "Chưa có phiếu xin lỗi" in page and late.code in page and unreceived.code in page
+    engine.apologise(
+        late.code, clock.now() + timedelta(days=2), "Chờ xác minh", "Phòng QLCL", engine.actor("head")
+    )
+    page = as_user("auditor").get("/board/").get_data(as_text=True)
+    assert "Đã xin lỗi (1)" in page or late.code not in page.split("board-breached")[1].split("</table>")[0]
+    api = as_user("clerk").get("/api/board").get_json()
+    assert api["receipt_breaches"][0]["code"] == unreceived.code
