@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     override.add_argument("--as", dest="actor", required=True)
     leaf(cal, "overrides", "list every stored override (history)")
 
+    _audit_parser(sub, leaf)
     bench = leaf(sub, "bench", "run the benchmarks and print one table")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
     return root
@@ -189,6 +190,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
     """Run one command; engine errors propagate to :func:`main`."""
     if command == "calendar":
         return _calendar(args)
+    if command == "audit":
+        return _audit(args)
     if command == "bench":
         from engine.bench import run_benchmarks
 
@@ -362,6 +365,114 @@ def _local_iso(value: datetime) -> str:
     from engine.sla import LOCAL_TZ
 
     return value.astimezone(LOCAL_TZ).isoformat()
+
+
+# ------------------------------------------------------------------------------------------ audit
+INTEGRITY_BROKEN = 6  # exit code of `audit verify` / `audit replay` when the history does not hold
+
+
+def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser("audit", help="auditor: verify, seal, replay, reports").add_subparsers(
+        dest="audit_command"
+    )
+    verify = leaf(audit, "verify", "verify hash chains (and the latest daily seal)")
+    which = verify.add_mutually_exclusive_group()
+    which.add_argument("--case", help="one dossier code")
+    which.add_argument("--all", action="store_true", help="every case plus the latest daily seal (default)")
+    digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
+    digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
+    replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
+    replay.add_argument("case")
+    replay.add_argument("--at", type=int, help="event number (default: the last)")
+
+
+def _audit(args: argparse.Namespace) -> int:
+    engine = make_engine(args)
+    sub = args.audit_command
+    if sub == "verify":
+        report = engine.verify_history(args.case)
+        emit(args, report.as_dict(), _verify_text)
+        return 0 if report.ok else INTEGRITY_BROKEN
+    if sub == "digest":
+        view = engine.seal_day(_parse_day(args.day) if args.day else None)
+        emit(
+            args,
+            view.as_dict(),
+            lambda d: (
+                f"Niêm phong ngày {d['day']}{'' if d['created'] else ' (đã có từ trước)'}: "
+                f"{d['cases']} hồ sơ, {d['events']} sự kiện\n  digest {d['digest']}\n  seal   {d['seal']}"
+            ),
+        )
+        return 0
+    if sub == "replay":
+        report = engine.replay_case(args.case, args.at)
+        emit(args, report.as_dict(), _replay_text)
+        return 0 if report.ok else INTEGRITY_BROKEN
+    print("Thiếu lệnh con: verify | digest | replay", file=sys.stderr)
+    return 2
+
+
+def _verify_text(r: dict[str, Any]) -> str:
+    seal = (
+        f"; niêm phong gần nhất: ngày {r['digest_day']}" if r["digest_day"] else "; chưa có niêm phong ngày"
+    )
+    head = f"{r['cases']} hồ sơ, {r['events']} sự kiện{seal}"
+    if r["ok"]:
+        return f"Nhật ký toàn vẹn: {head}"
+    lines = [f"PHÁT HIỆN {len(r['findings'])} SAI LỆCH ({head}):"]
+    for f in r["findings"]:
+        where = f"hồ sơ {f['case'] or '?'}" + (f", sự kiện {f['seq']}" if f["seq"] is not None else "")
+        lines.append(f"  - {where}: {f['reason']} [{f['problem']}]")
+    return "\n".join(lines)
+
+
+def _replay_text(r: dict[str, Any]) -> str:
+    lines: list[str] = []
+    s = r["state"]
+    if s is not None:
+        when = _local(datetime.fromisoformat(s["at"]))
+        lines += [
+            f"Hồ sơ {r['case']} — trạng thái tại sự kiện {s['seq']}/{r['events']} "
+            f"({s['kind']}, {when}, {s['actor']})",
+            f"  Trạng thái: {s['status']} {s['status_label']}   Thời hạn: {s['sla_status']}"
+            f"   Cờ: {', '.join(s['sla'].get('flags', [])) or '-'}",
+        ]
+        for label, key in (
+            ("Nộp", "submitted_at"),
+            ("Hạn tiếp nhận", "receipt_due_at"),
+            ("Tiếp nhận", "received_at"),
+        ):
+            lines.append(f"  {label}: {_local_text(s[key])}")
+        lines.append(
+            f"  Hẹn trả: {_local_text(s['due_at'])}   Xong: {_local_text(s['finished_at'])}   "
+            f"Trả: {_local_text(s['returned_at'])}   Kết quả: {s['outcome'] or '-'}"
+        )
+        lines.append("  Công việc đang mở:" if s["tasks"] else "  (không có công việc đang mở)")
+        lines += [
+            f"    - {t['element_id']} [{t['role'] or '-'}] {t['name']}  hạn {_local_text(t['due_at'])}"
+            f"  người xử lý {t['assignee'] or '-'}"
+            for t in s["tasks"]
+        ]
+        lines += [f"  Hẹn giờ: {t['element_id']} lúc {_local_text(t['due_at'])}" for t in s["timers"]]
+        lines.append(f"  Dữ liệu: {json.dumps(s['data'], ensure_ascii=False)}")
+        lines.append(f"  Đường đi: {' → '.join(s['path']) or '-'}")
+    d = r["divergence"]
+    if d is not None:
+        lines.append(f"KHÔNG DỰNG LẠI ĐƯỢC tại sự kiện {d['seq']}: {d['reason']}")
+    diff = r["snapshot_differences"]
+    if diff is not None:
+        if diff:
+            lines.append(
+                "KHÁC VỚI BẢN LƯU: "
+                + "; ".join(f"{k}: dựng lại {a!r}, bản lưu {b!r}" for k, (a, b) in diff.items())
+            )
+        else:
+            lines.append("Khớp với trạng thái hệ thống đang lưu.")
+    return "\n".join(lines)
+
+
+def _local_text(value: str | None) -> str:
+    return _local(datetime.fromisoformat(value)) if value else "-"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assignment, citizen, documents, queries, sla
+from . import assignment, audit_store, citizen, documents, integrity, queries, sla
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
@@ -547,6 +547,35 @@ class Engine:
         with self.db.read() as session:
             return citizen.satisfaction(session, procedure_id)
 
+    # ------------------------------------------------------------------ auditor (issue 7)
+    # History integrity, replay and reports; the logic lives in integrity, replay, reports, index766.
+    def verify_history(self, ref: str | None = None) -> integrity.VerifyReport:
+        """Verify one case's hash chain (``ref``) or every case's plus the latest daily seal."""
+        with self.db.read() as session:
+            code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
+            return integrity.verify(session, code)
+
+    def seal_day(self, day: date | None = None) -> integrity.DigestView:
+        """Store the daily digest of every case's chain head (default: yesterday, local)."""
+        from datetime import timedelta
+
+        now = self.clock.now()
+        target = day or (now.astimezone(sla.LOCAL_TZ).date() - timedelta(days=1))
+        with self.db.unit_of_work() as session:
+            return integrity.record_digest(session, target, now)
+
+    def seal_finished_days(self) -> list[integrity.DigestView]:
+        """Seal every finished day since the latest digest; what a worker calls once in a while."""
+        with self.db.unit_of_work() as session:
+            return integrity.record_due_digests(session, self.clock.now())
+
+    def replay_case(self, ref: str, at: int | None = None) -> audit_store.ReplayReport:
+        """Rebuild a case's state at event ``at`` from its events alone (and check the snapshot)."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            case = find_case(session, ref)
+            return audit_store.replay_case(session, self.procedures, self.calendar.current, case, at)
+
 
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
     if isinstance(value, model):
@@ -616,3 +645,11 @@ def _parse_any(model: type[queries.TaskFilter], value: Mapping[str, Any]) -> que
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
         ]
         raise ValidationError("Bộ lọc không hợp lệ", details={"fields": problems}) from exc
+
+
+def _case_exists(session: Session, ref: str) -> bool:
+    try:
+        find_case(session, ref)
+    except NotFound:
+        return False
+    return True
