@@ -278,3 +278,118 @@ class AuditDigestEntry(Base):
     case_code: Mapped[str] = mapped_column(String(80))
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A side effect to perform after the commit that decided it (transactional outbox).
+
+    Written in the same transaction as the state change, so a crash can neither lose it nor send
+    it for a change that rolled back; delivered later by a worker, at least once, so handlers must
+    be idempotent on ``delivery_key``.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_case_handler", "case_id", "handler", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    handler: Mapped[str] = mapped_column(String(100))  # handler name, e.g. portal.status_sync
+    delivery_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]  # None: as soon as possible
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Incident(Base):
+    """A side effect that exhausted its retries: shown to administrators with a retry button."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "resolved_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    handler: Mapped[str] = mapped_column(String(100))
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Payment(Base):
+    """A fee payment confirmed by the payment gateway's signed callback.
+
+    ``nonce`` is unique so a replayed callback is refused; ``transaction_id`` is unique so the
+    gateway's own retries of one payment record it once.
+    """
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    transaction_id: Mapped[str] = mapped_column(String(100), unique=True)
+    nonce: Mapped[str] = mapped_column(String(100), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # VND
+    channel: Mapped[int] = mapped_column(Integer)  # 1 national portal, 2 provincial gateway
+    paid_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class CaseResult(Base):
+    """The electronic result of a case (kết quả điện tử); its SHA-256 is also in the event chain."""
+
+    __tablename__ = "case_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+    stored_by: Mapped[str] = mapped_column(String(100))
+
+
+class AuditDigest(Base):
+    """A daily seal over every case's chain head, so deleting or rewriting a whole case shows.
+
+    ``digest`` is the SHA-256 over all cases' (code, last seq, last hash) as of the end of ``day``
+    (local); ``seal`` chains each digest to the previous one like the events of a case.
+    """
+
+    __tablename__ = "audit_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), unique=True)  # local ISO date
+    as_of: Mapped[datetime]  # end of that local day: events before it are covered
+    case_count: Mapped[int] = mapped_column(Integer)
+    event_count: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(64))
+    prev_seal: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class AuditDigestEntry(Base):
+    """A case's chain head as sealed by a digest; only heads that changed since the previous digest."""
+
+    __tablename__ = "audit_digest_entries"
+    __table_args__ = (UniqueConstraint("digest_id", "case_code"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("audit_digests.id"), index=True)
+    case_code: Mapped[str] = mapped_column(String(80))
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
