@@ -247,39 +247,6 @@ class Rating(Base):
     rated_at: Mapped[datetime]
 
 
-class AuditDigest(Base):
-    """A daily seal over every case's chain head, so deleting or rewriting a whole case shows.
-
-    ``digest`` is the SHA-256 over all cases' (code, last seq, last hash) as of the end of ``day``
-    (local); ``seal`` chains each digest to the previous one like the events of a case.
-    """
-
-    __tablename__ = "audit_digests"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), unique=True)  # local ISO date
-    as_of: Mapped[datetime]  # end of that local day: events before it are covered
-    case_count: Mapped[int] = mapped_column(Integer)
-    event_count: Mapped[int] = mapped_column(BigInteger)
-    digest: Mapped[str] = mapped_column(String(64))
-    prev_seal: Mapped[str] = mapped_column(String(64))
-    seal: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-
-
-class AuditDigestEntry(Base):
-    """A case's chain head as sealed by a digest; only heads that changed since the previous digest."""
-
-    __tablename__ = "audit_digest_entries"
-    __table_args__ = (UniqueConstraint("digest_id", "case_code"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("audit_digests.id"), index=True)
-    case_code: Mapped[str] = mapped_column(String(80))
-    last_seq: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[str] = mapped_column(String(64))
-
-
 class OutboxMessage(Base):
     """A side effect to perform after the commit that decided it (transactional outbox).
 
