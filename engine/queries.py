@@ -120,6 +120,7 @@ class ProcedureCounts(BaseModel):
     paused: int = 0
     receipt_pending: int = 0
     receipt_breached: int = 0
+    rescheduled: int = 0
 
 
 class Board(BaseModel):
@@ -128,6 +129,7 @@ class Board(BaseModel):
     breached: list[BoardDossier]
     approaching: list[BoardDossier]
     receipt_breaches: list[BoardDossier]
+    rescheduled: list[BoardDossier]  # apology issued, new appointment set: still counts as late
 
 
 def remaining_hours(now: datetime, due: datetime | None, calendar: sla.BusinessCalendar) -> float | None:
@@ -344,6 +346,7 @@ def sla_board(
     breached: list[BoardDossier] = []
     approaching: list[BoardDossier] = []
     receipt: list[BoardDossier] = []
+    rescheduled: list[BoardDossier] = []
 
     def count(case: Case, name: str) -> ProcedureCounts:
         return counts.setdefault(
@@ -363,6 +366,9 @@ def sla_board(
             entry.paused += 1
             continue
         view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
+        if view.apologies:
+            entry.rescheduled += 1
+            rescheduled.append(view)
         if view.colour == "red":
             entry.breached += 1
             breached.append(view)
@@ -378,12 +384,14 @@ def sla_board(
     breached.sort(key=lambda d: d.due_at or now)
     approaching.sort(key=lambda d: d.due_at or now)
     receipt.sort(key=lambda d: d.receipt_due_at or now)
+    rescheduled.sort(key=lambda d: d.due_at or now)
     return Board(
         generated_at=now,
         procedures=sorted(counts.values(), key=lambda c: c.procedure_name),
         breached=breached,
         approaching=approaching,
         receipt_breaches=receipt,
+        rescheduled=rescheduled,
     )
 
 

@@ -60,7 +60,16 @@ def fromiso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def filesize(value: int) -> str:
+    if value < 1024:
+        return f"{value} B"
+    if value < 1024 * 1024:
+        return f"{value / 1024:.1f} KB".replace(".", ",")
+    return f"{value / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(filesize, "filesize")
     app.add_template_filter(fromiso, "fromiso")
     app.add_template_filter(local, "local")
     app.add_template_filter(hours, "hours")

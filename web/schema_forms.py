@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from werkzeug.datastructures import MultiDict
 
-Widget = Literal["text", "textarea", "number", "integer", "checkbox", "radio", "select", "checkboxes", "date"]
+Widget = Literal[
+    "text", "textarea", "number", "integer", "checkbox", "yesno", "radio", "select", "checkboxes", "date"
+]
 LONG_TEXT = 300  # strings allowed to be longer than this get a textarea
 
 
@@ -36,6 +38,9 @@ class FormField:
     maximum: float | None = None
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+YES_NO = (Option("true", "Có"), Option("false", "Không"))
 
 
 def _options(spec: Mapping[str, Any], documents: Sequence[Mapping[str, Any]]) -> tuple[Option, ...]:
@@ -66,7 +71,10 @@ def fields_from_schema(
             "description": spec.get("description"),
         }
         if kind == "boolean":
-            result.append(FormField(widget="checkbox", **common))
+            # A required yes/no decides a branch (found? approved?): an explicit Có/Không pair, so a
+            # forgotten click is "required" instead of a silent "no". Optional flags stay checkboxes.
+            widget = "yesno" if common["required"] else "checkbox"
+            result.append(FormField(widget=widget, options=YES_NO if widget == "yesno" else (), **common))
         elif kind == "array":
             items = spec.get("items") or {}
             options = _options(spec, documents) or _options(items, documents)
@@ -106,6 +114,10 @@ def parse_submission(fields: Sequence[FormField], form: MultiDict[str, str]) -> 
     for f in fields:
         if f.widget == "checkbox":
             data[f.name] = form.get(f.name) in ("on", "true", "1", "yes")
+        elif f.widget == "yesno":
+            raw = form.get(f.name)
+            if raw in ("true", "false"):
+                data[f.name] = raw == "true"
         elif f.widget == "checkboxes":
             data[f.name] = [v for v in form.getlist(f.name) if v]
         else:

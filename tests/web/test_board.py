@@ -34,6 +34,8 @@ def test_board_counts_breaches_approaching_and_receipt_breaches(
         late.code, clock.now() + timedelta(days=2), "Chờ xác minh", "Phòng QLCL", engine.actor("head")
     )
     page = as_user("auditor").get("/board/").get_data(as_text=True)
-    assert "Đã xin lỗi (1)" in page or late.code not in page.split("board-breached")[1].split("</table>")[0]
+    rescheduled = page.split('id="board-rescheduled"')[1].split("</table>")[0]
+    assert late.code in rescheduled and "Đã xin lỗi (1)" in rescheduled
+    assert engine.sla_board().procedures[0].rescheduled == 1
     api = as_user("clerk").get("/api/board").get_json()
     assert api["receipt_breaches"][0]["code"] == unreceived.code

@@ -19,8 +19,9 @@ SCHEMA = {
         "note": {"type": "string", "maxLength": 2000},
         "day": {"type": "string", "format": "date"},
         "level": {"type": "string", "enum": ["1", "2", "3", "4", "5"]},
+        "approved": {"type": "boolean"},
     },
-    "required": ["decision"],
+    "required": ["decision", "approved"],
 }
 DOCS = [{"code": "TP1", "name": "Đơn"}, {"code": "TP2", "name": "CCCD"}]
 
@@ -44,6 +45,10 @@ def test_widgets_follow_the_schema() -> None:
     assert fields["note"].widget == "textarea"
     assert fields["day"].widget == "date"
     assert fields["level"].widget == "select"
+    assert fields["approved"].widget == "yesno" and [o.label for o in fields["approved"].options] == [
+        "Có",
+        "Không",
+    ]
     assert list(fields) == list(SCHEMA["properties"])  # schema order kept
     assert fields_from_schema(None) == []
 

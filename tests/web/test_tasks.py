@@ -108,20 +108,25 @@ def test_case_page_renders_the_step_form_from_its_schema_and_completes_it(
     case = accepted_case(engine)
     specialist = as_user("specialist")
     page = specialist.get(f"/cases/{case.code}").get_data(as_text=True)
-    assert 'type="checkbox" name="found"' in page  # boolean → checkbox
+    assert 'type="radio" name="found" value="true"' in page  # required boolean → explicit Có/Không
     assert 'type="number" name="copies"' in page or 'name="copies" type="number"' in page
     assert 'min="1"' in page and 'max="100"' in page
     assert 'maxlength="200"' in page  # register_ref maxLength
     assert "Nhật ký xử lý" in page and "Nộp hồ sơ" in page
     task_id = case.tasks[0].task_id
-    missing = specialist.post(f"/cases/{case.code}/tasks/{task_id}", {"found": "on", "copies": "hai"})
+    missing = specialist.post(f"/cases/{case.code}/tasks/{task_id}", {"found": "true", "copies": "hai"})
     assert missing.status_code == 422
     text = missing.get_data(as_text=True)
     assert "Số vào sổ gốc / số hiệu văn bằng, chứng chỉ: thiếu trường bắt buộc" in text
     assert "Số bản sao cấp: sai kiểu dữ liệu" in text
     done = specialist.post(
         f"/cases/{case.code}/tasks/{task_id}",
-        {"found": "on", "register_ref": "Sổ gốc 2015, số 1234", "copies": "2", "version": str(case.version)},
+        {
+            "found": "true",
+            "register_ref": "Sổ gốc 2015, số 1234",
+            "copies": "2",
+            "version": str(case.version),
+        },
     )
     assert done.status_code == 302 and done.headers["Location"].endswith("/tasks/")
     after = engine.get_case(case.code)
@@ -132,7 +137,8 @@ def test_case_page_renders_the_step_form_from_its_schema_and_completes_it(
 def test_stale_form_is_a_conflict(engine: Engine, as_user: Any) -> None:
     case = accepted_case(engine)
     response = as_user("specialist").post(
-        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}", {"found": "", "version": str(case.version - 1)}
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}",
+        {"found": "false", "version": str(case.version - 1)},
     )
     assert response.status_code == 409 and "tải lại" in response.get_data(as_text=True)
 

@@ -1,0 +1,279 @@
+"""End-to-end walks in Debian's Chromium (Playwright), against the real app served over HTTP.
+
+The app runs in-process on a werkzeug server thread with the test's FixedClock, so the test moves
+time (through the 8-hour receipt window, past an appointment) without sleeping. Screenshots of the
+main pages go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from engine.clock import FixedClock
+from engine.service import Engine
+from tests.support.fixtures import TEST_PASSWORD, vn
+from tests.web.conftest import TEST_CONFIG
+from web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PDF = b"%PDF-1.4\n% motcua test document\n"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser-deps` installs Debian chromium", pytrace=False)
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def server(sqlite_engine: Engine) -> Iterator[str]:
+    app = create_app(sqlite_engine, dict(TEST_CONFIG))
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="motcua-test-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+
+
+class Session:
+    """One person at one browser: their own cookies, their own page."""
+
+    def __init__(self, browser: Browser, base: str, username: str | None = None) -> None:
+        self.context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(15_000)
+        self.page: Page = self.context.new_page()
+        self.base = base
+        if username:
+            self.goto("/login")
+            self.page.fill("#username", username)
+            self.page.fill("#password", TEST_PASSWORD)
+            self.page.click("button[type=submit]")
+            expect(self.page.locator(".user")).to_contain_text(f"Người dùng {username}")
+
+    def goto(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def submit_online(browser: Browser, server: str, name: str, shot: str | None = None) -> tuple[str, str]:
+    citizen = Session(browser, server)
+    page = citizen.goto("/")
+    page.click("a[href='/public/procedures/diploma_copy/submit']")
+    page.fill("#a-name", name)
+    page.fill("#a-phone", "0905123456")
+    page.fill("#a-email", "congdan@example.vn")
+    page.set_input_files(
+        "input[name=doc_TP1]", {"name": "don-de-nghi.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.set_input_files(
+        "input[name=doc_TP2]", {"name": "cccd.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    if shot:
+        citizen.shot(shot)
+    page.click("#submit-form button[type=submit]")
+    code = page.locator("#case-code").inner_text().strip()
+    secret = page.locator("#case-secret").inner_text().strip()
+    if shot:
+        citizen.shot(shot + "-done")
+    citizen.close()
+    return code, secret
+
+
+def complete_on_case_page(session: Session, code: str, fill: dict[str, Any]) -> Page:
+    page = session.goto(f"/cases/{code}")
+    for name, value in fill.items():
+        if value is True or value is False:
+            page.check(f"#task-form input[name={name}][value={str(value).lower()}]")
+        elif isinstance(value, tuple):
+            page.check(f"#task-form input[name={name}][value={value[0]}]")
+        else:
+            page.fill(f"#task-form [name={name}]", str(value))
+    page.click("#task-form button[type=submit]")
+    return page
+
+
+def test_online_dossier_received_processed_returned_and_rated(
+    browser: Browser, server: str, sqlite_engine: Engine, clock: FixedClock
+) -> None:
+    engine = sqlite_engine
+    code, secret = submit_online(browser, server, "Nguyễn Thị Mai", shot="01-citizen-submit")
+    assert re.fullmatch(r"H99\.12-260302-\d{4}", code) and len(secret) == 8
+
+    # The desk sees it with the 8-working-hour countdown and accepts it within the window.
+    clock.set(vn(2026, 3, 2, 10, 0))
+    clerk = Session(browser, server, "clerk")
+    page = clerk.goto("/desk/")
+    row = page.locator(f"#receipt-queue tr[data-code='{code}']")
+    expect(row).to_contain_text("Còn 6 giờ 00 phút")
+    clerk.shot("02-desk-queue")
+    row.locator("a.button").click()
+    expect(page.locator("h1")).to_contain_text(code)
+    page.check("input[name=decision][value=accept]")
+    page.check("input[name=checked_documents][value=TP1]")
+    page.check("input[name=checked_documents][value=TP2]")
+    clerk.shot("03-desk-receipt")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#form-code")).to_have_text(code)
+    expect(page.locator("#due-at")).to_contain_text("10 giờ 00 phút, ngày 03/03/2026")
+    clerk.shot("04-form01-receipt")
+    assert engine.get_case(code).sla["receipt_outcome"] == "on_time"
+
+    # The specialist claims and verifies the register.
+    clock.set(vn(2026, 3, 2, 13, 45))
+    specialist = Session(browser, server, "specialist")
+    page = specialist.goto("/tasks/")
+    row = page.locator(f"#tasklist tr[data-code='{code}']")
+    expect(row).to_contain_text("Đối chiếu sổ gốc")
+    expect(row).to_have_class(re.compile("row-green"))
+    specialist.shot("05-tasklist")
+    row.locator("button", has_text="Nhận xử lý").click()
+    expect(page.locator(f"#tasklist tr[data-code='{code}']")).to_contain_text("specialist")
+    page = complete_on_case_page(specialist, code, {})  # nothing filled: errors come back inline
+    expect(page.locator(".flash-error")).to_contain_text("thiếu trường bắt buộc")
+    page = complete_on_case_page(
+        specialist, code, {"found": True, "register_ref": "Sổ gốc 2015, số 1234", "copies": 2}
+    )
+    expect(page.locator(".flash-success")).to_contain_text("Đối chiếu sổ gốc")
+
+    # The head of department approves.
+    clock.set(vn(2026, 3, 2, 15, 0))
+    head = Session(browser, server, "head")
+    page = head.goto(f"/cases/{code}")
+    head.shot("06-case-page-head")
+    complete_on_case_page(head, code, {"approved": True})
+    assert engine.get_case(code).status == 9
+
+    # The desk returns the result.
+    page = clerk.goto("/desk/")
+    page.locator(f"#return-queue tr[data-code='{code}'] a.button").click()
+    page.fill("#task-form [name=returned_to]", "Nguyễn Thị Mai")
+    page.check("#task-form input[name=method][value=in_person]")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator(".flash-success")).to_contain_text("Đã trả kết quả")
+    page = clerk.goto(f"/cases/{code}/control-sheet")
+    expect(page.locator("#control-sheet")).to_contain_text("Đúng hạn")
+    clerk.shot("07-form05-control-sheet")
+
+    # The citizen looks the dossier up and rates the service.
+    citizen = Session(browser, server)
+    page = citizen.goto("/public/lookup")
+    page.fill("#code", code)
+    page.fill("#secret", "WRONG123")
+    page.click("#lookup-form button[type=submit]")
+    expect(page.locator("#lookup-error")).to_have_text("Mã hồ sơ hoặc mã tra cứu không đúng")
+    page.fill("#code", code)
+    page.fill("#secret", secret)
+    page.click("#lookup-form button[type=submit]")
+    expect(page.locator("#public-status")).to_have_text("Đã trả kết quả")
+    page.check("input[name=score][value='3']")
+    page.fill("#comment", "Cán bộ hướng dẫn tận tình")
+    citizen.shot("08-citizen-lookup")
+    page.click("#rating-form button[type=submit]")
+    expect(page.locator("#rating-done")).to_contain_text("Rất hài lòng")
+    citizen.shot("09-citizen-rated")
+    final = engine.get_case(code)
+    assert final.status == 10 and final.outcome == "early"
+    assert engine.rating(code, secret) is not None
+    for s in (clerk, specialist, head, citizen):
+        s.close()
+
+
+def test_late_dossier_needs_an_apology_before_it_can_continue(
+    browser: Browser, server: str, sqlite_engine: Engine, clock: FixedClock
+) -> None:
+    engine = sqlite_engine
+    clock.set(vn(2026, 3, 2, 9, 0))
+    clerk = Session(browser, server, "clerk")
+    page = clerk.goto("/desk/intake")
+    page.select_option("#procedure", "diploma_copy")
+    page.fill("#a-name", "Phạm Văn Long")
+    page.fill("#a-addr", "45 Trần Phú, Nha Trang")
+    clerk.shot("10-desk-intake")
+    page.click("#intake-form button[type=submit]")
+    code = page.locator("h1 .code").inner_text().strip()
+    page.check("input[name=decision][value=accept]")
+    page.check("input[name=checked_documents][value=TP1]")
+    page.check("input[name=checked_documents][value=TP2]")
+    page.click("#task-form button[type=submit]")
+    expect(page.locator("#lookup-secret")).to_be_visible()  # counter dossier: secret on the receipt
+    assert engine.get_case(code).due_at == vn(2026, 3, 3, 9, 0)
+
+    # Nobody verified the register in time: the appointment passes and the board shows the breach.
+    clock.set(vn(2026, 3, 3, 10, 0))
+    engine.fire_due_timers()
+    head = Session(browser, server, "head")
+    page = head.goto("/board/")
+    breached = page.locator(f"#board-breached tr[data-code='{code}']")
+    expect(breached).to_contain_text("Chưa có phiếu xin lỗi")
+    head.shot("11-sla-board")
+
+    # The engine refuses to continue a late dossier without the apology letter.
+    specialist = Session(browser, server, "specialist")
+    page = complete_on_case_page(specialist, code, {"found": True, "register_ref": "S-77", "copies": 1})
+    expect(page.locator(".error-message")).to_contain_text("Mẫu 04")
+
+    # The head issues Mẫu 04 with a new appointment.
+    page = head.goto(f"/cases/{code}/apology")
+    page.fill("#unit", "Phòng Quản lý chất lượng")
+    page.fill("#reason", "Sổ gốc năm 2015 đang lưu tại kho lưu trữ tỉnh")
+    page.fill("#nd", "2026-03-04")
+    page.fill("#nt", "16:00")
+    head.shot("12-apology-form")
+    page.click("#apology-form button[type=submit]")
+    expect(page.locator("#new-due")).to_contain_text("16 giờ 00 phút, ngày 04/03/2026")
+    expect(page.locator("#original-due")).to_contain_text("09 giờ 00 phút, ngày 03/03/2026")
+    head.shot("13-form04-apology")
+
+    page = head.goto("/board/")
+    expect(page.locator(f"#board-rescheduled tr[data-code='{code}'] .apology")).to_contain_text(
+        "Đã xin lỗi (1)"
+    )
+
+    clock.set(vn(2026, 3, 3, 14, 0))
+    complete_on_case_page(specialist, code, {"found": True, "register_ref": "S-77", "copies": 1})
+    clock.set(vn(2026, 3, 3, 15, 0))
+    complete_on_case_page(head, code, {"approved": True})
+    page = clerk.goto(f"/cases/{code}")
+    expect(page.locator("#case-status")).to_contain_text("Đã xử lý xong")
+    expect(page.locator("#case-facts")).to_contain_text("Quá hạn")  # still late despite the new appointment
+    clerk.shot("14-case-late")
+    assert engine.get_case(code).outcome == "late"
+    clock.set(vn(2026, 3, 3, 15, 0) + timedelta(minutes=5))
+    for s in (clerk, specialist, head):
+        s.close()
