@@ -384,6 +384,20 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
     replay.add_argument("case")
     replay.add_argument("--at", type=int, help="event number (default: the last)")
+    register = leaf(audit, "register", "Mẫu 06: register of the dossiers submitted between two dates")
+    register.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
+    register.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    control = leaf(audit, "control-sheet", "Mẫu 05: control sheet of one dossier, from its events")
+    control.add_argument("case")
+    report = leaf(audit, "report", "periodic report: received, finished, in progress, overdue…")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--period", required=True, choices=["q1", "q2", "q3", "q4", "h1", "9m", "year"])
+    report.add_argument(
+        "--cutoff-day", type=int, default=1, help="1 = calendar months; 15 = Hà Nội (15/12 – 14/3 for Q1)"
+    )
+    for parser in (register, control, report):
+        parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
+        parser.add_argument("--out", help="write the file here (required for xlsx)")
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -408,8 +422,42 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.replay_case(args.case, args.at)
         emit(args, report.as_dict(), _replay_text)
         return 0 if report.ok else INTEGRITY_BROKEN
-    print("Thiếu lệnh con: verify | digest | replay", file=sys.stderr)
+    if sub in ("register", "control-sheet", "report"):
+        from engine.reports import CutoffRule
+
+        if sub == "register":
+            table = engine.dossier_register(_parse_day(args.first), _parse_day(args.last))
+        elif sub == "control-sheet":
+            table = engine.control_sheet_form(args.case)
+        else:
+            table = engine.periodic_report(args.year, args.period, CutoffRule(day=args.cutoff_day)).table()
+        return _export(args, table)
+    print("Thiếu lệnh con: verify | digest | replay | register | control-sheet | report", file=sys.stderr)
     return 2
+
+
+def _export(args: argparse.Namespace, table: Any) -> int:
+    """Print a report (text, JSON or CSV) or write it to ``--out`` (CSV or XLSX)."""
+    from engine.reports import to_csv, to_xlsx
+
+    if args.format == "xlsx" and not args.out:
+        raise ValidationError("Xuất XLSX cần --out TỆP")
+    if args.out:
+        data = to_xlsx(table) if args.format == "xlsx" else to_csv(table)
+        with open(args.out, "wb") as handle:
+            handle.write(data)
+        print(f"Đã ghi {args.out} ({len(table.rows)} dòng)")
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(table).decode("utf-8-sig"))
+    else:
+        emit(args, table.as_dict(), lambda _t: _table_text(table))
+    return 0
+
+
+def _table_text(table: Any) -> str:
+    lines = [table.title, *table.subtitle, " | ".join(table.headers)]
+    lines += [" | ".join("" if c is None else str(c) for c in row) for row in table.rows]
+    return "\n".join(lines)
 
 
 def _verify_text(r: dict[str, Any]) -> str:

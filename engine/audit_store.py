@@ -18,7 +18,17 @@ from . import sla
 from .calendar import DEFAULT_OVERRIDES, WorkingCalendar
 from .calendar_store import effective_overrides, history
 from .clock import Clock
-from .models import Case, CaseEvent, WorkItem
+from .models import (
+    Case,
+    CaseEvent,
+    CaseResult,
+    OutboxMessage,
+    Payment,
+    ProcedureVersion,
+    Rating,
+    User,
+    WorkItem,
+)
 from .procedures import ProcedureStore
 from .replay import (
     CaseState,
@@ -30,6 +40,7 @@ from .replay import (
     differences,
     replay,
 )
+from .reports import DESK_ROLES, DossierFacts, dossier_facts
 from .spiff import MotcuaScriptEngine, business_functions
 
 
@@ -165,3 +176,120 @@ def replay_case(
     if state is not None and target == len(events):
         diff = differences(state.comparable(), stored_view(session, case))
     return ReplayReport(case.code, len(events), state, result.divergence, diff)
+
+
+# ------------------------------------------------------------------------------------ report facts
+PORTAL_SYNC_HANDLER = "portal.status_sync"  # engine.outbox.STATUS_SYNC
+
+
+def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
+    """Timelines of every dossier submitted before ``before`` (report windows end there).
+
+    The timeline comes from the events; the tables the history does not cover (ratings, payments,
+    electronic results, portal sync, the users' units) fill the rest, and stay None (no data)
+    where nothing was ever recorded.
+    """
+    cases = list(
+        session.execute(
+            select(Case.id, Case.code, Case.procedure_version_id)
+            .where(Case.submitted_at < before)
+            .order_by(Case.id)
+        )
+    )
+    if not cases:
+        return []
+    versions = {
+        row.id: row
+        for row in session.execute(
+            select(
+                ProcedureVersion.id, ProcedureVersion.name, ProcedureVersion.elements, ProcedureVersion.meta
+            )
+        )
+    }
+    units = {name: unit for name, unit in session.execute(select(User.username, User.unit))}
+    ids = [c.id for c in cases]
+    events: dict[int, list[ReplayEvent]] = {}
+    ratings: dict[int, tuple[int, datetime]] = {}
+    paid: set[int] = set()
+    results: set[int] = set()
+    synced: dict[int, bool] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for case_id, *fields in session.execute(
+            select(
+                CaseEvent.case_id,
+                CaseEvent.seq,
+                CaseEvent.at,
+                CaseEvent.actor,
+                CaseEvent.kind,
+                CaseEvent.task_id,
+                CaseEvent.element_id,
+                CaseEvent.status_from,
+                CaseEvent.status_to,
+                CaseEvent.payload,
+            )
+            .where(CaseEvent.case_id.in_(chunk))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        ):
+            events.setdefault(case_id, []).append(ReplayEvent(*fields))
+        for case_id, score, rated_at in session.execute(
+            select(Rating.case_id, Rating.score, Rating.rated_at).where(Rating.case_id.in_(chunk))
+        ):
+            ratings[case_id] = (score, rated_at)
+        paid.update(session.scalars(select(Payment.case_id).where(Payment.case_id.in_(chunk))))
+        results.update(session.scalars(select(CaseResult.case_id).where(CaseResult.case_id.in_(chunk))))
+        first_sync: dict[int, str] = {}
+        for case_id, state in session.execute(
+            select(OutboxMessage.case_id, OutboxMessage.state)
+            .where(OutboxMessage.case_id.in_(chunk), OutboxMessage.handler == PORTAL_SYNC_HANDLER)
+            .order_by(OutboxMessage.id)
+        ):
+            if case_id is not None:
+                first_sync.setdefault(case_id, state)
+        synced.update({k: v == "delivered" for k, v in first_sync.items()})
+    found: list[DossierFacts] = []
+    for case in cases:
+        history = events.get(case.id)
+        if not history:
+            continue
+        version = versions[case.procedure_version_id]
+        rating = ratings.get(case.id)
+        found.append(
+            dossier_facts(
+                case.code,
+                history,
+                procedure_name=version.name,
+                elements=version.elements,
+                unit=_unit(history, units),
+                fee=int(version.meta.get("fee") or 0),
+                paid_online=True if case.id in paid else _paid_in_form(history),
+                electronic_result=True if case.id in results else None,
+                synced=synced.get(case.id),
+                rating=rating[0] if rating else None,
+                rated_at=rating[1] if rating else None,
+            )
+        )
+    return found
+
+
+def _unit(history: list[ReplayEvent], units: dict[str, str | None]) -> str | None:
+    """The processing unit: that of whoever did the dossier's first step outside the desk."""
+    for e in history:
+        if e.kind == "task_completed" and e.payload.get("role") not in DESK_ROLES:
+            return units.get(e.actor)
+    return None
+
+
+def _paid_in_form(history: list[ReplayEvent]) -> bool | None:
+    """A fee step's recorded payment method (``payment_method`` online/desk), when there is one."""
+    method = None
+    for e in history:
+        if e.kind == "task_completed":
+            method = (e.payload.get("data") or {}).get("payment_method", method)
+    return None if method is None else method == "online"
+
+
+def case_history(session: Session, case: Case) -> tuple[list[ReplayEvent], dict[str, Any], dict[str, str]]:
+    """A case's events, its version's elements and staff full names (for the control sheet)."""
+    version = session.get(ProcedureVersion, case.procedure_version_id)
+    names = {name: full for name, full in session.execute(select(User.username, User.full_name))}
+    return case_events(session, case.id), (version.elements if version else {}), names

@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assignment, audit_store, citizen, documents, integrity, queries, sla
+from . import assignment, audit_store, citizen, documents, integrity, queries, reports, sla
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
@@ -575,6 +575,28 @@ class Engine:
             self.calendar.refresh(session)
             case = find_case(session, ref)
             return audit_store.replay_case(session, self.procedures, self.calendar.current, case, at)
+
+    def dossier_register(self, first: date, last: date) -> reports.Table:
+        """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates."""
+        with self.db.read() as session:
+            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+        return reports.register(facts, first, last, agency=self.settings.agency_code)
+
+    def control_sheet_form(self, ref: str) -> reports.Table:
+        """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05) of one dossier, from its events."""
+        with self.db.read() as session:
+            case = find_case(session, ref)
+            events, elements, names = audit_store.case_history(session, case)
+            return reports.control_sheet(case.code, events, elements, names)
+
+    def periodic_report(
+        self, year: int, period: str, rule: reports.CutoffRule | None = None
+    ) -> reports.PeriodicReport:
+        """Received, finished early/on time/late, in progress, supplementations… for a named period."""
+        first, last = reports.period_window(year, period, rule)
+        with self.db.read() as session:
+            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+        return reports.periodic_report_for(facts, year, period, rule)
 
 
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:

@@ -1,0 +1,661 @@
+"""Reports from the case history (pure): register (Mẫu 06), control sheet (Mẫu 05), periodic report.
+
+Every figure is computed from each dossier's events (its timeline), not from the live snapshot, so
+a report for a past period gives the same answer whenever it is run, and a dossier's position at
+the period's end (in progress, waiting for supplementation, overdue) is what it was then.
+Exports: CSV (UTF-8 with BOM so Excel shows Vietnamese) and XLSX (openpyxl).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from . import sla
+from .replay import STATUS_LABELS, ReplayEvent
+
+Cell = str | int | float | None
+Period = Literal["q1", "q2", "q3", "q4", "h1", "9m", "year"]
+PERIOD_MONTHS: dict[str, tuple[int, int]] = {
+    "q1": (1, 3),
+    "q2": (4, 6),
+    "q3": (7, 9),
+    "q4": (10, 12),
+    "h1": (1, 6),
+    "9m": (1, 9),
+    "year": (1, 12),
+}
+PERIOD_LABELS = {
+    "q1": "Quý I",
+    "q2": "Quý II",
+    "q3": "Quý III",
+    "q4": "Quý IV",
+    "h1": "6 tháng",
+    "9m": "9 tháng",
+    "year": "Năm",
+}
+CHANNEL_LABELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính"}
+OUTCOME_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+DESK_ROLES = frozenset({"desk_clerk", "citizen"})
+
+
+# ------------------------------------------------------------------------------------ facts
+
+
+@dataclass(frozen=True)
+class DossierFacts:
+    """One dossier's timeline, as every report needs it (derived from its events)."""
+
+    code: str
+    procedure_id: str
+    procedure_name: str
+    applicant: dict[str, Any]
+    channel: int
+    submitted_at: datetime
+    received_at: datetime | None = None
+    original_due_at: datetime | None = None  # appointment printed on the receipt
+    due_at: datetime | None = None  # latest appointment (after restarts and apologies)
+    handed_over_at: datetime | None = None  # first step of the processing department became ready
+    finished_at: datetime | None = None  # result ready (status 9, or 10 when returned at once)
+    returned_at: datetime | None = None
+    refused_at: datetime | None = None  # status 3
+    stopped_at: datetime | None = None  # status 8
+    withdrawal_requested_at: datetime | None = None  # status 7
+    outcome: str | None = None
+    supplements: tuple[tuple[datetime, datetime | None], ...] = ()  # processing pauses (requested, resumed)
+    receipt_supplements: tuple[datetime, ...] = ()  # requests at the desk, before the clock started
+    apologies: tuple[datetime, ...] = ()
+    due_history: tuple[tuple[datetime, datetime], ...] = ()  # (when set, appointment) in order
+    return_method: str | None = None
+    unit: str | None = None
+    status: int = 1
+    # Sources the case history does not hold; None = no data.
+    electronic_result: bool | None = None
+    paid_online: bool | None = None
+    fee: int = 0
+    synced: bool | None = None
+    rating: int | None = None  # 1 not satisfied, 2 satisfied, 3 very satisfied
+    rated_at: datetime | None = None
+
+    def due_as_of(self, moment: datetime) -> datetime | None:
+        """The appointment in force at ``moment`` (a later apology or restart does not count yet)."""
+        current: datetime | None = None
+        for at, due in self.due_history:
+            if at < moment:
+                current = due
+        return current
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """End of processing for statistics: result ready, else returned, else stopped/refused."""
+        return self.finished_at or self.returned_at or self.stopped_at or self.refused_at
+
+    def waiting_at(self, moment: datetime) -> datetime | None:
+        """When the supplementation request pending at ``moment`` was made (None when not waiting)."""
+        for requested, resumed in self.supplements:
+            if requested <= moment and (resumed is None or resumed > moment):
+                return requested
+        return None
+
+
+def dossier_facts(
+    code: str,
+    events: Sequence[ReplayEvent],
+    *,
+    procedure_name: str = "",
+    elements: Mapping[str, Mapping[str, Any]] | None = None,
+    **sources: Any,
+) -> DossierFacts:
+    """Fold one dossier's events (seq order) into its timeline; ``sources`` fill the no-history fields."""
+    elements = elements or {}
+    start = events[0]
+    p = start.payload
+    found: dict[str, Any] = {
+        "code": code,
+        "procedure_id": str(p.get("procedure_id", "")),
+        "procedure_name": procedure_name,
+        "applicant": dict(p.get("applicant") or {}),
+        "channel": int(p.get("channel", 1)),
+        "submitted_at": start.at,
+    }
+    supplements: list[tuple[datetime, datetime | None]] = []
+    receipt: list[datetime] = []
+    apologies: list[datetime] = []
+    dues: list[tuple[datetime, datetime]] = []
+    status = 1
+    for e in events[1:]:
+        if e.kind == "status_changed" and e.status_to is not None:
+            status = e.status_to
+            key = {
+                2: "received_at",
+                3: "refused_at",
+                7: "withdrawal_requested_at",
+                8: "stopped_at",
+                10: "returned_at",
+            }
+            name = key.get(e.status_to)
+            if name is not None and name not in found:
+                found[name] = e.at
+            if e.status_to == 5 and e.status_from == 1:
+                receipt.append(e.at)
+        elif e.kind == "due_set":
+            due = _moment(e.payload.get("due_at"))
+            found["due_at"] = due
+            if due is not None:
+                dues.append((e.at, due))
+            if e.payload.get("reason") == "accepted" and "original_due_at" not in found:
+                found["original_due_at"] = due
+            elif str(e.payload.get("reason", "")).startswith("supplemented") and supplements:
+                supplements[-1] = (supplements[-1][0], e.at)
+        elif e.kind == "clock_paused":
+            supplements.append((e.at, None))
+        elif e.kind == "apology_issued":
+            apologies.append(e.at)
+            found["due_at"] = _moment(e.payload.get("new_due_at"))
+            if found["due_at"] is not None:
+                dues.append((e.at, found["due_at"]))
+        elif e.kind == "case_finished":
+            found.setdefault("finished_at", e.at)
+            found["outcome"] = e.payload.get("outcome")
+        elif e.kind == "task_ready":
+            role = e.payload.get("role")
+            if "received_at" in found and "handed_over_at" not in found and role not in DESK_ROLES:
+                found["handed_over_at"] = e.at
+        elif e.kind == "task_completed":
+            element = elements.get(e.element_id or "") or {}
+            if element.get("kind") == "return":
+                method = (e.payload.get("data") or {}).get("method")
+                found["return_method"] = str(method) if method else None
+    found.update(status=status, supplements=tuple(supplements), receipt_supplements=tuple(receipt))
+    found["apologies"] = tuple(apologies)
+    found["due_history"] = tuple(dues)
+    if found.get("returned_at") is not None and "finished_at" not in found:
+        found["finished_at"] = found["returned_at"]
+    if found.get("return_method") == "electronic" and sources.get("electronic_result") is None:
+        found["electronic_result"] = True
+    found.update({k: v for k, v in sources.items() if v is not None or k not in found})
+    return DossierFacts(**found)
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+# ------------------------------------------------------------------------------------ periods
+
+
+@dataclass(frozen=True)
+class CutoffRule:
+    """How a province cuts its reporting periods.
+
+    ``day`` 1 = calendar months; 15 = the Hà Nội plan (a period runs from the 15th of the month
+    before its first month to the 14th of its last month: Q1 = 15/12 of the previous year – 14/3).
+    ``overrides`` fixes any (year, period) window by hand.
+    """
+
+    day: int = 1
+    overrides: Mapping[tuple[int, str], tuple[date, date]] = field(default_factory=dict)
+
+
+def period_window(year: int, period: str, rule: CutoffRule | None = None) -> tuple[date, date]:
+    """First and last day (inclusive) of a reporting period."""
+    rule = rule or CutoffRule()
+    if (year, period) in rule.overrides:
+        return rule.overrides[(year, period)]
+    if period not in PERIOD_MONTHS:
+        raise ValueError(f"kỳ báo cáo không hợp lệ: {period}")
+    first, last = PERIOD_MONTHS[period]
+    if rule.day <= 1:
+        start = date(year, first, 1)
+        end = (date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)) - timedelta(days=1)
+        return start, end
+    start = date(year - 1, 12, rule.day) if first == 1 else date(year, first - 1, rule.day)
+    return start, date(year, last, rule.day - 1)
+
+
+def local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, day after last 00:00) local, in UTC."""
+    start = datetime.combine(first, time(0, 0), sla.LOCAL_TZ).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0, 0), sla.LOCAL_TZ).astimezone(UTC)
+    return start, end
+
+
+def _within(moment: datetime | None, start: datetime, end: datetime) -> bool:
+    return moment is not None and start <= moment < end
+
+
+# ------------------------------------------------------------------------------------ tables
+
+
+@dataclass(frozen=True)
+class Table:
+    """A printable report: title lines, column headers, rows."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    subtitle: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "subtitle": list(self.subtitle),
+            "headers": list(self.headers),
+            "rows": [list(r) for r in self.rows],
+        }
+
+
+def to_csv(table: Table) -> bytes:
+    """CSV with a UTF-8 BOM (Excel otherwise garbles Vietnamese); title lines first."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([table.title])
+    for line in table.subtitle:
+        writer.writerow([line])
+    writer.writerow(table.headers)
+    writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    """An A4-landscape sheet: merged title, bold wrapped headers, borders, frozen header row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = table.title[:31] or "Báo cáo"
+    width = max(1, len(table.headers))
+    lines = [table.title, *table.subtitle]
+    for index, line in enumerate(lines, start=1):
+        sheet.cell(row=index, column=1, value=line).font = Font(
+            bold=index == 1, size=13 if index == 1 else 11
+        )
+        sheet.merge_cells(start_row=index, start_column=1, end_row=index, end_column=width)
+        sheet.cell(row=index, column=1).alignment = Alignment(horizontal="center")
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_row = len(lines) + 2
+    for col, name in enumerate(table.headers, start=1):
+        cell = sheet.cell(row=header_row, column=col, value=name)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        cell.border = border
+    for r, row in enumerate(table.rows, start=header_row + 1):
+        for col, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=col, value=value)
+            cell.border = border
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, name in enumerate(table.headers, start=1):
+        longest = max([len(str(name)) // 2, *(len(str(row[col - 1] or "")) for row in table.rows)])
+        sheet.column_dimensions[get_column_letter(col)].width = min(40, max(8, longest + 2))
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(sla.LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+# ------------------------------------------------------------------------------------ Mẫu 06
+
+
+REGISTER_HEADERS = (
+    "STT",
+    "Mã hồ sơ",
+    "Tên thủ tục hành chính",
+    "Tên cá nhân, tổ chức",
+    "Địa chỉ, số điện thoại",
+    "Kênh nộp",
+    "Cơ quan, đơn vị giải quyết",
+    "Ngày, giờ nhận hồ sơ",
+    "Ngày, giờ hẹn trả kết quả",
+    "Ngày, giờ chuyển hồ sơ",
+    "Ngày, giờ có kết quả",
+    "Ngày, giờ trả kết quả",
+    "Tình trạng",
+    "Ghi chú",
+)
+
+
+def register(facts: Iterable[DossierFacts], first: date, last: date, *, agency: str = "") -> Table:
+    """Sổ theo dõi hồ sơ (Mẫu 06): dossiers submitted in [first, last], in order of arrival."""
+    start, end = local_bounds(first, last)
+    chosen = sorted(
+        (f for f in facts if _within(f.submitted_at, start, end)), key=lambda f: (f.submitted_at, f.code)
+    )
+    rows: list[tuple[Cell, ...]] = []
+    for number, f in enumerate(chosen, start=1):
+        contact = ", ".join(str(f.applicant[k]) for k in ("address", "phone") if f.applicant.get(k))
+        rows.append(
+            (
+                number,
+                f.code,
+                f.procedure_name or f.procedure_id,
+                str(f.applicant.get("name", "")),
+                contact,
+                CHANNEL_LABELS.get(f.channel, str(f.channel)),
+                f.unit or agency,
+                _when(f.received_at or f.submitted_at),
+                _when(f.original_due_at),
+                _when(f.handed_over_at),
+                _when(f.finished_at),
+                _when(f.returned_at),
+                STATUS_LABELS.get(f.status, str(f.status)),
+                _register_note(f),
+            )
+        )
+    subtitle = (f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}",) + ((agency,) if agency else ())
+    return Table("SỔ THEO DÕI HỒ SƠ (Mẫu số 06)", REGISTER_HEADERS, tuple(rows), subtitle)
+
+
+def _register_note(f: DossierFacts) -> str:
+    notes: list[str] = []
+    if f.outcome:
+        notes.append(OUTCOME_LABELS.get(f.outcome, f.outcome))
+    if f.receipt_supplements or f.supplements:
+        notes.append(f"Yêu cầu bổ sung {len(f.receipt_supplements) + len(f.supplements)} lần")
+    if f.apologies:
+        notes.append(f"Phiếu xin lỗi, hẹn lại: {_when(f.due_at)}")
+    if f.refused_at:
+        notes.append("Từ chối")
+    if f.stopped_at:
+        notes.append("Dừng xử lý")
+    if f.withdrawal_requested_at:
+        notes.append("Rút hồ sơ")
+    return "; ".join(notes)
+
+
+# ------------------------------------------------------------------------------------ Mẫu 05
+
+
+CONTROL_HEADERS = (
+    "STT",
+    "Bước",
+    "Bộ phận giao",
+    "Người giao",
+    "Bộ phận nhận",
+    "Người nhận",
+    "Thời gian giao, nhận",
+    "Hạn của bước",
+    "Kết quả",
+)
+
+
+def control_sheet(
+    code: str,
+    events: Sequence[ReplayEvent],
+    elements: Mapping[str, Mapping[str, Any]],
+    names: Mapping[str, str] | None = None,
+) -> Table:
+    """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05), one row per handover, from the events.
+
+    A handover is a completed step and the steps it made ready: the giver is who completed it, the
+    receiver who later completed (or claimed) the next step; the result is the given step's
+    early / on time / late against its allocated time.
+    """
+    names = names or {}
+    ready_at: dict[str, ReplayEvent] = {}
+    taken_by: dict[str, str] = {}
+    for e in events:
+        if e.kind == "task_ready" and e.task_id:
+            ready_at[e.task_id] = e
+        elif e.kind in ("task_claimed", "task_reassigned") and e.task_id and e.payload.get("assignee"):
+            taken_by[e.task_id] = str(e.payload["assignee"])
+        elif e.kind == "task_completed" and e.task_id:
+            taken_by[e.task_id] = e.actor
+    start = events[0]
+    applicant = str((start.payload.get("applicant") or {}).get("name", ""))
+    rows: list[tuple[Cell, ...]] = []
+
+    def lane(element_id: str | None) -> str:
+        element = elements.get(element_id or "") or {}
+        return str(element.get("lane") or element.get("role") or "")
+
+    def person(username: str | None) -> str:
+        return names.get(username or "", username or "")
+
+    first_ready = [e for e in events if e.kind == "task_ready" and e.at == start.at]
+    rows.append(
+        (
+            1,
+            "Nộp hồ sơ",
+            "Người nộp hồ sơ",
+            applicant,
+            ", ".join(lane(e.element_id) for e in first_ready) or "Bộ phận tiếp nhận và trả kết quả",
+            ", ".join(person(taken_by.get(e.task_id or "")) for e in first_ready),
+            _when(start.at),
+            "",
+            "",
+        )
+    )
+    for e in events:
+        if e.kind != "task_completed":
+            continue
+        following = [n for n in events if n.kind == "task_ready" and n.at == e.at and n.seq > e.seq]
+        element = elements.get(e.element_id or "") or {}
+        rows.append(
+            (
+                len(rows) + 1,
+                str(element.get("name") or e.element_id or ""),
+                lane(e.element_id),
+                person(e.actor),
+                ", ".join(lane(n.element_id) for n in following) or "(kết thúc)",
+                ", ".join(person(taken_by.get(n.task_id or "")) for n in following),
+                _when(e.at),
+                _when(_moment(e.payload.get("due_at"))),
+                OUTCOME_LABELS.get(str(e.payload.get("outcome")), ""),
+            )
+        )
+    title = "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ (Mẫu số 05)"
+    return Table(title, CONTROL_HEADERS, tuple(rows), (f"Mã hồ sơ: {code}", f"Người nộp: {applicant}"))
+
+
+# ------------------------------------------------------------------------------------ periodic
+
+
+@dataclass
+class Counts:
+    """One line of the periodic report (a procedure, a unit, or the total)."""
+
+    carried_over: int = 0
+    received_online: int = 0
+    received_in_person: int = 0
+    received_post: int = 0
+    finished_early: int = 0
+    finished_on_time: int = 0
+    finished_late: int = 0
+    in_progress_on_time: int = 0
+    in_progress_overdue: int = 0
+    waiting_supplement: int = 0
+    supplemented_dossiers: int = 0
+    supplement_requests: int = 0
+    refused: int = 0
+    stopped: int = 0
+    withdrawn: int = 0
+
+    @property
+    def received(self) -> int:
+        return self.received_online + self.received_in_person + self.received_post
+
+    @property
+    def total(self) -> int:
+        return self.carried_over + self.received
+
+    @property
+    def finished(self) -> int:
+        return self.finished_early + self.finished_on_time + self.finished_late
+
+    @property
+    def in_progress(self) -> int:
+        return self.in_progress_on_time + self.in_progress_overdue + self.waiting_supplement
+
+    def add(self, other: Counts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        plain = {name: int(getattr(self, name)) for name in self.__dataclass_fields__}
+        plain.update(
+            received=self.received, total=self.total, finished=self.finished, in_progress=self.in_progress
+        )
+        return plain
+
+
+def count_dossier(f: DossierFacts, start: datetime, end: datetime) -> Counts:
+    """What one dossier contributes to a period [start, end)."""
+    c = Counts()
+    requests = [r for r, _ in f.supplements] + list(f.receipt_supplements)
+    in_window = [r for r in requests if _within(r, start, end)]
+    if in_window:
+        c.supplemented_dossiers, c.supplement_requests = 1, len(in_window)
+    c.refused = int(_within(f.refused_at, start, end))
+    c.stopped = int(_within(f.stopped_at, start, end))
+    c.withdrawn = int(_within(f.withdrawal_requested_at, start, end))
+    if f.received_at is None or f.received_at >= end:
+        return c
+    ended = f.ended_at
+    if ended is not None and ended < start:
+        return c  # settled in an earlier period
+    if f.received_at < start:
+        c.carried_over = 1
+    else:
+        channel = {1: "received_in_person", 2: "received_online", 3: "received_post"}.get(f.channel)
+        if channel is not None:
+            setattr(c, channel, 1)
+    if ended is not None and ended < end:
+        if f.finished_at is not None and f.finished_at == ended:
+            outcome = f.outcome or "on_time"
+            setattr(c, f"finished_{outcome}", 1)
+        return c
+    due = f.due_as_of(end)
+    if f.waiting_at(end) is not None:
+        c.waiting_supplement = 1  # the clock is stopped: neither on time nor late yet
+    elif due is not None and due < end:
+        c.in_progress_overdue = 1
+    else:
+        c.in_progress_on_time = 1
+    return c
+
+
+PERIODIC_HEADERS = (
+    "STT",
+    "Thủ tục / đơn vị",
+    "Kỳ trước chuyển qua",
+    "Mới tiếp nhận trực tuyến",
+    "Mới tiếp nhận trực tiếp",
+    "Mới tiếp nhận qua bưu chính",
+    "Tổng số hồ sơ",
+    "Đã giải quyết trước hạn",
+    "Đã giải quyết đúng hạn",
+    "Đã giải quyết quá hạn",
+    "Đang giải quyết trong hạn",
+    "Đang giải quyết quá hạn",
+    "Đang chờ bổ sung",
+    "Hồ sơ phải bổ sung",
+    "Số lần yêu cầu bổ sung",
+    "Từ chối",
+    "Dừng xử lý",
+    "Rút hồ sơ",
+)
+
+
+@dataclass(frozen=True)
+class PeriodicReport:
+    """Counts per procedure (and per unit) and in total for one reporting window."""
+
+    first: date
+    last: date
+    label: str
+    by_procedure: dict[str, Counts]
+    by_unit: dict[str, Counts]
+    total: Counts
+    procedure_names: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "label": self.label,
+            "total": self.total.as_dict(),
+            "by_procedure": {k: v.as_dict() for k, v in self.by_procedure.items()},
+            "by_unit": {k: v.as_dict() for k, v in self.by_unit.items()},
+        }
+
+    def table(self) -> Table:
+        rows: list[tuple[Cell, ...]] = []
+        lines = [(self.procedure_names.get(k, k), v) for k, v in sorted(self.by_procedure.items())]
+        if len(self.by_unit) > 1 or any(k != UNKNOWN_UNIT for k in self.by_unit):
+            lines += [(f"Đơn vị: {k}", v) for k, v in sorted(self.by_unit.items())]
+        lines.append(("Tổng cộng", self.total))
+        for number, (name, c) in enumerate(lines, start=1):
+            rows.append(
+                (
+                    number,
+                    name,
+                    c.carried_over,
+                    c.received_online,
+                    c.received_in_person,
+                    c.received_post,
+                    c.total,
+                    c.finished_early,
+                    c.finished_on_time,
+                    c.finished_late,
+                    c.in_progress_on_time,
+                    c.in_progress_overdue,
+                    c.waiting_supplement,
+                    c.supplemented_dossiers,
+                    c.supplement_requests,
+                    c.refused,
+                    c.stopped,
+                    c.withdrawn,
+                )
+            )
+        subtitle = (f"{self.label}: từ ngày {self.first:%d/%m/%Y} đến ngày {self.last:%d/%m/%Y}",)
+        return Table(
+            "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", PERIODIC_HEADERS, tuple(rows), subtitle
+        )
+
+
+UNKNOWN_UNIT = "(chưa xác định)"
+
+
+def periodic_report(
+    facts: Iterable[DossierFacts], first: date, last: date, label: str = ""
+) -> PeriodicReport:
+    """Received (by channel), finished early/on time/late, in progress, overdue, supplementations,
+    refusals, stops and withdrawals in [first, last], per procedure and per unit."""
+    start, end = local_bounds(first, last)
+    by_procedure: dict[str, Counts] = {}
+    by_unit: dict[str, Counts] = {}
+    names: dict[str, str] = {}
+    total = Counts()
+    for f in facts:
+        c = count_dossier(f, start, end)
+        if c == Counts():
+            continue
+        names[f.procedure_id] = f.procedure_name or f.procedure_id
+        by_procedure.setdefault(f.procedure_id, Counts()).add(c)
+        by_unit.setdefault(f.unit or UNKNOWN_UNIT, Counts()).add(c)
+        total.add(c)
+    return PeriodicReport(first, last, label, by_procedure, by_unit, total, names)
+
+
+def periodic_report_for(
+    facts: Iterable[DossierFacts], year: int, period: str, rule: CutoffRule | None = None
+) -> PeriodicReport:
+    """The report of a named period (q1…q4, h1, 9m, year) with the province's cut-off rule."""
+    first, last = period_window(year, period, rule)
+    return periodic_report(facts, first, last, f"{PERIOD_LABELS.get(period, period)} năm {year}")
