@@ -196,6 +196,11 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         from engine.bench import run_benchmarks
 
         report = run_benchmarks(quick=args.quick)
+        from web.bench import table_lines, tasklist_benchmark
+
+        tasklist = tasklist_benchmark(n_cases=10_000 if args.quick else 100_000, runs=20 if args.quick else 100)
+        report["rows"] += tasklist
+        report["table"] += "\n" + "\n".join(table_lines(tasklist))
         emit(args, report, lambda r: r["table"])
         return 0
     engine = make_engine(args)

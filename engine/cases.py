@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import audit, sla
+from . import audit, outbox, sla
 from .clock import Clock
 from .errors import ConflictError, Forbidden, NotFound, SlaViolation, ValidationError
 from .models import Case, CaseEvent, DossierSequence, Timer, WorkItem
@@ -456,6 +456,28 @@ class _Operation:
         )
         case.last_seq = seq
         case.last_hash = digest
+        if status_to is not None:
+            self._record_status_side_effects(seq, digest, status_from, status_to)
+
+    def _record_status_side_effects(
+        self, seq: int, digest: str, status_from: int | None, status_to: int
+    ) -> None:
+        """Queue what a DVCQG status change causes outside (portal sync, applicant notices, fee
+        request) in this same transaction: it is sent only if the change commits (engine.outbox)."""
+        meta = self.version.meta
+        for message in outbox.status_change_messages(
+            case_code=self.case.code,
+            seq=seq,
+            event_hash=digest,
+            at=self.now,
+            status_from=status_from,
+            status_to=status_to,
+            label=STATUS_LABELS.get(status_to, ""),
+            procedure_code=str(meta.get("code", "")),
+            applicant=self.case.applicant,
+            fee=int(meta.get("fee") or 0),
+        ):
+            outbox.add(self.session, self.case.id, message, self.now)
 
     def flag(self, name: str) -> None:
         state = dict(self.case.sla)

@@ -18,17 +18,19 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assignment, audit_store, citizen, documents, integrity, queries, reports, sla
+from . import assignment, audit_store, citizen, documents, integrity, outbox, queries, reports, sla
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
 from .errors import Forbidden, NotFound, ValidationError
-from .models import Case, CaseEvent, ProcedureVersion, Timer, WorkItem
+from .models import Case, CaseEvent, ProcedureVersion, WorkItem
+from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
+from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
 from .users import Actor, authenticate, get_actor, seed_demo_users
 
 # ---------------------------------------------------------------------------------- edge models
@@ -150,6 +152,9 @@ class Engine:
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
+        # Leases and delivery retries are about live processes and networks, not business time, so
+        # they follow real time even under --now; tests replace it with a FixedClock.
+        self.lease_clock: Clock = SystemClock()
         self.calendar = LiveCalendar(calendar)
         self.settings = settings or EngineSettings()
         self.procedures = ProcedureStore(self.clock)
@@ -276,31 +281,71 @@ class Engine:
             return self._case_view(session, case)
 
     # ------------------------------------------------------------------ timers
-    def fire_due_timers(self, limit: int = 500) -> FireResult:
-        """Fire every timer due by the clock's now, one case per unit of work."""
-        now = self.clock.now()
+    def fire_due_timers(
+        self,
+        limit: int = 500,
+        *,
+        batch: int = DEFAULT_BATCH,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        owner: str | None = None,
+    ) -> FireResult:
+        """Claim due timers in leased batches and fire each in its own unit of work.
+
+        Safe with any number of workers on PostgreSQL: see :mod:`engine.timers`.
+        """
+        result = fire_due(
+            self._uow,
+            self.cases,
+            claim_uow=self.db.unit_of_work,
+            clock=self.clock,
+            lease_clock=self.lease_clock,
+            owner=owner or default_owner(),
+            limit=limit,
+            batch=batch,
+            lease_seconds=lease_seconds,
+        )
+        return FireResult(fired=result.fired, skipped=result.skipped)
+
+    # ------------------------------------------------------------------ outbox and incidents
+    def deliver_outbox(
+        self,
+        handlers: Mapping[str, Handler],
+        *,
+        limit: int = 100,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        owner: str | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> outbox.DeliveryPass:
+        """Deliver due outbox messages whose handler is given; failures retry with backoff."""
+        return outbox.deliver(
+            self.db.unit_of_work,
+            handlers,
+            clock=self.lease_clock,
+            owner=owner or default_owner(),
+            limit=limit,
+            lease_seconds=lease_seconds,
+            policy=policy or RetryPolicy(),
+        )
+
+    def incidents(self, *, open_only: bool = True) -> list[IncidentView]:
+        """Side effects that exhausted their retries (for the administrators' page)."""
         with self.db.read() as session:
-            due = list(
-                session.execute(
-                    select(Timer.id, Timer.case_id)
-                    .where(Timer.fired_at.is_(None), Timer.due_at <= now)
-                    .order_by(Timer.due_at, Timer.id)
-                    .limit(limit)
-                )
-            )
-        fired = skipped = 0
-        for timer_id, case_id in due:
-            with self._uow() as session:
-                timer = session.get(Timer, timer_id)
-                case = session.get(Case, case_id)
-                if timer is None or case is None or timer.fired_at is not None:
-                    skipped += 1
-                    continue
-                if self.cases.fire_timer(session, case, timer):
-                    fired += 1
-                else:
-                    skipped += 1
-        return FireResult(fired=fired, skipped=skipped)
+            return outbox.incidents(session, open_only=open_only)
+
+    def retry_incident(self, incident_id: int, actor: Actor) -> IncidentView:
+        """Put a failed message back in the queue (admin only); the incident is marked resolved."""
+        if not actor.has_role("admin"):
+            raise Forbidden("Chỉ quản trị hệ thống được gửi lại tác vụ lỗi")
+        with self.db.unit_of_work() as session:
+            view = outbox.retry_incident(session, incident_id, actor.username, self.lease_clock.now())
+        if view is None:
+            raise NotFound(f"Không tìm thấy sự cố #{incident_id}")
+        return view
+
+    def case_outbox(self, ref: str) -> list[OutboxView]:
+        """Every side effect recorded for a case and how its delivery went."""
+        with self.db.read() as session:
+            return outbox.case_outbox(session, find_case(session, ref).id)
 
     # ------------------------------------------------------------------ views
     def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:

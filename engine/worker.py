@@ -1,12 +1,19 @@
-"""The timer worker: fires due timers in a loop (``python run.py worker``, or embedded in ``serve``)."""
+"""The worker: fires due timers and delivers the outbox in a loop (``python run.py worker``).
+
+Any number of workers may run against one PostgreSQL database: timers and outbox messages are
+claimed with ``FOR UPDATE SKIP LOCKED`` and a lease (see :mod:`engine.timers`,
+:mod:`engine.outbox`). On SQLite the same loop runs embedded in ``serve``.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import MotcuaError
+from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS
 
 if TYPE_CHECKING:
     from .service import Engine
@@ -15,31 +22,52 @@ log = logging.getLogger("motcua.worker")
 
 
 def run_worker(
-    engine: Engine, *, interval: float = 1.0, once: bool = False, stop: threading.Event | None = None
+    engine: Engine,
+    *,
+    interval: float = 1.0,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    batch: int = DEFAULT_BATCH,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    handlers: Mapping[str, Any] | None = None,
 ) -> None:
-    """Poll for due timers until stopped; one failing case never stops the loop."""
+    """Poll until stopped; sleep only when a pass found nothing to do; one failure never stops it."""
     stop = stop or threading.Event()
+    log.info(
+        "worker started: batch %d, lease %.0f s, handlers %s", batch, lease_seconds, sorted(handlers or {})
+    )
     while not stop.is_set():
+        busy = False
         try:
-            result = engine.fire_due_timers()
+            result = engine.fire_due_timers(limit=batch * 10, batch=batch, lease_seconds=lease_seconds)
+            busy = result.fired + result.skipped > 0
             if result.fired:
                 log.info("fired %d timers", result.fired)
         except MotcuaError as exc:
             log.warning("timer pass failed: %s", exc.message)
         except Exception:  # keep the worker alive; the failure is logged with its traceback
             log.exception("timer pass crashed")
+        if handlers:
+            try:
+                delivered = engine.deliver_outbox(handlers, limit=batch, lease_seconds=lease_seconds)
+                busy = busy or delivered.attempted > 0
+            except Exception:
+                log.exception("outbox pass crashed")
         if once:
             return
-        stop.wait(interval)
+        if not busy:
+            stop.wait(interval)
 
 
-def start_embedded_worker(engine: Engine, interval: float = 2.0) -> threading.Event:
+def start_embedded_worker(
+    engine: Engine, interval: float = 2.0, handlers: Mapping[str, Any] | None = None
+) -> threading.Event:
     """Run the worker in a daemon thread (SQLite default set-up); returns its stop switch."""
     stop = threading.Event()
     thread = threading.Thread(
         target=run_worker,
         args=(engine,),
-        kwargs={"interval": interval, "stop": stop},
+        kwargs={"interval": interval, "stop": stop, "handlers": handlers},
         name="motcua-timer-worker",
         daemon=True,
     )

@@ -1,0 +1,160 @@
+"""Firing due timers with leases, so any number of workers can share one database.
+
+A worker first *claims* a batch of due timers in a short transaction (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so concurrent claimers never wait for or take each other's rows) and stamps them with a
+lease (``lease_until``, ``lease_owner``). It then fires each claimed timer in its own unit of work.
+If the worker dies, its leases run out and another worker re-claims the timers; a timer is fired at
+most once because the firing transaction locks the timer row, re-checks ``fired_at`` and its lease
+owner, and commits ``fired_at`` together with the events it produced.
+
+Leases measure whether a *process* is still alive, so they are read from a real-time clock even when
+the business clock is fixed (``--now``, replays, tests); that clock is injected like any other.
+On SQLite the same statements run without row locks (``FOR UPDATE`` renders as nothing) because
+writing units of work are serialised by ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .cases import CaseRuntime
+from .clock import Clock
+from .errors import MotcuaError
+from .models import Case, Timer
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+DEFAULT_BATCH = 100
+DEFAULT_LEASE_SECONDS = 60.0
+log = logging.getLogger("motcua.timers")
+
+
+@dataclass
+class TimerPass:
+    """What one pass did: timers claimed, fired, and skipped (no longer applicable or lost lease)."""
+
+    claimed: int = 0
+    fired: int = 0
+    skipped: int = 0
+
+
+def default_owner() -> str:
+    """Host, process and thread: unique among live workers, readable in the timers table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def claim_due(
+    session: Session,
+    *,
+    due_by: datetime,
+    lease_now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+) -> list[int]:
+    """Lease up to ``limit`` unfired timers due by ``due_by`` whose lease is free or expired."""
+    rows = session.scalars(
+        select(Timer.id)
+        .where(
+            Timer.fired_at.is_(None),
+            Timer.due_at <= due_by,
+            or_(Timer.lease_until.is_(None), Timer.lease_until < lease_now),
+        )
+        .order_by(Timer.due_at, Timer.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    ids = list(rows)
+    if ids:
+        session.execute(
+            update(Timer)
+            .where(Timer.id.in_(ids))
+            .values(lease_until=lease_now + lease, lease_owner=owner)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def fire_claimed(session: Session, runtime: CaseRuntime, timer_id: int, owner: str) -> bool | None:
+    """Fire one claimed timer; ``None`` when it is gone, already fired or re-claimed by another worker.
+
+    The case row is locked before the timer row, and the timer row with SKIP LOCKED: a request that
+    holds the timer (deleting it while it changes the case) then makes us skip instead of deadlock.
+    """
+    owning_case = select(Timer.case_id).where(Timer.id == timer_id).scalar_subquery()
+    case = session.scalar(select(Case).where(Case.id == owning_case).with_for_update())
+    timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update(skip_locked=True))
+    if case is None or timer is None or timer.fired_at is not None or timer.lease_owner != owner:
+        return None
+    return runtime.fire_timer(session, case, timer)
+
+
+def fire_due(
+    uow: UnitOfWork,
+    runtime: CaseRuntime,
+    *,
+    claim_uow: UnitOfWork | None = None,
+    clock: Clock,
+    lease_clock: Clock,
+    owner: str,
+    limit: int,
+    batch: int = DEFAULT_BATCH,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> TimerPass:
+    """Claim and fire due timers batch by batch until none is due or ``limit`` were claimed.
+
+    ``claim_uow`` may be a plainer unit of work than ``uow`` (claiming needs no calendar).
+    """
+    result = TimerPass()
+    lease = timedelta(seconds=lease_seconds)
+    while result.claimed < limit:
+        with (claim_uow or uow)() as session:
+            ids = claim_due(
+                session,
+                due_by=clock.now(),
+                lease_now=lease_clock.now(),
+                owner=owner,
+                lease=lease,
+                limit=min(batch, limit - result.claimed),
+            )
+        if not ids:
+            break
+        result.claimed += len(ids)
+        for timer_id in ids:
+            try:
+                with uow() as session:
+                    outcome = fire_claimed(session, runtime, timer_id, owner)
+            except MotcuaError as exc:
+                # Typically a clerk changed the case at the same moment: hand the timer back now.
+                log.info("timer %s not fired (%s); released for the next pass", timer_id, exc.message)
+                _release(uow, timer_id, owner)
+                outcome = None
+            except Exception:
+                # A bug or an outage: keep the lease, so the timer is retried when it runs out.
+                log.exception("timer %s crashed; retried after its lease expires", timer_id)
+                outcome = None
+            if outcome:
+                result.fired += 1
+            else:
+                result.skipped += 1
+    return result
+
+
+def _release(uow: UnitOfWork, timer_id: int, owner: str) -> None:
+    with uow() as session:
+        session.execute(
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.lease_owner == owner, Timer.fired_at.is_(None))
+            .values(lease_until=None, lease_owner=None)
+            .execution_options(synchronize_session=False)
+        )
