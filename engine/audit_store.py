@@ -261,6 +261,8 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
                 elements=version.elements,
                 unit=_unit(history, units),
                 fee=int(version.meta.get("fee") or 0),
+                result_type=str(version.meta.get("result_type") or "paper"),
+                legal_unit=str(version.meta.get("legal_unit") or "working_days"),
                 paid_online=True if case.id in paid else _paid_in_form(history),
                 electronic_result=True if case.id in results else None,
                 synced=synced.get(case.id),

@@ -77,6 +77,8 @@ class DossierFacts:
     electronic_result: bool | None = None
     paid_online: bool | None = None
     fee: int = 0
+    result_type: str = "paper"  # the procedure's result: paper or electronic
+    legal_unit: str = "working_days"
     synced: bool | None = None
     rating: int | None = None  # 1 not satisfied, 2 satisfied, 3 very satisfied
     rated_at: datetime | None = None

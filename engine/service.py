@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assignment, audit_store, citizen, documents, integrity, outbox, queries, reports, sla
+from . import assignment, audit_store, citizen, documents, index766, integrity, outbox, queries, reports, sla
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
@@ -642,6 +642,21 @@ class Engine:
         with self.db.read() as session:
             facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
         return reports.periodic_report_for(facts, year, period, rule)
+
+    def scorecard_766(
+        self, first: date, last: date, config: index766.ScorecardConfig | None = None
+    ) -> index766.Scorecard:
+        """Decision 766 scorecard for dossiers received or processed between two local dates."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            procedures = [
+                index766.ProcedureInfo(
+                    row.procedure_id, str(row.meta.get("online_level", "none")), int(row.meta.get("fee") or 0)
+                )
+                for row in self.procedures.list_latest(session)
+            ]
+        return index766.scorecard(facts, first, last, procedures, config, self.calendar)
 
 
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
