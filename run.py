@@ -47,10 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     worker = leaf(sub, "worker", "fire due timers in a loop")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
-    worker.add_argument("--batch", type=int, default=100, help="timers/messages claimed per batch")
-    worker.add_argument(
-        "--lease", type=float, default=60.0, help="seconds a claim is held before others retake it"
-    )
     init = leaf(sub, "init-db", "migrate, load the procedure library, seed demo users")
     init.add_argument("--no-library", action="store_true")
     init.add_argument("--no-users", action="store_true")
@@ -202,7 +198,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         report = run_benchmarks(quick=args.quick)
         from web.bench import table_lines, tasklist_benchmark
 
-        tasklist = tasklist_benchmark(n_cases=10_000 if args.quick else 100_000, runs=20 if args.quick else 100)
+        size, runs = (10_000, 20) if args.quick else (100_000, 100)
+        tasklist = tasklist_benchmark(n_cases=size, runs=runs)
         report["rows"] += tasklist
         report["table"] += "\n" + "\n".join(table_lines(tasklist))
         emit(args, report, lambda r: r["table"])
@@ -214,7 +211,10 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         serve(engine, host=args.host, port=args.port, worker=not args.no_worker)
         return 0
     if command == "worker":
-        return _worker(engine, args)
+        from engine.worker import run_worker
+
+        run_worker(engine, interval=args.interval, once=args.once)
+        return 0
     if command == "init-db":
         result = engine.init_db(load_library=not args.no_library, seed_users=not args.no_users)
 
@@ -255,36 +255,6 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return 0
     print("Lệnh không hợp lệ; xem --help", file=sys.stderr)
     return 2
-
-
-def _worker(engine: Any, args: argparse.Namespace) -> int:
-    """Run until SIGTERM/SIGINT, finishing the unit of work in progress (safe to stop any time).
-
-    The loop runs in a thread and the main thread waits for the signal: a Python signal handler
-    that set the stop event could deadlock with the loop's own wait on that event.
-    """
-    import logging
-    import signal
-    import threading
-
-    from engine.worker import run_worker
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
-    options = {"interval": args.interval, "batch": args.batch, "lease_seconds": args.lease}
-    if args.once:
-        run_worker(engine, once=True, **options)
-        return 0
-    stop = threading.Event()
-    signals = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    loop = threading.Thread(target=run_worker, args=(engine,), kwargs={"stop": stop, **options})
-    loop.start()
-    while loop.is_alive():
-        if signal.sigtimedwait(signals, 0.5) is not None:
-            stop.set()
-    loop.join()
-    return 0
 
 
 def _case(engine: Any, args: argparse.Namespace) -> int:
@@ -431,13 +401,6 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     report.add_argument(
         "--cutoff-day", type=int, default=1, help="1 = calendar months; 15 = Hà Nội (15/12 – 14/3 for Q1)"
     )
-    score = leaf(audit, "index766", "Decision 766 scorecard: group points and sub-indicator rates")
-    score.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
-    score.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
-    score.add_argument(
-        "--payment-integrated",
-        help="comma list of fee-bearing procedures integrated with online payment (3.5)",
-    )
     for parser in (register, control, report):
         parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
         parser.add_argument("--out", help="write the file here (required for xlsx)")
@@ -465,16 +428,6 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.replay_case(args.case, args.at)
         emit(args, report.as_dict(), _replay_text)
         return 0 if report.ok else INTEGRITY_BROKEN
-    if sub == "index766":
-        from engine.index766 import ScorecardConfig
-
-        integrated = args.payment_integrated
-        config = ScorecardConfig(
-            online_payment_procedures=frozenset(p for p in integrated.split(",") if p) if integrated else None
-        )
-        card = engine.scorecard_766(_parse_day(args.first), _parse_day(args.last), config)
-        emit(args, card.as_dict(), _scorecard_text)
-        return 0
     if sub in ("register", "control-sheet", "report"):
         from engine.reports import CutoffRule
 
@@ -505,27 +458,6 @@ def _export(args: argparse.Namespace, table: Any) -> int:
     else:
         emit(args, table.as_dict(), lambda _t: _table_text(table))
     return 0
-
-
-def _scorecard_text(card: dict[str, Any]) -> str:
-    def num(value: float | None) -> str:
-        return "-" if value is None else f"{value:g}"
-
-    lines = [
-        f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {num(card['points'])} điểm "
-        f"/ {num(card['measured_max'])} điểm đo được / {num(card['max_points'])}"
-    ]
-    for g in card["groups"]:
-        lines.append(f"{g['code']} {g['name']}: {num(g['points'])} / {num(g['max_points'])}")
-        for i in g["indicators"]:
-            rate = "-" if i["rate"] is None else f"{i['rate'] * 100:.1f} %"
-            status = {"no_data": "chưa có dữ liệu", "not_applicable": "không áp dụng"}.get(i["status"], "")
-            lines.append(
-                f"    {i['code']} {i['name']}: {rate}, {num(i['points'])}/{num(i['max_points'])} điểm"
-                + (f" ({status})" if status else "")
-                + (f" — {i['note']}" if i["note"] and i["status"] != "no_data" else "")
-            )
-    return "\n".join(lines)
 
 
 def _table_text(table: Any) -> str:
