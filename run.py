@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = leaf(sub, "worker", "fire due timers in a loop")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument("--batch", type=int, default=100, help="timers/messages claimed per batch")
+    worker.add_argument(
+        "--lease", type=float, default=60.0, help="seconds a claim is held before others retake it"
+    )
     init = leaf(sub, "init-db", "migrate, load the procedure library, seed demo users")
     init.add_argument("--no-library", action="store_true")
     init.add_argument("--no-users", action="store_true")
@@ -211,10 +215,7 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         serve(engine, host=args.host, port=args.port, worker=not args.no_worker)
         return 0
     if command == "worker":
-        from engine.worker import run_worker
-
-        run_worker(engine, interval=args.interval, once=args.once)
-        return 0
+        return _worker(engine, args)
     if command == "init-db":
         result = engine.init_db(load_library=not args.no_library, seed_users=not args.no_users)
 
@@ -255,6 +256,36 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return 0
     print("Lệnh không hợp lệ; xem --help", file=sys.stderr)
     return 2
+
+
+def _worker(engine: Any, args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT, finishing the unit of work in progress (safe to stop any time).
+
+    The loop runs in a thread and the main thread waits for the signal: a Python signal handler
+    that set the stop event could deadlock with the loop's own wait on that event.
+    """
+    import logging
+    import signal
+    import threading
+
+    from engine.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
+    options = {"interval": args.interval, "batch": args.batch, "lease_seconds": args.lease}
+    if args.once:
+        run_worker(engine, once=True, **options)
+        return 0
+    stop = threading.Event()
+    signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    loop = threading.Thread(target=run_worker, args=(engine,), kwargs={"stop": stop, **options})
+    loop.start()
+    while loop.is_alive():
+        if signal.sigtimedwait(signals, 0.5) is not None:
+            stop.set()
+    loop.join()
+    return 0
 
 
 def _case(engine: Any, args: argparse.Namespace) -> int:
