@@ -432,6 +432,13 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     report.add_argument(
         "--cutoff-day", type=int, default=1, help="1 = calendar months; 15 = Hà Nội (15/12 – 14/3 for Q1)"
     )
+    score = leaf(audit, "index766", "Decision 766 scorecard: group points and sub-indicator rates")
+    score.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
+    score.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    score.add_argument(
+        "--payment-integrated",
+        help="comma list of fee-bearing procedures integrated with online payment (3.5)",
+    )
     for parser in (register, control, report):
         parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
         parser.add_argument("--out", help="write the file here (required for xlsx)")
@@ -459,6 +466,16 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.replay_case(args.case, args.at)
         emit(args, report.as_dict(), _replay_text)
         return 0 if report.ok else INTEGRITY_BROKEN
+    if sub == "index766":
+        from engine.index766 import ScorecardConfig
+
+        integrated = args.payment_integrated
+        config = ScorecardConfig(
+            online_payment_procedures=frozenset(p for p in integrated.split(",") if p) if integrated else None
+        )
+        card = engine.scorecard_766(_parse_day(args.first), _parse_day(args.last), config)
+        emit(args, card.as_dict(), _scorecard_text)
+        return 0
     if sub in ("register", "control-sheet", "report"):
         from engine.reports import CutoffRule
 
@@ -489,6 +506,27 @@ def _export(args: argparse.Namespace, table: Any) -> int:
     else:
         emit(args, table.as_dict(), lambda _t: _table_text(table))
     return 0
+
+
+def _scorecard_text(card: dict[str, Any]) -> str:
+    def num(value: float | None) -> str:
+        return "-" if value is None else f"{value:g}"
+
+    lines = [
+        f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {num(card['points'])} điểm "
+        f"/ {num(card['measured_max'])} điểm đo được / {num(card['max_points'])}"
+    ]
+    for g in card["groups"]:
+        lines.append(f"{g['code']} {g['name']}: {num(g['points'])} / {num(g['max_points'])}")
+        for i in g["indicators"]:
+            rate = "-" if i["rate"] is None else f"{i['rate'] * 100:.1f} %"
+            status = {"no_data": "chưa có dữ liệu", "not_applicable": "không áp dụng"}.get(i["status"], "")
+            lines.append(
+                f"    {i['code']} {i['name']}: {rate}, {num(i['points'])}/{num(i['max_points'])} điểm"
+                + (f" ({status})" if status else "")
+                + (f" — {i['note']}" if i["note"] and i["status"] != "no_data" else "")
+            )
+    return "\n".join(lines)
 
 
 def _table_text(table: Any) -> str:
