@@ -231,7 +231,20 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     calls = 20_000 if quick else 200_000
     ops = bench_add_working_hours(calls)
     rows.append(Row("calendar add_working_hours", ops, 1000.0 / ops, None, f"{calls} calls"))
+    rows += _auditor_rows(quick)
     return {"rows": [r.__dict__ for r in rows], "table": _table(rows, raw), "runs": n}
+
+
+def _auditor_rows(quick: bool) -> list[Row]:
+    """Replay of a long case (per second = replays) and chain verification (per second = events)."""
+    from .audit_bench import replay_samples, verify_samples
+
+    events, samples = replay_samples(quick)
+    replayed = _row(f"auditor: replay a {events}-event case on SQLite", samples, f"{events} events")
+    count, samples = verify_samples(quick)
+    verified = _row(f"auditor: verify {count // 1000}k events on SQLite (per second = events)", samples)
+    verified.per_second = count * 1000.0 / verified.median_ms
+    return [replayed, verified]
 
 
 def _table(rows: list[Row], baseline: Row) -> str:

@@ -323,3 +323,148 @@ def apology_recorded(engine: Engine, ctx: dict[str, Any], old: str, new: str) ->
 @then(parsers.re(r'kết quả hồ sơ có "(?P<field>[^"]+)" là (?P<value>.+)'))
 def result_field(engine: Engine, ctx: dict[str, Any], field: str, value: str) -> None:
     assert current(engine, ctx).data.get(field) == json.loads(value)
+
+
+# ------------------------------------------------------------------------------------ auditor (issue 7)
+
+
+@pytest.fixture
+def no_seals(engine: Engine) -> Any:
+    """Daily seals are not case tables, so the shared clean-up keeps them: scenarios start and end without."""
+    from sqlalchemy import delete
+
+    from engine.models import AuditDigest, AuditDigestEntry
+
+    def wipe() -> None:
+        with engine.db.unit_of_work() as session:
+            session.execute(delete(AuditDigestEntry))
+            session.execute(delete(AuditDigest))
+
+    wipe()
+    yield
+    wipe()
+
+
+@given("chưa có niêm phong nhật ký nào")
+def start_without_seals(no_seals: None) -> None:
+    return None
+
+
+@then("kiểm tra toàn vẹn nhật ký không phát hiện sai lệch")
+def history_intact(engine: Engine) -> None:
+    report = engine.verify_history()
+    assert report.ok, report.findings
+
+
+@when(
+    parsers.parse(
+        'có người sửa trực tiếp trong cơ sở dữ liệu người thực hiện sự kiện số {seq:d} thành "{actor}"'
+    )
+)
+def tamper_actor(engine: Engine, ctx: dict[str, Any], seq: int, actor: str) -> None:
+    from sqlalchemy import text
+
+    with engine.db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE case_events SET actor = :actor WHERE seq = :seq "
+                "AND case_id = (SELECT id FROM cases WHERE code = :code)"
+            ),
+            {"actor": actor, "seq": seq, "code": ctx["code"]},
+        )
+
+
+@then(parsers.parse("kiểm tra toàn vẹn nhật ký báo hồ sơ sai lệch tại sự kiện số {seq:d}"))
+def history_broken_at(engine: Engine, ctx: dict[str, Any], seq: int) -> None:
+    findings = engine.verify_history().findings
+    assert [(f.case, f.seq) for f in findings] == [(ctx["code"], seq)], findings
+
+
+@then(parsers.parse('lệnh "{command}" kết thúc với mã lỗi {code:d}'))
+def cli_exit_code(engine: Engine, command: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
+    import run
+
+    assert run.main([*command.split(), "--db", engine.db.url]) == code
+    assert "SAI LỆCH" in capsys.readouterr().out
+
+
+@when(parsers.parse('hệ thống niêm phong nhật ký ngày "{day}"'))
+def seal(engine: Engine, day: str) -> None:
+    from datetime import date
+
+    assert engine.seal_day(date.fromisoformat(day)).created
+
+
+@when("có người xoá trực tiếp toàn bộ hồ sơ trong cơ sở dữ liệu")
+def delete_case(engine: Engine, ctx: dict[str, Any]) -> None:
+    from sqlalchemy import text
+
+    with engine.db.engine.begin() as conn:
+        case_id = conn.execute(text("SELECT id FROM cases WHERE code = :c"), {"c": ctx["code"]}).scalar_one()
+        for table in ("case_events", "work_items", "timers", "outbox_messages"):
+            conn.execute(text(f"DELETE FROM {table} WHERE case_id = :c"), {"c": case_id})
+        conn.execute(text("DELETE FROM cases WHERE id = :c"), {"c": case_id})
+
+
+@then("kiểm tra toàn vẹn nhật ký báo hồ sơ đã mất")
+def case_missing(engine: Engine, ctx: dict[str, Any]) -> None:
+    findings = engine.verify_history().findings
+    assert [(f.case, f.problem) for f in findings] == [(ctx["code"], "case_missing")], findings
+
+
+@then(
+    parsers.parse(
+        'dựng lại hồ sơ tại sự kiện bước "{element}" sẵn sàng thấy trạng thái {status:d} '
+        'và công việc đang mở là "{task}" của vai trò "{role}"'
+    )
+)
+def replay_at_ready(
+    engine: Engine, ctx: dict[str, Any], element: str, status: int, task: str, role: str
+) -> None:
+    seq = next(
+        e.seq for e in engine.events(ctx["code"]) if e.kind == "task_ready" and e.element_id == element
+    )
+    state = engine.replay_case(ctx["code"], seq).state
+    assert state is not None and state.seq == seq and state.status == status
+    assert [(t.element_id, t.role) for t in state.tasks] == [(task, role)]
+
+
+@then("dựng lại hồ sơ tại sự kiện cuối khớp với trạng thái hệ thống đang lưu")
+def replay_matches(engine: Engine, ctx: dict[str, Any]) -> None:
+    report = engine.replay_case(ctx["code"])
+    assert report.ok and report.snapshot_differences == {}, (report.divergence, report.snapshot_differences)
+
+
+@then(
+    parsers.parse(
+        'sổ theo dõi hồ sơ từ "{first}" đến "{last}" ghi hồ sơ với tình trạng "{status}" và ghi chú "{note}"'
+    )
+)
+def register_row(engine: Engine, ctx: dict[str, Any], first: str, last: str, status: str, note: str) -> None:
+    from datetime import date
+
+    table = engine.dossier_register(date.fromisoformat(first), date.fromisoformat(last))
+    rows = [dict(zip(table.headers, r, strict=True)) for r in table.rows if r[1] == ctx["code"]]
+    assert len(rows) == 1 and rows[0]["Tình trạng"] == status and rows[0]["Ghi chú"] == note
+
+
+@then(
+    parsers.parse("báo cáo quý I năm {year:d} theo mốc ngày {day:d} có {count:d} hồ sơ giải quyết trước hạn")
+)
+def quarterly_early(engine: Engine, year: int, day: int, count: int) -> None:
+    from engine.reports import CutoffRule
+
+    assert engine.periodic_report(year, "q1", CutoffRule(day=day)).total.finished_early == count
+
+
+@then(
+    parsers.parse(
+        'bộ chỉ số 766 từ "{first}" đến "{last}" có chỉ số "{code}" đạt {percent:d} % và {points:d} điểm'
+    )
+)
+def index_766(engine: Engine, first: str, last: str, code: str, percent: int, points: int) -> None:
+    from datetime import date
+
+    indicator = engine.scorecard_766(date.fromisoformat(first), date.fromisoformat(last)).indicator(code)
+    assert indicator.rate is not None and round(indicator.rate * 100) == percent
+    assert indicator.points == points
