@@ -20,6 +20,7 @@ from .dossier import (
     task_fields,
     workable_task,
 )
+from .pdf import inline_print_css, pdf_response
 from .schema_forms import field_errors, parse_submission
 from .security import HEADS, STAFF, engine, require_actor, requires
 from .uploads import store_uploads
@@ -196,6 +197,19 @@ def _parse_local(day: str | None, at: str | None) -> datetime | None:
 @requires(*DESK_FORMS)
 def print_form(code: str, number: str) -> ResponseReturnValue:
     """Mẫu 01 receipt, 02 supplementation, 03 refusal, 04 apology — printable on A5."""
+    return render_template(f"forms/form{number}.html", **_form_context(code, number))
+
+
+@bp.get("/<code>/forms/<number>.pdf")
+@requires(*DESK_FORMS)
+def print_form_pdf(code: str, number: str) -> ResponseReturnValue:
+    html = render_template(
+        f"forms/form{number}.html", inline_css=inline_print_css(), **_form_context(code, number)
+    )
+    return pdf_response(html, f"mau-{number}-{code}.pdf")
+
+
+def _form_context(code: str, number: str) -> dict[str, object]:
     if number not in ("01", "02", "03", "04"):
         raise NotFound("Không có mẫu phiếu này")
     eng = engine()
@@ -229,7 +243,7 @@ def print_form(code: str, number: str) -> ResponseReturnValue:
         if issued is None:
             raise ValidationError("Hồ sơ chưa có phiếu xin lỗi")
         context.update(apology=issued, officer=_officer(issued), sequence=_apology_number(events))
-    return render_template(f"forms/form{number}.html", **context)
+    return context
 
 
 @bp.get("/<code>/control-sheet")
@@ -237,8 +251,20 @@ def print_form(code: str, number: str) -> ResponseReturnValue:
 def control_sheet(code: str) -> ResponseReturnValue:
     """Mẫu 05: every handover with its time, giver, receiver and early/on time/late."""
     eng = engine()
-    case = eng.get_case(code)
-    return render_template("forms/form05.html", case=case, rows=eng.control_sheet(code))
+    return render_template("forms/form05.html", case=eng.get_case(code), rows=eng.control_sheet(code))
+
+
+@bp.get("/<code>/control-sheet.pdf")
+@requires(*READERS)
+def control_sheet_pdf(code: str) -> ResponseReturnValue:
+    eng = engine()
+    html = render_template(
+        "forms/form05.html",
+        case=eng.get_case(code),
+        rows=eng.control_sheet(code),
+        inline_css=inline_print_css(),
+    )
+    return pdf_response(html, f"mau-05-{code}.pdf")
 
 
 def _data(event: object) -> dict[str, object]:

@@ -277,3 +277,24 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     clock.set(vn(2026, 3, 3, 15, 0) + timedelta(minutes=5))
     for s in (clerk, specialist, head):
         s.close()
+
+
+def test_printed_forms_download_as_pdf(sqlite_engine: Engine) -> None:
+    """Mẫu 01 and Mẫu 05 as PDF files, printed by Chromium from the same templates."""
+    from engine.users import CITIZEN
+    from tests.web.conftest import ACCEPT, Client
+
+    case = sqlite_engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Đặng Thu Hà"}, "channel": 2}, CITIZEN
+    )
+    sqlite_engine.complete_work_item(case.code, "receipt_check", ACCEPT, sqlite_engine.actor("clerk"))
+    clerk = Client(create_app(sqlite_engine, dict(TEST_CONFIG))).login("clerk")
+    assert f'href="/cases/{case.code}/forms/01.pdf"' in clerk.get(f"/cases/{case.code}/forms/01").get_data(
+        as_text=True
+    )
+    for url in (f"/cases/{case.code}/forms/01.pdf", f"/cases/{case.code}/control-sheet.pdf"):
+        response = clerk.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+        assert "attachment" in response.headers["Content-Disposition"]
+    assert clerk.get(f"/cases/{case.code}/forms/09.pdf").status_code == 404
