@@ -269,10 +269,17 @@ def _worker(engine: Any, args: argparse.Namespace) -> int:
     import threading
 
     from engine.worker import run_worker
+    from handlers import HandlerSettings, build_handlers
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
-    options = {"interval": args.interval, "batch": args.batch, "lease_seconds": args.lease}
+    handlers = build_handlers(HandlerSettings.from_env(), engine)
+    options = {
+        "interval": args.interval,
+        "batch": args.batch,
+        "lease_seconds": args.lease,
+        "handlers": handlers,
+    }
     if args.once:
         run_worker(engine, once=True, **options)
         return 0

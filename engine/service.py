@@ -18,7 +18,20 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assignment, audit_store, citizen, documents, index766, integrity, outbox, queries, reports, sla
+from . import (
+    assignment,
+    audit_store,
+    citizen,
+    documents,
+    index766,
+    integrity,
+    outbox,
+    payments,
+    queries,
+    reports,
+    results,
+    sla,
+)
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
@@ -346,6 +359,37 @@ class Engine:
         """Every side effect recorded for a case and how its delivery went."""
         with self.db.read() as session:
             return outbox.case_outbox(session, find_case(session, ref).id)
+
+    # ------------------------------------------------------------------ fees and results
+    def record_payment(self, ref: str, paid: payments.PaymentConfirmation) -> payments.PaymentView:
+        """Record a fee payment whose gateway callback was verified (``handlers.payment``).
+
+        A replayed callback (same nonce) raises :class:`ConflictError`; a gateway retry of the same
+        transaction returns the recorded payment with ``duplicate=True``.
+        """
+        with self._uow() as session:
+            case = find_case(session, ref)
+            return payments.record_payment(self.cases, session, case, paid, self.lease_clock.now())
+
+    def case_payments(self, ref: str) -> list[payments.PaymentView]:
+        with self.db.read() as session:
+            return payments.payments_of(session, find_case(session, ref))
+
+    def attach_result(self, ref: str, filename: str, content: bytes, actor: Actor) -> results.ResultView:
+        """Store the electronic result with its SHA-256 and queue its publication (outbox)."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            now = self.clock.now()
+            return results.attach_result(self.cases, session, case, filename, content, actor, now)
+
+    def case_results(self, ref: str) -> list[results.ResultView]:
+        with self.db.read() as session:
+            return results.results_of(session, find_case(session, ref))
+
+    def result_file(self, ref: str, result_id: int) -> tuple[results.ResultView, bytes]:
+        """The result's bytes, verified against the stored digest."""
+        with self.db.read() as session:
+            return results.result_file(session, find_case(session, ref), result_id)
 
     # ------------------------------------------------------------------ views
     def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:
