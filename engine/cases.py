@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Mapping
-from datetime import datetime, time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,14 +27,16 @@ from sqlalchemy.orm import Session
 
 from . import audit, outbox, sla
 from .clock import Clock
-from .errors import ConflictError, Forbidden, NotFound, SlaViolation, ValidationError
+from .errors import ConflictError, Forbidden, NotFound, ProcedureError, SlaViolation, ValidationError
 from .models import Case, CaseEvent, DossierSequence, Timer, WorkItem
 from .procedures import LoadedVersion, ProcedureStore
+from .sandbox import find_sandbox_error
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
 from .users import Actor
 
 TERMINAL_STATUSES = frozenset({3, 8, 10})
+SLA_TIMER_GRACE = timedelta(seconds=1)
 STATUS_LABELS: dict[int, str] = {
     1: "Mới đăng ký",
     2: "Được tiếp nhận",
@@ -126,7 +130,8 @@ class CaseRuntime:
             },
             status_to=1,
         )
-        workflow.do_engine_steps()
+        with spiff_errors():
+            workflow.do_engine_steps()
         op.settle()
         return case, secret
 
@@ -158,8 +163,9 @@ class CaseRuntime:
         op = _Operation(self, session, case, version, workflow, actor)
         before = dict(case.data)
         task.data.update(clean)
-        task.run()
-        workflow.do_engine_steps()
+        with spiff_errors():
+            task.run()
+            workflow.do_engine_steps()
         case.data = {**before, **clean}
         op.completed_task = (str(task.id), task.task_spec.name)
         step_due = session.scalar(select(WorkItem.due_at).where(WorkItem.task_id == str(task.id)))
@@ -190,8 +196,9 @@ class CaseRuntime:
                 timer.fired_at = now
                 return False
             op = _Operation(self, session, case, version, workflow, _system())
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
+            with spiff_errors():
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
             fired = waiting[timer.ref]
             op.emit(
                 "timer_fired",
@@ -204,7 +211,12 @@ class CaseRuntime:
             return True
         timer.fired_at = now
         op = _Operation(self, session, case, version, None, _system())
-        if timer.kind == "receipt_sla" and case.status == 1 and case.receipt_due_at is not None:
+        if (
+            timer.kind == "receipt_sla"
+            and case.status == 1
+            and case.receipt_due_at is not None
+            and now > case.receipt_due_at
+        ):
             op.flag("receipt_overdue")
             op.emit(
                 "sla_breach", payload={"rule": "receipt_8_working_hours", "due_at": _iso(case.receipt_due_at)}
@@ -213,8 +225,8 @@ class CaseRuntime:
             timer.kind == "due_sla"
             and case.due_at is not None
             and case.finished_at is None
-            and now >= case.due_at
-            and case.status not in (5, *TERMINAL_STATUSES)
+            and now > case.due_at
+            and case.status not in (5, 6, *TERMINAL_STATUSES)
         ):
             op.flag("overdue")
             op.emit("sla_breach", payload={"rule": "statutory_due", "due_at": _iso(case.due_at)})
@@ -245,7 +257,7 @@ class CaseRuntime:
             raise ValidationError("Phải nêu lý do chậm trễ trong phiếu xin lỗi")
         if new_due <= max(now, case.due_at):
             raise ValidationError("Ngày hẹn mới phải sau ngày hẹn cũ và sau thời điểm hiện tại")
-        new_due = self.calendar.next_working_moment(new_due)
+        new_due = due_moment(self.calendar, new_due)
         version = self.procedures.load(session, case.procedure_version_id)
         op = _Operation(self, session, case, version, None, actor)
         old_due = case.due_at
@@ -279,7 +291,7 @@ class CaseRuntime:
         if (
             case.due_at is not None
             and case.finished_at is None
-            and case.status in (4, 6)
+            and case.status == 4
             and self.clock.now() > case.due_at
             and int(case.sla.get("apologies", 0)) < self.settings.max_apologies
         ):
@@ -304,6 +316,26 @@ class CaseRuntime:
         if number > 9999:
             raise ValidationError("Đã hết số thứ tự hồ sơ trong ngày (tối đa 9999)")
         return f"{agency}-{day}-{number:04d}"
+
+
+def due_moment(calendar: sla.BusinessCalendar, moment: datetime) -> datetime:
+    """An appointment as given: kept at a window's close (17:00), else moved to working time."""
+    if calendar.next_working_moment(moment - timedelta(seconds=1)) == moment - timedelta(seconds=1):
+        return moment.astimezone(UTC)
+    return calendar.next_working_moment(moment)
+
+
+@contextmanager
+def spiff_errors() -> Iterator[None]:
+    """Turn SpiffWorkflow failures (a bad expression, a sandbox stop) into engine errors; the unit
+    of work then rolls back, so the case is unchanged."""
+    try:
+        yield
+    except SpiffWorkflowException as exc:
+        stopped = find_sandbox_error(exc)
+        if stopped is not None:
+            raise stopped from exc
+        raise ProcedureError(f"Quy trình gặp lỗi khi chạy: {exc}") from exc
 
 
 def _system() -> Actor:
@@ -547,10 +579,10 @@ class _Operation:
             self._record_receipt_decision()
         if case.status == 2:
             self._start_clock()
-        elif case.status == 5:
-            self._pause_clock()
-        elif case.status == 4 and old == 5:
-            self._resume_clock()
+        elif case.status in (5, 6):
+            self._pause_clock(supplement=case.status == 5)
+        elif case.status == 4 and old in (5, 6):
+            self._resume_clock(payment=old == 6)
         elif case.status == 1 and old == 5 and case.channel == sla.ONLINE_CHANNEL:
             # Supplemented before acceptance: the desk gets a fresh 8 working hours.
             case.receipt_due_at = sla.receipt_deadline(self.now, self.rt.calendar)
@@ -599,29 +631,38 @@ class _Operation:
         self.emit("due_set", payload={"reason": "accepted", "due_at": _iso(case.due_at)})
         self.arm_sla_timer("due_sla", case.due_at)
 
-    def _pause_clock(self) -> None:
+    def _pause_clock(self, *, supplement: bool) -> None:
+        """Waiting for the applicant (documents, status 5, or a fee, status 6) does not count."""
         case = self.case
         state = dict(case.sla)
         if case.received_at is not None and case.finished_at is None:
             state["paused_at"] = self.now.isoformat()
-            state["supplements"] = int(state.get("supplements", 0)) + 1
-            if state["supplements"] > 1:
-                state["late_766"] = True
+            if supplement:
+                state["supplements"] = int(state.get("supplements", 0)) + 1
+                if state["supplements"] > 1:
+                    state["late_766"] = True
             case.sla = state
-            self.emit("clock_paused", payload={"supplements": state["supplements"]})
+            self.emit(
+                "clock_paused",
+                payload={
+                    "supplements": int(state.get("supplements", 0)),
+                    "waiting_for": ("supplementation" if supplement else "payment"),
+                },
+            )
             self.session.execute(
                 delete(Timer).where(
                     Timer.case_id == case.id, Timer.kind == "due_sla", Timer.fired_at.is_(None)
                 )
             )
 
-    def _resume_clock(self) -> None:
+    def _resume_clock(self, *, payment: bool) -> None:
         case = self.case
         state = dict(case.sla)
         paused = state.pop("paused_at", None)
         if paused is None or case.due_at is None:
             return
-        mode = self.version.meta.get("clock_mode", "restart")
+        # A fee wait only extends; supplementation follows the procedure's clock mode.
+        mode = "extend" if payment else self.version.meta.get("clock_mode", "restart")
         if mode == "extend":
             case.due_at = sla.extend_by_pause(
                 case.due_at, datetime.fromisoformat(paused), self.now, self.rt.calendar
@@ -631,7 +672,11 @@ class _Operation:
         case.sla = state
         self.emit(
             "due_set",
-            payload={"reason": f"supplemented_{mode}", "due_at": _iso(case.due_at), "paused_at": paused},
+            payload={
+                "reason": f"{'paid' if payment else 'supplemented'}_{mode}",
+                "due_at": _iso(case.due_at),
+                "paused_at": paused,
+            },
         )
         self.arm_sla_timer("due_sla", case.due_at)
 
@@ -664,6 +709,9 @@ class _Operation:
             element = self.version.elements.get(task.task_spec.name) or {}
             hours = element.get("hours")
             due = self.rt.calendar.add_working_hours(self.now, float(hours)) if hours else None
+            if due is not None and self.case.due_at is not None and self.case.finished_at is None:
+                # A step is never due after the appointment the citizen was given.
+                due = min(due, self.case.due_at)
             self.session.add(
                 WorkItem(
                     case_id=self.case.id,
@@ -708,6 +756,8 @@ class _Operation:
                 self.session.add(Timer(case_id=self.case.id, kind="bpmn", ref=ref, due_at=due))
 
     def arm_sla_timer(self, kind: str, due: datetime) -> None:
+        # Finishing exactly at the deadline is on time, so the check runs just after it.
+        due = due + SLA_TIMER_GRACE
         row = self.session.scalar(
             select(Timer).where(Timer.case_id == self.case.id, Timer.kind == kind, Timer.ref == kind)
         )

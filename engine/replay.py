@@ -159,7 +159,7 @@ class CaseState:
             if self.receipt_due_at is not None and self.at > self.receipt_due_at:
                 return "receipt_overdue"
             return "awaiting_receipt"
-        if self.status == 5 and "paused_at" in self.sla:
+        if self.status in (5, 6) and "paused_at" in self.sla:
             return "paused"
         if self.due_at is not None and self.at > self.due_at:
             return "overdue"
@@ -684,10 +684,10 @@ class _Replay:
             w.received_at = self.now
             w.due_at = sla.statutory_due(self.now, self._legal(), self._calendar())
             self._emit("due_set", payload={"reason": "accepted", "due_at": _iso(w.due_at)})
-        elif w.status == 5:
-            self._pause()
-        elif w.status == 4 and old == 5:
-            self._resume()
+        elif w.status in (5, 6):
+            self._pause(supplement=w.status == 5)
+        elif w.status == 4 and old in (5, 6):
+            self._resume(payment=old == 6)
         elif w.status == 1 and old == 5 and w.channel == sla.ONLINE_CHANNEL:
             w.receipt_due_at = self._receipt_deadline()
             state = dict(w.sla)
@@ -704,25 +704,32 @@ class _Replay:
             w.finished_at = w.finished_at or self.now
             w.completed = True
 
-    def _pause(self) -> None:
+    def _pause(self, *, supplement: bool) -> None:
         w = self.work
         if w.received_at is None or w.finished_at is not None:
             return
         state = dict(w.sla)
         state["paused_at"] = self.now.isoformat()
-        state["supplements"] = int(state.get("supplements", 0)) + 1
-        if state["supplements"] > 1:
-            state["late_766"] = True
+        if supplement:
+            state["supplements"] = int(state.get("supplements", 0)) + 1
+            if state["supplements"] > 1:
+                state["late_766"] = True
         w.sla = state
-        self._emit("clock_paused", payload={"supplements": state["supplements"]})
+        self._emit(
+            "clock_paused",
+            payload={
+                "supplements": int(state.get("supplements", 0)),
+                "waiting_for": "supplementation" if supplement else "payment",
+            },
+        )
 
-    def _resume(self) -> None:
+    def _resume(self, *, payment: bool) -> None:
         w = self.work
         state = dict(w.sla)
         paused = state.pop("paused_at", None)
         if paused is None or w.due_at is None:
             return
-        mode = self.version.meta.get("clock_mode", "restart")
+        mode = "extend" if payment else self.version.meta.get("clock_mode", "restart")
         if mode == "extend":
             w.due_at = sla.extend_by_pause(
                 w.due_at, datetime.fromisoformat(paused), self.now, self._calendar()
@@ -732,7 +739,11 @@ class _Replay:
         w.sla = state
         self._emit(
             "due_set",
-            payload={"reason": f"supplemented_{mode}", "due_at": _iso(w.due_at), "paused_at": paused},
+            payload={
+                "reason": f"{'paid' if payment else 'supplemented'}_{mode}",
+                "due_at": _iso(w.due_at),
+                "paused_at": paused,
+            },
         )
 
     def _finish(self) -> None:
@@ -754,6 +765,8 @@ class _Replay:
             element = self.version.elements.get(task.task_spec.name) or {}
             hours = element.get("hours")
             due = self._calendar().add_working_hours(self.now, float(hours)) if hours else None
+            if due is not None and self.work.due_at is not None and self.work.finished_at is None:
+                due = min(due, self.work.due_at)
             ref = str(task.id)
             self.work.tasks[ref] = OpenTask(
                 task_id=ref,

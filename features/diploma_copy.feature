@@ -72,10 +72,10 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
 
   Kịch bản: Hồ sơ trực tuyến quá 8 giờ làm việc chưa tiếp nhận bị gắn cờ
     Khi công dân nộp hồ sơ trực tuyến thủ tục "diploma_copy" với người nộp "Đỗ Văn Nam"
-    Và thời gian trôi tới "2026-03-03 09:29"
+    Và thời gian trôi tới "2026-03-03 09:30"
     Và hệ thống kích hoạt các hẹn giờ đến hạn
     Thì hồ sơ không bị gắn cờ "receipt_overdue"
-    Khi thời gian trôi tới "2026-03-03 09:30"
+    Khi thời gian trôi tới "2026-03-03 09:31"
     Và hệ thống kích hoạt các hẹn giờ đến hạn
     Thì hồ sơ bị gắn cờ "receipt_overdue"
     Và nhật ký hồ sơ có sự kiện "sla_breach"

@@ -29,11 +29,11 @@ Tính năng: Thời hạn giải quyết theo giờ làm việc (SLA)
     Khi công dân nộp hồ sơ trực tuyến thủ tục "national_standard_school" với người nộp "Trường THPT Nguyễn Du"
     # Nộp ngoài giờ: tính từ 07:30 thứ Hai 4/5; 4/5 đủ 7,5 giờ, 5/5 thêm 0,5 giờ → 08:00.
     Thì hạn tiếp nhận là "2026-05-05 08:00"
-    Khi thời gian trôi tới "2026-05-05 07:59"
+    Khi thời gian trôi tới "2026-05-05 08:00"
     Và hệ thống kích hoạt các hẹn giờ đến hạn
     Thì hồ sơ không bị gắn cờ "receipt_overdue"
     Và nhật ký hồ sơ không có sự kiện "sla_breach"
-    Khi thời gian trôi tới "2026-05-05 08:00"
+    Khi thời gian trôi tới "2026-05-05 08:01"
     Và hệ thống kích hoạt các hẹn giờ đến hạn
     Thì hồ sơ bị gắn cờ "receipt_overdue"
     Và nhật ký hồ sơ có sự kiện "sla_breach"
