@@ -23,6 +23,12 @@ PLACEHOLDERS = {
 }
 
 
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Access control does not depend on the database: these run on SQLite only (suite time)."""
+    return sqlite_engine
+
+
 def _url(rule: Any) -> str:
     url = str(rule.rule)
     for arg in rule.arguments:
