@@ -31,6 +31,7 @@ from features.conftest import PEOPLE, local
 from tests.support.fixtures import VN, vn
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
+NOT_PROCEDURES = {"audit"}  # the auditor's own feature tampers with rows on purpose
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Scenario:
 def scenarios() -> list[Scenario]:
     found: list[Scenario] = []
     for path in sorted(FEATURES.glob("*.feature")):
+        if path.stem in NOT_PROCEDURES:
+            continue
         feature = Parser().parse(TokenScanner(path.read_text(encoding="utf-8")))["feature"]
         background: list[tuple[str, str, str | None]] = []
         for child in feature["children"]:
