@@ -22,6 +22,7 @@ from . import (
     assignment,
     audit_store,
     citizen,
+    designer,
     documents,
     index766,
     integrity,
@@ -37,7 +38,7 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
-from .errors import Forbidden, NotFound, ValidationError
+from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
@@ -702,6 +703,66 @@ class Engine:
             ]
         return index766.scorecard(facts, first, last, procedures, config, self.calendar)
 
+    # ------------------------------------------------------------------ designer
+    def _library_shared(self) -> dict[str, bytes]:
+        shared_dir = self.settings.library_dir / "shared"
+        return {f"shared/{path.name}": path.read_bytes() for path in sorted(shared_dir.glob("*.bpmn"))}
+
+    def validate_procedure(self, main_name: str, main: bytes) -> designer.ValidationReport:
+        """Every problem of an edited procedure file (with the library's shared files); stores nothing."""
+        return designer.validate_upload(main_name, main, self._library_shared())
+
+    def deploy_designed(
+        self, procedure_id: str, main: bytes, actor: Actor
+    ) -> tuple[ProcedureView, designer.VersionDiff, bool]:
+        """Deploy an edited procedure as version N+1 (designers only); (view, diff vs N, created).
+
+        Nothing is stored unless the report has no errors; cases already running stay on their version.
+        """
+        if not actor.has_role("designer"):
+            raise Forbidden("Chỉ người thiết kế quy trình được triển khai quy trình")
+        main_name = f"{procedure_id}.bpmn"
+        report = self.validate_procedure(main_name, main)
+        if not report.ok or report.bundle is None:
+            listing = "; ".join(f"{i.element_id or 'tệp'}: {i.message}" for i in report.errors)
+            raise ProcedureError(
+                f"Quy trình không đạt kiểm tra, chưa triển khai: {listing}", details=report.as_dict()
+            )
+        if report.procedure_id != procedure_id:
+            raise ValidationError(
+                f"Tệp BPMN là của quy trình '{report.procedure_id}', không phải '{procedure_id}'"
+            )
+        with self._uow() as session:
+            rows = self.procedures.versions(session, procedure_id)
+            previous = _version_files(rows[-1]) if rows else None
+            row, created = self.procedures.deploy_bundle(session, report.bundle, actor.username)
+            return _procedure_view(row), designer.diff_versions(previous, report.bundle.files), created
+
+    def procedure_history(self, procedure_id: str) -> list[tuple[ProcedureView, designer.VersionDiff]]:
+        """Every version of a procedure, oldest first, each with what it changed from the one before."""
+        with self.db.read() as session:
+            rows = self.procedures.versions(session, procedure_id)
+            if not rows:
+                raise NotFound(f"Không tìm thấy thủ tục '{procedure_id}'")
+            history = []
+            previous: dict[str, bytes] | None = None
+            for row in rows:
+                files = _version_files(row)
+                history.append((_procedure_view(row), designer.diff_versions(previous, files)))
+                previous = files
+            return history
+
+    def procedure_file(self, procedure_id: str, version: int | None = None) -> tuple[str, bytes]:
+        """(file name, exact BPMN bytes) of a version's main file; the latest when ``version`` is None."""
+        with self.db.read() as session:
+            rows = self.procedures.versions(session, procedure_id)
+            wanted = rows[-1].version if version is None and rows else version
+            row = next((r for r in rows if r.version == wanted), None)
+            if row is None:
+                raise NotFound(f"Không tìm thấy phiên bản {version} của thủ tục '{procedure_id}'")
+            name = f"{procedure_id}.bpmn"
+            return name, str(row.files.get(name, "")).encode("utf-8")
+
 
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
     if isinstance(value, model):
@@ -779,3 +840,7 @@ def _case_exists(session: Session, ref: str) -> bool:
     except NotFound:
         return False
     return True
+
+
+def _version_files(row: ProcedureVersion) -> dict[str, bytes]:
+    return {name: str(text).encode("utf-8") for name, text in row.files.items()}
