@@ -127,6 +127,8 @@ def check_may_complete(
     The receipt rule: a dossier may be accepted only when every required document is there;
     otherwise the desk must ask for supplementation (once, listing everything).
     """
+    if case.status == 7:
+        raise ConflictError("Công dân đã yêu cầu rút hồ sơ: hãy xác nhận dừng xử lý trước khi làm tiếp")
     if item.assignee is not None and item.assignee != actor.username:
         raise Forbidden(
             f"Công việc đang do '{item.assignee}' xử lý; hãy nhận lại công việc trước khi hoàn thành"

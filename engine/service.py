@@ -32,6 +32,7 @@ from . import (
     reports,
     results,
     sla,
+    withdrawal,
 )
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
@@ -636,6 +637,30 @@ class Engine:
         """Rating counts for Decision 766 statistics."""
         with self.db.read() as session:
             return citizen.satisfaction(session, procedure_id)
+
+    # ------------------------------------------------------------------ withdrawal (status 7 → 8)
+    def request_withdrawal(self, ref: str, reason: str, actor: Actor) -> CaseView:
+        """The citizen asks to withdraw (entered by the desk); status 7."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            withdrawal.request(self.cases, session, case, reason, actor)
+            return self._case_view(session, case)
+
+    def citizen_request_withdrawal(self, code: str, secret: str, reason: str) -> CaseView:
+        """The citizen asks to withdraw online, after the secret check; status 7."""
+        from .users import CITIZEN
+
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            withdrawal.request(self.cases, session, case, reason, CITIZEN)
+            return self._case_view(session, case)
+
+    def confirm_withdrawal(self, ref: str, actor: Actor) -> CaseView:
+        """An officer confirms the withdrawal: processing stops (status 8), open steps are cancelled."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            withdrawal.confirm(self.cases, session, case, actor)
+            return self._case_view(session, case)
 
     # ------------------------------------------------------------------ auditor (issue 7)
     # History integrity, replay and reports; the logic lives in integrity, replay, reports, index766.

@@ -141,6 +141,30 @@ def _rfc5987(name: str) -> str:
     return quote(name, safe="")
 
 
+# ------------------------------------------------------------------------ withdrawal (7 → 8)
+
+
+@bp.post("/<code>/withdrawal")
+@requires("desk_clerk")
+def request_withdrawal(code: str) -> ResponseReturnValue:
+    """The citizen asks at the desk to withdraw; the clerk records it (status 7)."""
+    try:
+        engine().request_withdrawal(code, request.form.get("reason") or "", require_actor())
+    except ValidationError as exc:
+        return render_case(code, message=exc.message, status=422)
+    flash("Đã ghi nhận yêu cầu rút hồ sơ. Cần xác nhận dừng xử lý.", "success")
+    return redirect(url_for("cases.view", code=code))
+
+
+@bp.post("/<code>/withdrawal/confirm")
+@requires(*APOLOGISERS)
+def confirm_withdrawal(code: str) -> ResponseReturnValue:
+    """An officer confirms: processing stops (status 8)."""
+    engine().confirm_withdrawal(code, require_actor())
+    flash("Đã dừng xử lý hồ sơ theo yêu cầu rút hồ sơ của công dân.", "success")
+    return redirect(url_for("cases.view", code=code))
+
+
 # --------------------------------------------------------------------------------- apology (04)
 
 

@@ -35,6 +35,7 @@ def queue() -> ResponseReturnValue:
         awaiting_receipt=eng.desk_queue(1),
         awaiting_return=eng.desk_queue(9),
         awaiting_supplement=eng.desk_queue(5),
+        withdrawal_requests=eng.desk_queue(7),
         now=eng.clock.now(),
     )
 

@@ -164,3 +164,20 @@ def supplement() -> ResponseReturnValue:
             status=422,
         )
     return _lookup_page(case, secret, notice="Đã gửi hồ sơ bổ sung. Bộ phận một cửa sẽ kiểm tra lại.")
+
+
+@bp.post("/public/withdraw")
+@public
+def withdraw() -> ResponseReturnValue:
+    """The citizen asks to withdraw the dossier; an officer confirms at the desk."""
+    rate_limit("lookup")
+    code = (request.form.get("code") or "").strip()[:80]
+    secret = (request.form.get("secret") or "").strip()[:64]
+    eng = engine()
+    try:
+        case = eng.citizen_request_withdrawal(code, secret, request.form.get("reason") or "")
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code), 404
+    except ValidationError as exc:
+        return _lookup_page(eng.lookup(code, secret), secret, message=exc.message, status=422)
+    return _lookup_page(case, secret, notice="Đã gửi yêu cầu rút hồ sơ. Bộ phận một cửa sẽ xác nhận.")

@@ -184,3 +184,39 @@ def test_upload_is_stored_with_sha256(engine: Engine, as_user: Any) -> None:
         content_type="multipart/form-data",
     )
     assert fake.status_code == 422 and "không khớp" in fake.get_data(as_text=True)
+
+
+def test_withdrawal_requested_online_and_confirmed_at_the_desk(engine: Engine, as_user: Any) -> None:
+    from tests.web.conftest import ACCEPT, Client
+
+    case = submit_online(engine)
+    engine.complete_work_item(case.code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    citizen = Client(as_user(None).app)
+    page = citizen.post("/public/lookup", {"code": case.code, "secret": case.secret}).get_data(as_text=True)
+    assert 'id="withdraw-form"' in page
+    asked = citizen.post("/public/withdraw", {"code": case.code, "secret": case.secret, "reason": "Nộp nhầm"})
+    assert "Đã gửi yêu cầu rút hồ sơ" in asked.get_data(as_text=True)
+    clerk = as_user("clerk")
+    assert case.code in clerk.get("/desk/").get_data(as_text=True).split('id="withdrawal-queue"')[1]
+    specialist = as_user("specialist")
+    blocked = specialist.post(
+        f"/cases/{case.code}/tasks/{engine.get_case(case.code).tasks[0].task_id}", {"found": "false"}
+    )
+    assert blocked.status_code == 409 and "rút hồ sơ" in blocked.get_data(as_text=True)
+    view = clerk.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "Nộp nhầm" in view and 'id="confirm-withdrawal-form"' in view
+    assert clerk.post(f"/cases/{case.code}/withdrawal/confirm").status_code == 302
+    after = engine.get_case(case.code)
+    assert after.status == 8 and after.tasks == []
+
+
+def test_clerk_records_a_withdrawal_request_made_at_the_counter(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    missing = clerk.post(f"/cases/{case.code}/withdrawal", {"reason": ""})
+    assert missing.status_code == 422 and "Phải nêu lý do" in missing.get_data(as_text=True)
+    assert (
+        clerk.post(f"/cases/{case.code}/withdrawal", {"reason": "Công dân đến quầy xin rút"}).status_code
+        == 302
+    )
+    assert engine.get_case(case.code).status == 7
