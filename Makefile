@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
+DESIGNER_JS  := web/static/vendor/designer.js
+FRONTEND_SRC := frontend/package.json $(wildcard frontend/package-lock.json) $(wildcard frontend/src/*)
 export MOTCUA_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint typecheck unit browser-deps check-postgres bench clean
+.PHONY: install run test lint typecheck unit browser-deps check-postgres bench clean designer-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(DESIGNER_JS)
+
+## The designer's bpmn-js bundle (web/static/vendor/, git-ignored), rebuilt when frontend/ changes.
+$(DESIGNER_JS): $(FRONTEND_SRC)
+	@command -v npm >/dev/null 2>&1 || { echo "FATAL: npm (Node.js 18 or later) is needed to build the process designer (bpmn-js) into web/static/vendor/ — install nodejs and npm." >&2; exit 1; }
+	cd frontend && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	cd frontend && npm run build
+	touch $(DESIGNER_JS)
+
+designer-assets: $(DESIGNER_JS)
 
 ## Install, migrate the SQLite database under var/, load bpmn/, seed demo users, serve on :5000.
 run: install

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from engine.db import Database
 from engine.designer import diff_versions, validate_upload
 from engine.errors import Forbidden, ProcedureError
 from engine.models import ProcedureVersion
@@ -14,12 +16,29 @@ from engine.service import Engine
 from engine.users import Actor
 from engine.xmlsafe import MAX_BPMN_BYTES
 from tests.engine.helpers import DESIGNER
+from tests.support.fixtures import LIBRARY_ACTOR
 
 LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
 SHARED = {f"shared/{p.name}": p.read_bytes() for p in sorted((LIBRARY / "shared").glob("*.bpmn"))}
 DIPLOMA = (LIBRARY / "diploma_copy.bpmn").read_text(encoding="utf-8")
 ESTABLISHMENT = (LIBRARY / "language_centre_establishment.bpmn").read_text(encoding="utf-8")
 PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def restore_library(db: Database) -> None:
+    """Drop versions the designer deployed and make the library's versions latest again.
+
+    The shared ``clean`` drops them but leaves no version marked latest for a library procedure.
+    """
+    with db.unit_of_work() as session:
+        session.execute(delete(ProcedureVersion).where(ProcedureVersion.deployed_by != LIBRARY_ACTOR))
+        session.execute(update(ProcedureVersion).values(is_latest=True))
+
+
+@pytest.fixture
+def engine(engine: Engine) -> Iterator[Engine]:
+    yield engine
+    restore_library(engine.db)
 
 
 def edited(text: str, old: str, new: str) -> bytes:
@@ -106,9 +125,8 @@ def test_diff_names_added_removed_changed_and_metadata() -> None:
     new_text = DIPLOMA.replace('role="specialist" hours="4"', 'role="specialist" hours="3"').replace(
         'fee="0"', 'fee="5000"'
     )
-    new_text = new_text.replace(
-        '<bpmn:startEvent id="start"', '<bpmn:task id="extra" name="Việc mới"/>\n    <bpmn:startEvent id="start"'
-    )
+    start = '<bpmn:startEvent id="start"'
+    new_text = new_text.replace(start, '<bpmn:task id="extra" name="Việc mới"/>\n    ' + start)
     diff = diff_versions(old, {"diploma_copy.bpmn": new_text.encode()})
     assert [c.element_id for c in diff.added] == ["extra"]
     assert diff.removed == []

@@ -1,0 +1,112 @@
+// Designer page: bpmn-js Modeler + our side form; validation and deployment go to the Flask app.
+import BpmnModeler from 'bpmn-js/lib/Modeler';
+import motcuaDescriptor from './motcua-moddle.json';
+import { renderElementForm, renderProcedureForm } from './side-form.js';
+
+const root = document.getElementById('designer');
+const status = document.getElementById('designer-status');
+const issuesList = document.getElementById('designer-issues');
+const elementForm = document.getElementById('element-properties');
+const procedureForm = document.getElementById('procedure-properties');
+
+const modeler = new BpmnModeler({
+  container: '#designer-canvas',
+  moddleExtensions: { motcua: motcuaDescriptor },
+});
+const state = { modeler, importErrors: [], importWarnings: [], marked: [], lastReport: null, ready: false };
+window.motcuaDesigner = state;
+
+function say(text, ok) {
+  status.textContent = text;
+  status.className = `designer-status ${ok ? 'ok' : 'bad'}`;
+}
+
+function clearMarkers() {
+  const canvas = modeler.get('canvas');
+  for (const [id, marker] of state.marked) canvas.removeMarker(id, marker);
+  state.marked = [];
+}
+
+function showIssues(issues) {
+  const canvas = modeler.get('canvas');
+  const registry = modeler.get('elementRegistry');
+  clearMarkers();
+  issuesList.replaceChildren();
+  for (const issue of issues) {
+    const item = document.createElement('li');
+    item.className = issue.severity;
+    item.dataset.elementId = issue.element_id || '';
+    const where = issue.element_id ? `[${issue.element_id}] ` : '';
+    item.textContent = `${issue.severity === 'error' ? 'Lỗi' : 'Cảnh báo'}: ${where}${issue.message}`;
+    const shape = issue.element_id && registry.get(issue.element_id);
+    if (shape) {
+      canvas.addMarker(issue.element_id, issue.severity);
+      state.marked.push([issue.element_id, issue.severity]);
+      item.addEventListener('click', () => modeler.get('selection').select(shape));
+    }
+    issuesList.appendChild(item);
+  }
+}
+
+async function post(url) {
+  const { xml } = await modeler.saveXML({ format: true });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRFToken': root.dataset.csrf },
+    credentials: 'same-origin',
+    body: JSON.stringify({ xml }),
+  });
+  const body = await response.json().catch(() => ({ ok: false, issues: [], message: `Lỗi ${response.status}` }));
+  return { response, body };
+}
+
+async function validate() {
+  say('Đang kiểm tra…', true);
+  const { body } = await post(root.dataset.validateUrl);
+  state.lastReport = body;
+  showIssues(body.issues || []);
+  const errors = (body.issues || []).filter((i) => i.severity === 'error').length;
+  if (body.ok) say('Hợp lệ: có thể triển khai phiên bản mới.', true);
+  else say(body.message || `Chưa hợp lệ: ${errors} lỗi. Sửa các phần tử được đánh dấu đỏ.`, false);
+  return body;
+}
+
+async function deploy() {
+  say('Đang triển khai…', true);
+  const { body } = await post(root.dataset.deployUrl);
+  state.lastReport = body;
+  showIssues(body.issues || []);
+  if (body.ok) {
+    say(`Đã triển khai phiên bản ${body.version}. ${body.summary || ''}`, true);
+    document.getElementById('designer-version').textContent = String(body.version);
+  } else {
+    say(body.message || 'Chưa triển khai: quy trình còn lỗi.', false);
+  }
+  return body;
+}
+
+async function load() {
+  const response = await fetch(root.dataset.xmlUrl, { credentials: 'same-origin' });
+  const xml = await response.text();
+  try {
+    const result = await modeler.importXML(xml);
+    state.importWarnings = result.warnings.map((w) => String(w.message || w));
+  } catch (error) {
+    state.importErrors.push(String(error.message || error));
+    say(`Không mở được sơ đồ: ${error.message || error}`, false);
+  }
+  modeler.get('canvas').zoom('fit-viewport');
+  renderProcedureForm(procedureForm, modeler);
+  renderElementForm(elementForm, modeler, null);
+  modeler.on('selection.changed', ({ newSelection }) => {
+    renderElementForm(elementForm, modeler, newSelection.length === 1 ? newSelection[0] : null);
+  });
+  state.ready = state.importErrors.length === 0;
+  root.dataset.state = state.ready ? 'ready' : 'failed';
+}
+
+document.getElementById('designer-validate').addEventListener('click', () => { validate(); });
+document.getElementById('designer-deploy').addEventListener('click', () => { deploy(); });
+state.validate = validate;
+state.deploy = deploy;
+load();

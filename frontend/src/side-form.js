@@ -1,0 +1,228 @@
+// Side form for our BPMN extensions (namespace urn:motcua:bpmn:1), written through bpmn-js moddle.
+// Values go straight into the business objects; saveXML() then writes them as motcua:* elements.
+
+export const ROLES = [
+  ['', '— chưa chọn —'],
+  ['desk_clerk', 'Cán bộ tiếp nhận (một cửa)'],
+  ['specialist', 'Chuyên viên'],
+  ['head_of_department', 'Lãnh đạo phòng'],
+  ['director', 'Lãnh đạo Sở'],
+  ['other_department', 'Phòng/đơn vị phối hợp'],
+  ['citizen', 'Công dân'],
+];
+const STEP_KINDS = [['', 'Bước xử lý'], ['receipt', 'Tiếp nhận (ngoài thời hạn xử lý)'], ['return', 'Trả kết quả']];
+const STATUSES = [['', '— không đặt —']].concat(
+  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => [String(n), `Trạng thái ${n}`]),
+);
+const LEGAL_UNITS = [['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
+const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
+const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
+const TIMER_KINDS = [['timeDate', 'Thời điểm (giờ hành chính)'], ['timeDuration', 'Khoảng thời gian'], ['timeCycle', 'Chu kỳ']];
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'text') node.textContent = value;
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  for (const child of children) node.appendChild(child);
+  return node;
+}
+
+function extension(bo, type) {
+  const values = (bo.extensionElements && bo.extensionElements.get('values')) || [];
+  return values.find((v) => v.$type === type);
+}
+
+function ensureExtension(moddle, bo, type) {
+  if (!bo.extensionElements) {
+    bo.extensionElements = moddle.create('bpmn:ExtensionElements', { values: [] });
+    bo.extensionElements.$parent = bo;
+  }
+  let found = extension(bo, type);
+  if (!found) {
+    found = moddle.create(type);
+    found.$parent = bo.extensionElements;
+    bo.extensionElements.get('values').push(found);
+  }
+  return found;
+}
+
+function dropExtension(bo, type) {
+  if (!bo.extensionElements) return;
+  const values = bo.extensionElements.get('values');
+  const index = values.findIndex((v) => v.$type === type);
+  if (index >= 0) values.splice(index, 1);
+}
+
+function field(form, id, label, control) {
+  form.appendChild(el('label', { for: id, text: label }));
+  control.id = id;
+  form.appendChild(control);
+  return control;
+}
+
+function select(options, value) {
+  const node = el('select');
+  for (const [key, text] of options) {
+    const option = el('option', { value: key, text });
+    if (key === (value || '')) option.selected = true;
+    node.appendChild(option);
+  }
+  return node;
+}
+
+function input(value, type = 'text') {
+  const node = el('input', { type });
+  node.value = value || '';
+  return node;
+}
+
+export function executableProcess(modeler) {
+  const definitions = modeler.getDefinitions();
+  const processes = definitions.rootElements.filter((e) => e.$type === 'bpmn:Process');
+  return processes.find((p) => p.isExecutable) || processes[0];
+}
+
+// Procedure metadata (motcua:procedure on the executable process).
+export function renderProcedureForm(container, modeler) {
+  const moddle = modeler.get('moddle');
+  const process = executableProcess(modeler);
+  container.replaceChildren();
+  if (!process) return;
+  const proc = ensureExtension(moddle, process, 'motcua:Procedure');
+  const form = el('fieldset', { id: 'procedure-form' }, [el('legend', { text: 'Thông tin thủ tục' })]);
+  const bind = (id, label, attr, control) => {
+    field(form, id, label, control);
+    const update = () => { proc.set(attr, control.value); };
+    control.addEventListener('change', update);
+    control.addEventListener('input', update);
+  };
+  bind('proc-code', 'Mã thủ tục quốc gia', 'code', input(proc.code));
+  bind('proc-legal-time', 'Thời hạn giải quyết', 'legalTime', input(proc.legalTime, 'number'));
+  bind('proc-legal-unit', 'Đơn vị thời hạn', 'legalUnit', select(LEGAL_UNITS, proc.legalUnit));
+  bind('proc-fee', 'Lệ phí (đồng)', 'fee', input(proc.fee, 'number'));
+  bind('proc-online-level', 'Mức độ trực tuyến', 'onlineLevel', select(ONLINE, proc.onlineLevel));
+  bind('proc-result-type', 'Loại kết quả', 'resultType', select(RESULTS, proc.resultType));
+  container.appendChild(form);
+}
+
+function renderStep(form, moddle, bo) {
+  const step = extension(bo, 'motcua:Step');
+  const role = field(form, 'step-role', 'Vai trò thực hiện', select(ROLES, step && step.role));
+  const hours = field(form, 'step-hours', 'Số giờ phân bổ', input(step && step.hours, 'number'));
+  hours.step = '0.5';
+  const kind = field(form, 'step-kind', 'Loại bước', select(STEP_KINDS, step && step.kind));
+  const update = () => {
+    if (!role.value && !hours.value && !kind.value) {
+      dropExtension(bo, 'motcua:Step');
+      return;
+    }
+    const target = ensureExtension(moddle, bo, 'motcua:Step');
+    target.set('role', role.value || undefined);
+    target.set('hours', hours.value || undefined);
+    target.set('kind', kind.value || undefined);
+  };
+  for (const control of [role, hours, kind]) {
+    control.addEventListener('change', update);
+    control.addEventListener('input', update);
+  }
+}
+
+function renderStatus(form, moddle, bo) {
+  const status = extension(bo, 'motcua:Status');
+  const code = field(form, 'status-code', 'Trạng thái hồ sơ (DVCQG)', select(STATUSES, status && status.code));
+  code.addEventListener('change', () => {
+    if (!code.value) dropExtension(bo, 'motcua:Status');
+    else ensureExtension(moddle, bo, 'motcua:Status').set('code', code.value);
+  });
+}
+
+function schemaProblem(text) {
+  if (!text.trim()) return null;
+  let schema;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    return `JSON không hợp lệ: ${error.message}`;
+  }
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return 'Biểu mẫu phải là một đối tượng JSON';
+  if (schema.type !== 'object') return 'Biểu mẫu phải có "type": "object"';
+  if (schema.properties && typeof schema.properties !== 'object') return '"properties" phải là một đối tượng';
+  return null;
+}
+
+function renderForm(form, moddle, bo) {
+  const existing = extension(bo, 'motcua:Form');
+  const area = field(form, 'form-schema', 'Biểu mẫu (JSON Schema)', el('textarea', { spellcheck: 'false' }));
+  area.value = existing ? (existing.body || '').trim() : '';
+  const problem = el('p', { class: 'field-error', id: 'form-schema-error', role: 'alert' });
+  form.appendChild(problem);
+  area.addEventListener('input', () => {
+    const message = schemaProblem(area.value);
+    problem.textContent = message || '';
+    if (message) return; // keep the last valid schema in the model; the server would refuse it anyway
+    if (!area.value.trim()) dropExtension(bo, 'motcua:Form');
+    else ensureExtension(moddle, bo, 'motcua:Form').set('body', area.value);
+  });
+}
+
+function timerDefinition(bo) {
+  return (bo.eventDefinitions || []).find((d) => d.$type === 'bpmn:TimerEventDefinition');
+}
+
+function renderTimer(form, moddle, timer) {
+  const current = TIMER_KINDS.map(([k]) => k).find((k) => timer[k]) || 'timeDate';
+  const kind = field(form, 'timer-kind', 'Loại hẹn giờ', select(TIMER_KINDS, current));
+  const expr = field(form, 'timer-expression', 'Biểu thức (ví dụ working_hours(8))',
+    input(timer[current] ? timer[current].body : ''));
+  const update = () => {
+    for (const [k] of TIMER_KINDS) timer.set(k, undefined);
+    const value = moddle.create('bpmn:FormalExpression', { body: expr.value });
+    value.$parent = timer;
+    timer.set(kind.value, value);
+  };
+  kind.addEventListener('change', update);
+  expr.addEventListener('input', update);
+  expr.addEventListener('change', update);
+}
+
+function renderCondition(form, moddle, bo) {
+  const area = field(form, 'flow-condition', 'Điều kiện (biểu thức Python)',
+    input(bo.conditionExpression ? bo.conditionExpression.body : ''));
+  area.addEventListener('input', () => {
+    if (!area.value.trim()) {
+      bo.set('conditionExpression', undefined);
+      return;
+    }
+    const value = moddle.create('bpmn:FormalExpression', { body: area.value });
+    value.$parent = bo;
+    bo.set('conditionExpression', value);
+  });
+}
+
+// The form for one selected diagram element.
+export function renderElementForm(container, modeler, element) {
+  const moddle = modeler.get('moddle');
+  container.replaceChildren();
+  if (!element || element.type === 'bpmn:Process' || element.type === 'bpmn:Collaboration') {
+    container.appendChild(el('p', { class: 'hint', text: 'Chọn một phần tử trên sơ đồ để sửa thông tin của nó.' }));
+    return;
+  }
+  const bo = element.businessObject;
+  const form = el('fieldset', { id: 'element-form', 'data-element-id': bo.id }, [
+    el('legend', { text: `${bo.name || bo.id} (${bo.id})` }),
+  ]);
+  const type = element.type;
+  if (type === 'bpmn:UserTask') {
+    renderStep(form, moddle, bo);
+    renderForm(form, moddle, bo);
+  }
+  const timer = timerDefinition(bo);
+  if (timer) renderTimer(form, moddle, timer);
+  if (type === 'bpmn:SequenceFlow') renderCondition(form, moddle, bo);
+  else if (!['bpmn:Lane', 'bpmn:Participant', 'bpmn:TextAnnotation', 'label'].includes(type)) {
+    renderStatus(form, moddle, bo);
+  }
+  container.appendChild(form);
+}
