@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from engine.db import Database
 from engine.designer import diff_versions, validate_upload
@@ -16,7 +16,7 @@ from engine.service import Engine
 from engine.users import Actor
 from engine.xmlsafe import MAX_BPMN_BYTES
 from tests.engine.helpers import DESIGNER
-from tests.support.fixtures import LIBRARY_ACTOR
+from tests.support.fixtures import clean
 
 LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
 SHARED = {f"shared/{p.name}": p.read_bytes() for p in sorted((LIBRARY / "shared").glob("*.bpmn"))}
@@ -28,10 +28,10 @@ PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
 def restore_library(db: Database) -> None:
     """Drop versions the designer deployed and make the library's versions latest again.
 
-    The shared ``clean`` drops them but leaves no version marked latest for a library procedure.
+    The shared ``clean`` alone drops them but leaves no version marked latest for a library procedure.
     """
+    clean(db)
     with db.unit_of_work() as session:
-        session.execute(delete(ProcedureVersion).where(ProcedureVersion.deployed_by != LIBRARY_ACTOR))
         session.execute(update(ProcedureVersion).values(is_latest=True))
 
 
