@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.service import Engine
 
-from . import api, auth, board, cases, desk, designer, public, tasks
+from . import api, auth, board, cases, designer, desk, public, tasks
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security
