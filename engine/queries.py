@@ -123,6 +123,15 @@ class ProcedureCounts(BaseModel):
     rescheduled: int = 0
 
 
+class UnitCounts(BaseModel):
+    """Open dossiers by the lane (unit) of their open step: where the time is being spent."""
+
+    unit: str
+    open: int = 0
+    breached: int = 0
+    approaching: int = 0
+
+
 class Board(BaseModel):
     generated_at: datetime
     procedures: list[ProcedureCounts]
@@ -130,6 +139,7 @@ class Board(BaseModel):
     approaching: list[BoardDossier]
     receipt_breaches: list[BoardDossier]
     rescheduled: list[BoardDossier]  # apology issued, new appointment set: still counts as late
+    units: list[UnitCounts] = []
 
 
 def remaining_hours(now: datetime, due: datetime | None, calendar: sla.BusinessCalendar) -> float | None:
@@ -390,12 +400,13 @@ def sla_board(
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
         .where(Case.receipt_due_at.is_not(None), Case.receipt_due_at >= since, Case.status != 1)
     ).all()
-    steps = _open_steps(session, [c.id for c, _ in open_rows])
+    steps, steps_lanes = _open_steps(session, [c.id for c, _ in open_rows])
     counts: dict[str, ProcedureCounts] = {}
     breached: list[BoardDossier] = []
     approaching: list[BoardDossier] = []
     receipt: list[BoardDossier] = []
     rescheduled: list[BoardDossier] = []
+    colours: dict[int, Colour] = {}
 
     def count(case: Case, name: str) -> ProcedureCounts:
         return counts.setdefault(
@@ -415,6 +426,7 @@ def sla_board(
             entry.paused += 1
             continue
         view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
+        colours[case.id] = view.colour
         if view.apologies:
             entry.rescheduled += 1
             rescheduled.append(view)
@@ -434,6 +446,16 @@ def sla_board(
     approaching.sort(key=lambda d: d.due_at or now)
     receipt.sort(key=lambda d: d.receipt_due_at or now)
     rescheduled.sort(key=lambda d: d.due_at or now)
+    units: dict[str, UnitCounts] = {}
+    for case, _ in open_rows:
+        if case.status in (1, 5):
+            continue
+        colour = colours.get(case.id, "green")
+        for lane in steps_lanes.get(case.id, []) or ["—"]:
+            unit = units.setdefault(lane, UnitCounts(unit=lane))
+            unit.open += 1
+            unit.breached += colour == "red"
+            unit.approaching += colour == "amber"
     return Board(
         generated_at=now,
         procedures=sorted(counts.values(), key=lambda c: c.procedure_name),
@@ -441,11 +463,14 @@ def sla_board(
         approaching=approaching,
         receipt_breaches=receipt,
         rescheduled=rescheduled,
+        units=sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit)),
     )
 
 
-def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+def _open_steps(session: Session, case_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Open step labels and the lanes (units) holding them, per case."""
     found: dict[int, list[str]] = {}
+    lanes: dict[int, list[str]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
         for case_id, name, lane in session.execute(
@@ -454,7 +479,9 @@ def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
             )
         ):
             found.setdefault(case_id, []).append(f"{name} ({lane})" if lane else name)
-    return found
+            if lane and lane not in lanes.setdefault(case_id, []):
+                lanes[case_id].append(lane)
+    return found, lanes
 
 
 def _dossier(
@@ -484,3 +511,31 @@ def _dossier(
         flags=list(case.sla.get("flags", [])),
         open_steps=steps.get(case.id, []),
     )
+
+
+# ----------------------------------------------------------------------------------- field labels
+
+
+class FieldLabel(BaseModel):
+    """How a dossier data field reads to people: its form title and its values' labels."""
+
+    title: str
+    labels: dict[str, str] = {}
+
+
+def field_labels(session: Session, case: Case) -> dict[str, FieldLabel]:
+    """Titles (and enum labels) of every form field of the case's procedure version, first form wins."""
+    version = session.get(ProcedureVersion, case.procedure_version_id)
+    found: dict[str, FieldLabel] = {}
+    for element in (version.elements if version else {}).values():
+        form = element.get("form") or {}
+        for name, spec in (form.get("properties") or {}).items():
+            if name in found or not isinstance(spec, dict):
+                continue
+            values = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+            names = spec.get("x-labels") or (spec.get("items") or {}).get("x-labels") or []
+            found[name] = FieldLabel(
+                title=str(spec.get("title") or name),
+                labels={str(v): str(names[i]) for i, v in enumerate(values) if i < len(names)},
+            )
+    return found

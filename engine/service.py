@@ -662,6 +662,11 @@ class Engine:
             withdrawal.confirm(self.cases, session, case, actor)
             return self._case_view(session, case)
 
+    def field_labels(self, ref: str) -> dict[str, queries.FieldLabel]:
+        """Form titles and choice labels for showing a dossier's data to people."""
+        with self.db.read() as session:
+            return queries.field_labels(session, find_case(session, ref))
+
     # ------------------------------------------------------------------ auditor (issue 7)
     # History integrity, replay and reports; the logic lives in integrity, replay, reports, index766.
     def verify_history(self, ref: str | None = None) -> integrity.VerifyReport:

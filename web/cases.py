@@ -17,6 +17,7 @@ from .dossier import (
     last_decision,
     last_event,
     prefill,
+    readable_data,
     task_fields,
     workable_task,
 )
@@ -79,6 +80,9 @@ def render_case(
             events=eng.events(code),
             remaining=eng.remaining_working_hours(case.due_at),
             reassign_choices=reassign_choices,
+            data_rows=readable_data(
+                case.data, eng.field_labels(code), list(procedure.meta.get("documents") or [])
+            ),
             now=eng.clock.now(),
         ),
         status,

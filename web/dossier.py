@@ -76,3 +76,30 @@ def last_event(events: list[EventView], kind: str) -> EventView | None:
 def document_rows(procedure: ProcedureView, checked: list[str] | None) -> list[dict[str, Any]]:
     marked = set(checked or [])
     return [{**d, "checked": d.get("code") in marked} for d in (procedure.meta.get("documents") or [])]
+
+
+def readable_data(
+    data: Mapping[str, Any], labels: Mapping[str, Any], documents: list[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """(title, value) pairs of the dossier data in the words of its forms: Có/Không, choice labels,
+    document codes with their names."""
+    doc_names = {str(d.get("code")): str(d.get("name", "")) for d in documents}
+    rows: list[tuple[str, str]] = []
+    for key, value in data.items():
+        label = labels.get(key)
+        title = label.title if label is not None else key
+        choices: Mapping[str, str] = label.labels if label is not None else {}
+
+        def word(v: Any, choices: Mapping[str, str] = choices) -> str:
+            if v is True:
+                return "Có"
+            if v is False:
+                return "Không"
+            text = str(v)
+            return choices.get(text) or (f"{text} — {doc_names[text]}" if text in doc_names else text)
+
+        if isinstance(value, list):
+            rows.append((title, "; ".join(word(v) for v in value) or "—"))
+        else:
+            rows.append((title, word(value)))
+    return rows

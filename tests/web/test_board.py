@@ -28,7 +28,11 @@ def test_board_counts_breaches_approaching_and_receipt_breaches(
     assert [d.code for d in board.breached] == [late.code]
     assert [d.code for d in board.approaching] == [close.code]
     assert [d.code for d in board.receipt_breaches] == [unreceived.code]
+    units = {u.unit: u for u in board.units}
+    assert units["Chuyên viên"].open == 2 and units["Chuyên viên"].breached == 1
+    assert units["Chuyên viên"].approaching == 1
     page = as_user("director").get("/board/").get_data(as_text=True)
+    assert 'id="board-units"' in page
     assert "Chưa có phiếu xin lỗi" in page and late.code in page and unreceived.code in page
     engine.apologise(
         late.code, clock.now() + timedelta(days=2), "Chờ xác minh", "Phòng QLCL", engine.actor("head")

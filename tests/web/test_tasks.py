@@ -131,6 +131,10 @@ def test_case_page_renders_the_step_form_from_its_schema_and_completes_it(
     assert done.status_code == 302 and done.headers["Location"].endswith("/tasks/")
     after = engine.get_case(case.code)
     assert after.data["copies"] == 2 and after.data["found"] is True
+    shown = specialist.get(f"/cases/{case.code}").get_data(as_text=True).split('id="case-data"')[1]
+    assert "<dt>Kết quả kiểm tra hồ sơ</dt><dd>Tiếp nhận</dd>" in shown
+    assert "<dt>Có trong sổ gốc</dt><dd>Có</dd>" in shown
+    assert "TP1 — Đơn đề nghị cấp bản sao" in shown
     assert [t.element_id for t in after.tasks] == ["approve_copy"]
 
 
