@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     _audit_parser(sub, leaf)
     bench = leaf(sub, "bench", "run the benchmarks and print one table")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
+    loadtest = sub.add_parser(
+        "loadtest",
+        help="N clerks against gunicorn on PostgreSQL, then lost-update checks (--clerks, --seconds)",
+        add_help=False,
+    )
+    loadtest.add_argument("options", nargs=argparse.REMAINDER, help="see run.py loadtest --help")
     return root
 
 
@@ -606,6 +612,11 @@ def _local_text(value: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["loadtest"]:  # it parses its own options (tests/load/loadtest.py)
+        from tests.load.loadtest import main as loadtest
+
+        return loadtest(given[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "serve"

@@ -232,6 +232,9 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     ops = bench_add_working_hours(calls)
     rows.append(Row("calendar add_working_hours", ops, 1000.0 / ops, None, f"{calls} calls"))
     rows += _auditor_rows(quick)
+    from .timer_bench import timer_rows
+
+    rows += [Row(**r) for r in timer_rows(quick, _postgres_url())]
     return {"rows": [r.__dict__ for r in rows], "table": _table(rows, raw), "runs": n}
 
 

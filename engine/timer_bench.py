@@ -1,0 +1,200 @@
+"""Timer benchmarks for ``python run.py bench``: throughput of a due backlog, and lag under load.
+
+Thousands of cases are cloned from one real online dossier awaiting receipt (each clone with its
+own receipt-SLA timer and its own event chain), because starting them through the engine would
+measure case creation, not timers. Lag is ``fired_at − due_at`` on the real clock: workers run
+without ``--now`` and the timers fall due spread over a window at about half the measured
+throughput, so the figure is what a timer waits under a sustained load.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from . import audit
+from .clock import FixedClock
+from .db import Database
+from .models import Case, Timer
+from .service import Engine
+from .users import SYSTEM
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCEDURE = "diploma_copy"
+
+
+def clone_due_timers(engine: Engine, n: int, first_due: datetime, spread: timedelta) -> list[int]:
+    """``n`` clones of one online dossier awaiting receipt, each with a receipt-SLA timer."""
+    code = engine.start_case(
+        {"procedure_id": PROCEDURE, "applicant": {"name": "Hẹn giờ"}, "channel": 2}, SYSTEM
+    ).code
+    with engine.db.unit_of_work() as session:
+        template = session.scalar(select(Case).where(Case.code == code))
+        assert template is not None
+        columns = [c.key for c in Case.__table__.columns if c.key not in ("id", "code")]
+        stamp = int(time.time() * 1000) % 10**9
+        rows = [
+            {
+                **{c: getattr(template, c) for c in columns},
+                "code": f"TB-{stamp}-{i:06d}",
+                "last_seq": 0,
+                "last_hash": audit.GENESIS,
+                "version": 1,
+            }
+            for i in range(n)
+        ]
+        ids = list(session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows))
+        step = spread / max(1, n - 1)
+        session.execute(
+            insert(Timer),
+            [
+                {"case_id": cid, "kind": "receipt_sla", "ref": "receipt_sla", "due_at": first_due + step * i}
+                for i, cid in enumerate(ids)
+            ],
+        )
+    return ids
+
+
+def _fired(db: Database, ids: list[int]) -> int:
+    with db.read() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Timer)
+                .where(Timer.case_id.between(ids[0], ids[-1]), Timer.fired_at.is_not(None))
+            )
+            or 0
+        )
+
+
+def _lags_ms(db: Database, ids: list[int]) -> list[float]:
+    with db.read() as session:
+        rows = session.execute(
+            select(Timer.due_at, Timer.fired_at).where(Timer.case_id.between(ids[0], ids[-1]))
+        ).all()
+    return [(f - d).total_seconds() * 1000 for d, f in rows if f is not None]
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
+
+
+def _engine(url: str) -> Engine:
+    engine = Engine(Database(url), clock=FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)))
+    engine.init_db(load_library=True, seed_users=False)
+    return engine
+
+
+def sqlite_backlog(quick: bool) -> dict[str, Any]:
+    """One process drains a backlog of due timers on SQLite (the single-machine set-up)."""
+    n = 300 if quick else 2000
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = _engine(f"sqlite:///{Path(tmp) / 'timers.sqlite3'}")
+        clone_due_timers(engine, n, datetime(2026, 3, 2, 0, 0, tzinfo=UTC), timedelta(0))
+        assert isinstance(engine.clock, FixedClock)
+        engine.clock.set(datetime(2026, 3, 3, 1, 0, tzinfo=UTC))  # a day later: every timer is due
+        t0 = time.perf_counter()
+        fired = engine.fire_due_timers(limit=n).fired
+        seconds = time.perf_counter() - t0
+        engine.db.dispose()
+    return {
+        "name": f"timers on SQLite: fire a due backlog of {n}, 1 process",
+        "per_second": fired / seconds,
+        "median_ms": seconds * 1000 / fired,
+        "p95_ms": None,
+        "note": "per fire",
+    }
+
+
+def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any]]:
+    """Backlog drained by ``workers`` worker processes, then lag under a sustained arrival rate."""
+    engine = _engine(url)
+    logs = Path(tempfile.mkdtemp(prefix="motcua-timer-bench-"))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "run.py", "worker", "--db", url, "--interval", "0.1", "--batch", "20"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / f"worker{i}.log").open("wb"),
+        )
+        for i in range(workers)
+    ]
+    rows: list[dict[str, Any]] = []
+    try:
+        ready_by = time.perf_counter() + 120
+        while time.perf_counter() < ready_by and not all(
+            "worker started" in (logs / f"worker{i}.log").read_text(errors="replace") for i in range(workers)
+        ):
+            time.sleep(0.2)
+        n = 500 if quick else 5000
+        now = datetime.now(UTC)
+        ids = clone_due_timers(engine, n, now - timedelta(seconds=1), timedelta(0))
+        t0 = time.perf_counter()
+        deadline = t0 + 300
+        while _fired(engine.db, ids) < n and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        rate = n / seconds
+        rows.append(
+            {
+                "name": f"timers on PostgreSQL: fire a due backlog of {n}, {workers} worker processes",
+                "per_second": rate,
+                "median_ms": seconds * 1000 / n,
+                "p95_ms": None,
+                "note": "per fire",
+            }
+        )
+        window = 5.0 if quick else 20.0
+        m = max(20, int(rate * 0.5 * window))
+        ids = clone_due_timers(engine, m, datetime.now(UTC) + timedelta(seconds=2), timedelta(seconds=window))
+        deadline = time.perf_counter() + window + 120
+        while _fired(engine.db, ids) < m and time.perf_counter() < deadline:
+            time.sleep(0.2)
+        lags = _lags_ms(engine.db, ids)
+        rows.append(
+            {
+                "name": (
+                    f"timer lag on PostgreSQL, {workers} workers, {m / window:.0f} timers/s arriving "
+                    "(median/p95 = lag)"
+                ),
+                "per_second": len(lags) / window,
+                "median_ms": statistics.median(lags),
+                "p95_ms": _p95(lags),
+                "note": f"{len(lags)}/{m} fired",
+            }
+        )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        engine.db.dispose()
+    return rows
+
+
+def timer_rows(quick: bool, postgres_url: str | None) -> list[dict[str, Any]]:
+    """Every timer row of the benchmark table (PostgreSQL rows only when it answers)."""
+    rows = [sqlite_backlog(quick)]
+    if postgres_url is not None:
+        import psycopg
+
+        name = f"motcua_timer_bench_{int(time.time())}"
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            rows += postgres_rows(postgres_url.rsplit("/", 1)[0] + "/" + name, quick)
+        finally:
+            with psycopg.connect(postgres_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows
