@@ -16,19 +16,14 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func, select, update
 
 from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.models import (
-    CalendarOverrideRow,
-    Case,
-    CaseEvent,
-    DossierSequence,
+    Base,
     ProcedureVersion,
-    Timer,
-    WorkItem,
 )
 from engine.service import Engine
 from engine.settings import EngineSettings
@@ -115,13 +110,27 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 def clean(db: Database) -> None:
-    """Empty the case tables and drop versions deployed by tests (the library stays)."""
+    """Empty every table but users and the library, then make the library versions latest again."""
+    kept = {"users", "procedure_versions"}
     with db.unit_of_work() as session:
-        for model in (CaseEvent, WorkItem, Timer, Case, DossierSequence, CalendarOverrideRow):
-            session.execute(delete(model))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in kept:
+                session.execute(table.delete())
         session.execute(delete(ProcedureVersion).where(ProcedureVersion.deployed_by != LIBRARY_ACTOR))
-        if db.engine.dialect.name == "postgresql":
-            session.execute(text("SELECT 1"))
+        newest = (
+            select(ProcedureVersion.procedure_id, func.max(ProcedureVersion.version).label("version"))
+            .group_by(ProcedureVersion.procedure_id)
+            .subquery()
+        )
+        session.execute(update(ProcedureVersion).values(is_latest=False))
+        session.execute(
+            update(ProcedureVersion)
+            .where(
+                ProcedureVersion.procedure_id == newest.c.procedure_id,
+                ProcedureVersion.version == newest.c.version,
+            )
+            .values(is_latest=True)
+        )
 
 
 @pytest.fixture
