@@ -24,7 +24,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -69,6 +69,7 @@ STATUS_LABELS: dict[int, str] = {
 _BREACH_FLAGS = {"receipt_8_working_hours": "receipt_overdue", "statutory_due": "overdue"}
 
 ScriptEngineFactory = Callable[[Clock, sla.BusinessCalendar], MotcuaScriptEngine]
+Mode = Literal["auto", "fast", "faithful"]
 CalendarAt = Callable[[datetime], sla.BusinessCalendar]
 
 
@@ -296,17 +297,30 @@ def replay(
     calendar_at: CalendarAt,
     *,
     until: int | None = None,
+    mode: Mode = "auto",
 ) -> ReplayResult:
     """Re-execute ``events`` (in seq order) up to event ``until`` (default: all).
 
     Stops at the first divergence; the states before it are still returned.
+
+    ``faithful`` stores and reloads the workflow between operations exactly as the engine does;
+    ``fast`` keeps it in memory (the reload is most of the cost of a long case); ``auto`` runs fast
+    and, only if that diverges, confirms with a faithful run, whose answer is the one returned.
     """
     if not events or events[0].kind != "case_started":
         raise ReplayError("Nhật ký hồ sơ phải bắt đầu bằng sự kiện case_started")
     last = len(events) if until is None else until
     if not 1 <= last <= len(events):
         raise ReplayError(f"Sự kiện {until} nằm ngoài nhật ký (1–{len(events)})")
-    run = _Replay(version, script_engine, calendar_at)
+    if mode == "auto":
+        quick = _run(_Replay(version, script_engine, calendar_at, round_trip=False), events, last)
+        if quick.divergence is None:
+            return quick
+        mode = "faithful"
+    return _run(_Replay(version, script_engine, calendar_at, round_trip=mode == "faithful"), events, last)
+
+
+def _run(run: _Replay, events: Sequence[ReplayEvent], last: int) -> ReplayResult:
     states: list[CaseState] = []
     index = 0
     while index < last:
@@ -411,9 +425,16 @@ class _Replay:
     """Re-performs operations one at a time, mirroring the engine's case runtime."""
 
     def __init__(
-        self, version: VersionSpec, script_engine: ScriptEngineFactory, calendar_at: CalendarAt
+        self,
+        version: VersionSpec,
+        script_engine: ScriptEngineFactory,
+        calendar_at: CalendarAt,
+        *,
+        round_trip: bool = True,
     ) -> None:
         self.version = version
+        self.round_trip = round_trip
+        self.live: BpmnWorkflow | None = None
         self.new_script_engine = script_engine
         self.calendar_at = calendar_at
         self.clock = FixedClock(datetime.fromisoformat("2000-01-01T00:00:00+00:00"))
@@ -435,7 +456,7 @@ class _Replay:
         handler = getattr(self, f"_op_{event.kind}")
         handler(event)
         if self.out:
-            self.out[-1].snapshot = copy.deepcopy(self.work)
+            self.out[-1].snapshot = self._snapshot()
         return self.out
 
     def _emit(
@@ -452,8 +473,21 @@ class _Replay:
         # changes a field, then records the event); the operation's last event also shows what
         # the operation changed after it (see perform).
         predicted = _Predicted(kind, task_ref, element_id, status_from, status_to, dict(payload or {}))
-        predicted.snapshot = copy.deepcopy(self.work)
+        predicted.snapshot = self._snapshot()
         self.out.append(predicted)
+
+    def _snapshot(self) -> _Work:
+        """A copy of the case for one event: tasks are immutable, so only containers are copied."""
+        w = self.work
+        return replace(
+            w,
+            applicant=copy.deepcopy(w.applicant),
+            data=copy.deepcopy(w.data),
+            sla=copy.deepcopy(w.sla),
+            tasks=dict(w.tasks),
+            path=list(w.path),
+            documents=copy.deepcopy(w.documents),
+        )
 
     def _fail(self, event: ReplayEvent, reason: str) -> None:
         raise _Diverged(Divergence(event.seq, reason, found=_event_dict(event)))
@@ -463,6 +497,10 @@ class _Replay:
         return self.new_script_engine(self.clock, self.calendar)
 
     def _load(self) -> BpmnWorkflow:
+        if not self.round_trip:
+            assert self.live is not None
+            self.live.script_engine = self._script_engine()  # this operation's clock and calendar
+            return self.live
         assert self.state_text is not None
         return load_state(self.state_text, self.version.specs, self._script_engine())
 
@@ -657,7 +695,10 @@ class _Replay:
             if w.finished_at is None:
                 w.finished_at = self.now
             self._emit("case_completed", payload={"status": w.status})
-        self.state_text = dump_state(workflow)
+        if self.round_trip:
+            self.state_text = dump_state(workflow)
+        else:
+            self.live, self.state_text = workflow, ""
 
     def _apply_status(self, element_id: str) -> None:
         element = self.version.elements.get(element_id) or {}

@@ -25,7 +25,7 @@ import run
 from engine import audit_store
 from engine.cases import find_case
 from engine.clock import FixedClock
-from engine.replay import CaseState, ReplayEvent, ReplayResult, comparable_view, replay
+from engine.replay import CaseState, Mode, ReplayEvent, ReplayResult, comparable_view, replay
 from engine.service import CaseView, Engine
 from features.conftest import PEOPLE, local
 from tests.support.fixtures import VN, vn
@@ -191,16 +191,17 @@ def test_replay_equals_the_engine_after_every_operation(
     assert report.snapshot_differences == {}
     full = engine.replay_case(code, 1)  # the same run, asked for an early event
     assert full.state is not None and full.state.seq == 1 and full.state.status == 1
-    states = _all_states(engine, code)
-    assert [s.seq for s in states] == [e.seq for e in events]
-    for count, view in seen.items():
-        assert states[count - 1].comparable() == view_comparable(view), f"sau sự kiện {count}"
-    for state, event in zip(states, events, strict=True):
-        _check_event_state(state, event)
+    for mode in ("faithful", "fast"):  # stored and reloaded between operations like the engine, or not
+        states = _all_states(engine, code, mode)
+        assert [s.seq for s in states] == [e.seq for e in events]
+        for count, view in seen.items():
+            assert states[count - 1].comparable() == view_comparable(view), f"{mode}: sau sự kiện {count}"
+        for state, event in zip(states, events, strict=True):
+            _check_event_state(state, event)
 
 
-def _all_states(engine: Engine, code: str) -> list[CaseState]:
-    result = _replay(engine, code, stored_events(engine, code), history=True)
+def _all_states(engine: Engine, code: str, mode: Mode = "auto") -> list[CaseState]:
+    result = _replay(engine, code, stored_events(engine, code), history=True, mode=mode)
     assert result.divergence is None
     return list(result.states)
 
@@ -210,7 +211,9 @@ def stored_events(engine: Engine, code: str) -> list[ReplayEvent]:
         return audit_store.case_events(session, find_case(session, code).id)
 
 
-def _replay(engine: Engine, code: str, events: list[ReplayEvent], *, history: bool = False) -> ReplayResult:
+def _replay(
+    engine: Engine, code: str, events: list[ReplayEvent], *, history: bool = False, mode: Mode = "auto"
+) -> ReplayResult:
     """Replay a (possibly edited) event list of ``code`` with the engine's version and calendar."""
     with engine.db.read() as session:
         case = find_case(session, code)
@@ -224,6 +227,7 @@ def _replay(engine: Engine, code: str, events: list[ReplayEvent], *, history: bo
             events,
             audit_store.script_engine_for,
             calendar,
+            mode=mode,
         )
 
 
@@ -278,10 +282,11 @@ def test_a_recorded_due_date_the_rules_do_not_give_is_a_divergence(engine: Engin
     code, events = _events(engine, clock)
     seq = _seq_of(events, "due_set")
     forged = dict(events[seq - 1].payload, due_at=vn(2026, 3, 9, 17, 0).isoformat())
-    result = _replay(engine, code, _edit(events, seq, payload=forged))
-    assert result.divergence is not None and result.divergence.seq == seq
-    assert "nội dung" in result.divergence.reason
-    assert len(result.states) == seq - 1  # the states before it are still there
+    for mode in ("fast", "faithful"):
+        result = _replay(engine, code, _edit(events, seq, payload=forged), mode=mode)
+        assert result.divergence is not None and result.divergence.seq == seq
+        assert "nội dung" in result.divergence.reason
+        assert len(result.states) == seq - 1  # the states before it are still there
 
 
 def test_changed_task_data_changes_the_path_and_diverges(engine: Engine, clock: FixedClock) -> None:
