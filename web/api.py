@@ -21,13 +21,16 @@ from engine.users import CITIZEN
 
 from . import security
 from .api_models import (
+    ApologyRequest,
     CompleteRequest,
     CounterCase,
     LoginRequest,
     LookupRequest,
     OnlineSubmission,
+    PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    WithdrawalRequest,
 )
 from .openapi import openapi_document
 from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
@@ -246,3 +249,65 @@ def rate() -> ResponseReturnValue:
 @requires("desk_clerk", *HEADS, "auditor")
 def board() -> ResponseReturnValue:
     return ok(engine().sla_board())
+
+
+@bp.get("/desk/queue")
+@requires("desk_clerk")
+def desk_queue() -> ResponseReturnValue:
+    """Status 1 (awaiting receipt, with the 8-working-hour countdown), 5, 7 or 9."""
+    raw = request.args.get("status", "1")
+    if raw not in ("1", "5", "7", "9"):
+        raise ValidationError(
+            "Trạng thái hàng chờ phải là 1, 5, 7 hoặc 9",
+            details={"fields": [{"field": "status", "message": "không hợp lệ"}]},
+        )
+    return ok(engine().desk_queue(int(raw)))
+
+
+@bp.post("/cases/<code>/apology")
+@requires("desk_clerk", *HEADS)
+def apology(code: str) -> ResponseReturnValue:
+    req = body(ApologyRequest)
+    return ok(engine().apologise(code, req.new_due, req.reason, req.unit_at_fault, require_actor()))
+
+
+@bp.post("/cases/<code>/withdrawal")
+@requires("desk_clerk")
+def request_withdrawal(code: str) -> ResponseReturnValue:
+    req = body(WithdrawalRequest)
+    return ok(engine().request_withdrawal(code, req.reason, require_actor()))
+
+
+@bp.post("/cases/<code>/withdrawal/confirm")
+@requires("desk_clerk", *HEADS)
+def confirm_withdrawal(code: str) -> ResponseReturnValue:
+    return ok(engine().confirm_withdrawal(code, require_actor()))
+
+
+@bp.post("/public/withdrawal")
+@public
+def public_withdrawal() -> ResponseReturnValue:
+    rate_limit("lookup")
+    req = body(PublicWithdrawalRequest)
+    case = engine().citizen_request_withdrawal(req.code, req.secret, req.reason)
+    return ok({"code": case.code, "status": case.status, "status_label": case.status_label})
+
+
+@bp.get("/cases/<code>/documents")
+@requires(*READERS)
+def documents(code: str) -> ResponseReturnValue:
+    return ok(engine().list_documents(code))
+
+
+@bp.post("/cases/<code>/documents")
+@requires("desk_clerk", "specialist", "head_of_department", "director", "other_department")
+def upload(code: str) -> ResponseReturnValue:
+    """multipart/form-data with ``file`` and ``document_code``; stored with its SHA-256."""
+    storage = request.files.get("file")
+    if storage is None or not storage.filename:
+        raise ValidationError(
+            "Thiếu tệp đính kèm (trường 'file')",
+            details={"fields": [{"field": "file", "message": "bắt buộc"}]},
+        )
+    code_field = (request.form.get("document_code") or "").strip()
+    return ok(engine().add_document(code, code_field, storage.filename, storage.read(), require_actor()), 201)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from engine.service import Applicant
 
@@ -104,3 +104,34 @@ class RatingRequest(BaseModel):
     secret: str = Field(min_length=1, max_length=64)
     score: Literal[1, 2, 3] = Field(description="1 không hài lòng, 2 hài lòng, 3 rất hài lòng")
     comment: str = Field(default="", max_length=2000)
+
+
+class ApologyRequest(BaseModel):
+    """Mẫu 04: the unit at fault, the reason, and the new appointment (ISO 8601 with offset)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_due: AwareDatetime
+    reason: str = Field(min_length=1, max_length=2000)
+    unit_at_fault: str = Field(min_length=1, max_length=200)
+
+
+class WithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PublicWithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=80)
+    secret: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DocumentUpload(BaseModel):
+    """multipart/form-data: ``file`` plus the procedure document code it answers (empty = other)."""
+
+    document_code: str = Field(default="", max_length=50)
+    file: bytes = Field(json_schema_extra={"format": "binary"})

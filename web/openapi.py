@@ -13,22 +13,27 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engine.citizen import RatingView
-from engine.queries import Board, TaskRow
+from engine.documents import DocumentView
+from engine.queries import Board, QueueRow, TaskRow
 from engine.service import CaseView, EventView, ProcedureView, TaskView
 
 from .api_models import (
     ApiError,
+    ApologyRequest,
     CompleteRequest,
     CounterCase,
     CsrfToken,
+    DocumentUpload,
     LoginRequest,
     LookupRequest,
     Me,
     OnlineSubmission,
     PublicStatus,
+    PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
     Submitted,
+    WithdrawalRequest,
 )
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -51,6 +56,12 @@ MODELS: tuple[type[BaseModel], ...] = (
     ProcedureView,
     TaskRow,
     Board,
+    QueueRow,
+    DocumentView,
+    ApologyRequest,
+    WithdrawalRequest,
+    PublicWithdrawalRequest,
+    DocumentUpload,
 )
 
 
@@ -167,6 +178,42 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/api/board": {"get": _op("Bảng theo dõi thời hạn", _ref(Board))},
+        "/api/desk/queue": {
+            "get": _op(
+                "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9)", _array(QueueRow), query=("status",)
+            )
+        },
+        "/api/cases/{code}/apology": {
+            "post": _op(
+                "Phiếu xin lỗi và hẹn lại (Mẫu 04)", _ref(CaseView), request=ApologyRequest, params=("code",)
+            )
+        },
+        "/api/cases/{code}/withdrawal": {
+            "post": _op(
+                "Ghi nhận yêu cầu rút hồ sơ (trạng thái 7)",
+                _ref(CaseView),
+                request=WithdrawalRequest,
+                params=("code",),
+            )
+        },
+        "/api/cases/{code}/withdrawal/confirm": {
+            "post": _op("Xác nhận dừng xử lý (trạng thái 8)", _ref(CaseView), params=("code",))
+        },
+        "/api/public/withdrawal": {
+            "post": _op(
+                "Công dân yêu cầu rút hồ sơ", {"type": "object"}, request=PublicWithdrawalRequest, auth=False
+            )
+        },
+        "/api/cases/{code}/documents": {
+            "get": _op("Tệp của hồ sơ", _array(DocumentView), params=("code",)),
+            "post": {
+                **_op("Tải tệp lên (lưu kèm SHA-256)", _ref(DocumentView), status="201", params=("code",)),
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref(DocumentUpload)}},
+                },
+            },
+        },
     }
     return {
         "openapi": "3.1.0",

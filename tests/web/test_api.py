@@ -175,3 +175,61 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+def test_desk_queue_apology_withdrawal_and_documents_over_the_api(
+    engine: Engine, app: Any, clock: Any
+) -> None:
+    import hashlib
+    import io
+    from datetime import timedelta
+
+    citizen = Client(app)
+    sub = citizen.api(
+        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "D"}}
+    )
+    code, secret = sub.get_json()["code"], sub.get_json()["secret"]
+    clerk = staff(Client(app), "clerk")
+    queue = clerk.get("/api/desk/queue?status=1").get_json()
+    assert [r["code"] for r in queue] == [code] and queue[0]["remaining_hours"] == 8.0
+    assert clerk.get("/api/desk/queue?status=4").status_code == 422
+    content = b"%PDF-1.7 api upload"
+    uploaded = clerk.http.post(
+        f"/api/cases/{code}/documents",
+        data={"document_code": "TP1", "file": (io.BytesIO(content), "don.pdf")},
+        headers={"X-CSRFToken": clerk.token()},
+        content_type="multipart/form-data",
+    )
+    assert (
+        uploaded.status_code == 201 and uploaded.get_json()["sha256"] == hashlib.sha256(content).hexdigest()
+    )
+    no_file = clerk.http.post(f"/api/cases/{code}/documents", data={}, headers={"X-CSRFToken": clerk.token()})
+    assert no_file.status_code == 422 and no_file.get_json()["details"]["fields"][0]["field"] == "file"
+    assert [d["filename"] for d in clerk.get(f"/api/cases/{code}/documents").get_json()] == ["don.pdf"]
+    clerk.api("POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": ACCEPT})
+    due = engine.get_case(code).due_at
+    assert due is not None
+    clock.set(due - timedelta(hours=1))
+    naive = clerk.api(
+        "POST",
+        f"/api/cases/{code}/apology",
+        {"new_due": "2026-03-05T16:00:00", "reason": "r", "unit_at_fault": "u"},
+    )
+    assert naive.status_code == 422  # a moment without its offset is ambiguous
+    head = staff(Client(app), "head")
+    apologised = head.api(
+        "POST",
+        f"/api/cases/{code}/apology",
+        {"new_due": "2026-03-05T16:00:00+07:00", "reason": "Chờ xác minh", "unit_at_fault": "QLCL"},
+    )
+    assert apologised.status_code == 200 and apologised.get_json()["sla"]["apologies"] == 1
+    asked = citizen.api(
+        "POST", "/api/public/withdrawal", {"code": code, "secret": secret, "reason": "Không cần nữa"}
+    )
+    assert asked.status_code == 200 and asked.get_json()["status"] == 7
+    wrong = citizen.api("POST", "/api/public/withdrawal", {"code": code, "secret": "X", "reason": "r"})
+    assert wrong.status_code == 404
+    stopped = head.api("POST", f"/api/cases/{code}/withdrawal/confirm")
+    assert stopped.status_code == 200 and stopped.get_json()["status"] == 8
+    again = clerk.api("POST", f"/api/cases/{code}/withdrawal", {"reason": "x"})
+    assert again.status_code == 422
