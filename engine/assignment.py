@@ -55,6 +55,12 @@ def _emit(
     op.finish_events_only()
 
 
+def same_unit(actor: Actor, unit: str | None) -> bool:
+    """Units only restrict when both sides have one (a step routed to no unit is open to the role);
+    the director works across units."""
+    return unit is None or actor.unit is None or actor.unit == unit or "director" in actor.roles
+
+
 def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
     """Take an open step for oneself; refused if someone else already holds it."""
     item = open_item(session, None, task_id)
@@ -62,6 +68,8 @@ def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) ->
         raise Forbidden(
             f"Bạn không có vai trò '{ROLES.get(item.role or '', item.role)}' để nhận công việc này"
         )
+    if not same_unit(actor, item.unit):
+        raise Forbidden(f"Công việc thuộc đơn vị '{item.unit}', không thuộc đơn vị của bạn")
     if item.assignee == actor.username:
         return item
     if item.assignee is not None:
@@ -96,6 +104,8 @@ def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str
             details={"fields": [{"field": "username", "message": "không tồn tại"}]},
         )
     target = to_actor(user)
+    if not same_unit(actor, target.unit) or not same_unit(target, item.unit):
+        raise Forbidden(f"'{target.full_name}' thuộc đơn vị khác; chỉ phân công trong đơn vị của mình")
     if not target.has_role(item.role):
         raise ValidationError(
             f"'{target.full_name}' không có vai trò '{ROLES.get(item.role or '', item.role)}'",
@@ -107,10 +117,14 @@ def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str
     return item
 
 
-def users_with_role(session: Session, role: str) -> list[tuple[str, str]]:
-    """(username, full name) of the active users holding ``role``, for the reassign picker."""
+def users_with_role(session: Session, role: str, unit: str | None = None) -> list[tuple[str, str]]:
+    """(username, full name) of the active users holding ``role`` (in ``unit`` when given)."""
     users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))
-    return [(u.username, u.full_name) for u in users if role in u.roles.split(",")]
+    return [
+        (u.username, u.full_name)
+        for u in users
+        if role in u.roles.split(",") and (unit is None or u.unit is None or u.unit == unit)
+    ]
 
 
 def check_may_complete(
@@ -129,6 +143,8 @@ def check_may_complete(
     """
     if case.status == 7:
         raise ConflictError("Công dân đã yêu cầu rút hồ sơ: hãy xác nhận dừng xử lý trước khi làm tiếp")
+    if not same_unit(actor, item.unit):
+        raise Forbidden(f"Công việc thuộc đơn vị '{item.unit}', không thuộc đơn vị của bạn")
     if item.assignee is not None and item.assignee != actor.username:
         raise Forbidden(
             f"Công việc đang do '{item.assignee}' xử lý; hãy nhận lại công việc trước khi hoàn thành"

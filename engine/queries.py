@@ -250,6 +250,9 @@ def _task_query(
     )
     if role is not None:
         stmt = stmt.where(WorkItem.role == role)
+    if actor.unit is not None and "director" not in actor.roles:
+        # Steps routed to another unit are not "my unit's tasks"; unrouted steps are the role's.
+        stmt = stmt.where(or_(WorkItem.unit.is_(None), WorkItem.unit == actor.unit))
     if filters.scope == "mine":
         stmt = stmt.where(WorkItem.assignee == actor.username)
     if filters.procedure_id:

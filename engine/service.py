@@ -540,9 +540,10 @@ class Engine:
             item = assignment.reassign(self.cases, session, task_id, username, actor)
             return self._case_view(session, _case_of(session, item.case_id))
 
-    def users_with_role(self, role: str) -> list[tuple[str, str]]:
+    def users_with_role(self, role: str, unit: str | None = None) -> list[tuple[str, str]]:
+        """Active users holding ``role`` (and in ``unit`` when given), for the reassign picker."""
         with self.db.read() as session:
-            return assignment.users_with_role(session, role)
+            return assignment.users_with_role(session, role, unit)
 
     def complete_work_item(
         self,

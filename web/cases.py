@@ -64,7 +64,9 @@ def render_case(
     task = workable_task(case, actor)
     fields = task_fields(task, procedure)
     reassign_choices = {
-        t.task_id: eng.users_with_role(t.role) for t in case.tasks if t.role and actor.roles & set(HEADS)
+        t.task_id: eng.users_with_role(t.role, None if "director" in actor.roles else actor.unit)
+        for t in case.tasks
+        if t.role and actor.roles & set(HEADS)
     }
     return (
         render_template(
