@@ -85,6 +85,7 @@ def render_case(
             data_rows=readable_data(
                 case.data, eng.field_labels(code), list(procedure.meta.get("documents") or [])
             ),
+            step_names={row.element_id: row.name for row in eng.control_sheet(code)},
             now=eng.clock.now(),
         ),
         status,
