@@ -22,7 +22,7 @@ from .uploads import store_citizen_uploads
 
 bp = Blueprint("public", __name__)
 
-PUBLIC_EVENTS = ("status_changed", "due_set", "apology_issued", "case_finished")
+PUBLIC_EVENTS = ("case_started", "status_changed", "due_set", "apology_issued")
 JUST_SUBMITTED = "just_submitted"
 
 
