@@ -34,7 +34,7 @@ from .models import Case, Timer
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
-DEFAULT_BATCH = 100
+DEFAULT_BATCH = 20  # small batches spread due timers over idle workers (lower lag)
 DEFAULT_LEASE_SECONDS = 60.0
 log = logging.getLogger("motcua.timers")
 
@@ -85,16 +85,25 @@ def claim_due(
     return ids
 
 
-def fire_claimed(session: Session, runtime: CaseRuntime, timer_id: int, owner: str) -> bool | None:
-    """Fire one claimed timer; ``None`` when it is gone, already fired or re-claimed by another worker.
+BUSY = "busy"
+
+
+def fire_claimed(session: Session, runtime: CaseRuntime, timer_id: int, owner: str) -> bool | str | None:
+    """Fire one claimed timer: True fired, False no longer applicable, :data:`BUSY` row locked by
+    someone else (hand it back), ``None`` gone, already fired or re-claimed by another worker.
 
     The case row is locked before the timer row, and the timer row with SKIP LOCKED: a request that
     holds the timer (deleting it while it changes the case) then makes us skip instead of deadlock.
     """
     owning_case = select(Timer.case_id).where(Timer.id == timer_id).scalar_subquery()
     case = session.scalar(select(Case).where(Case.id == owning_case).with_for_update())
+    if case is None:
+        return None
     timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update(skip_locked=True))
-    if case is None or timer is None or timer.fired_at is not None or timer.lease_owner != owner:
+    if timer is None:
+        # Locked by a concurrent claim's re-check or by a request changing the case, or deleted.
+        return BUSY
+    if timer.fired_at is not None or timer.lease_owner != owner:
         return None
     return runtime.fire_timer(session, case, timer)
 
@@ -137,20 +146,25 @@ def fire_due(
             except MotcuaError as exc:
                 # Typically a clerk changed the case at the same moment: hand the timer back now.
                 log.info("timer %s not fired (%s); released for the next pass", timer_id, exc.message)
-                _release(uow, timer_id, owner)
-                outcome = None
+                outcome = BUSY
             except Exception:
                 # A bug or an outage: keep the lease, so the timer is retried when it runs out.
                 log.exception("timer %s crashed; retried after its lease expires", timer_id)
                 outcome = None
-            if outcome:
+            if outcome == BUSY:
+                # Not ours to wait for: release the claim so the next pass (any worker) retries it,
+                # instead of leaving it until the lease runs out.
+                release_claim(uow, timer_id, owner)
+                result.skipped += 1
+            elif outcome:
                 result.fired += 1
             else:
                 result.skipped += 1
     return result
 
 
-def _release(uow: UnitOfWork, timer_id: int, owner: str) -> None:
+def release_claim(uow: UnitOfWork, timer_id: int, owner: str) -> None:
+    """Hand a claimed, unfired timer back at once (the next pass of any worker may take it)."""
     with uow() as session:
         session.execute(
             update(Timer)
