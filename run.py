@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = leaf(sub, "worker", "fire due timers in a loop")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
-    worker.add_argument("--batch", type=int, default=100, help="timers/messages claimed per batch")
+    worker.add_argument("--batch", type=int, default=20, help="timers/messages claimed per batch")
     worker.add_argument(
         "--lease", type=float, default=60.0, help="seconds a claim is held before others retake it"
     )
