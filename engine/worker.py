@@ -36,6 +36,7 @@ def run_worker(
     log.info(
         "worker started: batch %d, lease %.0f s, handlers %s", batch, lease_seconds, sorted(handlers or {})
     )
+    sealed_day: object = None
     while not stop.is_set():
         busy = False
         try:
@@ -53,10 +54,26 @@ def run_worker(
                 busy = busy or delivered.attempted > 0
             except Exception:
                 log.exception("outbox pass crashed")
+        sealed_day = _seal_if_new_day(engine, sealed_day)
         if once:
             return
         if not busy:
             stop.wait(interval)
+
+
+def _seal_if_new_day(engine: Engine, sealed_day: object) -> object:
+    """Seal finished days (audit digest) once per local day seen on the engine's clock."""
+    from .sla import LOCAL_TZ
+
+    today = engine.clock.now().astimezone(LOCAL_TZ).date()
+    if today == sealed_day:
+        return sealed_day
+    try:
+        engine.seal_finished_days()
+    except Exception:  # another worker may be sealing the same day; the next day retries
+        log.exception("daily seal failed")
+        return sealed_day
+    return today
 
 
 def start_embedded_worker(

@@ -349,3 +349,17 @@ def test_orphan_events_of_a_deleted_case_row_are_reported(engine: Engine, clock:
     finally:
         raw.close()
     assert [p for _, _, p in problems(engine.verify_history())] == ["orphan_events"]
+
+
+def test_the_worker_seals_finished_days(engine: Engine, clock: FixedClock) -> None:
+    from engine.worker import run_worker
+
+    gone = run_case(engine, clock, "Sẽ bị xoá")
+    clock.set(vn(2026, 3, 3, 8, 0))
+    run_worker(engine, once=True)
+    assert engine.verify_history().digest_day == "2026-03-02"
+    cid = case_id(engine, gone)
+    for table in ("case_events", "work_items", "timers"):
+        sql(engine, f"DELETE FROM {table} WHERE case_id = :case", case=cid)
+    sql(engine, "DELETE FROM cases WHERE id = :case", case=cid)
+    assert [p[0] for p in problems(engine.verify_history())] == [gone]
