@@ -18,6 +18,8 @@ from .dossier import (
     last_event,
     prefill,
     readable_data,
+    supplement_reason,
+    supplement_request,
     task_fields,
     workable_task,
 )
@@ -260,12 +262,15 @@ def _form_context(code: str, number: str) -> dict[str, object]:
             officer=_officer(accepted),
         )
     elif number in ("02", "03"):
-        decision = last_decision(events, "supplement" if number == "02" else "refuse")
+        decision = supplement_request(events) if number == "02" else last_decision(events, "refuse")
         if decision is None:
             raise ValidationError("Hồ sơ chưa có quyết định tương ứng với mẫu phiếu này")
         context.update(
             decision=decision,
             data=_data(decision),
+            reason=supplement_reason(_data(decision))
+            if number == "02"
+            else _data(decision).get("reason", ""),
             documents=document_rows(procedure, _data(decision).get("missing_documents")),
             officer=_officer(decision),
         )

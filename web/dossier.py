@@ -66,6 +66,23 @@ def last_decision(events: list[EventView], decision: str) -> EventView | None:
     return None
 
 
+def supplement_request(events: list[EventView]) -> EventView | None:
+    """The step completion that sent the dossier to the citizen for supplementation (status 5):
+    the desk's receipt decision or a department's request during processing (Mẫu 02 either way)."""
+    last_to_5 = next((e for e in reversed(events) if e.kind == "status_changed" and e.status_to == 5), None)
+    if last_to_5 is None:
+        return None
+    return next((e for e in reversed(events) if e.kind == "task_completed" and e.seq < last_to_5.seq), None)
+
+
+def supplement_reason(data: Mapping[str, Any]) -> str:
+    """Forms name the explanation differently (reason at the desk, report during appraisal)."""
+    for key in ("reason", "supplement_reason", "report", "comment", "note"):
+        if data.get(key):
+            return str(data[key])
+    return ""
+
+
 def last_event(events: list[EventView], kind: str) -> EventView | None:
     for event in reversed(events):
         if event.kind == kind:

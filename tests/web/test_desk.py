@@ -220,3 +220,41 @@ def test_clerk_records_a_withdrawal_request_made_at_the_counter(engine: Engine, 
         == 302
     )
     assert engine.get_case(case.code).status == 7
+
+
+def test_form_02_for_a_supplementation_requested_during_processing(engine: Engine, as_user: Any) -> None:
+    """language_centre_establishment: the appraisal asks for more documents; Mẫu 02 lists them."""
+    from engine.users import CITIZEN
+
+    case = engine.start_case(
+        {
+            "procedure_id": "language_centre_establishment",
+            "applicant": {"name": "Trung tâm Ánh Dương"},
+            "channel": 2,
+        },
+        CITIZEN,
+    )
+    clerk, specialist, partner = (engine.actor(u) for u in ("clerk", "specialist", "partner"))
+    engine.complete_work_item(
+        case.code, "receipt_check", {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3"]}, clerk
+    )
+    for task in engine.get_case(case.code).tasks:
+        actor = specialist if task.role == "specialist" else partner
+        engine.complete_work_item(case.code, task.task_id, _happy(task.form), actor)
+    engine.complete_work_item(
+        case.code,
+        "appraisal_report",
+        {"appraisal_result": "supplement", "missing_documents": ["TP3"], "report": "Thiếu hợp đồng thuê nhà"},
+        specialist,
+    )
+    assert engine.get_case(case.code).status == 5
+    page = as_user("clerk").get(f"/cases/{case.code}").get_data(as_text=True)
+    assert f"/cases/{case.code}/forms/02" in page
+    form = as_user("clerk").get(f"/cases/{case.code}/forms/02").get_data(as_text=True)
+    assert "Thiếu hợp đồng thuê nhà" in form and "Văn bản chứng minh quyền sử dụng đất" in form
+
+
+def _happy(schema: Any) -> dict[str, Any]:
+    from engine.bench import sample_data
+
+    return sample_data(schema)
