@@ -41,6 +41,8 @@ class FakeHttp:
     fail_next: int = 0
     status_on_failure: int = 500
     answer: dict[str, Any] = field(default_factory=lambda: {"ok": True})
+    hold_first: bool = False  # keep the first request waiting (a portal that hangs) until released
+    released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -52,6 +54,9 @@ class FakeHttp:
             failing = self.fail_next > 0
             if failing:
                 self.fail_next -= 1
+            hold = self.hold_first and len(self.requests) == 1
+        if hold:
+            self.released.wait(timeout=60)
         status = self.status_on_failure if failing else 200
         payload = json.dumps({"error": "lỗi máy chủ"} if failing else self.answer).encode("utf-8")
         request.send_response(status)
@@ -77,6 +82,7 @@ def fake_http() -> Iterator[FakeHttp]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield fake
+    fake.released.set()
     server.shutdown()
     server.server_close()
 
