@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.service import Engine
 
-from . import api, auth, board, cases, designer, desk, public, tasks
+from . import admin, api, auth, auditor, board, cases, designer, desk, public, tasks
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security
@@ -58,7 +58,7 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     register_filters(app)
     register_error_handlers(app)
-    for module in (auth, public, desk, tasks, cases, board, designer, api):
+    for module in (auth, public, desk, tasks, cases, board, designer, auditor, admin, api):
         app.register_blueprint(module.bp)
     return app
 
