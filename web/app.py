@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.service import Engine
 
-from . import admin, api, auth, auditor, board, cases, designer, desk, public, tasks
+from . import admin, api, auditor, auth, board, cases, designer, desk, public, tasks
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security
