@@ -181,6 +181,7 @@ class CaseRuntime:
                 "outcome": sla.classify(op.now, step_due) if step_due else None,
             },
         )
+        op.extend_due(clean)
         op.settle()
         return case
 
@@ -679,6 +680,31 @@ class _Operation:
             },
         )
         self.arm_sla_timer("due_sla", case.due_at)
+
+    def extend_due(self, answers: Mapping[str, Any]) -> None:
+        """Lengthen the statutory time when a step's answer grants it (``motcua:dueExtension``), only
+        while the clock runs: a paused or finished case has no running due to extend."""
+        case = self.case
+        if case.due_at is None or case.finished_at is not None or "paused_at" in case.sla:
+            return
+        granted = list(case.sla.get("extensions", []))
+        for name, days in sla.granted_extensions(
+            self.version.meta.get("due_extensions") or (), answers, granted
+        ):
+            previous = case.due_at
+            case.due_at = self.rt.calendar.add_working_days(previous, days)
+            granted.append(name)
+            case.sla = {**case.sla, "extensions": list(granted)}
+            self.emit(
+                "due_set",
+                payload={
+                    "reason": f"extended_{name}",
+                    "due_at": _iso(case.due_at),
+                    "previous_due_at": _iso(previous),
+                    "working_days": days,
+                },
+            )
+            self.arm_sla_timer("due_sla", case.due_at)
 
     def _finish(self) -> None:
         case = self.case

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeAlias
 
 import jsonschema
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ProcedureError, UnsafeXmlError
@@ -55,6 +55,17 @@ class DocumentSpec(BaseModel):
     required: bool = True
 
 
+class DueExtension(BaseModel):
+    """A step answer that lengthens the statutory time, as the law allows for some requests
+    (e.g. bulk or complex copy requests: up to 2 more working days); granted once per case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str
+    working_days: float = Field(gt=0, le=30)
+    note: str = ""
+
+
 class ProcedureMeta(BaseModel):
     """Statutory facts of a procedure, as published (or chosen by us and marked configurable)."""
 
@@ -73,6 +84,7 @@ class ProcedureMeta(BaseModel):
     clock_mode: Literal["restart", "extend"] = "restart"
     documents: tuple[DocumentSpec, ...] = ()
     configurable: dict[str, str] = {}
+    due_extensions: tuple[DueExtension, ...] = ()
 
     def legal_hours(self, hours_per_day: float = 8.0) -> float:
         """Statutory time in working hours, the unit step allocations are written in.
@@ -234,6 +246,10 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
     data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})
     data["documents"] = tuple(
         {k: v for k, v in doc.attrib.items()} for doc in proc.findall("motcua:document", NSMAP)
+    )
+    data["due_extensions"] = tuple(
+        {"field": e.get("field"), "working_days": e.get("workingDays"), "note": e.get("note", "")}
+        for e in proc.findall("motcua:dueExtension", NSMAP)
     )
     data["configurable"] = {
         c.get("field", ""): c.get("note", "") for c in proc.findall("motcua:configurable", NSMAP)

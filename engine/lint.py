@@ -55,6 +55,7 @@ def lint_bundle(bundle: ProcedureBundle, *, hours_per_day: float = 8.0) -> list[
     issues += _check_steps(bundle)
     issues += _check_statuses(bundle)
     issues += _check_forms(bundle)
+    issues += _check_due_extensions(bundle)
     issues += _check_timers(bundle)
     issues += _check_conditions(bundle)
     issues += _check_gateways(bundle)
@@ -170,6 +171,25 @@ def _check_forms(bundle: ProcedureBundle) -> list[LintIssue]:
         if meta.form.get("type") != "object":
             issues.append(_error(meta.id, f'Biểu mẫu của bước \'{meta.id}\' phải có "type": "object"'))
     return issues
+
+
+def _check_due_extensions(bundle: ProcedureBundle) -> list[LintIssue]:
+    """An extension must hang on a yes/no field some step asks, or it could never be granted."""
+    asked = {
+        name
+        for meta in bundle.elements.values()
+        if meta.form
+        for name, prop in (meta.form.get("properties") or {}).items()
+        if isinstance(prop, dict) and prop.get("type") == "boolean"
+    }
+    return [
+        _error(
+            bundle.meta.id,
+            f"Gia hạn thời hạn theo trường '{ext.field}' nhưng không bước nào hỏi trường này (kiểu có/không)",
+        )
+        for ext in bundle.meta.due_extensions
+        if ext.field not in asked
+    ]
 
 
 def _is_expression(text: str) -> bool:

@@ -576,7 +576,30 @@ class _Replay:
                 "outcome": sla.classify(self.now, step_due) if step_due else None,
             },
         )
+        self._extend_due(clean)
         self._settle(workflow, before_done, before_ready)
+
+    def _extend_due(self, answers: Mapping[str, Any]) -> None:
+        w = self.work
+        if w.due_at is None or w.finished_at is not None or "paused_at" in w.sla:
+            return
+        granted = list(w.sla.get("extensions", []))
+        for name, days in sla.granted_extensions(
+            self.version.meta.get("due_extensions") or (), answers, granted
+        ):
+            previous = w.due_at
+            w.due_at = self._calendar().add_working_days(previous, days)
+            granted.append(name)
+            w.sla = {**w.sla, "extensions": list(granted)}
+            self._emit(
+                "due_set",
+                payload={
+                    "reason": f"extended_{name}",
+                    "due_at": _iso(w.due_at),
+                    "previous_due_at": _iso(previous),
+                    "working_days": days,
+                },
+            )
 
     def _op_timer_fired(self, event: ReplayEvent) -> None:
         workflow = self._load()

@@ -6,9 +6,10 @@ real dates and reused by replay and reports without touching the database or the
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -62,6 +63,18 @@ def statutory_due(accepted_at: datetime, legal: LegalTime, calendar: BusinessCal
         return calendar.add_working_days(start, legal.amount)
     # Calendar days: the due date still never falls on a day off.
     return calendar.next_working_moment(start + timedelta(days=legal.amount))
+
+
+def granted_extensions(
+    extensions: Iterable[Mapping[str, Any]], answers: Mapping[str, Any], granted: Collection[str]
+) -> list[tuple[str, float]]:
+    """The (field, working days) extensions a step's answers grant: a field answered ``true`` for the
+    first time in the case. Each is granted once, so re-answering a later step cannot stack days."""
+    return [
+        (str(e["field"]), float(e["working_days"]))
+        for e in extensions
+        if answers.get(str(e["field"])) is True and str(e["field"]) not in granted
+    ]
 
 
 def classify(finished_at: datetime, due_at: datetime) -> Outcome:

@@ -79,3 +79,29 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
     Và hệ thống kích hoạt các hẹn giờ đến hạn
     Thì hồ sơ bị gắn cờ "receipt_overdue"
     Và nhật ký hồ sơ có sự kiện "sla_breach"
+
+  Kịch bản: Yêu cầu cấp nhiều bản được cộng thêm 2 ngày làm việc, qua kỳ nghỉ 30/4 – 1/5
+    Cho thời điểm hiện tại là "2026-04-24 10:00"
+    Khi cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "diploma_copy" với người nộp "Trần Quốc Bảo"
+    Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
+      """
+      {"decision": "accept", "checked_documents": []}
+      """
+    Thì hạn trả kết quả là "2026-04-28 10:00"
+    Khi thời gian trôi tới "2026-04-28 09:00"
+    Và chuyên viên hoàn thành bước "verify_register" với dữ liệu:
+      """
+      {"found": true, "register_ref": "Sổ gốc 2010, số 88", "copies": 30, "bulk": true}
+      """
+    Thì hạn trả kết quả là "2026-05-04 10:00"
+    Và nhật ký hồ sơ có sự kiện "due_set"
+    Khi thời gian trôi tới "2026-04-29 11:00"
+    Và hệ thống kích hoạt các hẹn giờ đến hạn
+    Thì hồ sơ không bị gắn cờ "overdue"
+    Khi lãnh đạo phòng hoàn thành bước "approve_copy" với dữ liệu:
+      """
+      {"approved": true}
+      """
+    Thì hồ sơ có trạng thái 9
+    Và hồ sơ được xếp loại "early"
+    Và chuỗi băm của nhật ký hồ sơ toàn vẹn

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from engine.definitions import ProcedureBundle, build_bundle
+from engine.errors import ProcedureError
 from engine.lint import LintIssue, lint_bundle, processing_hours
 
 HEAD = (
@@ -386,3 +387,23 @@ def test_embedded_sub_process_steps_count() -> None:
     )
     assert processing_hours(bundle_of(xml)) == (9.0, ["review", "sign_inner"])
     assert only(lint(xml)).element_id == "demo"
+
+
+def test_due_extension_on_a_field_no_step_asks() -> None:
+    asked = broken(
+        CLEAN,
+        'resultType="electronic"/>',
+        'resultType="electronic"><motcua:dueExtension field="ok" workingDays="2"/></motcua:procedure>',
+    )
+    assert lint(asked) == []
+    assert bundle_of(asked).meta.due_extensions[0].working_days == 2
+    issue = only(lint(asked.replace('field="ok"', 'field="bulk"')))
+    assert issue.severity == "error" and "'bulk'" in issue.message
+
+
+def test_due_extension_needs_a_positive_bounded_number_of_days() -> None:
+    extension = '<motcua:dueExtension field="ok" workingDays="0"/>'
+    closed = f'resultType="electronic">{extension}</motcua:procedure>'
+    xml = broken(CLEAN, 'resultType="electronic"/>', closed)
+    with pytest.raises(ProcedureError):
+        bundle_of(xml)

@@ -6,6 +6,7 @@ from datetime import time
 
 import pytest
 
+from engine import sla
 from engine.calendar import WorkingCalendar
 from engine.sla import LegalTime, classify, colour, extend_by_pause, receipt_deadline, statutory_due
 from tests.support.fixtures import vn
@@ -67,3 +68,14 @@ def test_extend_mode_pushes_the_due_by_the_working_time_waited() -> None:
     due = vn(2026, 3, 13, 16, 0)
     # Waited Monday 09:00 → Tuesday 09:00 = 7.5 working hours.
     assert extend_by_pause(due, vn(2026, 3, 9, 9, 0), vn(2026, 3, 10, 9, 0), CAL) == vn(2026, 3, 16, 16, 0)
+
+
+def test_extensions_are_granted_by_a_true_answer_once() -> None:
+    rules = [{"field": "bulk", "working_days": 2.0}, {"field": "complex", "working_days": 1.0}]
+    assert sla.granted_extensions(rules, {"bulk": True, "complex": False}, []) == [("bulk", 2.0)]
+    assert sla.granted_extensions(rules, {"bulk": True}, ["bulk"]) == []
+    assert sla.granted_extensions(rules, {"bulk": "yes"}, []) == []  # only a real yes/no answer
+    assert sla.granted_extensions(rules, {"bulk": True, "complex": True}, []) == [
+        ("bulk", 2.0),
+        ("complex", 1.0),
+    ]

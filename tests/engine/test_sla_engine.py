@@ -86,3 +86,39 @@ def test_each_step_is_classified_against_its_allocation(engine: Engine, clock: F
     engine.complete_task(code, "verify_register", FOUND, engine.actor("specialist"))
     outcomes = {e.element_id: e.payload["outcome"] for e in engine.events(code) if e.kind == "task_completed"}
     assert outcomes == {"receipt_check": "late", "verify_register": "on_time"}
+
+
+def test_bulk_copy_request_extends_the_appointment_by_two_working_days(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """Decree rule for copies from the master register: bulk or complex requests get up to 2 more
+    working days (diploma_copy's motcua:dueExtension on the ``bulk`` answer), granted once."""
+    clock.set(vn(2026, 4, 24, 10, 0))  # Friday before Hùng Kings' day (Sunday 26/4 → Monday 27/4 off)
+    code = received_case(engine)
+    assert engine.get_case(code).due_at == vn(2026, 4, 28, 10, 0)
+    clock.set(vn(2026, 4, 28, 9, 0))
+    engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
+    case = engine.get_case(code)
+    # Two working days after Tuesday 28/4 10:00: Wednesday 29/4, then Thursday 30/4 and Friday 1/5
+    # are holidays and the weekend follows → Monday 4/5 10:00.
+    assert case.due_at == vn(2026, 5, 4, 10, 0)
+    assert case.sla["extensions"] == ["bulk"]
+    extended = [e for e in engine.events(code) if e.kind == "due_set"][-1]
+    assert extended.payload["reason"] == "extended_bulk"
+    assert datetime.fromisoformat(extended.payload["previous_due_at"]) == vn(2026, 4, 28, 10, 0)
+    # Past the original appointment but within the extended one: no breach, finished on time.
+    clock.set(vn(2026, 4, 29, 11, 0))
+    engine.fire_due_timers()
+    assert "overdue" not in engine.get_case(code).sla.get("flags", [])
+    done = engine.complete_task(code, "approve_copy", {"approved": True}, engine.actor("head"))
+    assert done.status == 9 and done.outcome == "early"
+    assert engine.replay_case(code).ok
+
+
+def test_a_plain_request_is_not_extended(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 2, 10, 0))
+    code = received_case(engine)
+    engine.complete_task(code, "verify_register", {**FOUND, "bulk": False}, engine.actor("specialist"))
+    case = engine.get_case(code)
+    assert case.due_at == vn(2026, 3, 3, 10, 0)
+    assert "extensions" not in case.sla
