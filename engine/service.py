@@ -211,6 +211,9 @@ class Engine:
         return {"procedures": deployed, "users": created_users}
 
     def deploy(self, main_name: str, main: bytes, shared: Mapping[str, bytes], actor: Actor) -> ProcedureView:
+        """Deploy files as they are (tests, imports); the designer path is :meth:`deploy_designed`."""
+        if not actor.has_role("designer"):
+            raise Forbidden("Chỉ người thiết kế quy trình được triển khai quy trình")
         with self._uow() as session:
             row, _ = self.procedures.deploy_files(session, main_name, main, shared, actor.username)
             return _procedure_view(row)

@@ -153,6 +153,8 @@ def test_engine_deploys_only_clean_files_by_designers(engine: Engine) -> None:
     clerk = Actor("clerk", "Tiếp nhận", frozenset({"desk_clerk"}))
     with pytest.raises(Forbidden):
         engine.deploy_designed("diploma_copy", DIPLOMA.encode(), clerk)
+    with pytest.raises(Forbidden):  # the raw import path is guarded too
+        engine.deploy("diploma_copy.bpmn", DIPLOMA.encode(), {}, clerk)
     assert _version_count(engine) == before
 
     changed = edited(DIPLOMA, 'role="specialist" hours="4"', 'role="specialist" hours="3"')
