@@ -20,8 +20,10 @@ from engine.errors import ValidationError
 from engine.users import CITIZEN
 
 from . import security
+from .admin import incident_number
 from .api_models import (
     ApologyRequest,
+    CalendarOverrideRequest,
     CompleteRequest,
     CounterCase,
     LoginRequest,
@@ -31,6 +33,7 @@ from .api_models import (
     RatingRequest,
     ReassignRequest,
     WithdrawalRequest,
+    override_views,
 )
 from .openapi import openapi_document
 from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
@@ -311,3 +314,41 @@ def upload(code: str) -> ResponseReturnValue:
         )
     code_field = (request.form.get("document_code") or "").strip()
     return ok(engine().add_document(code, code_field, storage.filename, storage.read(), require_actor()), 201)
+
+
+# ------------------------------------------------------------------------------ administration
+
+
+@bp.get("/admin/calendar/overrides")
+@requires("admin")
+def calendar_overrides() -> ResponseReturnValue:
+    """Every stored override row, oldest first, each marked in force or superseded."""
+    return ok(override_views(engine().calendar_overrides()))
+
+
+@bp.post("/admin/calendar/overrides")
+@requires("admin")
+def add_calendar_override() -> ResponseReturnValue:
+    req = body(CalendarOverrideRequest)
+    row = engine().add_calendar_override(req.day, req.kind, req.note, require_actor())
+    [view] = [v for v in override_views(engine().calendar_overrides()) if v.id == row["id"]]
+    return ok(view, 201)
+
+
+@bp.get("/admin/incidents")
+@requires("admin")
+def incidents() -> ResponseReturnValue:
+    """Outbox incidents, newest first: ``state=open`` (default) or ``all``."""
+    state = request.args.get("state", "open")
+    if state not in ("open", "all"):
+        raise ValidationError(
+            "Tham số state phải là 'open' hoặc 'all'",
+            details={"fields": [{"field": "state", "message": "không hợp lệ"}]},
+        )
+    return ok(engine().incidents(open_only=state == "open"))
+
+
+@bp.post("/admin/incidents/<incident_id>/retry")
+@requires("admin")
+def retry_incident(incident_id: str) -> ResponseReturnValue:
+    return ok(engine().retry_incident(incident_number(incident_id), require_actor()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -135,3 +136,32 @@ class DocumentUpload(BaseModel):
 
     document_code: str = Field(default="", max_length=50)
     file: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class CalendarOverrideRequest(BaseModel):
+    """A government day swap: ``off`` = extra day off, ``work`` = make-up working day,
+    ``none`` = withdraw the previous override of that day (rows are never edited or deleted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    kind: Literal["off", "work", "none"]
+    note: str = Field(min_length=1, max_length=500, description="Căn cứ: văn bản, quyết định")
+
+
+class CalendarOverrideView(BaseModel):
+    """One stored override row; ``in_force`` is false once a later row for the same day replaced it."""
+
+    id: int
+    day: date
+    kind: str
+    note: str
+    created_at: datetime
+    created_by: str
+    in_force: bool
+
+
+def override_views(rows: list[dict[str, Any]]) -> list[CalendarOverrideView]:
+    """The engine's override rows (oldest first) marked with whether each is still in force."""
+    latest = {row["day"]: row["id"] for row in rows}
+    return [CalendarOverrideView(**row, in_force=latest[row["day"]] == row["id"]) for row in rows]

@@ -14,12 +14,15 @@ from pydantic.json_schema import models_json_schema
 
 from engine.citizen import RatingView
 from engine.documents import DocumentView
+from engine.outbox import IncidentView
 from engine.queries import Board, QueueRow, TaskRow
 from engine.service import CaseView, EventView, ProcedureView, TaskView
 
 from .api_models import (
     ApiError,
     ApologyRequest,
+    CalendarOverrideRequest,
+    CalendarOverrideView,
     CompleteRequest,
     CounterCase,
     CsrfToken,
@@ -62,6 +65,9 @@ MODELS: tuple[type[BaseModel], ...] = (
     WithdrawalRequest,
     PublicWithdrawalRequest,
     DocumentUpload,
+    CalendarOverrideRequest,
+    CalendarOverrideView,
+    IncidentView,
 )
 
 
@@ -213,6 +219,21 @@ def openapi_document() -> dict[str, Any]:
                     "content": {"multipart/form-data": {"schema": _ref(DocumentUpload)}},
                 },
             },
+        },
+        "/api/admin/calendar/overrides": {
+            "get": _op("Lịch sử điều chỉnh lịch làm việc (quản trị)", _array(CalendarOverrideView)),
+            "post": _op(
+                "Ghi điều chỉnh lịch: nghỉ thêm, làm bù hoặc huỷ (quản trị)",
+                _ref(CalendarOverrideView),
+                request=CalendarOverrideRequest,
+                status="201",
+            ),
+        },
+        "/api/admin/incidents": {
+            "get": _op("Sự cố gửi tin (state=open|all)", _array(IncidentView), query=("state",))
+        },
+        "/api/admin/incidents/{incident_id}/retry": {
+            "post": _op("Thử lại: đưa tin lỗi vào lại hàng đợi", _ref(IncidentView), params=("incident_id",))
         },
     }
     return {

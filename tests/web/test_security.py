@@ -20,6 +20,7 @@ PLACEHOLDERS = {
     "document_id": "1",
     "number": "01",
     "procedure_id": "diploma_copy",
+    "incident_id": "1",
 }
 
 
