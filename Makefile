@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 DESIGNER_JS  := web/static/vendor/designer.js
+AUDITOR_JS   := web/static/vendor/auditor.js
 FRONTEND_SRC := frontend/package.json $(wildcard frontend/package-lock.json) $(wildcard frontend/src/*)
 export MOTCUA_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -16,16 +17,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) $(DESIGNER_JS)
+install: $(STAMP) $(DESIGNER_JS) $(AUDITOR_JS)
 
-## The designer's bpmn-js bundle (web/static/vendor/, git-ignored), rebuilt when frontend/ changes.
-$(DESIGNER_JS): $(FRONTEND_SRC)
+## The designer's and the auditor's bundles (bpmn-js, Chart.js; web/static/vendor/, git-ignored), built
+## together by one esbuild run and rebuilt when frontend/ changes.
+$(DESIGNER_JS) $(AUDITOR_JS) &: $(FRONTEND_SRC)
 	@command -v npm >/dev/null 2>&1 || { echo "FATAL: npm (Node.js 18 or later) is needed to build the process designer (bpmn-js) into web/static/vendor/ — install nodejs and npm." >&2; exit 1; }
 	cd frontend && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd frontend && npm run build
-	touch $(DESIGNER_JS)
+	touch $(DESIGNER_JS) $(AUDITOR_JS)
 
-designer-assets: $(DESIGNER_JS)
+designer-assets: $(DESIGNER_JS) $(AUDITOR_JS)
 
 ## Install, migrate the SQLite database under var/, load bpmn/, seed demo users, serve on :5000.
 run: install

@@ -1,0 +1,304 @@
+"""The auditor's pages on SQLite and PostgreSQL: the case player agrees with the engine's replay, a row
+changed behind the engine's back shows as broken, registers download as CSV/XLSX that parse, and the
+766 scorecard shows the engine's numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+
+from engine.clock import FixedClock
+from engine.models import Case
+from engine.service import Engine
+from web.auditor import SLA_STATUS
+
+HAPPY = [
+    ("receipt_check", "clerk", {"decision": "accept", "checked_documents": ["TP1"]}),
+    ("verify_register", "specialist", {"found": True, "register_ref": "Sổ gốc 2015, số 1234", "copies": 2}),
+    ("approve_copy", "head", {"approved": True}),
+    ("return_result", "clerk", {"method": "in_person", "returned_to": "Nguyễn Văn An"}),
+]
+
+
+def run_case(engine: Engine, clock: FixedClock, name: str = "Nguyễn Văn An", steps: int = 4) -> str:
+    """A diploma copy submitted online and taken through ``steps`` steps, 20 minutes apart."""
+    view = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": name, "phone": "0901234567"}, "channel": 2},
+        engine.actor("citizen"),
+    )
+    for element, user, data in HAPPY[:steps]:
+        clock.advance(timedelta(minutes=20))
+        engine.complete_task(view.code, element, data, engine.actor(user))
+    return view.code
+
+
+def tamper(engine: Engine, code: str, seq: int) -> None:
+    """Change one event's payload with plain SQL, as someone with database access could."""
+    with engine.db.read() as session:
+        case_id = session.scalar(select(Case.id).where(Case.code == code))
+    value = "CAST(:value AS json)" if engine.db.engine.dialect.name == "postgresql" else ":value"
+    with engine.db.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE case_events SET payload = {value} WHERE case_id = :case AND seq = :seq"),
+            {"value": json.dumps({"data": {"found": False}}), "case": case_id, "seq": seq},
+        )
+
+
+def page(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+# ------------------------------------------------------------------------------------ case player
+
+
+def test_search_leads_to_the_case_and_unknown_codes_are_404(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    code = run_case(engine, clock)
+    auditor = as_user("auditor")
+    response = auditor.get(f"/auditor/?code={code}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/auditor/cases/{code}")
+    missing = auditor.get("/auditor/?code=H99.12-000000-9999")
+    assert missing.status_code == 404 and "Không tìm thấy" in page(missing)
+    assert auditor.get("/auditor/cases/H99.12-000000-9999").status_code == 404
+    state = auditor.get("/auditor/cases/H99.12-000000-9999/state?at=1")
+    assert state.status_code == 404 and state.get_json()["error"] == "not_found"
+
+
+def test_case_page_shows_timeline_slider_chain_and_snapshot_check(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    code = run_case(engine, clock)
+    events = engine.events(code)
+    html = page(as_user("director").get(f"/auditor/cases/{code}"))
+    assert f'<input type="range" id="player-slider" name="at" min="1" max="{len(events)}"' in html
+    assert len(re.findall(r'<tr data-seq="\d+"', html)) == len(events)
+    assert 'id="chain-result" data-ok="true"' in html and f"Toàn vẹn: {len(events)} sự kiện" in html
+    assert 'id="snapshot-result" data-ok="true"' in html and "Khớp" in html
+    # The last event is selected: the dossier was returned, done by the clerk, in local time.
+    assert 'class="selected" aria-current="true"' in html
+    assert f"Sự kiện {len(events)} / {len(events)}" in html
+    assert "10 — Đã trả kết quả" in html and "Người dùng clerk" in html
+    assert "09:20:00 02/03/2026" in html  # 08:00 + 4 × 20 min, Asia/Ho_Chi_Minh
+    assert 'src="/static/vendor/auditor.js"' in html
+    # The diagram's XML is the version the case runs on.
+    xml = as_user("auditor").get(f"/auditor/cases/{code}/diagram.bpmn")
+    assert xml.status_code == 200 and b'id="approve_copy"' in xml.data
+
+
+def test_state_at_every_event_matches_the_engine_replay(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    code = run_case(engine, clock)
+    auditor = as_user("auditor")
+    events = engine.events(code)
+    seen_statuses = set()
+    for event in events:
+        answer = auditor.get(f"/auditor/cases/{code}/state?at={event.seq}")
+        assert answer.status_code == 200
+        body = answer.get_json()
+        expected = engine.replay_case(code, event.seq).state
+        assert expected is not None
+        assert body["at"] == event.seq and body["events"] == len(events) and body["ok"] is True
+        assert body["done"] == list(expected.path)
+        assert body["current"] == [t.element_id for t in expected.tasks] + [e for e, _ in expected.timers]
+        fragment = body["html"]
+        assert f'data-status="{expected.status}"' in fragment
+        assert f"{expected.status} — {expected.status_label}" in fragment
+        assert f'data-sla="{expected.sla_status}"' in fragment
+        assert SLA_STATUS[expected.sla_status] in fragment
+        assert len(re.findall(r'<tr data-element="', fragment)) == len(expected.tasks)
+        for task in expected.tasks:
+            assert f'data-element="{task.element_id}"' in fragment
+        assert f"Sự kiện {event.seq} / {len(events)}" in fragment
+        assert f'<dd id="state-who">{engine.actor(event.actor).full_name}' in fragment
+        seen_statuses.add(expected.status)
+    assert seen_statuses == {1, 2, 4, 9, 10}
+    # At event 7 the specialist's step is open with its due date (local time); data so far is shown.
+    seventh = auditor.get(f"/auditor/cases/{code}/state?at=7").get_json()
+    assert seventh["current"] == ["verify_register"]
+    assert "14:20 02/03/2026" in seventh["html"]  # due 07:20 UTC
+    assert "TP1" in seventh["html"]
+    # The page itself answers for any event too (no JavaScript needed).
+    html = page(auditor.get(f"/auditor/cases/{code}?at=7"))
+    assert '<tr data-seq="7" class="selected"' in html and 'value="7"' in html
+
+
+@pytest.mark.parametrize("at", ["0", "99", "abc", "-1"])
+def test_event_number_out_of_range_is_a_422_in_vietnamese(
+    engine: Engine, clock: FixedClock, as_user: Any, at: str
+) -> None:
+    code = run_case(engine, clock, steps=1)
+    auditor = as_user("auditor")
+    response = auditor.get(f"/auditor/cases/{code}?at={at}")
+    assert response.status_code == 422
+    assert "Sự kiện số" in page(response) or "Số thứ tự sự kiện không hợp lệ" in page(response)
+    answer = auditor.get(f"/auditor/cases/{code}/state?at={at}")
+    assert answer.status_code == 422 and answer.get_json()["error"] == "validation_error"
+
+
+def test_tampered_event_shows_as_broken(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    other = run_case(engine, clock, "Không bị sửa")
+    code = run_case(engine, clock)
+    auditor = as_user("auditor")
+    intact = page(auditor.post("/auditor/verify"))
+    assert 'data-ok="true"' in intact and "Nhật ký toàn vẹn: 2 hồ sơ" in intact
+
+    tamper(engine, code, 8)
+    broken = page(auditor.post("/auditor/verify"))
+    assert 'id="verify-result" data-ok="false"' in broken and "Phát hiện 1 sai lệch" in broken
+    assert f'<tr data-case="{code}" data-seq="8">' in broken
+    assert f'data-case="{other}"' not in broken
+    case_page = page(auditor.get(f"/auditor/cases/{code}"))
+    assert 'id="chain-result" data-ok="false"' in case_page
+    assert "Nhật ký của hồ sơ đã bị thay đổi: 1 sai lệch" in case_page
+    assert f'<tr data-case="{code}" data-seq="8">' in case_page
+    assert 'id="chain-result" data-ok="true"' in page(auditor.get(f"/auditor/cases/{other}"))
+
+
+def test_verify_needs_csrf(engine: Engine, as_user: Any) -> None:
+    auditor = as_user("auditor")
+    assert auditor.http.post("/auditor/verify").status_code == 400
+
+
+# ------------------------------------------------------------------------------------ reports
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def xlsx_rows(data: bytes) -> list[tuple[Any, ...]]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return [row for row in sheet.iter_rows(values_only=True) if any(c is not None for c in row)]
+
+
+def test_register_mau_06_page_csv_and_xlsx(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    codes = [run_case(engine, clock, f"Người nộp {i}", steps=4 - i) for i in range(3)]
+    head = as_user("head")  # heads of department read reports too
+    url = "/auditor/reports/register?from=2026-03-01&to=2026-03-31"
+    html = page(head.get(url))
+    assert "SỔ THEO DÕI HỒ SƠ (Mẫu số 06)" in html and "Từ ngày 01/03/2026 đến ngày 31/03/2026" in html
+    assert all(code in html for code in codes) and "3 dòng" in html
+    assert "format=csv" in html and "format=xlsx" in html
+
+    csv_answer = head.get(url + "&format=csv")
+    assert csv_answer.status_code == 200 and csv_answer.mimetype == "text/csv"
+    assert "attachment" in csv_answer.headers["Content-Disposition"]
+    rows = csv_rows(csv_answer.data)
+    header = rows.index([h for h in rows if h and h[0] == "STT"][0])
+    body = rows[header + 1 :]
+    assert sorted(r[1] for r in body) == sorted(codes)
+    assert {r[5] for r in body} == {"Trực tuyến"}
+
+    sheet = xlsx_rows(head.get(url + "&format=xlsx").data)
+    assert sheet[0][0] == "SỔ THEO DÕI HỒ SƠ (Mẫu số 06)"
+    assert sorted(r[1] for r in sheet if r[1] in codes) == sorted(codes)
+
+    empty = page(head.get("/auditor/reports/register?from=2025-01-01&to=2025-01-31"))
+    assert "Không có hồ sơ nào trong khoảng thời gian này" in empty
+
+
+def test_periodic_report_page_csv_and_xlsx(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    for i in range(2):
+        run_case(engine, clock, f"Người nộp {i}")
+    run_case(engine, clock, "Đang xử lý", steps=2)
+    auditor = as_user("auditor")
+    url = "/auditor/reports/periodic?year=2026&period=q1&cutoff=1"
+    html = page(auditor.get(url))
+    expected = engine.periodic_report(2026, "q1").total
+    assert expected.received_online == 3 and expected.finished == 2 and expected.in_progress == 1
+    assert "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH" in html
+    assert "Quý I năm 2026: từ ngày 01/01/2026 đến ngày 31/03/2026" in html
+    rows = csv_rows(auditor.get(url + "&format=csv").data)
+    total = next(r for r in rows if len(r) > 1 and r[1] == "Tổng cộng")
+    headers = next(r for r in rows if r and r[0] == "STT")
+    column = dict(zip(headers, total, strict=True))
+    assert column["Mới tiếp nhận trực tuyến"] == "3"
+    assert int(column["Đã giải quyết trước hạn"]) + int(column["Đã giải quyết đúng hạn"]) == 2
+    # Still open on 31/03 while its appointment was 03/03: in progress, overdue.
+    assert column["Đang giải quyết quá hạn"] == "1" == str(expected.in_progress_overdue)
+    sheet = xlsx_rows(auditor.get(url + "&format=xlsx").data)
+    xlsx_total = next(r for r in sheet if r[1] == "Tổng cộng")
+    assert xlsx_total[3] == 3  # numbers stay numbers in Excel
+    # The Hà Nội cut-off moves the window: Q1 = 15/12/2025 – 14/03/2026.
+    hanoi = page(auditor.get("/auditor/reports/periodic?year=2026&period=q1&cutoff=15"))
+    assert "từ ngày 15/12/2025 đến ngày 14/03/2026" in hanoi
+    six_months = page(auditor.get("/auditor/reports/periodic?year=2026&period=h1"))
+    assert "6 tháng năm 2026: từ ngày 01/01/2026 đến ngày 30/06/2026" in six_months
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/auditor/reports/register?from=2026-13-01&to=2026-03-31", "Từ ngày không hợp lệ"),
+        ("/auditor/reports/register?from=2026-03-01&to=hôm-nay", "Đến ngày không hợp lệ"),
+        ("/auditor/reports/register?from=2026-03-31&to=2026-03-01", "sau đến ngày"),
+        ("/auditor/reports/register?format=pdf", "Định dạng không hỗ trợ"),
+        ("/auditor/reports/periodic?year=2026&period=q5", "Kỳ báo cáo không hợp lệ"),
+        ("/auditor/reports/periodic?year=20x6&period=q1", "Năm báo cáo không hợp lệ"),
+        ("/auditor/reports/periodic?year=2026&period=q1&cutoff=31", "Ngày chốt số liệu không hợp lệ"),
+        ("/auditor/reports/index766?from=2026-02-30&to=2026-03-31", "Từ ngày không hợp lệ"),
+        ("/auditor/reports/index766?paid=no_such_procedure", "Không có thủ tục có phí"),
+    ],
+)
+def test_bad_report_input_is_a_422_in_vietnamese(
+    engine: Engine, as_user: Any, url: str, message: str
+) -> None:
+    response = as_user("auditor").get(url)
+    assert response.status_code == 422, page(response)[:300]
+    assert message in page(response)
+
+
+def test_scorecard_page_shows_the_engine_numbers(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    for i in range(3):
+        run_case(engine, clock, f"Người nộp {i}")
+    run_case(engine, clock, "Đang xử lý", steps=1)
+    card = engine.scorecard_766(date(2026, 3, 1), date(2026, 3, 31))
+    html = page(as_user("director").get("/auditor/reports/index766?from=2026-03-01&to=2026-03-31"))
+    assert "Bộ chỉ số 766 từ 01/03/2026 đến 31/03/2026" in html
+
+    def num(value: float) -> str:
+        return f"{round(value, 2):g}".replace(".", ",")
+
+    assert f'<dd id="total-points">{num(card.points)}</dd>' in html
+    assert f'<dd id="max-points">{num(card.max_points)}</dd>' in html
+    for group in card.groups:
+        row = re.search(rf'<tr class="group-row" data-group="{group.code}">(.*?)</tr>', html, re.S)
+        assert row is not None and group.name in row.group(1)
+        expected = "—" if group.points is None else num(group.points)
+        assert f'<th class="points">{expected}</th>' in row.group(1)
+    on_time = card.indicator("2.1")
+    assert on_time.rate == 0.75  # the dossier still open on 31/03 is measured then: late
+    row = re.search(r'<tr data-indicator="2.1">(.*?)</tr>', html, re.S)
+    assert row is not None and "75,0 %" in row.group(1) and "<td>3</td><td>4</td>" in row.group(1)
+    online = card.indicator("3.3")
+    row = re.search(r'<tr data-indicator="3.3">(.*?)</tr>', html, re.S)
+    assert row is not None and online.rate is not None
+    assert f"{online.rate * 100:.1f} %".replace(".", ",") in row.group(1)
+    assert "Chưa có dữ liệu" in html  # 4.2, 5.1–5.3
+    data = json.loads(re.search(r'id="scorecard-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert data["points"] == card.points and len(data["groups"]) == 6
+    assert '<canvas id="chart-groups"' in html and '<canvas id="chart-indicators"' in html
+
+
+def test_reports_home_and_control_sheet_exports(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    code = run_case(engine, clock)
+    auditor = as_user("auditor")
+    home = page(auditor.get("/auditor/reports"))
+    assert "Sổ theo dõi hồ sơ (Mẫu số 06)" in home and 'name="cutoff"' in home
+    assert "Quý I" in home and "9 tháng" in home
+    sheet = xlsx_rows(auditor.get(f"/auditor/cases/{code}/control-sheet?format=xlsx").data)
+    table = engine.control_sheet_form(code)
+    assert sheet[0][0] == table.title
+    assert len([r for r in sheet if isinstance(r[0], int)]) == len(table.rows) > 0
