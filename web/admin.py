@@ -1,4 +1,4 @@
-"""Administration: the working-calendar override table and outbox incidents (role ``admin``).
+"""Administration: the working-calendar override table, outbox incidents and the staff list (``admin``).
 
 Thin like the other blueprints: the engine stores overrides (append-only, so the table is its own
 history) and re-queues failed deliveries; this module parses forms and renders.
@@ -18,6 +18,7 @@ from engine.calendar import FIRST_YEAR, LAST_YEAR
 from engine.errors import NotFound, ValidationError
 from engine.outbox import EMAIL, PAYMENT_REQUEST, RESULT_PUBLISH, SMS, STATUS_SYNC
 from engine.sla import LOCAL_TZ
+from engine.users import ROLES, Actor
 
 from .api_models import CalendarOverrideView, override_views
 from .security import engine, require_actor, requires
@@ -233,3 +234,19 @@ def retry_incident(incident_id: str) -> ResponseReturnValue:
     what = HANDLERS.get(view.handler, view.handler)
     flash(f"Đã đưa «{what}» của sự cố #{view.id} trở lại hàng đợi gửi; sự cố đã được xử lý.", "success")
     return redirect(url_for("admin.incidents"))
+
+
+# ------------------------------------------------------------------------------------------ users
+
+
+@bp.get("/users")
+@requires(ROLE)
+def users() -> ResponseReturnValue:
+    """Active staff accounts with their roles and unit (read-only: accounts are managed by the CLI)."""
+    eng = engine()
+    usernames = {username for role in ROLES for username, _ in eng.users_with_role(role)}
+    staff: list[Actor] = sorted(
+        (eng.actor(username) for username in usernames), key=lambda a: (a.unit or "", a.full_name, a.username)
+    )
+    per_role = {role: sum(role in a.roles for a in staff) for role in ROLES}
+    return render_template("admin/users.html", staff=staff, per_role=per_role)

@@ -6,6 +6,7 @@ tests record a fresh swap in the first week of March: Tuesday 3/3 off, Saturday 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from engine.clock import FixedClock
 from engine.models import OutboxMessage
 from engine.outbox import STATUS_SYNC, Message, PermanentFailure
 from engine.service import Engine
-from tests.support.fixtures import VN, vn
+from tests.support.fixtures import TEST_USERS, VN, vn
 from tests.web.conftest import submit_online
 
 NOTE = "Thông báo số 123/TB-UBND về hoán đổi ngày làm việc"
@@ -295,3 +296,21 @@ def test_the_same_operations_over_the_api(engine: Engine, as_user: Any, incident
     assert [i["id"] for i in admin.api("GET", "/api/admin/incidents?state=all").get_json()] == [incident_id]
     assert admin.api("POST", "/api/admin/incidents/abc/retry").status_code == 404
     assert admin.api("POST", f"/api/admin/incidents/{incident_id + 1000}/retry").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------- users
+
+
+def test_admin_sees_the_staff_list_with_roles_and_units(engine: Engine, as_user: Any) -> None:
+    page = as_user("admin").get("/admin/users").get_data(as_text=True)
+    table = page.split('id="users"', 1)[1].split("</table>", 1)[0]
+    # Other suites may add accounts to the shared test database: ours must all be there, once.
+    listed = re.findall(r'<tr data-username="([^"]+)"', table)
+    assert set(TEST_USERS) <= set(listed) and len(listed) == len(set(listed))
+    row = _row(table, '<tr data-username="head">')
+    assert "Người dùng head" in row and "Lãnh đạo phòng" in row and "Phòng thử nghiệm" in row
+    assert "Cán bộ tiếp nhận (một cửa)" in _row(table, '<tr data-username="clerk">')
+    admins = sum("admin" in roles for roles in TEST_USERS.values())
+    assert f'<tr data-role="admin"><td>Quản trị hệ thống</td><td>{admins}</td>' in page
+    assert 'href="/admin/users"' in as_user("admin").get("/admin/").get_data(as_text=True)
+    assert as_user("director").get("/admin/users").status_code == 403
