@@ -17,6 +17,8 @@ const STATUSES = [['', '— không đặt —']].concat(
 const LEGAL_UNITS = [['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
 const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
 const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
+const CLOCK_MODES = [['restart', 'Tính lại thời hạn từ đầu (mặc định)'], ['extend', 'Cộng thêm thời gian chờ bổ sung']];
+const DOCUMENT_KINDS = [['original', 'Bản chính'], ['copy', 'Bản sao'], ['certified_copy', 'Bản sao chứng thực']];
 const TIMER_KINDS = [['timeDate', 'Thời điểm (giờ hành chính)'], ['timeDuration', 'Khoảng thời gian'], ['timeCycle', 'Chu kỳ']];
 
 function el(tag, attrs = {}, children = []) {
@@ -104,7 +106,86 @@ export function renderProcedureForm(container, modeler) {
   bind('proc-fee', 'Lệ phí (đồng)', 'fee', input(proc.fee, 'number'));
   bind('proc-online-level', 'Mức độ trực tuyến', 'onlineLevel', select(ONLINE, proc.onlineLevel));
   bind('proc-result-type', 'Loại kết quả', 'resultType', select(RESULTS, proc.resultType));
+  const cutoff = input(proc.receiptCutoff, 'time');
+  field(form, 'proc-receipt-cutoff', 'Nhận sau giờ này thì tính từ ngày làm việc sau (để trống nếu không áp dụng)', cutoff);
+  cutoff.addEventListener('change', () => { proc.set('receiptCutoff', cutoff.value || undefined); });
+  bind('proc-clock-mode', 'Khi công dân bổ sung hồ sơ', 'clockMode', select(CLOCK_MODES, proc.clockMode || 'restart'));
+  renderDocuments(form, moddle, proc);
+  renderDueExtensions(form, moddle, proc);
   container.appendChild(form);
+}
+
+// Rows of a motcua:procedure child list (documents, due extensions): each input writes its attribute
+// at once; "Xoá" removes the child; "Thêm" appends an empty one and redraws the table.
+function renderRows(form, moddle, proc, spec) {
+  const list = proc.get(spec.property);
+  const table = el('table', { class: 'rows', id: spec.id });
+  table.appendChild(el('tr', {}, spec.columns.map(([, label]) => el('th', { text: label })).concat([el('th')])));
+  list.forEach((child, index) => {
+    const row = el('tr', { 'data-index': String(index) });
+    for (const [attr, , kind] of spec.columns) {
+      let control;
+      if (kind === 'bool') {
+        control = el('input', { type: 'checkbox', name: attr });
+        control.checked = child.get(attr) !== 'false';
+        control.addEventListener('change', () => { child.set(attr, control.checked ? undefined : 'false'); });
+      } else if (Array.isArray(kind)) {
+        control = select(kind, child.get(attr));
+        control.name = attr;
+        control.addEventListener('change', () => { child.set(attr, control.value || undefined); });
+      } else {
+        control = input(child.get(attr), kind || 'text');
+        control.name = attr;
+        control.addEventListener('input', () => { child.set(attr, control.value || undefined); });
+      }
+      row.appendChild(el('td', {}, [control]));
+    }
+    const remove = el('button', { type: 'button', class: 'link remove', text: 'Xoá' });
+    remove.addEventListener('click', () => {
+      list.splice(list.indexOf(child), 1);
+      redraw();
+    });
+    row.appendChild(el('td', {}, [remove]));
+    table.appendChild(row);
+  });
+  const add = el('button', { type: 'button', id: `${spec.id}-add`, text: spec.addLabel });
+  add.addEventListener('click', () => {
+    const child = moddle.create(spec.type, spec.defaults());
+    child.$parent = proc;
+    list.push(child);
+    redraw();
+  });
+  const box = el('div', { class: 'rows-box', id: `${spec.id}-box` }, [el('p', { class: 'rows-title', text: spec.title }), table, add]);
+  function redraw() {
+    const fresh = el('div');
+    renderRows(fresh, moddle, proc, spec);
+    box.replaceWith(fresh.firstChild);
+  }
+  form.appendChild(box);
+}
+
+function renderDocuments(form, moddle, proc) {
+  renderRows(form, moddle, proc, {
+    id: 'proc-documents',
+    property: 'documents',
+    type: 'motcua:Document',
+    title: 'Thành phần hồ sơ',
+    addLabel: 'Thêm giấy tờ',
+    columns: [['code', 'Mã'], ['name', 'Tên giấy tờ'], ['kind', 'Loại', DOCUMENT_KINDS], ['count', 'Số bản', 'number'], ['required', 'Bắt buộc', 'bool']],
+    defaults: () => ({ code: `TP${proc.get('documents').length + 1}`, name: '', kind: 'original', count: '1' }),
+  });
+}
+
+function renderDueExtensions(form, moddle, proc) {
+  renderRows(form, moddle, proc, {
+    id: 'proc-extensions',
+    property: 'dueExtensions',
+    type: 'motcua:DueExtension',
+    title: 'Gia hạn theo câu trả lời có/không của một bước',
+    addLabel: 'Thêm gia hạn',
+    columns: [['field', 'Trường (có/không)'], ['workingDays', 'Số ngày làm việc', 'number'], ['note', 'Ghi chú']],
+    defaults: () => ({ field: '', workingDays: '1' }),
+  });
 }
 
 function renderStep(form, moddle, bo) {

@@ -155,3 +155,47 @@ def test_edit_validate_fix_deploy_and_cases_keep_their_version(
     old_now = engine.get_case(old_case.code)
     assert old_now.procedure_version == 1
     assert [t.element_id for t in engine.list_tasks(old_case.code)] == ["approve_copy"]
+
+
+def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form(
+    browser: Browser,  # noqa: F811
+    server: str,  # noqa: F811
+    engine: Engine,
+) -> None:
+    """Required documents, the receipt cut-off, the clock mode and due extensions are procedure
+    metadata a designer changes without touching XML; they reach the deployed version."""
+    designer = Session(browser, server, "designer")
+    page = designer.page
+    problems = watch_console(page)
+    open_designer(page, server, "diploma_copy")
+    documents = page.locator("#proc-documents tr[data-index]")
+    expect(documents).to_have_count(3)
+    expect(page.locator("#proc-extensions tr[data-index] input[name='field']")).to_have_value("bulk")
+
+    page.click("#proc-documents-add")
+    expect(documents).to_have_count(4)
+    row = documents.nth(3)
+    expect(row.locator("input[name='code']")).to_have_value("TP4")
+    row.locator("input[name='name']").fill("Bản sao giấy khai sinh")
+    row.locator("select[name='kind']").select_option("certified_copy")
+    row.locator("input[name='required']").uncheck()
+    documents.nth(2).locator("button.remove").click()  # TP3 (giấy ủy quyền) is dropped
+    expect(documents).to_have_count(3)
+    page.fill("#proc-receipt-cutoff", "16:00")
+    page.select_option("#proc-clock-mode", "extend")
+    page.locator("#proc-extensions tr[data-index] input[name='workingDays']").fill("1")
+    designer.shot("designer-procedure-metadata")
+
+    page.click("#designer-deploy")
+    expect(page.locator("#designer-status")).to_contain_text("Đã triển khai phiên bản 2")
+    assert problems == []
+    designer.close()
+
+    meta = engine.procedure("diploma_copy").meta
+    assert [d["code"] for d in meta["documents"]] == ["TP1", "TP2", "TP4"]
+    added = meta["documents"][2]
+    assert added["name"] == "Bản sao giấy khai sinh"
+    assert (added["kind"], added["required"]) == ("certified_copy", False)
+    assert meta["receipt_cutoff"] in ("16:00", "16:00:00")
+    assert meta["clock_mode"] == "extend"
+    assert meta["due_extensions"][0]["working_days"] == 1
