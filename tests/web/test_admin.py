@@ -209,6 +209,7 @@ def test_incidents_are_listed_and_retried_with_the_button(
     row = _row(page, f'<tr data-id="{incident_id}">')
     assert "Đồng bộ trạng thái lên Cổng DVCQG" in row and STATUS_SYNC in row
     assert code in row and "<td>1</td>" in row
+    assert f'href="/cases/{code}"' not in row  # the case page is not open to a plain administrator
     assert "PermanentFailure" in row and "mã thủ tục không đúng" in row
     assert "09:15 02/03/2026" in row and "Thử lại" in row
     assert 'id="resolved-incidents"' not in page
