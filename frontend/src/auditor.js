@@ -30,7 +30,7 @@ function setupPlayer(root) {
     marked: [], importErrors: [], loads: 0,
   };
   window.motcuaAuditor = state;
-  document.getElementById('player-go').hidden = true;
+  document.getElementById('player-go').remove(); // the slider answers at once
 
   function mark() {
     if (!state.ready) return;
@@ -72,8 +72,9 @@ function setupPlayer(root) {
     next.href = link(Math.min(total, at + 1));
     prev.classList.toggle('disabled', at <= 1);
     next.classList.toggle('disabled', at >= total);
-    document.querySelectorAll('#auditor-timeline tr[data-seq]').forEach((row) => {
-      const selected = Number(row.dataset.seq) === at;
+    // Rows are numbered by position (`at`), which is the seq unless events were deleted.
+    document.querySelectorAll('#auditor-timeline tr[data-at]').forEach((row) => {
+      const selected = Number(row.dataset.at) === at;
       row.classList.toggle('selected', selected);
       if (selected) row.setAttribute('aria-current', 'true'); else row.removeAttribute('aria-current');
     });
@@ -112,11 +113,11 @@ function setupPlayer(root) {
   });
   prev.addEventListener('click', (event) => { event.preventDefault(); slider.value = String(state.at - 1); go(state.at - 1); });
   next.addEventListener('click', (event) => { event.preventDefault(); slider.value = String(state.at + 1); go(state.at + 1); });
-  document.querySelectorAll('#auditor-timeline a[data-seq]').forEach((anchor) => {
+  document.querySelectorAll('#auditor-timeline a[data-at]').forEach((anchor) => {
     anchor.addEventListener('click', (event) => {
       event.preventDefault();
-      slider.value = anchor.dataset.seq;
-      go(Number(anchor.dataset.seq));
+      slider.value = anchor.dataset.at;
+      go(Number(anchor.dataset.at));
       root.scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
   });
@@ -144,6 +145,10 @@ function setupPlayer(root) {
 }
 
 // ----------------------------------------------------------------------------- 766 charts
+function short(name) {
+  return name.length > 34 ? `${name.slice(0, 33)}…` : name;
+}
+
 function setupScorecard(box) {
   Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
   const card = jsonFrom('scorecard-data');
@@ -165,7 +170,7 @@ function setupScorecard(box) {
   charts.push(new Chart(document.getElementById('chart-indicators'), {
     type: 'bar',
     data: {
-      labels: indicators.map((i) => `${i.code} ${i.name}`),
+      labels: indicators.map((i) => `${i.code} ${short(i.name)}`),
       datasets: [{
         label: 'Tỷ lệ (%)',
         data: indicators.map((i) => Math.round(i.rate * 1000) / 10),
@@ -175,7 +180,10 @@ function setupScorecard(box) {
     options: {
       indexAxis: 'y', responsive: true, animation: false,
       scales: { x: { beginAtZero: true, max: 100 } },
-      plugins: { legend: { display: false } },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { title: (items) => indicators[items[0].dataIndex].name } },
+      },
     },
   }));
   window.motcuaCharts = charts;

@@ -129,7 +129,7 @@ def test_state_at_every_event_matches_the_engine_replay(
     assert "TP1" in seventh["html"]
     # The page itself answers for any event too (no JavaScript needed).
     html = page(auditor.get(f"/auditor/cases/{code}?at=7"))
-    assert '<tr data-seq="7" class="selected"' in html and 'value="7"' in html
+    assert '<tr data-seq="7" data-at="7" class="selected"' in html and 'value="7"' in html
 
 
 @pytest.mark.parametrize("at", ["0", "99", "abc", "-1"])
@@ -302,3 +302,25 @@ def test_reports_home_and_control_sheet_exports(engine: Engine, clock: FixedCloc
     table = engine.control_sheet_form(code)
     assert sheet[0][0] == table.title
     assert len([r for r in sheet if isinstance(r[0], int)]) == len(table.rows) > 0
+
+
+def test_deleted_event_breaks_chain_and_replay_but_the_page_still_answers(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    code = run_case(engine, clock)
+    with engine.db.read() as session:
+        case_id = session.scalar(select(Case.id).where(Case.code == code))
+    with engine.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_events WHERE case_id = :case AND seq = 8"), {"case": case_id})
+    auditor = as_user("auditor")
+    response = auditor.get(f"/auditor/cases/{code}")
+    assert response.status_code == 200
+    html = page(response)
+    assert 'id="chain-result" data-ok="false"' in html and 'id="snapshot-result" data-ok="false"' in html
+    assert "Thiếu sự kiện số 8" in html
+    assert "Chạy lại quy trình không khớp nhật ký tại sự kiện 9" in html
+    # Before the gap the state is rebuilt; after it the panel says why there is none.
+    before = auditor.get(f"/auditor/cases/{code}/state?at=7").get_json()
+    assert before["ok"] is True and 'id="state-status"' in before["html"]
+    after = auditor.get(f"/auditor/cases/{code}/state?at=10").get_json()
+    assert after["ok"] is False and after["done"] == [] and 'id="state-missing"' in after["html"]
