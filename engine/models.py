@@ -360,3 +360,18 @@ class AuditDigestEntry(Base):
     case_code: Mapped[str] = mapped_column(String(80))
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ProcedureDraft(Base):
+    """A designer's saved, not yet deployed edit of a procedure: one per procedure, the last save
+    wins. Drafts are work in progress, kept so an edit survives a closed tab; the history that
+    matters (what ran) is the deployed versions, which are never rewritten."""
+
+    __tablename__ = "procedure_drafts"
+
+    procedure_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    xml: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int] = mapped_column(Integer)  # the latest version when the draft was saved
+    valid: Mapped[bool] = mapped_column(Boolean)  # passed validation when saved (deployable then)
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[str] = mapped_column(String(100))

@@ -24,6 +24,7 @@ from . import (
     citizen,
     designer,
     documents,
+    drafts,
     index766,
     integrity,
     outbox,
@@ -770,7 +771,38 @@ class Engine:
             rows = self.procedures.versions(session, procedure_id)
             previous = _version_files(rows[-1]) if rows else None
             row, created = self.procedures.deploy_bundle(session, report.bundle, actor.username)
+            # The deployed file is the editor's latest state: a draft of it would only be stale.
+            drafts.discard(session, procedure_id)
             return _procedure_view(row), designer.diff_versions(previous, report.bundle.files), created
+
+    def save_draft(
+        self, procedure_id: str, main: bytes, actor: Actor
+    ) -> tuple[drafts.DraftView, designer.ValidationReport]:
+        """Store an edit without deploying it (designers only), with its validation report.
+
+        Stored even when it does not validate yet, but never when the XML is unsafe or belongs to
+        another procedure (raises, nothing stored).
+        """
+        if not actor.has_role("designer"):
+            raise Forbidden("Chỉ người thiết kế quy trình được lưu bản nháp quy trình")
+        text = drafts.check_draft(procedure_id, main)
+        report = self.validate_procedure(f"{procedure_id}.bpmn", main)
+        with self._uow() as session:
+            latest = self.procedures.latest(session, procedure_id)
+            view = drafts.save(
+                session, procedure_id, text, latest.version, report.ok, actor.username, self.clock.now()
+            )
+        return view, report
+
+    def draft(self, procedure_id: str) -> drafts.DraftView | None:
+        with self.db.read() as session:
+            return drafts.load(session, procedure_id)
+
+    def discard_draft(self, procedure_id: str, actor: Actor) -> bool:
+        if not actor.has_role("designer"):
+            raise Forbidden("Chỉ người thiết kế quy trình được bỏ bản nháp quy trình")
+        with self._uow() as session:
+            return drafts.discard(session, procedure_id)
 
     def procedure_history(self, procedure_id: str) -> list[tuple[ProcedureView, designer.VersionDiff]]:
         """Every version of a procedure, oldest first, each with what it changed from the one before."""

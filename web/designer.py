@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import MotcuaError, ProcedureError
+from engine.errors import MotcuaError, NotFound, ProcedureError
 from engine.xmlsafe import MAX_BPMN_BYTES
 
+from .formatting import local
 from .security import engine, require_actor, requires
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -69,14 +70,49 @@ def source(procedure_id: str) -> ResponseReturnValue:
 @requires(ROLE)
 def edit(procedure_id: str) -> ResponseReturnValue:
     procedure = engine().procedure(procedure_id)
+    draft = engine().draft(procedure_id)
+    source_view = "designer.draft_source" if draft is not None else "designer.source"
     return render_template(
         "designer/edit.html",
         procedure=procedure,
-        xml_url=url_for("designer.source", procedure_id=procedure_id),
+        draft=draft,
+        xml_url=url_for(source_view, procedure_id=procedure_id),
         validate_url=url_for("designer.validate", procedure_id=procedure_id),
+        save_url=url_for("designer.save_draft", procedure_id=procedure_id),
         deploy_url=url_for("designer.deploy", procedure_id=procedure_id),
         max_kb=MAX_BPMN_BYTES // 1000,
     )
+
+
+@bp.get("/<procedure_id>/draft")
+@requires(ROLE)
+def draft_source(procedure_id: str) -> ResponseReturnValue:
+    draft = engine().draft(procedure_id)
+    if draft is None:
+        raise NotFound(f"Thủ tục '{procedure_id}' không có bản nháp")
+    return Response(draft.xml, mimetype="application/xml")
+
+
+@bp.post("/<procedure_id>/draft")
+@requires(ROLE)
+def save_draft(procedure_id: str) -> ResponseReturnValue:
+    """Save the editor's state as the procedure's draft and answer with its validation report."""
+    engine().procedure(procedure_id)  # 404 for an unknown procedure before anything is parsed
+    try:
+        draft, report = engine().save_draft(procedure_id, _uploaded_xml(), require_actor())
+    except MotcuaError as exc:
+        return _answer({"ok": False, "saved": False, "message": exc.message, "issues": []}, exc.http_status)
+    payload = report.as_dict()
+    payload.update(saved=True, saved_at=local(draft.saved_at), saved_by=draft.saved_by)
+    return _answer(payload)
+
+
+@bp.post("/<procedure_id>/draft/discard")
+@requires(ROLE)
+def discard_draft(procedure_id: str) -> ResponseReturnValue:
+    if engine().discard_draft(procedure_id, require_actor()):
+        flash("Đã bỏ bản nháp; đang mở phiên bản hiện hành.", "info")
+    return redirect(url_for("designer.edit", procedure_id=procedure_id))
 
 
 @bp.post("/<procedure_id>/validate")

@@ -60,15 +60,39 @@ async function post(url) {
   return { response, body };
 }
 
+// "Lưu và kiểm tra": the server stores the editor's state as a draft (even when it does not validate
+// yet, so no work is lost) and answers with the validation report.
 async function validate() {
-  say('Đang kiểm tra…', true);
-  const { body } = await post(root.dataset.validateUrl);
+  say('Đang lưu và kiểm tra…', true);
+  const { body } = await post(root.dataset.saveUrl);
   state.lastReport = body;
   showIssues(body.issues || []);
   const errors = (body.issues || []).filter((i) => i.severity === 'error').length;
-  if (body.ok) say('Hợp lệ: có thể triển khai phiên bản mới.', true);
-  else say(body.message || `Chưa hợp lệ: ${errors} lỗi. Sửa các phần tử được đánh dấu đỏ.`, false);
+  const saved = body.saved ? `Đã lưu bản nháp lúc ${body.saved_at}. ` : 'Chưa lưu. ';
+  if (body.ok) say(`${saved}Hợp lệ: có thể triển khai phiên bản mới.`, true);
+  else say(saved + (body.message || `Chưa hợp lệ: ${errors} lỗi. Sửa các phần tử được đánh dấu đỏ.`), false);
   return body;
+}
+
+// A BPMN file from the designer's disk opens in the modeler; nothing reaches the server until it is
+// saved or deployed, where the hardened parser and every check run on it.
+async function openFile(file) {
+  if (!file) return;
+  if (file.size > Number(root.dataset.maxBytes || Infinity)) {
+    say(`Tệp ${file.name} quá lớn.`, false);
+    return;
+  }
+  try {
+    const result = await modeler.importXML(await file.text());
+    state.importWarnings = result.warnings.map((w) => String(w.message || w));
+    modeler.get('canvas').zoom('fit-viewport');
+    renderProcedureForm(procedureForm, modeler);
+    renderElementForm(elementForm, modeler, null);
+    showIssues([]);
+    say(`Đã mở tệp ${file.name}. Nhấn "Lưu và kiểm tra" để lưu bản nháp.`, true);
+  } catch (error) {
+    say(`Không mở được tệp ${file.name}: ${error.message || error}`, false);
+  }
 }
 
 async function deploy() {
@@ -107,6 +131,7 @@ async function load() {
 
 document.getElementById('designer-validate').addEventListener('click', () => { validate(); });
 document.getElementById('designer-deploy').addEventListener('click', () => { deploy(); });
+document.getElementById('designer-file').addEventListener('change', (event) => { openFile(event.target.files[0]); });
 state.validate = validate;
 state.deploy = deploy;
 load();

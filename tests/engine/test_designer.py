@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from engine.db import Database
 from engine.designer import diff_versions, validate_upload
-from engine.errors import Forbidden, ProcedureError
+from engine.errors import Forbidden, ProcedureError, UnsafeXmlError
 from engine.models import ProcedureVersion
 from engine.service import Engine
 from engine.users import Actor
@@ -167,3 +167,29 @@ def test_engine_deploys_only_clean_files_by_designers(engine: Engine) -> None:
     assert engine.procedure_file("diploma_copy", 2) == ("diploma_copy.bpmn", changed)
     assert engine.procedure_file("diploma_copy")[1] == changed
     assert engine.procedure_file("diploma_copy", 1)[1] == DIPLOMA.encode()
+
+
+def test_drafts_are_stored_for_designers_only_and_never_when_unsafe(engine: Engine) -> None:
+    clerk = Actor("clerk", "Tiếp nhận", frozenset({"desk_clerk"}))
+    with pytest.raises(Forbidden):
+        engine.save_draft("diploma_copy", DIPLOMA.encode(), clerk)
+    with pytest.raises(Forbidden):
+        engine.discard_draft("diploma_copy", clerk)
+    unsafe = DIPLOMA.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>',
+        1,
+    )
+    with pytest.raises(UnsafeXmlError):
+        engine.save_draft("diploma_copy", unsafe.encode(), DESIGNER)
+    assert engine.draft("diploma_copy") is None
+
+    broken = edited(DIPLOMA, 'role="specialist" hours="4"', 'role="specialist" hours="-4"')
+    draft, report = engine.save_draft("diploma_copy", broken, DESIGNER)
+    assert not report.ok and not draft.valid and draft.base_version == 1
+    assert engine.draft("diploma_copy") == draft
+    fixed = edited(DIPLOMA, 'role="specialist" hours="4"', 'role="specialist" hours="3"')
+    draft, report = engine.save_draft("diploma_copy", fixed, DESIGNER)  # the last save wins
+    assert report.ok and draft.valid and engine.draft("diploma_copy").xml == fixed.decode()  # type: ignore[union-attr]
+    assert engine.discard_draft("diploma_copy", DESIGNER) is True
+    assert engine.discard_draft("diploma_copy", DESIGNER) is False

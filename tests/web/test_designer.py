@@ -80,3 +80,42 @@ def test_oversized_and_empty_uploads_are_refused(as_user: object) -> None:
     assert report["ok"] is False and "vượt quá kích thước" in report["issues"][0]["message"]
     empty = designer.api("POST", "/designer/diploma_copy/deploy", json={"xml": ""})
     assert empty.status_code == 422
+
+
+def test_save_draft_reopen_and_discard(as_user: object, engine: Engine) -> None:
+    designer: Client = as_user("designer")  # type: ignore[operator]
+    assert designer.get("/designer/diploma_copy/draft").status_code == 404
+    saved = designer.api("POST", "/designer/diploma_copy/draft", json={"xml": NO_ROLE})
+    body = saved.get_json()
+    assert saved.status_code == 200 and body["saved"] is True and body["ok"] is False
+    assert any(i["element_id"] == "verify_register" for i in body["issues"])
+    assert body["saved_by"] == "designer" and body["saved_at"]
+    assert engine.procedure("diploma_copy").version == 1  # saving deploys nothing
+
+    edit = designer.get("/designer/diploma_copy/edit").get_data(as_text=True)
+    assert 'data-xml-url="/designer/diploma_copy/draft"' in edit
+    assert "bản nháp" in edit and "chưa hợp lệ" in edit
+    assert designer.get("/designer/diploma_copy/draft").get_data(as_text=True) == NO_ROLE
+
+    # Unsafe or misfiled XML is refused with a reason and leaves the stored draft as it was.
+    for xml, status in ((XXE, 422), (DIPLOMA.replace('id="diploma_copy"', 'id="other"'), 422)):
+        refused = designer.api("POST", "/designer/diploma_copy/draft", json={"xml": xml})
+        assert refused.status_code == status, refused.get_json()
+        assert refused.get_json()["saved"] is False and refused.get_json()["message"]
+    assert engine.draft("diploma_copy").xml == NO_ROLE  # type: ignore[union-attr]
+
+    discarded = designer.post("/designer/diploma_copy/draft/discard")
+    assert discarded.status_code == 302
+    assert engine.draft("diploma_copy") is None
+    edit = designer.get("/designer/diploma_copy/edit").get_data(as_text=True)
+    assert 'data-xml-url="/designer/diploma_copy/source"' in edit
+
+
+def test_deploying_drops_the_draft(as_user: object, engine: Engine) -> None:
+    designer: Client = as_user("designer")  # type: ignore[operator]
+    changed = DIPLOMA.replace('role="specialist" hours="4"', 'role="specialist" hours="3"', 1)
+    assert designer.api("POST", "/designer/diploma_copy/draft", json={"xml": changed}).get_json()["ok"]
+    assert engine.draft("diploma_copy").valid  # type: ignore[union-attr]
+    deployed = designer.api("POST", "/designer/diploma_copy/deploy", json={"xml": changed}).get_json()
+    assert deployed["ok"] and deployed["version"] == 2
+    assert engine.draft("diploma_copy") is None

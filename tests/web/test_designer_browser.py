@@ -123,6 +123,13 @@ def test_edit_validate_fix_deploy_and_cases_keep_their_version(
     expect(page.locator('g.djs-element.error[data-element-id="check_stamp"]')).to_have_count(1)
     designer.shot("designer-validation-error")
 
+    # "Lưu và kiểm tra" kept the unfinished edit as a draft: a reload reopens it, not version 1.
+    expect(page.locator("#designer-status")).to_contain_text("Đã lưu bản nháp")
+    page.reload()
+    expect(page.locator("#designer")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#designer-draft-notice")).to_contain_text("chưa hợp lệ")
+    assert page.evaluate("() => !!window.motcuaDesigner.modeler.get('elementRegistry').get('check_stamp')")
+
     # Fix it in the side form, validate again (marker gone), deploy version 2.
     select(page, "check_stamp")
     page.select_option("#step-role", "specialist")
@@ -199,3 +206,34 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     assert meta["receipt_cutoff"] in ("16:00", "16:00:00")
     assert meta["clock_mode"] == "extend"
     assert meta["due_extensions"][0]["working_days"] == 1
+
+
+def test_a_bpmn_file_from_disk_opens_in_the_modeler_and_is_saved_as_a_draft(
+    browser: Browser,  # noqa: F811
+    server: str,  # noqa: F811
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    source = (LIBRARY / "diploma_copy.bpmn").read_text(encoding="utf-8")
+    renamed = source.replace('name="Đối chiếu sổ gốc"', 'name="Đối chiếu sổ gốc (tệp mới)"', 1)
+    assert renamed != source
+    file = tmp_path / "diploma_copy.bpmn"
+    file.write_text(renamed, encoding="utf-8")
+    designer = Session(browser, server, "designer")
+    page = designer.page
+    problems = watch_console(page)
+    open_designer(page, server, "diploma_copy")
+    page.set_input_files("#designer-file", str(file))
+    expect(page.locator("#designer-status")).to_contain_text("Đã mở tệp diploma_copy.bpmn")
+    name = page.evaluate(
+        "() => window.motcuaDesigner.modeler.get('elementRegistry')"
+        ".get('verify_register').businessObject.name"
+    )
+    assert name == "Đối chiếu sổ gốc (tệp mới)"
+    page.click("#designer-validate")
+    expect(page.locator("#designer-status")).to_contain_text("Hợp lệ")
+    assert problems == []
+    designer.close()
+    draft = engine.draft("diploma_copy")
+    assert draft is not None and draft.valid and "(tệp mới)" in draft.xml
+    assert engine.procedure("diploma_copy").version == 1
