@@ -149,6 +149,16 @@ def test_bad_calendar_queries_answer_400_not_500(
     assert message in response.get_data(as_text=True)
 
 
+def test_forms_without_a_csrf_token_are_refused(engine: Engine, as_user: Any) -> None:
+    admin = as_user("admin")
+    form = {"day": "2026-03-03", "kind": "off", "note": NOTE}
+    assert admin.http.post("/admin/calendar/overrides", data=form).status_code == 400
+    incident_form = admin.http.post("/admin/incidents/1/retry", data={"csrf_token": "forged"})
+    assert incident_form.status_code == 400
+    assert "biểu mẫu không hợp lệ" in incident_form.get_data(as_text=True)
+    assert engine.calendar_overrides() == []
+
+
 def test_other_roles_cannot_see_or_change_the_calendar(engine: Engine, as_user: Any) -> None:
     for name in ("clerk", "director", "auditor", "designer"):
         user = as_user(name)
