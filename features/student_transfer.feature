@@ -155,3 +155,32 @@ Tính năng: Chuyển trường đối với học sinh trung học phổ thông
       """
     Thì hồ sơ có trạng thái 10
     Và hồ sơ đã kết thúc
+
+  Kịch bản: Xin chuyển trường ngoài thời điểm cho phép thì Sở trả lời bằng văn bản, kể cả khi từ tỉnh khác
+    Khi cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "student_transfer" với người nộp "Đặng Quốc Việt"
+    Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
+      """
+      {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4", "TP5"]}
+      """
+    Và chuyên viên hoàn thành bước "check_dossier" với dữ liệu:
+      """
+      {"from_other_province": true, "in_transfer_period": false,
+       "check_note": "Đang giữa học kỳ II; chỉ chuyển trường khi kết thúc học kỳ I hoặc dịp hè"}
+      """
+    Thì công việc đang mở là "reply_ineligible" của vai trò "head_of_department"
+    Và lãnh đạo phòng không được hoàn thành bước "reply_ineligible" khi thiếu "reply_reason" với dữ liệu:
+      """
+      {"reply_number": "530/SGDĐT-GDTrH"}
+      """
+    Khi thời gian trôi tới "2026-04-23 10:00"
+    Và lãnh đạo phòng hoàn thành bước "reply_ineligible" với dữ liệu:
+      """
+      {"reply_number": "530/SGDĐT-GDTrH",
+       "reply_reason": "Chưa đến thời điểm chuyển trường (kết thúc học kỳ I hoặc dịp hè)"}
+      """
+    Thì hồ sơ có trạng thái 9
+    Và hồ sơ được xếp loại "early"
+    Và kết quả hồ sơ có "reply_number" là "530/SGDĐT-GDTrH"
+    Và công việc đang mở là "return_result" của vai trò "desk_clerk"
+    Và nhật ký hồ sơ có các chuyển trạng thái "1→2, 2→4, 4→9"
+    Và chuỗi băm của nhật ký hồ sơ toàn vẹn
