@@ -58,6 +58,20 @@ def _check_windows(windows: tuple[Window, ...], *, allow_empty: bool) -> None:
         previous_end = end
 
 
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """``"07:30-11:30,13:30-17:00"`` → windows (for settings); raises ValidationError with the culprit."""
+    windows: list[Window] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            start, end = (time.fromisoformat(x.strip()) for x in part.split("-"))
+        except ValueError as exc:
+            raise ValidationError(f"Khung giờ '{part}' không hợp lệ (dạng HH:MM-HH:MM)") from exc
+        windows.append((start, end))
+    return tuple(windows)
+
+
 @dataclass(frozen=True)
 class CalendarConfig:
     """An agency's working hours; published desk hours differ between agencies, hence configurable.

@@ -171,8 +171,8 @@ class Engine:
         # Leases and delivery retries are about live processes and networks, not business time, so
         # they follow real time even under --now; tests replace it with a FixedClock.
         self.lease_clock: Clock = SystemClock()
-        self.calendar = LiveCalendar(calendar)
         self.settings = settings or EngineSettings()
+        self.calendar = LiveCalendar(calendar or WorkingCalendar(self.settings.calendar))
         self.procedures = ProcedureStore(self.clock)
         self.cases = CaseRuntime(
             self.clock, self.calendar, self.settings, self.procedures, self._script_engine
