@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from engine import reports
 from engine.errors import MotcuaError, NotFound, ValidationError
-from engine.index766 import ScorecardConfig
+from engine.index766 import Scorecard, ScorecardConfig
 from engine.replay import CaseState
 from engine.service import CaseView, EventView
 from engine.sla import LOCAL_TZ
@@ -239,6 +239,9 @@ def index766() -> ResponseReturnValue:
         raise ValidationError(f"Không có thủ tục có phí: {', '.join(unknown)}")
     config = ScorecardConfig(online_payment_procedures=frozenset(paid) if paid else None)
     card = engine().scorecard_766(first, last, config)
+    if request.args.get("format", "html") != "html":
+        return _table_answer(_scorecard_table(card), f"chiso766-{first}-{last}", "auditor/table.html")
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("format", "paid")}
     return render_template(
         "auditor/index766.html",
         card=card,
@@ -246,6 +249,43 @@ def index766() -> ResponseReturnValue:
         procedures=fee_procedures,
         paid=set(paid),
         status_labels=INDICATOR_STATUS,
+        csv_url=url_for("auditor.index766", **args, paid=paid, format="csv"),
+        xlsx_url=url_for("auditor.index766", **args, paid=paid, format="xlsx"),
+    )
+
+
+SCORECARD_HEADERS = (
+    "Mã",
+    "Nhóm / chỉ số",
+    "Tử số",
+    "Mẫu số",
+    "Tỷ lệ (%)",
+    "Điểm",
+    "Điểm tối đa",
+    "Tình trạng",
+    "Ghi chú",
+)
+
+
+def _scorecard_table(card: Scorecard) -> reports.Table:
+    """The scorecard as a printable table (one line per group, then its sub-indicators)."""
+    rows: list[tuple[reports.Cell, ...]] = []
+    for g in card.groups:
+        measured = f"Đo được {g.measured_max:g} điểm" if g.points is not None else "Chưa có dữ liệu"
+        rows.append((g.code, g.name, None, None, None, g.points, g.max_points, measured, None))
+        for i in g.indicators:
+            rate = None if i.rate is None else round(i.rate * 100, 1)
+            status = INDICATOR_STATUS.get(i.status, i.status)
+            rows.append(
+                (i.code, i.name, i.numerator, i.denominator, rate, i.points, i.max_points, status, i.note)
+            )
+    rows.append((None, "Tổng cộng", None, None, None, card.points, card.max_points, None, None))
+    subtitle = (
+        f"Từ ngày {card.first:%d/%m/%Y} đến ngày {card.last:%d/%m/%Y}",
+        f"Đạt {card.points:g} điểm trên {card.measured_max:g} điểm đo được (tối đa {card.max_points:g})",
+    )
+    return reports.Table(
+        "BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (QĐ 766/QĐ-TTg)", SCORECARD_HEADERS, tuple(rows), subtitle
     )
 
 

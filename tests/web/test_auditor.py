@@ -324,3 +324,38 @@ def test_deleted_event_breaks_chain_and_replay_but_the_page_still_answers(
     assert before["ok"] is True and 'id="state-status"' in before["html"]
     after = auditor.get(f"/auditor/cases/{code}/state?at=10").get_json()
     assert after["ok"] is False and after["done"] == [] and 'id="state-missing"' in after["html"]
+
+
+def test_scorecard_downloads_as_csv_and_xlsx(engine: Engine, clock: FixedClock, as_user: Any) -> None:
+    for i in range(3):
+        run_case(engine, clock, f"Người nộp {i}")
+    run_case(engine, clock, "Đang xử lý", steps=1)
+    card = engine.scorecard_766(date(2026, 3, 1), date(2026, 3, 31))
+    auditor = as_user("auditor")
+    url = "/auditor/reports/index766?from=2026-03-01&to=2026-03-31"
+    html = page(auditor.get(url))
+    assert "format=csv" in html and "format=xlsx" in html
+    sheet = xlsx_rows(auditor.get(url + "&format=xlsx").data)
+    lines = {r[0]: r for r in sheet if isinstance(r[0], str) and r[0] not in ("Mã",)}
+    indicators = [i for g in card.groups for i in g.indicators]
+    assert all(g.code in lines for g in card.groups) and all(i.code in lines for i in indicators)
+    assert lines["2.1"][2:6] == (3, 4, 75.0, card.indicator("2.1").points)
+    total = next(r for r in sheet if r[1] == "Tổng cộng")
+    assert total[5] == card.points and total[6] == card.max_points
+    rows = csv_rows(auditor.get(url + "&format=csv").data)
+    assert sum(1 for r in rows if len(r) > 1 and r[0] in lines) == len(card.groups) + len(indicators)
+
+
+def test_declared_payment_integration_feeds_indicator_3_5(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    run_case(engine, clock)
+    auditor = as_user("auditor")
+    base = "/auditor/reports/index766?from=2026-03-01&to=2026-03-31"
+    assert 'value="language_centre_operation"' in page(auditor.get("/auditor/reports"))
+    unknown = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', page(auditor.get(base)), re.S)
+    assert unknown is not None and "Chưa có dữ liệu" in unknown.group(1)
+    declared = page(auditor.get(base + "&paid=language_centre_operation"))
+    row = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', declared, re.S)
+    assert row is not None and "100,0 %" in row.group(1)
+    assert "paid=language_centre_operation" in declared  # the downloads keep the declaration
