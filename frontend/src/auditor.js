@@ -15,6 +15,29 @@ function jsonFrom(id) {
 }
 
 // ----------------------------------------------------------------------------- the case player
+
+// The sequence flows actually taken, from the order in which elements completed: each arrival at an
+// element came along the flow from the nearest earlier element among its sources (a loop's way back
+// is only lit when it was taken); a parallel or inclusive join is reached by all its done sources.
+function takenFlows(registry, order, current) {
+  const sequence = [...order, ...current];
+  const taken = new Set();
+  sequence.forEach((id, index) => {
+    const element = registry.get(id);
+    const incoming = ((element && element.incoming) || []).filter((f) => f.type === 'bpmn:SequenceFlow');
+    if (!incoming.length) return;
+    const earlier = sequence.slice(0, index);
+    if (incoming.length > 1 && /Parallel|Inclusive/.test(element.type)) {
+      incoming.forEach((flow) => { if (earlier.includes(flow.source.id)) taken.add(flow.id); });
+      return;
+    }
+    for (let k = earlier.length - 1; k >= 0; k -= 1) {
+      const flow = incoming.find((f) => f.source.id === earlier[k]);
+      if (flow) { taken.add(flow.id); return; }
+    }
+  });
+  return taken;
+}
 function setupPlayer(root) {
   const total = Number(root.dataset.total);
   const slider = document.getElementById('player-slider');
@@ -47,10 +70,9 @@ function setupPlayer(root) {
         if ((e.incoming || []).some((flow) => done.has(flow.source.id))) current.add(e.id);
       });
     }
+    const order = state.marks.done.filter((id) => registry.get(id));
     for (const id of current) done.delete(id);
-    registry.filter((e) => e.type === 'bpmn:SequenceFlow').forEach((flow) => {
-      if (done.has(flow.source.id) && (done.has(flow.target.id) || current.has(flow.target.id))) done.add(flow.id);
-    });
+    for (const id of takenFlows(registry, order, [...current])) done.add(id);
     for (const id of done) { canvas.addMarker(id, DONE); state.marked.push([id, DONE]); }
     for (const id of current) { canvas.addMarker(id, CURRENT); state.marked.push([id, CURRENT]); }
     diagramStatus.textContent = `${done.size} phần tử đã đi qua, ${current.size} đang xử lý`;

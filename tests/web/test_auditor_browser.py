@@ -57,6 +57,12 @@ def test_case_player_steps_through_the_history_on_the_diagram(
     assert finished_path > 5  # start, the call activity, steps, gateways and the flows between them
     expect(page.locator('.djs-element.motcua-done[data-element-id="approve_copy"]')).to_have_count(1)
     expect(page.locator('.djs-element.motcua-done[data-element-id="call_return"]')).to_have_count(1)
+    # Flows are lit only where the dossier went: in, not the approval loop's way back.
+    done_flow = '.djs-element.motcua-done[data-element-id="{}"]'
+    expect(page.locator(done_flow.format("flow_gw_received_to_verify_register"))).to_have_count(1)
+    expect(page.locator(done_flow.format("flow_approve_copy_to_gw_approved"))).to_have_count(1)
+    expect(page.locator(done_flow.format("flow_gw_approved_to_verify_register"))).to_have_count(0)
+    expect(page.locator(done_flow.format("flow_gw_found_to_confirm_refusal"))).to_have_count(0)
     auditor.shot("auditor-01-case-finished")
 
     # The slider goes back to event 7: the specialist's step is open, the path is shorter.
