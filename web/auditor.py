@@ -17,9 +17,10 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from flask.typing import ResponseReturnValue
 
 from engine import reports
+from engine.audit_store import ReplayReport
 from engine.errors import MotcuaError, NotFound, ValidationError
 from engine.index766 import Scorecard, ScorecardConfig
-from engine.replay import CaseState
+from engine.replay import CaseState, Divergence, ReplayError
 from engine.service import CaseView, EventView
 from engine.sla import LOCAL_TZ
 
@@ -77,9 +78,12 @@ def case(code: str) -> ResponseReturnValue:
     eng = engine()
     view = eng.get_case(code)
     events = eng.events(view.code)
+    chain = eng.verify_history(view.code)
+    if not events:  # every event deleted: only the chain check has something to say
+        return render_template("auditor/case.html", case=view, events=[], chain=chain, final=None, at=0)
     at = _event_number(len(events))
     context = _state_context(view, events, at)
-    final = context["report"] if at == len(events) else eng.replay_case(view.code)
+    final = context["report"] if at == len(events) else _replay(view.code, None, len(events))
     return render_template(
         "auditor/case.html",
         case=view,
@@ -90,7 +94,7 @@ def case(code: str) -> ResponseReturnValue:
         state_html=render_template("auditor/_state.html", **context),
         diagram=_diagram_marks(context["report"].state),
         final=final,
-        chain=eng.verify_history(view.code),
+        chain=chain,
     )
 
 
@@ -140,6 +144,8 @@ def control_sheet(code: str) -> ResponseReturnValue:
 
 def _event_number(total: int) -> int:
     raw = request.args.get("at")
+    if total == 0:
+        raise NotFound("Nhật ký của hồ sơ không còn sự kiện nào")
     if raw is None or raw == "":
         return total
     try:
@@ -154,7 +160,7 @@ def _event_number(total: int) -> int:
 def _state_context(view: CaseView, events: list[EventView], at: int) -> dict[str, Any]:
     eng = engine()
     code = view.code
-    report = eng.replay_case(code, at)
+    report = _replay(code, at, len(events))
     version = next(
         (p for p in eng.procedure_versions(view.procedure_id) if p.version == view.procedure_version), None
     )
@@ -170,6 +176,14 @@ def _state_context(view: CaseView, events: list[EventView], at: int) -> dict[str
         "names": _people(events),
         "sla_labels": SLA_STATUS,
     }
+
+
+def _replay(code: str, at: int | None, total: int) -> ReplayReport:
+    """The engine's replay; a history it cannot even start (first event gone) reads as diverging at 1."""
+    try:
+        return engine().replay_case(code, at)
+    except ReplayError as exc:
+        return ReplayReport(code, total, None, Divergence(1, exc.message), None)
 
 
 def _people(events: list[EventView]) -> dict[str, str]:

@@ -359,3 +359,27 @@ def test_declared_payment_integration_feeds_indicator_3_5(
     row = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', declared, re.S)
     assert row is not None and "100,0 %" in row.group(1)
     assert "paid=language_centre_operation" in declared  # the downloads keep the declaration
+
+
+@pytest.mark.parametrize("deleted", ["seq = 1", "seq > 0"])
+def test_history_without_its_start_or_any_event_still_shows_the_chain_check(
+    engine: Engine, clock: FixedClock, as_user: Any, deleted: str
+) -> None:
+    code = run_case(engine, clock, steps=2)
+    with engine.db.read() as session:
+        case_id = session.scalar(select(Case.id).where(Case.code == code))
+    with engine.db.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM case_events WHERE case_id = :case AND {deleted}"), {"case": case_id})
+    auditor = as_user("auditor")
+    response = auditor.get(f"/auditor/cases/{code}")
+    assert response.status_code == 200
+    html = page(response)
+    assert 'id="chain-result" data-ok="false"' in html and 'id="snapshot-result" data-ok="false"' in html
+    if deleted == "seq = 1":
+        assert "Thiếu sự kiện số 1" in html and "case_started" in html
+        answer = auditor.get(f"/auditor/cases/{code}/state?at=1").get_json()
+        assert answer["ok"] is False and 'id="state-missing"' in answer["html"]
+    else:
+        assert "Hồ sơ không còn sự kiện nào trong nhật ký" in html and 'id="auditor-player"' not in html
+        answer = auditor.get(f"/auditor/cases/{code}/state?at=1")
+        assert answer.status_code == 404 and "không còn sự kiện" in answer.get_json()["message"]
