@@ -10,6 +10,7 @@ the answer is rendered. The case page's slider asks ``/state?at=N`` for each eve
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from .dossier import readable_data
 from .security import engine, requires
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
+log = logging.getLogger(__name__)
 
 AUDITORS = ("auditor", "director")
 REPORT_READERS = (*AUDITORS, "head_of_department")
@@ -83,7 +85,7 @@ def case(code: str) -> ResponseReturnValue:
         return render_template("auditor/case.html", case=view, events=[], chain=chain, final=None, at=0)
     at = _event_number(len(events))
     context = _state_context(view, events, at)
-    final = context["report"] if at == len(events) else _replay(view.code, None, len(events))
+    final = context["report"] if at == len(events) else _replay(view.code, None, events)
     return render_template(
         "auditor/case.html",
         case=view,
@@ -160,7 +162,7 @@ def _event_number(total: int) -> int:
 def _state_context(view: CaseView, events: list[EventView], at: int) -> dict[str, Any]:
     eng = engine()
     code = view.code
-    report = _replay(code, at, len(events))
+    report = _replay(code, at, events)
     version = next(
         (p for p in eng.procedure_versions(view.procedure_id) if p.version == view.procedure_version), None
     )
@@ -178,12 +180,34 @@ def _state_context(view: CaseView, events: list[EventView], at: int) -> dict[str
     }
 
 
-def _replay(code: str, at: int | None, total: int) -> ReplayReport:
-    """The engine's replay; a history it cannot even start (first event gone) reads as diverging at 1."""
+def _replay(code: str, at: int | None, events: list[EventView]) -> ReplayReport:
+    """The engine's replay; a history it cannot even start (first event gone) reads as diverging at 1.
+
+    Replay reads rows that may have been tampered with; should it fall over on one instead of
+    reporting a divergence, the auditor still gets the page, with the first event it cannot replay.
+    """
+    total = len(events)
     try:
         return engine().replay_case(code, at)
     except ReplayError as exc:
         return ReplayReport(code, total, None, Divergence(1, exc.message), None)
+    except Exception as exc:
+        log.exception("replay of %s failed", code)
+        culprit = next(
+            (e.seq for k, e in enumerate(events, 1) if k <= (at or total) and _crashes(code, k)), 1
+        )
+        reason = f"không chạy lại được sự kiện này ({type(exc).__name__}); nội dung sự kiện có thể đã bị sửa"
+        return ReplayReport(code, total, None, Divergence(culprit, reason), None)
+
+
+def _crashes(code: str, at: int) -> bool:
+    try:
+        engine().replay_case(code, at)
+    except ReplayError:
+        return False
+    except Exception:
+        return True
+    return False
 
 
 def _people(events: list[EventView]) -> dict[str, str]:

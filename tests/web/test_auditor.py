@@ -40,7 +40,7 @@ def run_case(engine: Engine, clock: FixedClock, name: str = "Nguyễn Văn An", 
     return view.code
 
 
-def tamper(engine: Engine, code: str, seq: int) -> None:
+def tamper(engine: Engine, code: str, seq: int, payload: Any = None) -> None:
     """Change one event's payload with plain SQL, as someone with database access could."""
     with engine.db.read() as session:
         case_id = session.scalar(select(Case.id).where(Case.code == code))
@@ -48,7 +48,7 @@ def tamper(engine: Engine, code: str, seq: int) -> None:
     with engine.db.engine.begin() as conn:
         conn.execute(
             text(f"UPDATE case_events SET payload = {value} WHERE case_id = :case AND seq = :seq"),
-            {"value": json.dumps({"data": {"found": False}}), "case": case_id, "seq": seq},
+            {"value": json.dumps(payload or {"data": {"found": False}}), "case": case_id, "seq": seq},
         )
 
 
@@ -383,3 +383,19 @@ def test_history_without_its_start_or_any_event_still_shows_the_chain_check(
         assert "Hồ sơ không còn sự kiện nào trong nhật ký" in html and 'id="auditor-player"' not in html
         answer = auditor.get(f"/auditor/cases/{code}/state?at=1")
         assert answer.status_code == 404 and "không còn sự kiện" in answer.get_json()["message"]
+
+
+def test_a_payload_replay_cannot_read_is_reported_at_its_event(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    code = run_case(engine, clock)
+    tamper(engine, code, 3, {"data": "không phải một đối tượng"})
+    auditor = as_user("auditor")
+    response = auditor.get(f"/auditor/cases/{code}")
+    assert response.status_code == 200
+    html = page(response)
+    assert f'<tr data-case="{code}" data-seq="3">' in html
+    assert "Chạy lại quy trình không khớp nhật ký tại sự kiện 3: không chạy lại được sự kiện này" in html
+    assert auditor.get(f"/auditor/cases/{code}/state?at=2").get_json()["ok"] is True
+    broken = auditor.get(f"/auditor/cases/{code}/state?at=9").get_json()
+    assert broken["ok"] is False and "tại sự kiện 3" in broken["html"]
