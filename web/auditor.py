@@ -26,6 +26,7 @@ from engine.service import CaseView, EventView
 from engine.sla import LOCAL_TZ
 
 from .dossier import readable_data
+from .errors import error_response
 from .security import engine, requires
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
@@ -48,6 +49,24 @@ SLA_STATUS = {
 }
 INDICATOR_STATUS = {"ok": "Đo được", "partial": "Đo được một phần", "no_data": "Chưa có dữ liệu"}
 INDICATOR_STATUS["not_applicable"] = "Không áp dụng"
+
+
+@bp.errorhandler(ValueError)
+@bp.errorhandler(TypeError)
+@bp.errorhandler(AttributeError)
+def unreadable_history(exc: Exception) -> ResponseReturnValue:
+    """Reports read every event; a row edited into something the engine cannot read should point the
+    auditor to the integrity check rather than end in a bare error page. Only the errors bad data
+    raises are caught here: a blueprint's handler would otherwise shadow the app's handlers for
+    engine and HTTP errors."""
+    log.exception("auditor view failed on %s", request.path)
+    return error_response(
+        500,
+        "history_unreadable",
+        "Không xử lý được nhật ký: có sự kiện không đọc được "
+        "(có thể đã bị sửa trực tiếp trong cơ sở dữ liệu). "
+        "Hãy chạy “Kiểm tra toàn vẹn” để biết hồ sơ và sự kiện bị sửa.",
+    )
 
 
 # ------------------------------------------------------------------------------------ home, verify
