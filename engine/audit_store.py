@@ -6,8 +6,8 @@ replay and reports stand on the history alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -230,7 +230,7 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
             .where(CaseEvent.case_id.in_(chunk))
             .order_by(CaseEvent.case_id, CaseEvent.seq)
         ):
-            events.setdefault(case_id, []).append(ReplayEvent(*fields))
+            events.setdefault(case_id, []).append(readable(ReplayEvent(*fields)))
         for case_id, score, rated_at in session.execute(
             select(Rating.case_id, Rating.score, Rating.rated_at).where(Rating.case_id.in_(chunk))
         ):
@@ -273,6 +273,22 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
     return found
 
 
+_NESTED = ("data", "applicant", "diff")
+
+
+def readable(event: ReplayEvent) -> ReplayEvent:
+    """An event as statistics read it: a payload rewritten into another shape reads as empty.
+
+    Reports and registers read past such a row instead of failing; reporting it is the job of the
+    integrity check and replay, which read the stored row as it is.
+    """
+    payload = event.payload if isinstance(event.payload, Mapping) else {}
+    odd = [k for k in _NESTED if k in payload and not isinstance(payload[k], Mapping)]
+    if odd:
+        payload = {**payload, **{k: {} for k in odd}}
+    return event if payload is event.payload else replace(event, payload=payload)
+
+
 def _unit(history: list[ReplayEvent], units: dict[str, str | None]) -> str | None:
     """The processing unit: that of whoever did the dossier's first step outside the desk."""
     for e in history:
@@ -294,4 +310,5 @@ def case_history(session: Session, case: Case) -> tuple[list[ReplayEvent], dict[
     """A case's events, its version's elements and staff full names (for the control sheet)."""
     version = session.get(ProcedureVersion, case.procedure_version_id)
     names = {name: full for name, full in session.execute(select(User.username, User.full_name))}
-    return case_events(session, case.id), (version.elements if version else {}), names
+    history = [readable(e) for e in case_events(session, case.id)]
+    return history, (version.elements if version else {}), names

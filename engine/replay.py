@@ -340,6 +340,9 @@ def _run(run: _Replay, events: Sequence[ReplayEvent], last: int) -> ReplayResult
             predicted = run.perform(first)
         except _Diverged as exc:
             return ReplayResult(tuple(states), exc.divergence)
+        except Exception as exc:  # noqa: BLE001 — a rewritten row must read as a finding, not a crash
+            reason = f"không chạy lại được sự kiện: {type(exc).__name__}: {exc}"
+            return ReplayResult(tuple(states), Divergence(first.seq, reason, found=_event_dict(first)))
         for offset, recorded in enumerate(group):
             if index + offset >= last:
                 break
@@ -969,5 +972,5 @@ def _event_dict(event: ReplayEvent) -> dict[str, Any]:
         "element_id": event.element_id,
         "status_from": event.status_from,
         "status_to": event.status_to,
-        "payload": dict(event.payload),
+        "payload": dict(event.payload) if isinstance(event.payload, Mapping) else event.payload,
     }

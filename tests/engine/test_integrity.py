@@ -369,3 +369,30 @@ def test_the_worker_seals_finished_days(engine: Engine, clock: FixedClock) -> No
         sql(engine, f"DELETE FROM {table} WHERE case_id = :case", case=cid)
     sql(engine, "DELETE FROM cases WHERE id = :case", case=cid)
     assert [p[0] for p in problems(engine.verify_history())] == [gone]
+
+
+@pytest.mark.parametrize("shape", [["found", True], "found", 42, None])
+def test_payload_rewritten_into_another_shape_is_a_finding_not_a_crash(
+    engine: Engine, clock: FixedClock, shape: Any
+) -> None:
+    """A task's data rewritten as a list, string, number or null: verify and replay report it at that
+    event, and the registers and reports built from events still answer (reading that row as empty)."""
+    code = run_case(engine, clock)
+    completed = next(e for e in engine.events(code) if e.kind == "task_completed" and e.seq > 1)
+    sql(
+        engine,
+        f"UPDATE case_events SET payload = {json_value(engine)} WHERE case_id = :case AND seq = :seq",
+        value=json.dumps({**completed.payload, "data": shape}),
+        case=case_id(engine, code),
+        seq=completed.seq,
+    )
+    assert problems(engine.verify_history(code)) == [(code, completed.seq, "content_mismatch")]
+    replayed = engine.replay_case(code)
+    assert not replayed.ok
+    assert replayed.divergence is not None and replayed.divergence.seq == completed.seq
+    day = clock.now().date()
+    register = engine.dossier_register(day, day)
+    assert len(register.rows) == 1
+    assert engine.control_sheet_form(code).rows
+    assert engine.periodic_report(2026, "q1") is not None
+    assert engine.scorecard_766(day, day) is not None

@@ -395,7 +395,7 @@ def test_a_payload_replay_cannot_read_is_reported_at_its_event(
     assert response.status_code == 200
     html = page(response)
     assert f'<tr data-case="{code}" data-seq="3">' in html
-    assert "Chạy lại quy trình không khớp nhật ký tại sự kiện 3: không chạy lại được sự kiện này" in html
+    assert "Chạy lại quy trình không khớp nhật ký tại sự kiện 3: không chạy lại được sự kiện" in html
     assert auditor.get(f"/auditor/cases/{code}/state?at=2").get_json()["ok"] is True
     broken = auditor.get(f"/auditor/cases/{code}/state?at=9").get_json()
     assert broken["ok"] is False and "tại sự kiện 3" in broken["html"]
