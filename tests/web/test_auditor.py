@@ -185,7 +185,8 @@ def xlsx_rows(data: bytes) -> list[tuple[Any, ...]]:
 
 def test_register_mau_06_page_csv_and_xlsx(engine: Engine, clock: FixedClock, as_user: Any) -> None:
     codes = [run_case(engine, clock, f"Người nộp {i}", steps=4 - i) for i in range(3)]
-    head = as_user("head")  # heads of department read reports too
+    head = as_user("head")  # heads of department read reports too, from their menu
+    assert 'href="/auditor/reports"' in page(head.get("/"))
     url = "/auditor/reports/register?from=2026-03-01&to=2026-03-31"
     html = page(head.get(url))
     assert "SỔ THEO DÕI HỒ SƠ (Mẫu số 06)" in html and "Từ ngày 01/03/2026 đến ngày 31/03/2026" in html
