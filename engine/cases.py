@@ -33,22 +33,11 @@ from .procedures import LoadedVersion, ProcedureStore
 from .sandbox import find_sandbox_error
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
+from .statuses import STATUS_LABELS
 from .users import Actor
 
 TERMINAL_STATUSES = frozenset({3, 8, 10})
 SLA_TIMER_GRACE = timedelta(seconds=1)
-STATUS_LABELS: dict[int, str] = {
-    1: "Mới đăng ký",
-    2: "Được tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
 
 # Test seam for fault injection: runs after the rows are flushed, before COMMIT (None in production).
 after_flush_hook: Callable[[str], None] | None = None

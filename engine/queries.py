@@ -15,8 +15,9 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from . import sla
-from .cases import STATUS_LABELS, TERMINAL_STATUSES
+from .cases import TERMINAL_STATUSES
 from .models import Case, ProcedureVersion, User, WorkItem
+from .statuses import STATUS_LABELS
 from .users import Actor
 
 STAFF_ROLES = frozenset({"desk_clerk", "specialist", "head_of_department", "director", "other_department"})

@@ -34,6 +34,7 @@ from .clock import Clock, FixedClock
 from .errors import MotcuaError
 from .spiff import CompiledSpecs, MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks
 from .spiff import waiting_timers as spiff_waiting_timers
+from .statuses import STATUS_LABELS
 
 #: Events that record something done to the case (an input); each starts an operation.
 INPUT_KINDS = frozenset(
@@ -54,18 +55,6 @@ DERIVED_KINDS = frozenset(
     {"status_changed", "due_set", "clock_paused", "case_finished", "task_ready", "case_completed"}
 )
 
-STATUS_LABELS: dict[int, str] = {
-    1: "Mới đăng ký",
-    2: "Được tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
 _BREACH_FLAGS = {"receipt_8_working_hours": "receipt_overdue", "statutory_due": "overdue"}
 
 ScriptEngineFactory = Callable[[Clock, sla.BusinessCalendar], MotcuaScriptEngine]

@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from . import sla
-from .replay import STATUS_LABELS, ReplayEvent
+from .replay import ReplayEvent
+from .statuses import STATUS_LABELS
 
 Cell = str | int | float | None
 Period = Literal["q1", "q2", "q3", "q4", "h1", "9m", "year"]

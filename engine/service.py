@@ -37,7 +37,7 @@ from . import (
 )
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
-from .cases import STATUS_LABELS, CaseRuntime, find_case, secret_digest
+from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
@@ -46,6 +46,7 @@ from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
+from .statuses import STATUS_LABELS
 from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
 from .users import Actor, authenticate, get_actor, seed_demo_users
 

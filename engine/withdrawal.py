@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from .cases import STATUS_LABELS, CaseRuntime, _Operation
+from .cases import CaseRuntime, _Operation
 from .errors import Forbidden, ValidationError
 from .models import Case
+from .statuses import STATUS_LABELS
 from .users import Actor
 
 REQUESTED = 7

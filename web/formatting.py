@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from engine.cases import STATUS_LABELS
 from engine.sla import LOCAL_TZ
+from engine.statuses import STATUS_LABELS
 from engine.users import ROLES
 
 CHANNELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính công ích"}
