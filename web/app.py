@@ -19,7 +19,7 @@ from engine.service import Engine
 from . import admin, api, auditor, auth, board, cases, designer, desk, public, tasks
 from .errors import register_error_handlers
 from .formatting import register_filters
-from .security import init_security
+from .security import init_security, reject_unreadable_form
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -54,6 +54,7 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     app.config.update(default_config())
     app.config.update(config or {})
     app.extensions["motcua_engine"] = engine
+    app.before_request(reject_unreadable_form)  # before CSRFProtect, which reads every field name
     CSRFProtect(app)
     init_security(app)
     register_filters(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
@@ -138,6 +138,16 @@ def rate_limit(rule: str, *keys: str) -> None:
 def client_ip() -> str:
     # Behind a reverse proxy, configure werkzeug's ProxyFix so remote_addr is the client's address.
     return request.remote_addr or "unknown"
+
+
+def reject_unreadable_form() -> None:
+    """A multipart part whose name werkzeug cannot read (e.g. a bare carriage return inside the
+    quotes) reaches Flask named ``None``, which Flask-WTF's token lookup (and any view) would trip
+    over: refuse the request as malformed."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
+        None in request.form or None in request.files
+    ):
+        abort(400, description="Biểu mẫu gửi lên có tên trường không đọc được")
 
 
 def init_security(app: Flask) -> None:

@@ -233,3 +233,29 @@ def test_desk_queue_apology_withdrawal_and_documents_over_the_api(
     assert stopped.status_code == 200 and stopped.get_json()["status"] == 8
     again = clerk.api("POST", f"/api/cases/{code}/withdrawal", {"reason": "x"})
     assert again.status_code == 422
+
+
+def test_multipart_field_name_that_cannot_be_read_is_a_bad_request(engine: Engine, app: Any) -> None:
+    """Found by the schemathesis run: werkzeug reads such a part's name as None, which ended in a 500
+    inside Flask-WTF's token lookup."""
+    clerk = staff(Client(app), "clerk")
+    case = clerk.api(
+        "POST", "/api/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "Tạ Văn Bình"}}
+    ).get_json()
+    boundary = "motcua-boundary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"".encode()
+        + b"a\rb"  # a bare carriage return inside the quoted name
+        + f"\"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+        f"filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n".encode()
+    )
+    answer = clerk.http.post(
+        f"/api/cases/{case['code']}/documents",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"X-CSRFToken": clerk.token()},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "bad_request"
+    assert "tên trường không đọc được" in answer.get_json()["message"]
+    assert engine.list_documents(case["code"]) == []
