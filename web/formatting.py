@@ -68,11 +68,28 @@ def filesize(value: int) -> str:
     return f"{value / (1024 * 1024):.1f} MB".replace(".", ",")
 
 
+DUE_REASONS = {
+    "accepted": "khi tiếp nhận hồ sơ",
+    "supplemented_restart": "hồ sơ đã bổ sung, tính lại thời hạn từ đầu",
+    "supplemented_extend": "hồ sơ đã bổ sung, cộng thêm thời gian chờ bổ sung",
+    "paid_extend": "đã nộp phí, cộng thêm thời gian chờ nộp phí",
+    "paid_restart": "đã nộp phí, tính lại thời hạn từ đầu",
+}
+
+
+def due_reason(reason: str | None) -> str:
+    """Why an appointment was set or moved, for staff and citizens alike."""
+    if reason and reason.startswith("extended_"):
+        return "gia hạn theo quy định của thủ tục"
+    return DUE_REASONS.get(reason or "", "")
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(fromiso, "fromiso")
     app.add_template_filter(local, "local")
     app.add_template_filter(hours, "hours")
+    app.add_template_filter(due_reason, "due_reason")
     app.add_template_filter(lambda v: STATUS_LABELS.get(int(v), str(v)) if v is not None else "—", "status")
     app.add_template_filter(lambda v: CHANNELS.get(v, str(v)), "channel")
     app.add_template_filter(lambda v: OUTCOMES.get(v, "—") if v else "—", "outcome")

@@ -118,3 +118,18 @@ def test_home_lists_procedures_for_everyone(client: Client, as_user: Any) -> Non
     assert "Danh mục thủ tục" in page and "Nộp trực tuyến" in page and "Đăng nhập cán bộ" in page
     staff = as_user("clerk").get("/").get_data(as_text=True)
     assert "Người dùng clerk" in staff and "Bộ phận một cửa" in staff
+
+
+def test_citizen_and_staff_see_why_the_appointment_moved(
+    engine: Engine, client: Client, as_user: Any
+) -> None:
+    case = submit_online(engine)
+    assert case.secret is not None
+    engine.complete_work_item(case.code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    bulk = {"found": True, "register_ref": "Sổ gốc 2012", "copies": 40, "bulk": True}
+    engine.complete_work_item(case.code, "verify_register", bulk, engine.actor("specialist"))
+    text = client.post("/public/lookup", {"code": case.code, "secret": case.secret}).get_data(as_text=True)
+    assert "(khi tiếp nhận hồ sơ)" in text
+    assert "(gia hạn theo quy định của thủ tục)" in text
+    staff = as_user("specialist").get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "(gia hạn theo quy định của thủ tục)" in staff
