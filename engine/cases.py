@@ -266,6 +266,10 @@ class CaseRuntime:
                 "new_due_at": _iso(new_due),
             },
         )
+        op.notify_applicant(
+            f"Hồ sơ {case.code}: cơ quan xin lỗi vì chậm trả kết quả ({reason.strip()}). "
+            f"Hẹn trả kết quả mới: {_local_text(new_due)}."
+        )
         op.arm_sla_timer("due_sla", new_due)
         op.finish_events_only()
         return case
@@ -332,6 +336,10 @@ def _system() -> Actor:
     from .users import SYSTEM
 
     return SYSTEM
+
+
+def _local_text(value: datetime) -> str:
+    return value.astimezone(sla.LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -694,6 +702,22 @@ class _Operation:
                 },
             )
             self.arm_sla_timer("due_sla", case.due_at)
+            self.notify_applicant(
+                f"Hồ sơ {case.code}: thời hạn giải quyết được gia hạn {days:g} ngày làm việc theo quy "
+                f"định của thủ tục. Hẹn trả kết quả mới: {_local_text(case.due_at)}."
+            )
+
+    def notify_applicant(self, text: str) -> None:
+        """E-mail/SMS about the event just emitted, queued in this transaction (engine.outbox)."""
+        for message in outbox.appointment_messages(
+            case_code=self.case.code,
+            seq=self.case.last_seq,
+            event_hash=self.case.last_hash,
+            at=self.now,
+            applicant=self.case.applicant,
+            text=text,
+        ):
+            outbox.add(self.session, self.case.id, message, self.now)
 
     def _finish(self) -> None:
         case = self.case

@@ -134,18 +134,7 @@ def status_change_messages(
     }
     found = [NewMessage(STATUS_SYNC, f"{stem}/{STATUS_SYNC}", dict(base))]
     if status_to in NOTIFY_STATUSES:
-        name = str(applicant.get("name") or "")
-        text = f"Hồ sơ {case_code}: {label}."
-        if applicant.get("email"):
-            found.append(
-                NewMessage(
-                    EMAIL,
-                    f"{stem}/{EMAIL}",
-                    {**base, "to": applicant["email"], "name": name, "subject": text, "text": text},
-                )
-            )
-        if applicant.get("phone"):
-            found.append(NewMessage(SMS, f"{stem}/{SMS}", {**base, "to": applicant["phone"], "text": text}))
+        found += applicant_notices(stem, base, applicant, f"Hồ sơ {case_code}: {label}.")
     if status_to == 6 and fee > 0:
         found.append(
             NewMessage(
@@ -155,6 +144,30 @@ def status_change_messages(
             )
         )
     return found
+
+
+def applicant_notices(
+    stem: str, base: Mapping[str, Any], applicant: Mapping[str, Any], text: str
+) -> list[NewMessage]:
+    """E-mail and SMS to the applicant, for whichever contact they gave (pure)."""
+    found = []
+    if applicant.get("email"):
+        name = str(applicant.get("name") or "")
+        body = {**base, "to": applicant["email"], "name": name, "subject": text, "text": text}
+        found.append(NewMessage(EMAIL, f"{stem}/{EMAIL}", body))
+    if applicant.get("phone"):
+        found.append(NewMessage(SMS, f"{stem}/{SMS}", {**base, "to": applicant["phone"], "text": text}))
+    return found
+
+
+def appointment_messages(
+    *, case_code: str, seq: int, event_hash: str, at: datetime, applicant: Mapping[str, Any], text: str
+) -> list[NewMessage]:
+    """Telling the applicant their appointment moved (an apology letter, an extension) (pure): the
+    rules send the apology by e-mail/SMS to online applicants, and a new date nobody hears of is
+    no appointment."""
+    base = {"case_code": case_code, "seq": seq, "at": at.isoformat()}
+    return applicant_notices(f"{case_code}/{seq}/{event_hash[:16]}", base, applicant, text)
 
 
 # ------------------------------------------------------------------------------------- delivery

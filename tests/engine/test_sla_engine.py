@@ -122,3 +122,34 @@ def test_a_plain_request_is_not_extended(engine: Engine, clock: FixedClock) -> N
     case = engine.get_case(code)
     assert case.due_at == vn(2026, 3, 3, 10, 0)
     assert "extensions" not in case.sla
+
+
+def _notices(engine: Engine, code: str) -> list[tuple[str, str]]:
+    return [
+        (m.handler, str(m.payload["text"]))
+        for m in engine.case_outbox(code)
+        if m.handler in ("notify.email", "notify.sms") and "Hẹn trả kết quả mới" in str(m.payload["text"])
+    ]
+
+
+def test_applicant_hears_of_a_moved_appointment_by_email_and_sms(engine: Engine, clock: FixedClock) -> None:
+    """The apology letter goes to online applicants by e-mail/SMS; an extension is announced too."""
+    clock.set(vn(2026, 4, 24, 10, 0))
+    applicant = {"name": "Vũ Thị Lan", "email": "lan@example.vn", "phone": "0912345678"}
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": applicant, "channel": 2}, engine.actor("citizen")
+    ).code
+    engine.complete_task(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    assert _notices(engine, code) == []
+    engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
+    extended = _notices(engine, code)
+    assert sorted(h for h, _ in extended) == ["notify.email", "notify.sms"]
+    assert all("gia hạn 2 ngày làm việc" in t and "10:00 ngày 04/05/2026" in t for _, t in extended)
+
+    clock.set(vn(2026, 5, 4, 10, 30))
+    engine.fire_due_timers()
+    engine.apologise(code, vn(2026, 5, 5, 16, 0), "Sổ gốc đang lưu kho", "Phòng QLCL", engine.actor("head"))
+    apology = [t for _, t in _notices(engine, code) if "xin lỗi" in t]
+    assert len(apology) == 2 and "16:00 ngày 05/05/2026" in apology[0] and "Sổ gốc đang lưu kho" in apology[0]
+    keys = [m.delivery_key for m in engine.case_outbox(code)]
+    assert len(keys) == len(set(keys))  # each notice delivered at most once
