@@ -24,10 +24,15 @@ from web.app import create_app
 FUZZER = "fuzzer"
 
 
-def _login_headers(app: Any, engine: Engine) -> dict[str, str]:
+def ensure_fuzzer(engine: Engine) -> None:
+    """A user holding every role, so role checks do not stop generated requests early."""
     with engine.db.unit_of_work() as session:
         if session.scalar(select(User).where(User.username == FUZZER)) is None:
             create_user(session, FUZZER, "Kiểm thử tự động", list(ROLES), TEST_PASSWORD)
+
+
+def _login_headers(app: Any, engine: Engine) -> dict[str, str]:
+    ensure_fuzzer(engine)
     client = app.test_client()
     token = client.get("/api/csrf").get_json()["csrf_token"]
     answer = client.post(
