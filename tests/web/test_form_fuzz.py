@@ -1,6 +1,6 @@
-"""Every HTML form endpoint (POST) gets generated form data from a caller holding every role: the
-answer may be a refusal or a redirect, never a server error. Complements tests/web/test_api_fuzz.py,
-which covers the JSON API from its OpenAPI document."""
+"""Every HTML page gets generated query strings and every form endpoint (POST) generated form data,
+from a caller holding every role: the answer may be a refusal or a redirect, never a server error.
+Complements tests/web/test_api_fuzz.py, which covers the JSON API from its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -34,13 +34,17 @@ FORMS = st.dictionaries(FIELD_NAMES, VALUES, max_size=8)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _fuzz(client: Any, url: str, token: str) -> str | None:
-    """Post generated forms to one URL; the first server error found, if any."""
+def _fuzz(client: Any, url: str, token: str | None) -> str | None:
+    """Post generated forms to one URL (``token`` given) or GET it with generated query strings;
+    the first server error found, if any."""
 
     @given(form=FORMS)
     @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def check(form: dict[str, Any]) -> None:
-        response = client.post(url, data={**form, "csrf_token": token})
+        if token is None:
+            response = client.get(url, query_string=form)
+        else:
+            response = client.post(url, data={**form, "csrf_token": token})
         assert response.status_code < 500, (url, form, response.status_code)
 
     try:
@@ -74,15 +78,18 @@ def test_no_generated_form_gets_a_server_error(sqlite_engine: Engine) -> None:
     failures: list[str] = []
     routes = 0
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or ()) or rule.rule.startswith("/api/") or rule.rule in SKIP:
+        if rule.endpoint == "static" or rule.rule.startswith("/api/") or rule.rule in SKIP:
             continue
         url = rule.rule
         for arg in rule.arguments:
             url = re.sub(rf"<(?:[a-z]+:)?{arg}>", values[arg], url)
-        routes += 1
-
-        failure = _fuzz(client, url, token)
-        if failure:
-            failures.append(failure)
-    assert routes >= 20
+        methods = {"GET", "POST"} & set(rule.methods or ())
+        if rule.rule.endswith(".pdf"):
+            methods.discard("GET")  # the same template as the HTML page, printed by Chromium: slow
+        for method in sorted(methods):
+            routes += 1
+            failure = _fuzz(client, url, token if method == "POST" else None)
+            if failure:
+                failures.append(failure)
+    assert routes >= 50
     assert failures == []
