@@ -43,21 +43,24 @@ from .replay import (
 from .reports import DESK_ROLES, DossierFacts, dossier_facts
 from .spiff import MotcuaScriptEngine, business_functions
 
+# The stored fields of an event, in ReplayEvent's order.
+_REPLAY_COLUMNS = (
+    CaseEvent.seq,
+    CaseEvent.at,
+    CaseEvent.actor,
+    CaseEvent.kind,
+    CaseEvent.task_id,
+    CaseEvent.element_id,
+    CaseEvent.status_from,
+    CaseEvent.status_to,
+    CaseEvent.payload,
+)
+
 
 def case_events(session: Session, case_id: int) -> list[ReplayEvent]:
     """A case's events in seq order, as replay takes them."""
     rows = session.execute(
-        select(
-            CaseEvent.seq,
-            CaseEvent.at,
-            CaseEvent.actor,
-            CaseEvent.kind,
-            CaseEvent.task_id,
-            CaseEvent.element_id,
-            CaseEvent.status_from,
-            CaseEvent.status_to,
-            CaseEvent.payload,
-        )
+        select(*_REPLAY_COLUMNS)
         .where(CaseEvent.case_id == case_id)
         .order_by(CaseEvent.seq, CaseEvent.id)
     )
@@ -215,18 +218,7 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
     synced: dict[int, bool] = {}
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         for case_id, *fields in session.execute(
-            select(
-                CaseEvent.case_id,
-                CaseEvent.seq,
-                CaseEvent.at,
-                CaseEvent.actor,
-                CaseEvent.kind,
-                CaseEvent.task_id,
-                CaseEvent.element_id,
-                CaseEvent.status_from,
-                CaseEvent.status_to,
-                CaseEvent.payload,
-            )
+            select(CaseEvent.case_id, *_REPLAY_COLUMNS)
             .where(CaseEvent.case_id.in_(chunk))
             .order_by(CaseEvent.case_id, CaseEvent.seq)
         ):

@@ -576,19 +576,16 @@ class Engine:
     ) -> documents.DocumentView:
         """Attach an uploaded file (stored with its SHA-256, recorded in the case history)."""
         with self._uow() as session:
-            case = find_case(session, ref)
-            meta = self.procedures.load(session, case.procedure_version_id).meta
-            return documents.add_document(
-                self.cases,
-                session,
-                case,
-                list(meta.get("documents", [])),
-                document_code,
-                filename,
-                content,
-                actor,
-                self.clock.now(),
-            )
+            return self._attach(session, find_case(session, ref), document_code, filename, content, actor)
+
+    def _attach(
+        self, session: Session, case: Case, document_code: str, filename: str, content: bytes, actor: Actor
+    ) -> documents.DocumentView:
+        meta = self.procedures.load(session, case.procedure_version_id).meta
+        required = list(meta.get("documents", []))
+        return documents.add_document(
+            self.cases, session, case, required, document_code, filename, content, actor, self.clock.now()
+        )
 
     def list_documents(self, ref: str) -> list[documents.DocumentView]:
         with self.db.read() as session:
@@ -607,18 +604,7 @@ class Engine:
 
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
-            meta = self.procedures.load(session, case.procedure_version_id).meta
-            return documents.add_document(
-                self.cases,
-                session,
-                case,
-                list(meta.get("documents", [])),
-                document_code,
-                filename,
-                content,
-                CITIZEN,
-                self.clock.now(),
-            )
+            return self._attach(session, case, document_code, filename, content, CITIZEN)
 
     def citizen_complete(self, code: str, secret: str, task_ref: str, data: Mapping[str, Any]) -> CaseView:
         """A citizen completes their own step (supplementation), after the secret check."""
