@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .cases import CaseRuntime, _Operation
+from .cases import CaseRuntime
+from .domain.vocab import LEADERS, EventKind, Status
 from .errors import ConflictError, Forbidden, NotFound, ValidationError
 from .models import Case, User, WorkItem
 from .users import ROLES, Actor, to_actor
 
-REASSIGNING_ROLES = frozenset({"head_of_department", "director"})
+REASSIGNING_ROLES = LEADERS
 
 
 def open_item(session: Session, case: Case | None, task_ref: str) -> WorkItem:
@@ -44,15 +45,13 @@ def open_item(session: Session, case: Case | None, task_ref: str) -> WorkItem:
 
 
 def _emit(
-    runtime: CaseRuntime, session: Session, item: WorkItem, actor: Actor, kind: str, **payload: Any
+    runtime: CaseRuntime, session: Session, item: WorkItem, actor: Actor, kind: EventKind, **payload: Any
 ) -> None:
+    """Record who holds the step; the work item follows from the case's new state."""
     case = session.get(Case, item.case_id)
     if case is None:
         raise NotFound("Không tìm thấy hồ sơ của công việc")
-    version = runtime.procedures.load(session, case.procedure_version_id)
-    op = _Operation(runtime, session, case, version, None, actor)
-    op.emit(kind, task_id=item.task_id, element_id=item.element_id, payload=payload)
-    op.finish_events_only()
+    runtime.record(session, case, actor, kind, payload, task_id=item.task_id)
 
 
 def same_unit(actor: Actor, unit: str | None) -> bool:
@@ -74,8 +73,7 @@ def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) ->
         return item
     if item.assignee is not None:
         raise ConflictError(f"Công việc đã được '{item.assignee}' nhận xử lý")
-    item.assignee = actor.username
-    _emit(runtime, session, item, actor, "task_claimed", assignee=actor.username)
+    _emit(runtime, session, item, actor, EventKind.TASK_CLAIMED, assignee=actor.username)
     return item
 
 
@@ -86,9 +84,7 @@ def release(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) 
         return item
     if item.assignee != actor.username and not actor.roles & REASSIGNING_ROLES:
         raise Forbidden("Chỉ người đang xử lý hoặc lãnh đạo mới được trả lại công việc")
-    previous = item.assignee
-    item.assignee = None
-    _emit(runtime, session, item, actor, "task_released", previous=previous)
+    _emit(runtime, session, item, actor, EventKind.TASK_RELEASED, previous=item.assignee)
     return item
 
 
@@ -111,9 +107,15 @@ def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str
             f"'{target.full_name}' không có vai trò '{ROLES.get(item.role or '', item.role)}'",
             details={"fields": [{"field": "username", "message": "không có vai trò phù hợp"}]},
         )
-    previous = item.assignee
-    item.assignee = target.username
-    _emit(runtime, session, item, actor, "task_reassigned", previous=previous, assignee=target.username)
+    _emit(
+        runtime,
+        session,
+        item,
+        actor,
+        EventKind.TASK_REASSIGNED,
+        previous=item.assignee,
+        assignee=target.username,
+    )
     return item
 
 
@@ -141,7 +143,7 @@ def check_may_complete(
     The receipt rule: a dossier may be accepted only when every required document is there;
     otherwise the desk must ask for supplementation (once, listing everything).
     """
-    if case.status == 7:
+    if case.status == Status.WITHDRAWAL_REQUESTED:
         raise ConflictError("Công dân đã yêu cầu rút hồ sơ: hãy xác nhận dừng xử lý trước khi làm tiếp")
     if not same_unit(actor, item.unit):
         raise Forbidden(f"Công việc thuộc đơn vị '{item.unit}', không thuộc đơn vị của bạn")

@@ -1,9 +1,10 @@
-"""Case runtime: start, complete tasks, fire timers, apologise — each one unit of work.
+"""Case runtime: each operation is one unit of work that stores what the case rules decided.
 
-Every operation follows the same shape: load the case and its workflow, change the workflow,
-let SpiffWorkflow run engine steps, then :meth:`_Operation.settle` derives what happened (statuses
-reached, tasks opened/closed, timers armed, SLA effects) and appends the events; the new state and
-the events are flushed in the caller's transaction and commit together.
+An operation loads the case (its row and open work items become a typed ``CaseState``), lets
+SpiffWorkflow and the rules of ``engine.domain`` decide what happened (``engine.operations``), and
+then stores the result in the caller's transaction: the events (hash-chained), the case row, the
+work items and timers derived from the new state, and the messages the events cause (outbox). The
+same rules rebuild a case from its history in ``engine.replay``.
 """
 
 from __future__ import annotations
@@ -11,33 +12,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import audit, outbox, sla
+from . import audit, operations, outbox, sla
 from .clock import Clock
-from .errors import ConflictError, Forbidden, NotFound, ProcedureError, SlaViolation, ValidationError
+from .domain import rules
+from .domain.rules import Observation, Step
+from .domain.state import HISTORY_FORMAT, CaseState, Event, OpenTask, SlaState
+from .domain.vocab import TERMINAL, EventKind, Status, label
+from .errors import ConflictError, Forbidden, NotFound, ValidationError
 from .models import Case, CaseEvent, DossierSequence, Timer, WorkItem
+from .operations import spiff_errors
 from .procedures import LoadedVersion, ProcedureStore
-from .sandbox import find_sandbox_error
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
-from .statuses import STATUS_LABELS
-from .users import Actor
+from .users import SYSTEM, Actor
 
-TERMINAL_STATUSES = frozenset({3, 8, 10})
-SLA_TIMER_GRACE = timedelta(seconds=1)
+TERMINAL_STATUSES = frozenset(int(s) for s in TERMINAL)
+due_moment = rules.due_moment
+__all__ = ["CaseRuntime", "find_case", "secret_digest", "spiff_errors", "validate_form", "due_moment"]
 
 # Test seam for fault injection: runs after the rows are flushed, before COMMIT (None in production).
 after_flush_hook: Callable[[str], None] | None = None
@@ -47,8 +50,22 @@ def secret_digest(code: str, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+@dataclass
+class _Unit:
+    """One operation on one case: the rows it read and the rules' step."""
+
+    case: Case
+    version: LoadedVersion
+    items: dict[str, WorkItem]
+    timers: list[Timer]
+    step: Step
+    workflow: BpmnWorkflow | None = None
+    seen: Observation | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 class CaseRuntime:
-    """Operations on cases. Callers pass a session inside a unit of work."""
+    """The public operations on cases. Callers pass a session inside a unit of work."""
 
     def __init__(
         self,
@@ -87,41 +104,30 @@ class CaseRuntime:
             applicant_name=str(applicant["name"]),
             applicant=dict(applicant),
             channel=channel,
-            status=1,
+            status=int(Status.NEW),
             submitted_at=now,
-            receipt_due_at=sla.receipt_deadline(now, self.calendar)
-            if channel == sla.ONLINE_CHANNEL
-            else None,
             completed=False,
-            sla={"supplements": 0, "apologies": 0, "flags": []},
+            sla=SlaState().to_json(),
             data=dict(data),
             state="",
             secret_hash=secret_digest(code, secret),
+            history_format=HISTORY_FORMAT,
             last_seq=0,
             last_hash=audit.GENESIS,
         )
         session.add(case)
         session.flush()
-        workflow = version.specs.new_workflow(self._script_engine())
-        workflow.task_tree.data.update(data)
-        op = _Operation(self, session, case, version, workflow, actor)
-        if case.receipt_due_at is not None:
-            op.arm_sla_timer("receipt_sla", case.receipt_due_at)
-        op.emit(
-            "case_started",
-            payload={
-                "procedure_id": procedure_id,
-                "version": version.version,
-                "channel": channel,
-                "applicant": dict(applicant),
-                "data": dict(data),
-                "receipt_due_at": _iso(case.receipt_due_at),
-            },
-            status_to=1,
-        )
-        with spiff_errors():
-            workflow.do_engine_steps()
-        op.settle()
+        unit = _Unit(case, version, {}, [], self._step(CaseState(), version, actor))
+        unit.workflow = version.specs.new_workflow(self._script_engine())
+        inputs = {
+            "procedure_id": procedure_id,
+            "version": version.version,
+            "channel": channel,
+            "applicant": applicant,
+            "data": data,
+        }
+        unit.seen = operations.start(unit.step, unit.workflow, inputs, HISTORY_FORMAT)
+        self._store(session, unit)
         return case, secret
 
     # ----------------------------------------------------------------------------- complete
@@ -137,90 +143,43 @@ class CaseRuntime:
         """Complete an open user task with validated data, as ``actor``."""
         if expected_version is not None and expected_version != case.version:
             raise ConflictError("Hồ sơ đã thay đổi kể từ khi bạn mở. Vui lòng tải lại.")
-        version = self.procedures.load(session, case.procedure_version_id)
-        workflow = self._load(case, version)
-        task = _find_ready(workflow, task_ref)
-        element = version.elements.get(task.task_spec.name, {})
+        unit = self._begin(session, case, actor, with_workflow=True)
+        assert unit.workflow is not None
+        task = _find_ready(unit.workflow, task_ref)
+        element = unit.version.elements.get(task.task_spec.name, {})
         role = element.get("role")
         if not actor.has_role(role):
             raise Forbidden(
                 f"Người dùng '{actor.username}' không có vai trò '{role}' để thực hiện bước "
                 f"'{element.get('name') or task.task_spec.name}'"
             )
-        self._require_apology_if_late(case)
+        rules.require_apology_if_late(unit.step.state, unit.step.at, self.settings.max_apologies)
         clean = validate_form(element.get("form"), data)
-        op = _Operation(self, session, case, version, workflow, actor)
-        before = dict(case.data)
-        task.data.update(clean)
-        with spiff_errors():
-            task.run()
-            workflow.do_engine_steps()
-        case.data = {**before, **clean}
-        op.completed_task = (str(task.id), task.task_spec.name)
-        step_due = session.scalar(select(WorkItem.due_at).where(WorkItem.task_id == str(task.id)))
-        op.emit(
-            "task_completed",
-            task_id=str(task.id),
-            element_id=task.task_spec.name,
-            payload={
-                "data": clean,
-                "diff": _diff(before, case.data),
-                "role": role,
-                "due_at": _iso(step_due),
-                "outcome": sla.classify(op.now, step_due) if step_due else None,
-            },
-        )
-        op.extend_due(clean)
-        op.settle()
+        unit.seen = operations.complete(unit.step, unit.workflow, task, clean)
+        self._store(session, unit)
         return case
 
     # ----------------------------------------------------------------------------- timers
     def fire_timer(self, session: Session, case: Case, timer: Timer) -> bool:
         """Fire one due timer of a case; returns False if it no longer applies."""
         now = self.clock.now()
-        version = self.procedures.load(session, case.procedure_version_id)
         if timer.kind == "bpmn":
-            workflow = self._load(case, version)
-            waiting = {str(t.id): t for t, _ in waiting_timers(workflow)}
-            if timer.ref not in waiting:
-                timer.fired_at = now
-                return False
-            op = _Operation(self, session, case, version, workflow, _system())
-            with spiff_errors():
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            fired = waiting[timer.ref]
-            op.emit(
-                "timer_fired",
-                task_id=timer.ref,
-                element_id=fired.task_spec.name,
-                payload={"due_at": _iso(timer.due_at)},
-            )
+            unit = self._begin(session, case, SYSTEM, with_workflow=True)
+            assert unit.workflow is not None
+            waiting = {str(t.id): (t, due) for t, due in waiting_timers(unit.workflow)}
             timer.fired_at = now
-            op.settle()
+            if timer.ref not in waiting:
+                return False
+            task, due = waiting[timer.ref]
+            unit.seen = operations.fire_timer(unit.step, unit.workflow, task, due)
+            self._store(session, unit)
             return True
         timer.fired_at = now
-        op = _Operation(self, session, case, version, None, _system())
-        if (
-            timer.kind == "receipt_sla"
-            and case.status == 1
-            and case.receipt_due_at is not None
-            and now > case.receipt_due_at
-        ):
-            op.flag("receipt_overdue")
-            op.emit(
-                "sla_breach", payload={"rule": "receipt_8_working_hours", "due_at": _iso(case.receipt_due_at)}
-            )
-        elif (
-            timer.kind == "due_sla"
-            and case.due_at is not None
-            and case.finished_at is None
-            and now > case.due_at
-            and case.status not in (5, 6, *TERMINAL_STATUSES)
-        ):
-            op.flag("overdue")
-            op.emit("sla_breach", payload={"rule": "statutory_due", "due_at": _iso(case.due_at)})
-        op.finish_events_only()
+        unit = self._begin(session, case, SYSTEM)
+        rule = rules.breached_rule(unit.step.state, timer.kind, now)
+        if rule is not None:
+            rules.sla_breach(unit.step, rule)
+        self._store(session, unit)
         return True
 
     # ----------------------------------------------------------------------------- apology
@@ -234,66 +193,226 @@ class CaseRuntime:
         actor: Actor,
     ) -> Case:
         """Record an apology letter (Mẫu 04) with a new appointment; the case still counts as late."""
-        now = self.clock.now()
-        if case.completed or case.finished_at is not None:
-            raise ValidationError("Hồ sơ đã xử lý xong, không cần phiếu xin lỗi")
-        if case.due_at is None:
-            raise ValidationError("Hồ sơ chưa được tiếp nhận nên chưa có ngày hẹn trả")
-        if int(case.sla.get("apologies", 0)) >= self.settings.max_apologies:
-            raise SlaViolation(
-                f"Hồ sơ đã được hẹn lại {self.settings.max_apologies} lần — không được hẹn lại thêm"
-            )
-        if not reason.strip():
-            raise ValidationError("Phải nêu lý do chậm trễ trong phiếu xin lỗi")
-        if new_due <= max(now, case.due_at):
-            raise ValidationError("Ngày hẹn mới phải sau ngày hẹn cũ và sau thời điểm hiện tại")
-        new_due = due_moment(self.calendar, new_due)
-        version = self.procedures.load(session, case.procedure_version_id)
-        op = _Operation(self, session, case, version, None, actor)
-        old_due = case.due_at
-        sla_state = dict(case.sla)
-        sla_state["apologies"] = int(sla_state.get("apologies", 0)) + 1
-        sla_state["late_by_apology"] = True
-        case.sla = sla_state
-        case.due_at = new_due
-        op.emit(
-            "apology_issued",
-            payload={
-                "form": "Mẫu 04",
-                "reason": reason.strip(),
-                "unit_at_fault": unit_at_fault,
-                "original_due_at": _iso(old_due),
-                "new_due_at": _iso(new_due),
-            },
-        )
-        op.notify_applicant(
-            f"Hồ sơ {case.code}: cơ quan xin lỗi vì chậm trả kết quả ({reason.strip()}). "
-            f"Hẹn trả kết quả mới: {_local_text(new_due)}."
-        )
-        op.arm_sla_timer("due_sla", new_due)
-        op.finish_events_only()
+        unit = self._begin(session, case, actor)
+        rules.check_apology(unit.step.state, unit.step.at, new_due, reason, self.settings.max_apologies)
+        rules.apology_issued(unit.step, rules.due_moment(self.calendar, new_due), reason, unit_at_fault)
+        self._store(session, unit)
         return case
 
-    # ----------------------------------------------------------------------------- helpers
-    def _load(self, case: Case, version: LoadedVersion) -> BpmnWorkflow:
+    # ----------------------------------------------------------------------------- withdrawal
+    def request_withdrawal(self, session: Session, case: Case, reason: str, actor: Actor) -> Case:
+        """The applicant's request to withdraw is recorded (status 7); checks are the caller's."""
+        unit = self._begin(session, case, actor)
+        rules.withdrawal_requested(unit.step, reason)
+        self._store(session, unit)
+        return case
+
+    def stop(self, session: Session, case: Case, actor: Actor) -> Case:
+        """Processing stops (status 8): the workflow is cancelled and its open steps close."""
+        unit = self._begin(session, case, actor, with_workflow=True)
+        assert unit.workflow is not None
+        unit.seen = operations.stop(unit.step, unit.workflow)
+        self._store(session, unit)
+        return case
+
+    # ----------------------------------------------------------------------------- recorded facts
+    def record(
+        self,
+        session: Session,
+        case: Case,
+        actor: Actor,
+        kind: EventKind,
+        payload: Mapping[str, Any],
+        *,
+        task_id: str | None = None,
+    ) -> Case:
+        """Record a fact about the case (a document, a payment, a result, who holds a step)."""
+        unit = self._begin(session, case, actor)
+        element_id = None
+        if task_id is not None:
+            task = unit.step.state.tasks.get(task_id)
+            if task is None:
+                raise ConflictError(f"Công việc '{task_id}' đã được hoàn thành hoặc không còn mở")
+            element_id = task.element_id
+        rules.recorded(unit.step, kind, payload, task_id=task_id, element_id=element_id)
+        self._store(session, unit)
+        return case
+
+    # ----------------------------------------------------------------------------- reading
+    def load_workflow(self, session: Session, case: Case) -> BpmnWorkflow:
+        version = self.procedures.load(session, case.procedure_version_id)
         return load_state(case.state, version.specs, self._script_engine())
 
-    def load_workflow(self, session: Session, case: Case) -> BpmnWorkflow:
-        return self._load(case, self.procedures.load(session, case.procedure_version_id))
+    def state(self, session: Session, case: Case) -> CaseState:
+        """The case's typed state as stored (row + open work items)."""
+        return _state_of(
+            case, self.procedures.load(session, case.procedure_version_id), _open_items(session, case)
+        )
 
-    def _require_apology_if_late(self, case: Case) -> None:
-        if (
-            case.due_at is not None
-            and case.finished_at is None
-            and case.status == 4
-            and self.clock.now() > case.due_at
-            and int(case.sla.get("apologies", 0)) < self.settings.max_apologies
-        ):
-            raise SlaViolation(
-                "Hồ sơ đã quá hạn: cần lập Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) trước khi "
-                "tiếp tục xử lý",
-                details={"due_at": _iso(case.due_at)},
+    # ----------------------------------------------------------------------------- the unit of work
+    def _step(self, state: CaseState, version: LoadedVersion, actor: Actor) -> Step:
+        return Step(state, version.facts, self.calendar, self.clock.now(), actor.username)
+
+    def _begin(self, session: Session, case: Case, actor: Actor, *, with_workflow: bool = False) -> _Unit:
+        version = self.procedures.load(session, case.procedure_version_id)
+        items = _open_items(session, case)
+        timers = list(
+            session.scalars(
+                select(Timer).where(
+                    Timer.case_id == case.id, or_(Timer.fired_at.is_(None), Timer.kind != "bpmn")
+                )
             )
+        )
+        unit = _Unit(
+            case, version, items, timers, self._step(_state_of(case, version, items), version, actor)
+        )
+        if with_workflow:
+            unit.workflow = load_state(case.state, version.specs, self._script_engine())
+        return unit
+
+    def _store(self, session: Session, unit: _Unit) -> None:
+        """Write what the step decided: events, case row, work items, timers, outbox; then flush."""
+        case, step = unit.case, unit.step
+        rows = []
+        for event in step.events:
+            rows.append(self._event_row(case, event))
+        session.add_all(rows)
+        for event, row in zip(step.events, rows, strict=True):
+            self._messages(session, unit, event, row)
+        _write_state(case, step.state)
+        self._sync_work_items(session, unit)
+        self._sync_timers(session, unit)
+        if unit.workflow is not None:
+            case.state = dump_state(unit.workflow)
+        session.flush()
+        if after_flush_hook is not None:
+            after_flush_hook(case.code)
+
+    def _event_row(self, case: Case, event: Event) -> CaseEvent:
+        seq = case.last_seq + 1
+        payload = dict(event.payload)
+        content = audit.event_content(
+            case_code=case.code,
+            seq=seq,
+            at=event.at,
+            actor=event.actor,
+            kind=event.kind,
+            task_id=event.task_id,
+            element_id=event.element_id,
+            status_from=event.status_from,
+            status_to=event.status_to,
+            payload=payload,
+        )
+        digest = audit.chain_hash(case.last_hash, content)
+        row = CaseEvent(
+            case_id=case.id,
+            seq=seq,
+            at=event.at,
+            actor=event.actor,
+            kind=event.kind,
+            task_id=event.task_id,
+            element_id=event.element_id,
+            status_from=event.status_from,
+            status_to=event.status_to,
+            payload=payload,
+            prev_hash=case.last_hash,
+            hash=digest,
+        )
+        case.last_seq = seq
+        case.last_hash = digest
+        return row
+
+    def _messages(self, session: Session, unit: _Unit, event: Event, row: CaseEvent) -> None:
+        """Queue what an event causes outside (portal sync, applicant notices, fee request) in this same
+        transaction: it is sent only if the change commits (engine.outbox)."""
+        case, facts = unit.case, unit.version.facts
+        found: list[outbox.NewMessage] = []
+        if event.status_to is not None:
+            found += outbox.status_change_messages(
+                case_code=case.code,
+                seq=row.seq,
+                event_hash=row.hash,
+                at=event.at,
+                status_from=event.status_from,
+                status_to=event.status_to,
+                label=label(event.status_to),
+                procedure_code=facts.code,
+                applicant=case.applicant,
+                fee=facts.fee,
+            )
+        text = rules.applicant_notice(event, case.code)
+        if text is not None:
+            found += outbox.appointment_messages(
+                case_code=case.code,
+                seq=row.seq,
+                event_hash=row.hash,
+                at=event.at,
+                applicant=case.applicant,
+                text=text,
+            )
+        for message in found:
+            outbox.add(session, case.id, message, event.at)
+
+    def _sync_work_items(self, session: Session, unit: _Unit) -> None:
+        state, now = unit.step.state, unit.step.at
+        done = {e.task_id: e for e in unit.step.events if e.kind == EventKind.TASK_COMPLETED}
+        for task_id, item in unit.items.items():
+            task = state.tasks.get(task_id)
+            if task is None:
+                item.completed_at = now
+                finished = done.get(task_id)
+                if finished is not None:
+                    item.completed_by = finished.actor
+                    item.outcome = sla.classify(now, item.due_at) if item.due_at else None
+                else:
+                    item.cancelled = True
+            elif item.assignee != task.assignee:
+                item.assignee = task.assignee
+        new = [
+            WorkItem(
+                case_id=unit.case.id,
+                task_id=t.task_id,
+                element_id=t.element_id,
+                name=t.name,
+                role=t.role,
+                lane=t.lane,
+                unit=t.unit,
+                assignee=t.assignee,
+                allocated_hours=unit.version.facts.hours_of(t.element_id),
+                ready_at=t.ready_at,
+                due_at=t.due_at,
+                cancelled=False,
+            )
+            for t in state.tasks.values()
+            if t.task_id not in unit.items
+        ]
+        session.add_all(new)
+
+    def _sync_timers(self, session: Session, unit: _Unit) -> None:
+        """SLA checks follow the state; BPMN timers follow the workflow (when it ran)."""
+        case = unit.case
+        existing = {(t.kind, t.ref): t for t in unit.timers}
+        for kind, due in rules.sla_timers(unit.step.state).items():
+            row = existing.get((kind, kind))
+            if due is None:
+                if row is not None and row.fired_at is None:
+                    session.delete(row)
+            elif row is None:
+                session.add(Timer(case_id=case.id, kind=kind, ref=kind, due_at=due))
+            elif row.due_at != due:
+                row.due_at, row.fired_at, row.lease_until = due, None, None
+        if unit.seen is None:
+            return
+        current = {task_id: due for task_id, _, due in unit.seen.timers}
+        for (kind, ref), row in existing.items():
+            if kind == "bpmn" and row.fired_at is None and ref not in current:
+                session.delete(row)
+        for ref, due in current.items():
+            row = existing.get(("bpmn", ref))
+            if row is None:
+                session.add(Timer(case_id=case.id, kind="bpmn", ref=ref, due_at=due))
+            elif row.fired_at is None:
+                row.due_at = due
 
     def _next_code(self, session: Session, now: datetime) -> str:
         day = now.astimezone(sla.LOCAL_TZ).strftime("%y%m%d")
@@ -312,43 +431,63 @@ class CaseRuntime:
         return f"{agency}-{day}-{number:04d}"
 
 
-def due_moment(calendar: sla.BusinessCalendar, moment: datetime) -> datetime:
-    """An appointment as given: kept at a window's close (17:00), else moved to working time."""
-    if calendar.next_working_moment(moment - timedelta(seconds=1)) == moment - timedelta(seconds=1):
-        return moment.astimezone(UTC)
-    return calendar.next_working_moment(moment)
+# ------------------------------------------------------------------------------------ row <-> state
+def _open_items(session: Session, case: Case) -> dict[str, WorkItem]:
+    rows = session.scalars(
+        select(WorkItem)
+        .where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
+        .order_by(WorkItem.ready_at, WorkItem.id)
+    )
+    return {row.task_id: row for row in rows}
 
 
-@contextmanager
-def spiff_errors() -> Iterator[None]:
-    """Turn SpiffWorkflow failures (a bad expression, a sandbox stop) into engine errors; the unit
-    of work then rolls back, so the case is unchanged."""
-    try:
-        yield
-    except SpiffWorkflowException as exc:
-        stopped = find_sandbox_error(exc)
-        if stopped is not None:
-            raise stopped from exc
-        raise ProcedureError(f"Quy trình gặp lỗi khi chạy: {exc}") from exc
+def _state_of(case: Case, version: LoadedVersion, items: Mapping[str, WorkItem]) -> CaseState:
+    return CaseState(
+        procedure_id=case.procedure_id,
+        version=version.version,
+        channel=case.channel,
+        applicant=dict(case.applicant),
+        status=case.status,
+        data=dict(case.data),
+        submitted_at=case.submitted_at,
+        receipt_due_at=case.receipt_due_at,
+        received_at=case.received_at,
+        due_at=case.due_at,
+        finished_at=case.finished_at,
+        returned_at=case.returned_at,
+        completed=case.completed,
+        outcome=case.outcome,
+        sla=SlaState.from_json(case.sla),
+        tasks={
+            i.task_id: OpenTask(
+                task_id=i.task_id,
+                element_id=i.element_id,
+                name=i.name,
+                role=i.role,
+                lane=i.lane,
+                ready_at=i.ready_at,
+                due_at=i.due_at,
+                assignee=i.assignee,
+                unit=i.unit,
+            )
+            for i in items.values()
+        },
+        history_format=case.history_format,
+        last_seq=case.last_seq,
+    )
 
 
-def _system() -> Actor:
-    from .users import SYSTEM
-
-    return SYSTEM
-
-
-def _local_text(value: datetime) -> str:
-    return value.astimezone(sla.LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    keys = set(before) | set(after)
-    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+def _write_state(case: Case, state: CaseState) -> None:
+    case.status = int(state.status)
+    case.data = state.data
+    case.receipt_due_at = state.receipt_due_at
+    case.received_at = state.received_at
+    case.due_at = state.due_at
+    case.finished_at = state.finished_at
+    case.returned_at = state.returned_at
+    case.completed = state.completed
+    case.outcome = state.outcome
+    case.sla = state.sla.to_json()
 
 
 def _find_ready(workflow: BpmnWorkflow, task_ref: str) -> Any:
@@ -410,411 +549,6 @@ def _missing_field(err: Any) -> str | None:
     if err.validator == "required" and isinstance(err.message, str) and err.message.startswith("'"):
         return str(err.message.split("'")[1])
     return None
-
-
-class _Operation:
-    """Collects what one operation did to one case and writes it (state, events, index rows)."""
-
-    def __init__(
-        self,
-        runtime: CaseRuntime,
-        session: Session,
-        case: Case,
-        version: LoadedVersion,
-        workflow: BpmnWorkflow | None,
-        actor: Actor,
-    ) -> None:
-        self.rt = runtime
-        self.session = session
-        self.case = case
-        self.version = version
-        self.workflow = workflow
-        self.actor = actor
-        self.now = runtime.clock.now()
-        self.completed_task: tuple[str, str] | None = None
-        self._before_done: set[str] = set()
-        self._before_ready: set[str] = set()
-        if workflow is not None:
-            for task in all_tasks(workflow):
-                if task.state == TaskState.COMPLETED:
-                    self._before_done.add(str(task.id))
-                elif task.state == TaskState.READY and task.task_spec.manual:
-                    self._before_ready.add(str(task.id))
-
-    # ------------------------------------------------------------------ events
-    def emit(
-        self,
-        kind: str,
-        *,
-        task_id: str | None = None,
-        element_id: str | None = None,
-        status_from: int | None = None,
-        status_to: int | None = None,
-        payload: Mapping[str, Any] | None = None,
-    ) -> None:
-        case = self.case
-        seq = case.last_seq + 1
-        body = dict(payload or {})
-        content = audit.event_content(
-            case_code=case.code,
-            seq=seq,
-            at=self.now,
-            actor=self.actor.username,
-            kind=kind,
-            task_id=task_id,
-            element_id=element_id,
-            status_from=status_from,
-            status_to=status_to,
-            payload=body,
-        )
-        digest = audit.chain_hash(case.last_hash, content)
-        self.session.add(
-            CaseEvent(
-                case_id=case.id,
-                seq=seq,
-                at=self.now,
-                actor=self.actor.username,
-                kind=kind,
-                task_id=task_id,
-                element_id=element_id,
-                status_from=status_from,
-                status_to=status_to,
-                payload=body,
-                prev_hash=case.last_hash,
-                hash=digest,
-            )
-        )
-        case.last_seq = seq
-        case.last_hash = digest
-        if status_to is not None:
-            self._record_status_side_effects(seq, digest, status_from, status_to)
-
-    def _record_status_side_effects(
-        self, seq: int, digest: str, status_from: int | None, status_to: int
-    ) -> None:
-        """Queue what a DVCQG status change causes outside (portal sync, applicant notices, fee
-        request) in this same transaction: it is sent only if the change commits (engine.outbox)."""
-        meta = self.version.meta
-        for message in outbox.status_change_messages(
-            case_code=self.case.code,
-            seq=seq,
-            event_hash=digest,
-            at=self.now,
-            status_from=status_from,
-            status_to=status_to,
-            label=STATUS_LABELS.get(status_to, ""),
-            procedure_code=str(meta.get("code", "")),
-            applicant=self.case.applicant,
-            fee=int(meta.get("fee") or 0),
-        ):
-            outbox.add(self.session, self.case.id, message, self.now)
-
-    def flag(self, name: str) -> None:
-        state = dict(self.case.sla)
-        flags = list(state.get("flags", []))
-        if name not in flags:
-            flags.append(name)
-        state["flags"] = flags
-        self.case.sla = state
-
-    # ------------------------------------------------------------------ settle
-    def settle(self) -> None:
-        """Derive statuses, work items, timers and SLA effects from the workflow, then store it."""
-        assert self.workflow is not None
-        workflow = self.workflow
-        reached: list[tuple[float, int, Any]] = []
-        for order, task in enumerate(all_tasks(workflow)):
-            tid = str(task.id)
-            if (
-                task.state == TaskState.COMPLETED
-                and tid not in self._before_done
-                and not task.task_spec.manual
-            ):
-                reached.append((task.last_state_change or 0.0, order, task))
-        ready_now = ready_user_tasks(workflow)
-        newly_ready = [t for t in ready_now if str(t.id) not in self._before_ready]
-        reached.sort(key=lambda item: (item[0], item[1]))
-        for _, _, task in reached:
-            self._apply_status(task.task_spec.name)
-        for task in newly_ready:
-            self._apply_status(task.task_spec.name)
-        self._sync_work_items(ready_now, newly_ready)
-        self._sync_bpmn_timers()
-        if workflow.is_completed() and not self.case.completed:
-            self.case.completed = True
-            if self.case.finished_at is None:
-                self.case.finished_at = self.now
-            self.emit("case_completed", payload={"status": self.case.status})
-            self._drop_sla_timers()
-        self.case.state = dump_state(workflow)
-        self._flush()
-
-    def finish_events_only(self) -> None:
-        self._flush()
-
-    def _flush(self) -> None:
-        self.session.flush()
-        if after_flush_hook is not None:
-            after_flush_hook(self.case.code)
-
-    # ------------------------------------------------------------------ status and SLA
-    def _apply_status(self, element_id: str) -> None:
-        element = self.version.elements.get(element_id) or {}
-        status = element.get("status")
-        if status is None or status == self.case.status:
-            return
-        case = self.case
-        old = case.status
-        case.status = int(status)
-        self.emit(
-            "status_changed",
-            element_id=element_id,
-            status_from=old,
-            status_to=case.status,
-            payload={"label": STATUS_LABELS.get(case.status, "")},
-        )
-        if old == 1 and case.channel == sla.ONLINE_CHANNEL and "receipt_decided_at" not in case.sla:
-            self._record_receipt_decision()
-        if case.status == 2:
-            self._start_clock()
-        elif case.status in (5, 6):
-            self._pause_clock(supplement=case.status == 5)
-        elif case.status == 4 and old in (5, 6):
-            self._resume_clock(payment=old == 6)
-        elif case.status == 1 and old == 5 and case.channel == sla.ONLINE_CHANNEL:
-            # Supplemented before acceptance: the desk gets a fresh 8 working hours.
-            case.receipt_due_at = sla.receipt_deadline(self.now, self.rt.calendar)
-            state = dict(case.sla)
-            state.pop("receipt_decided_at", None)
-            case.sla = state
-            self.arm_sla_timer("receipt_sla", case.receipt_due_at)
-        elif case.status == 9:
-            self._finish()
-        elif case.status == 10:
-            case.returned_at = self.now
-            if case.finished_at is None:
-                self._finish()
-            case.completed = True
-        if case.status in (3, 8):
-            case.finished_at = case.finished_at or self.now
-            case.completed = True
-            self._drop_sla_timers()
-
-    def _record_receipt_decision(self) -> None:
-        case = self.case
-        state = dict(case.sla)
-        state["receipt_decided_at"] = self.now.isoformat()
-        if case.receipt_due_at is not None:
-            state["receipt_outcome"] = "late" if self.now > case.receipt_due_at else "on_time"
-        case.sla = state
-        self.session.execute(
-            delete(Timer).where(
-                Timer.case_id == case.id, Timer.kind == "receipt_sla", Timer.fired_at.is_(None)
-            )
-        )
-
-    def _legal(self) -> sla.LegalTime:
-        meta = self.version.meta
-        cutoff = meta.get("receipt_cutoff")
-        return sla.LegalTime(
-            amount=float(meta["legal_time"]),
-            unit=meta["legal_unit"],
-            receipt_cutoff=time.fromisoformat(cutoff) if cutoff else None,
-        )
-
-    def _start_clock(self) -> None:
-        case = self.case
-        case.received_at = self.now
-        case.due_at = sla.statutory_due(self.now, self._legal(), self.rt.calendar)
-        self.emit("due_set", payload={"reason": "accepted", "due_at": _iso(case.due_at)})
-        self.arm_sla_timer("due_sla", case.due_at)
-
-    def _pause_clock(self, *, supplement: bool) -> None:
-        """Waiting for the applicant (documents, status 5, or a fee, status 6) does not count."""
-        case = self.case
-        state = dict(case.sla)
-        if case.received_at is not None and case.finished_at is None:
-            state["paused_at"] = self.now.isoformat()
-            if supplement:
-                state["supplements"] = int(state.get("supplements", 0)) + 1
-                if state["supplements"] > 1:
-                    state["late_766"] = True
-            case.sla = state
-            self.emit(
-                "clock_paused",
-                payload={
-                    "supplements": int(state.get("supplements", 0)),
-                    "waiting_for": ("supplementation" if supplement else "payment"),
-                },
-            )
-            self.session.execute(
-                delete(Timer).where(
-                    Timer.case_id == case.id, Timer.kind == "due_sla", Timer.fired_at.is_(None)
-                )
-            )
-
-    def _resume_clock(self, *, payment: bool) -> None:
-        case = self.case
-        state = dict(case.sla)
-        paused = state.pop("paused_at", None)
-        if paused is None or case.due_at is None:
-            return
-        # A fee wait only extends; supplementation follows the procedure's clock mode.
-        mode = "extend" if payment else self.version.meta.get("clock_mode", "restart")
-        if mode == "extend":
-            case.due_at = sla.extend_by_pause(
-                case.due_at, datetime.fromisoformat(paused), self.now, self.rt.calendar
-            )
-        else:
-            case.due_at = sla.statutory_due(self.now, self._legal(), self.rt.calendar)
-        case.sla = state
-        self.emit(
-            "due_set",
-            payload={
-                "reason": f"{'paid' if payment else 'supplemented'}_{mode}",
-                "due_at": _iso(case.due_at),
-                "paused_at": paused,
-            },
-        )
-        self.arm_sla_timer("due_sla", case.due_at)
-
-    def extend_due(self, answers: Mapping[str, Any]) -> None:
-        """Lengthen the statutory time when a step's answer grants it (``motcua:dueExtension``), only
-        while the clock runs: a paused or finished case has no running due to extend."""
-        case = self.case
-        if case.due_at is None or case.finished_at is not None or "paused_at" in case.sla:
-            return
-        granted = list(case.sla.get("extensions", []))
-        for name, days in sla.granted_extensions(
-            self.version.meta.get("due_extensions") or (), answers, granted
-        ):
-            previous = case.due_at
-            case.due_at = self.rt.calendar.add_working_days(previous, days)
-            granted.append(name)
-            case.sla = {**case.sla, "extensions": list(granted)}
-            self.emit(
-                "due_set",
-                payload={
-                    "reason": f"extended_{name}",
-                    "due_at": _iso(case.due_at),
-                    "previous_due_at": _iso(previous),
-                    "working_days": days,
-                },
-            )
-            self.arm_sla_timer("due_sla", case.due_at)
-            self.notify_applicant(
-                f"Hồ sơ {case.code}: thời hạn giải quyết được gia hạn {days:g} ngày làm việc theo quy "
-                f"định của thủ tục. Hẹn trả kết quả mới: {_local_text(case.due_at)}."
-            )
-
-    def notify_applicant(self, text: str) -> None:
-        """E-mail/SMS about the event just emitted, queued in this transaction (engine.outbox)."""
-        for message in outbox.appointment_messages(
-            case_code=self.case.code,
-            seq=self.case.last_seq,
-            event_hash=self.case.last_hash,
-            at=self.now,
-            applicant=self.case.applicant,
-            text=text,
-        ):
-            outbox.add(self.session, self.case.id, message, self.now)
-
-    def _finish(self) -> None:
-        case = self.case
-        case.finished_at = self.now
-        outcome: str | None = None
-        if case.due_at is not None:
-            outcome = sla.classify(self.now, case.due_at)
-            if case.sla.get("late_by_apology"):
-                outcome = "late"
-        case.outcome = outcome
-        self.emit("case_finished", payload={"outcome": outcome, "due_at": _iso(case.due_at)})
-        self._drop_sla_timers()
-
-    # ------------------------------------------------------------------ index rows
-    def _sync_work_items(self, ready_now: list[Any], newly_ready: list[Any]) -> None:
-        ready_ids = {str(t.id) for t in ready_now}
-        gone = self._before_ready - ready_ids
-        if gone:
-            items = self.session.scalars(select(WorkItem).where(WorkItem.task_id.in_(gone)))
-            for item in items:
-                item.completed_at = self.now
-                if self.completed_task and item.task_id == self.completed_task[0]:
-                    item.completed_by = self.actor.username
-                    item.outcome = sla.classify(self.now, item.due_at) if item.due_at else None
-                else:
-                    item.cancelled = True
-        for task in newly_ready:
-            element = self.version.elements.get(task.task_spec.name) or {}
-            hours = element.get("hours")
-            due = self.rt.calendar.add_working_hours(self.now, float(hours)) if hours else None
-            if due is not None and self.case.due_at is not None and self.case.finished_at is None:
-                # A step is never due after the appointment the citizen was given.
-                due = min(due, self.case.due_at)
-            self.session.add(
-                WorkItem(
-                    case_id=self.case.id,
-                    task_id=str(task.id),
-                    element_id=task.task_spec.name,
-                    name=element.get("name") or task.task_spec.bpmn_name or task.task_spec.name,
-                    role=element.get("role"),
-                    lane=element.get("lane") or task.task_spec.lane,
-                    unit=None,
-                    assignee=None,
-                    allocated_hours=float(hours) if hours else None,
-                    ready_at=self.now,
-                    due_at=due,
-                    cancelled=False,
-                )
-            )
-            self.emit(
-                "task_ready",
-                task_id=str(task.id),
-                element_id=task.task_spec.name,
-                payload={"role": element.get("role"), "due_at": _iso(due)},
-            )
-
-    def _sync_bpmn_timers(self) -> None:
-        assert self.workflow is not None
-        current = {str(task.id): due for task, due in waiting_timers(self.workflow)}
-        existing = {
-            t.ref: t
-            for t in self.session.scalars(
-                select(Timer).where(
-                    Timer.case_id == self.case.id, Timer.kind == "bpmn", Timer.fired_at.is_(None)
-                )
-            )
-        }
-        for ref, timer in existing.items():
-            if ref not in current:
-                self.session.delete(timer)
-        for ref, due in current.items():
-            if ref in existing:
-                existing[ref].due_at = due
-            else:
-                self.session.add(Timer(case_id=self.case.id, kind="bpmn", ref=ref, due_at=due))
-
-    def arm_sla_timer(self, kind: str, due: datetime) -> None:
-        # Finishing exactly at the deadline is on time, so the check runs just after it.
-        due = due + SLA_TIMER_GRACE
-        row = self.session.scalar(
-            select(Timer).where(Timer.case_id == self.case.id, Timer.kind == kind, Timer.ref == kind)
-        )
-        if row is None:
-            self.session.add(Timer(case_id=self.case.id, kind=kind, ref=kind, due_at=due))
-        else:
-            row.due_at = due
-            row.fired_at = None
-            row.lease_until = None
-
-    def _drop_sla_timers(self) -> None:
-        self.session.execute(
-            delete(Timer).where(
-                Timer.case_id == self.case.id,
-                Timer.kind.in_(("receipt_sla", "due_sla")),
-                Timer.fired_at.is_(None),
-            )
-        )
 
 
 def find_case(session: Session, ref: str) -> Case:

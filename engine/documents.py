@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .cases import CaseRuntime, _Operation
+from .cases import CaseRuntime
+from .domain.vocab import CITIZEN_UPLOAD, DOCUMENT_STAFF, EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .models import Case, DossierDocument
 from .users import Actor
@@ -42,10 +43,8 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
     ".docx": (b"PK\x03\x04",),
     ".odt": (b"PK\x03\x04",),
 }
-CITIZEN_UPLOAD_STATUSES = frozenset({1, 5})
-STAFF_UPLOAD_ROLES = frozenset(
-    {"desk_clerk", "specialist", "head_of_department", "director", "other_department"}
-)
+CITIZEN_UPLOAD_STATUSES = CITIZEN_UPLOAD
+STAFF_UPLOAD_ROLES = DOCUMENT_STAFF
 
 
 class DocumentView(BaseModel):
@@ -145,11 +144,12 @@ def add_document(
     )
     session.add(row)
     session.flush()
-    version = runtime.procedures.load(session, case.procedure_version_id)
-    op = _Operation(runtime, session, case, version, None, actor)
-    op.emit(
-        "document_added",
-        payload={
+    runtime.record(
+        session,
+        case,
+        actor,
+        EventKind.DOCUMENT_ADDED,
+        {
             "document_id": row.id,
             "document_code": document_code,
             "filename": name,
@@ -157,7 +157,6 @@ def add_document(
             "size": len(content),
         },
     )
-    op.finish_events_only()
     return _view(row)
 
 

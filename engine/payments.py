@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .cases import CaseRuntime, _Operation
+from .cases import CaseRuntime
+from .domain.vocab import EventKind
 from .errors import ConflictError, ValidationError
 from .models import Case, Payment
 from .users import SYSTEM
@@ -73,18 +74,18 @@ def record_payment(
     )
     session.add(row)
     session.flush()
-    version = runtime.procedures.load(session, case.procedure_version_id)
-    op = _Operation(runtime, session, case, version, None, SYSTEM)
-    op.emit(
-        "fee_paid",
-        payload={
+    runtime.record(
+        session,
+        case,
+        SYSTEM,
+        EventKind.FEE_PAID,
+        {
             "transaction_id": paid.transaction_id,
             "amount": paid.amount,
             "channel": paid.channel,
             "paid_at": paid.paid_at.isoformat(),
         },
     )
-    op.finish_events_only()
     return _view(row, case.code)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .clock import Clock
 from .definitions import ProcedureBundle, build_bundle, load_library
+from .domain.procedure import ProcedureFacts
 from .errors import NotFound, ProcedureError
 from .lint import lint_bundle
 from .models import ProcedureVersion
@@ -34,6 +35,7 @@ class LoadedVersion:
     meta: dict[str, Any]
     elements: dict[str, dict[str, Any]]
     specs: CompiledSpecs
+    facts: ProcedureFacts
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -148,13 +150,15 @@ class ProcedureStore:
         row = session.get(ProcedureVersion, version_id)
         if row is None:
             raise NotFound(f"Không tìm thấy phiên bản quy trình #{version_id}")
+        specs = CompiledSpecs.from_json(row.procedure_id, row.specs_json)
         loaded = LoadedVersion(
             id=row.id,
             procedure_id=row.procedure_id,
             version=row.version,
             meta=row.meta,
             elements=row.elements,
-            specs=CompiledSpecs.from_json(row.procedure_id, row.specs_json),
+            specs=specs,
+            facts=ProcedureFacts(row.meta, row.elements, specs.spec_names()),
         )
         with self._lock:
             self._cache[version_id] = loaded

@@ -1,86 +1,65 @@
-"""Replay: rebuild a case's state at any event from its events alone (pure).
+"""Replay: the case at any event, from its history alone, through the same rules as the runtime.
 
 An auditor must not have to trust the stored snapshot (``cases.state``, ``work_items``): the
-history is the evidence. Replay starts a fresh SpiffWorkflow from the ``case_started`` data and
-re-performs every recorded input — a completed task with its data, a fired timer, an apology, an
-SLA breach, a claim — at the recorded moment on a :class:`~engine.clock.FixedClock`. Everything
-the engine derived from those inputs (statuses reached, due dates, tasks opened, the outcome) is
-derived again here, independently, and each derived event the engine recorded must match the one
-replay predicts, payload included. The first mismatch is a :class:`Divergence`.
+history is the evidence. Two ways to read it, both pure (no database, no clock):
 
-SpiffWorkflow gives tasks new UUIDs on every run, so recorded task ids are mapped to the replay's
-tasks when the engine recorded them becoming ready (``task_ready``: same element id, in order).
+- :func:`rebuild` applies the recorded events (``engine.domain.evolve``) — the state after each one,
+  cheaply, without running the workflow.
+- :func:`replay` re-executes: it starts a fresh SpiffWorkflow from ``case_started`` and feeds every
+  recorded input (a completed task with its data, a fired timer, an apology, a payment...) through
+  the runtime's own operations (``engine.operations``, ``engine.domain.rules``) at the recorded
+  moment, then compares the events they emit with the recorded ones; the first mismatch is a
+  :class:`Divergence` (as Temporal's replayer runs live workflow code against a history).
 
-Like the engine, replay stores and reloads the workflow between operations, so both walk the same
-code path (task order after a reload, data after a JSON round trip).
-
-The module takes values (the version's specs/elements/metadata, the event list, a calendar per
-moment, a script-engine factory) and returns values; it reads neither the database nor the clock.
+SpiffWorkflow gives tasks new ids on every run, so replay binds each new ready task to the id the
+history recorded for it (``task_ready`` of the same element, in order) before the rules see it: the
+rebuilt state carries the engine's ids.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
 
-from . import audit, sla
+from . import audit, operations, sla
 from .clock import Clock, FixedClock
+from .domain import rules
+from .domain.evolve import BREACH_FLAGS, CalendarAt, UnknownEvent, apply
+from .domain.procedure import ProcedureFacts
+from .domain.rules import Observation, ReadyTask, Step
+from .domain.state import CaseState as DomainState
+from .domain.state import Event, OpenTask
+from .domain.vocab import DERIVED_KINDS, INPUT_KINDS, EventKind, Status, label
 from .errors import MotcuaError
-from .spiff import CompiledSpecs, MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks
-from .spiff import waiting_timers as spiff_waiting_timers
-from .statuses import STATUS_LABELS
+from .spiff import CompiledSpecs, MotcuaScriptEngine, dump_state, load_state, ready_user_tasks, waiting_timers
 
-#: Events that record something done to the case (an input); each starts an operation.
-INPUT_KINDS = frozenset(
-    {
-        "case_started",
-        "task_completed",
-        "timer_fired",
-        "apology_issued",
-        "sla_breach",
-        "document_added",
-        "task_claimed",
-        "task_released",
-        "task_reassigned",
-    }
-)
-#: Events the engine derives from an input; replay predicts each of them.
-DERIVED_KINDS = frozenset(
-    {"status_changed", "due_set", "clock_paused", "case_finished", "task_ready", "case_completed"}
-)
-
-_BREACH_FLAGS = {"receipt_8_working_hours": "receipt_overdue", "statutory_due": "overdue"}
-
+ReplayEvent = Event
 ScriptEngineFactory = Callable[[Clock, sla.BusinessCalendar], MotcuaScriptEngine]
 Mode = Literal["auto", "fast", "faithful"]
-CalendarAt = Callable[[datetime], sla.BusinessCalendar]
+__all__ = [
+    "INPUT_KINDS",
+    "DERIVED_KINDS",
+    "CaseState",
+    "Divergence",
+    "OpenTask",
+    "ReplayError",
+    "ReplayEvent",
+    "ReplayResult",
+    "VersionSpec",
+    "rebuild",
+    "replay",
+]
 
 
 class ReplayError(MotcuaError):
     """The history cannot be replayed (it does not start with ``case_started``, or N is out of range)."""
 
     code = "replay_error"
-
-
-@dataclass(frozen=True)
-class ReplayEvent:
-    """One stored event, as replay needs it (the hashed fields)."""
-
-    seq: int
-    at: datetime
-    actor: str
-    kind: str
-    task_id: str | None
-    element_id: str | None
-    status_from: int | None
-    status_to: int | None
-    payload: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -91,19 +70,8 @@ class VersionSpec:
     elements: Mapping[str, Mapping[str, Any]]
     specs: CompiledSpecs
 
-
-@dataclass(frozen=True)
-class OpenTask:
-    """An open user task as of an event (``task_id`` is the engine's recorded id)."""
-
-    task_id: str
-    element_id: str
-    name: str
-    role: str | None
-    lane: str | None
-    ready_at: datetime
-    due_at: datetime | None
-    assignee: str | None = None
+    def facts(self) -> ProcedureFacts:
+        return ProcedureFacts(self.meta, self.elements, self.specs.spec_names())
 
 
 @dataclass(frozen=True)
@@ -136,7 +104,7 @@ class CaseState:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, "")
+        return label(self.status)
 
     @property
     def sla_status(self) -> str:
@@ -145,11 +113,11 @@ class CaseState:
             return self.outcome
         if self.completed:
             return "closed"
-        if self.status == 1:
+        if self.status == Status.NEW:
             if self.receipt_due_at is not None and self.at > self.receipt_due_at:
                 return "receipt_overdue"
             return "awaiting_receipt"
-        if self.status in (5, 6) and "paused_at" in self.sla:
+        if self.status in (Status.SUPPLEMENT, Status.FEE) and "paused_at" in self.sla:
             return "paused"
         if self.due_at is not None and self.at > self.due_at:
             return "overdue"
@@ -279,9 +247,33 @@ def differences(replayed: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[
     return {k: (replayed.get(k), stored.get(k)) for k in keys if replayed.get(k) != stored.get(k)}
 
 
+# ------------------------------------------------------------------------------------ rebuild
+def rebuild(
+    version: VersionSpec | ProcedureFacts, events: Sequence[Event], calendar_at: CalendarAt
+) -> ReplayResult:
+    """The state after each event by applying the recorded events (no workflow execution).
+
+    Stops at the first event the rules cannot apply (a divergence at that event); the path taken
+    and waiting BPMN timers are known only to :func:`replay`.
+    """
+    if not events or events[0].kind != EventKind.CASE_STARTED:
+        raise ReplayError("Nhật ký hồ sơ phải bắt đầu bằng sự kiện case_started")
+    facts = version.facts() if isinstance(version, VersionSpec) else version
+    state = DomainState()
+    states: list[CaseState] = []
+    for event in events:
+        try:
+            apply(state, event, facts, calendar_at)
+        except UnknownEvent as exc:
+            return ReplayResult(tuple(states), Divergence(event.seq, exc.message, found=_event_dict(event)))
+        states.append(_public(state, event, (), ()))
+    return ReplayResult(tuple(states), None)
+
+
+# ------------------------------------------------------------------------------------ replay
 def replay(
     version: VersionSpec,
-    events: Sequence[ReplayEvent],
+    events: Sequence[Event],
     script_engine: ScriptEngineFactory,
     calendar_at: CalendarAt,
     *,
@@ -296,115 +288,20 @@ def replay(
     ``fast`` keeps it in memory (the reload is most of the cost of a long case); ``auto`` runs fast
     and, only if that diverges, confirms with a faithful run, whose answer is the one returned.
     """
-    if not events or events[0].kind != "case_started":
+    if not events or events[0].kind != EventKind.CASE_STARTED:
         raise ReplayError("Nhật ký hồ sơ phải bắt đầu bằng sự kiện case_started")
     last = len(events) if until is None else until
     if not 1 <= last <= len(events):
         raise ReplayError(f"Sự kiện {until} nằm ngoài nhật ký (1–{len(events)})")
+    facts = version.facts()
     if mode == "auto":
-        quick = _run(_Replay(version, script_engine, calendar_at, round_trip=False), events, last)
+        quick = _Replayer(version, facts, script_engine, calendar_at, round_trip=False).run(events, last)
         if quick.divergence is None:
             return quick
         mode = "faithful"
-    return _run(_Replay(version, script_engine, calendar_at, round_trip=mode == "faithful"), events, last)
-
-
-def _run(run: _Replay, events: Sequence[ReplayEvent], last: int) -> ReplayResult:
-    states: list[CaseState] = []
-    index = 0
-    while index < last:
-        first = events[index]
-        if first.kind not in INPUT_KINDS:
-            reason = (
-                f"sự kiện '{first.kind}' không thuộc thao tác nào (thiếu sự kiện đầu vào trước nó)"
-                if first.kind in DERIVED_KINDS
-                else f"loại sự kiện không biết: '{first.kind}'"
-            )
-            return ReplayResult(tuple(states), Divergence(first.seq, reason, found=_event_dict(first)))
-        end = index + 1
-        while end < len(events) and events[end].kind not in INPUT_KINDS:
-            end += 1
-        group = events[index:end]
-        try:
-            predicted = run.perform(first)
-        except _Diverged as exc:
-            return ReplayResult(tuple(states), exc.divergence)
-        except Exception as exc:  # noqa: BLE001 — a rewritten row must read as a finding, not a crash
-            reason = f"không chạy lại được sự kiện: {type(exc).__name__}: {exc}"
-            return ReplayResult(tuple(states), Divergence(first.seq, reason, found=_event_dict(first)))
-        for offset, recorded in enumerate(group):
-            if index + offset >= last:
-                break
-            if offset >= len(predicted):
-                return ReplayResult(
-                    tuple(states),
-                    Divergence(
-                        recorded.seq, "sự kiện không được dự đoán khi chạy lại", found=_event_dict(recorded)
-                    ),
-                )
-            problem = run.match(predicted[offset], recorded, first)
-            if problem is not None:
-                return ReplayResult(tuple(states), problem)
-            states.append(run.state_at(predicted[offset], recorded))
-        if end <= last and len(predicted) > len(group):
-            missing = predicted[len(group)]
-            seq = events[end].seq if end < len(events) else group[-1].seq + 1
-            return ReplayResult(
-                tuple(states),
-                Divergence(seq, "thiếu sự kiện mà lần chạy lại tạo ra", expected=missing.as_dict()),
-            )
-        index = end
-    return ReplayResult(tuple(states), None)
-
-
-# ------------------------------------------------------------------------------------ internals
-
-
-@dataclass
-class _Work:
-    """The mutable case the simulation works on (mirrors the ``cases`` row)."""
-
-    procedure_id: str = ""
-    version: int = 0
-    channel: int = 1
-    applicant: dict[str, Any] = field(default_factory=dict)
-    status: int = 1
-    data: dict[str, Any] = field(default_factory=dict)
-    submitted_at: datetime | None = None
-    receipt_due_at: datetime | None = None
-    received_at: datetime | None = None
-    due_at: datetime | None = None
-    finished_at: datetime | None = None
-    returned_at: datetime | None = None
-    completed: bool = False
-    outcome: str | None = None
-    sla: dict[str, Any] = field(default_factory=dict)
-    tasks: dict[str, OpenTask] = field(default_factory=dict)  # by replay task id, in ready order
-    timers: tuple[tuple[str, datetime], ...] = ()
-    path: list[str] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class _Predicted:
-    """An event the re-execution emits, with the case as it stood before the next one."""
-
-    kind: str
-    task_ref: str | None  # the replay's task id (task_ready / task_completed / timer_fired)
-    element_id: str | None
-    status_from: int | None
-    status_to: int | None
-    payload: dict[str, Any]
-    snapshot: _Work | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "element_id": self.element_id,
-            "status_from": self.status_from,
-            "status_to": self.status_to,
-            "payload": self.payload,
-        }
+    return _Replayer(version, facts, script_engine, calendar_at, round_trip=mode == "faithful").run(
+        events, last
+    )
 
 
 class _Diverged(Exception):
@@ -413,534 +310,333 @@ class _Diverged(Exception):
         self.divergence = divergence
 
 
-class _Replay:
-    """Re-performs operations one at a time, mirroring the engine's case runtime."""
+@dataclass
+class _Group:
+    """One recorded operation: its input event and the derived events recorded after it."""
+
+    events: Sequence[Event]
+    bound: set[str] = field(default_factory=set)  # recorded task ids already bound in this group
+
+
+class _Replayer:
+    """Feeds recorded inputs through the runtime's operations and checks what they emit."""
 
     def __init__(
         self,
         version: VersionSpec,
+        facts: ProcedureFacts,
         script_engine: ScriptEngineFactory,
         calendar_at: CalendarAt,
         *,
-        round_trip: bool = True,
+        round_trip: bool,
     ) -> None:
         self.version = version
-        self.round_trip = round_trip
-        self.live: BpmnWorkflow | None = None
+        self.facts = facts
         self.new_script_engine = script_engine
         self.calendar_at = calendar_at
+        self.round_trip = round_trip
         self.clock = FixedClock(datetime.fromisoformat("2000-01-01T00:00:00+00:00"))
-        self.calendar: sla.BusinessCalendar | None = None
-        self.work = _Work()
+        self.state = DomainState()
+        self.live: BpmnWorkflow | None = None
         self.state_text: str | None = None
-        self.recorded_of: dict[str, str] = {}  # replay task id -> engine task id
-        self.replay_of: dict[str, str] = {}  # engine task id -> replay task id
-        self.out: list[_Predicted] = []
-        self.now = self.clock.now()
+        self.recorded_of: dict[str, str] = {}  # SpiffWorkflow task id -> recorded task id
+        self.spiff_of: dict[str, str] = {}  # recorded task id -> SpiffWorkflow task id
+        self.path: list[str] = []
+        self.timers: tuple[tuple[str, datetime], ...] = ()
+        self.snapshots: list[DomainState] = []
 
-    # ------------------------------------------------------------------ one operation
-    def perform(self, event: ReplayEvent) -> list[_Predicted]:
-        """Re-run the operation ``event`` records; returns the events it emits, in order."""
-        self.now = event.at
-        self.clock.set(event.at)
-        self.calendar = self.calendar_at(event.at)
-        self.out = []
-        handler = getattr(self, f"_op_{event.kind}")
-        handler(event)
-        if self.out:
-            self.out[-1].snapshot = self._snapshot()
-        return self.out
+    # ------------------------------------------------------------------ driving
+    def run(self, events: Sequence[Event], last: int) -> ReplayResult:
+        states: list[CaseState] = []
+        index = 0
+        while index < last:
+            first = events[index]
+            if not _is_input(first):
+                reason = (
+                    f"sự kiện '{first.kind}' không thuộc thao tác nào (thiếu sự kiện đầu vào trước nó)"
+                    if first.kind in DERIVED_KINDS
+                    else f"loại sự kiện không biết: '{first.kind}'"
+                )
+                return ReplayResult(tuple(states), Divergence(first.seq, reason, found=_event_dict(first)))
+            end = index + 1
+            while end < len(events) and not _is_input(events[end]):
+                end += 1
+            group = _Group(events[index:end])
+            try:
+                predicted = self.perform(group)
+            except _Diverged as exc:
+                return ReplayResult(tuple(states), exc.divergence)
+            except Exception as exc:  # noqa: BLE001 — a rewritten row must read as a finding, not a crash
+                reason = f"không chạy lại được sự kiện: {type(exc).__name__}: {getattr(exc, 'message', exc)}"
+                return ReplayResult(tuple(states), Divergence(first.seq, reason, found=_event_dict(first)))
+            for offset, recorded in enumerate(group.events):
+                if index + offset >= last:
+                    break
+                if offset >= len(predicted):
+                    return ReplayResult(
+                        tuple(states),
+                        Divergence(
+                            recorded.seq,
+                            "sự kiện không được dự đoán khi chạy lại",
+                            found=_event_dict(recorded),
+                        ),
+                    )
+                problem = _mismatch(predicted[offset], recorded)
+                if problem is not None:
+                    return ReplayResult(tuple(states), problem)
+                states.append(_public(self.snapshots[offset], recorded, tuple(self.path), self.timers))
+            if end <= last and len(predicted) > len(group.events):
+                missing = predicted[len(group.events)]
+                seq = events[end].seq if end < len(events) else group.events[-1].seq + 1
+                return ReplayResult(
+                    tuple(states),
+                    Divergence(seq, "thiếu sự kiện mà lần chạy lại tạo ra", expected=_event_dict(missing)),
+                )
+            index = end
+        return ReplayResult(tuple(states), None)
 
-    def _emit(
-        self,
-        kind: str,
-        *,
-        task_ref: str | None = None,
-        element_id: str | None = None,
-        status_from: int | None = None,
-        status_to: int | None = None,
-        payload: Mapping[str, Any] | None = None,
-    ) -> None:
-        # The state "at" an event is the case as it stood when the engine emitted it (the engine
-        # changes a field, then records the event); the operation's last event also shows what
-        # the operation changed after it (see perform).
-        predicted = _Predicted(kind, task_ref, element_id, status_from, status_to, dict(payload or {}))
-        predicted.snapshot = self._snapshot()
-        self.out.append(predicted)
-
-    def _snapshot(self) -> _Work:
-        """A copy of the case for one event: tasks are immutable, so only containers are copied."""
-        w = self.work
-        return replace(
-            w,
-            applicant=copy.deepcopy(w.applicant),
-            data=copy.deepcopy(w.data),
-            sla=copy.deepcopy(w.sla),
-            tasks=dict(w.tasks),
-            path=list(w.path),
-            documents=copy.deepcopy(w.documents),
+    def perform(self, group: _Group) -> list[Event]:
+        """Re-run the operation ``group`` records; returns the events it emits, in order."""
+        first = group.events[0]
+        self.clock.set(first.at)
+        calendar = self.calendar_at(first.at)
+        self.snapshots = []
+        step = Step(
+            self.state,
+            self.facts,
+            calendar,
+            first.at,
+            first.actor,
+            self.calendar_at,
+            on_emit=lambda _event: self.snapshots.append(self.state.copy()),
         )
+        self._dispatch(step, group, first, calendar)
+        return step.events
 
-    def _fail(self, event: ReplayEvent, reason: str) -> None:
-        raise _Diverged(Divergence(event.seq, reason, found=_event_dict(event)))
+    def _dispatch(self, step: Step, group: _Group, first: Event, calendar: sla.BusinessCalendar) -> None:
+        p = first.payload
+        kind = first.kind
 
-    def _script_engine(self) -> MotcuaScriptEngine:
-        assert self.calendar is not None
-        return self.new_script_engine(self.clock, self.calendar)
+        def bind(seen: Observation) -> Observation:
+            return self.bind(group, seen)
 
-    def _load(self) -> BpmnWorkflow:
+        if kind == EventKind.CASE_STARTED:
+            if self.state_text is not None or self.live is not None:
+                self._fail(first, "hồ sơ được bắt đầu hai lần")
+            workflow = self.version.specs.new_workflow(self.new_script_engine(self.clock, calendar))
+            seen = operations.start(step, workflow, dict(p), int(p.get("format", 1)), bind)
+            self._after_run(workflow, seen)
+        elif kind == EventKind.TASK_COMPLETED:
+            workflow = self._load(calendar)
+            task = self._ready_task(workflow, first)
+            data = p.get("data") or {}
+            if not isinstance(data, Mapping):
+                self._fail(first, "dữ liệu của bước không phải là một đối tượng")
+            seen = operations.complete(step, workflow, task, dict(data), first.task_id, bind)
+            self._after_run(workflow, seen)
+        elif kind == EventKind.TIMER_FIRED:
+            workflow = self._load(calendar)
+            task, due = self._waiting_timer(workflow, first)
+            seen = operations.fire_timer(step, workflow, task, due, first.task_id, bind)
+            self._after_run(workflow, seen)
+        elif kind == EventKind.WITHDRAWAL_CONFIRMED:
+            workflow = self._load(calendar)
+            seen = operations.stop(step, workflow, bind)
+            self._after_run(workflow, seen)
+        elif kind == EventKind.STATUS_CHANGED:  # format 1: a withdrawal recorded as a status change
+            self._legacy_withdrawal(step, group, first, calendar)
+        elif kind == EventKind.APOLOGY_ISSUED:
+            new_due = _moment(p.get("new_due_at"))
+            if new_due is None:
+                self._fail(first, "phiếu xin lỗi không có ngày hẹn mới")
+            assert new_due is not None
+            rules.apology_issued(step, new_due, str(p.get("reason", "")), str(p.get("unit_at_fault", "")))
+        elif kind == EventKind.SLA_BREACH:
+            rule = str(p.get("rule", ""))
+            if rule not in BREACH_FLAGS:
+                self._fail(first, f"quy tắc thời hạn không biết: '{rule}'")
+            rules.sla_breach(step, rule)
+        elif kind == EventKind.WITHDRAWAL_REQUESTED:
+            rules.withdrawal_requested(step, str(p.get("reason", "")))
+        elif kind in (EventKind.TASK_CLAIMED, EventKind.TASK_RELEASED, EventKind.TASK_REASSIGNED):
+            task_id = first.task_id or ""
+            if task_id not in self.state.tasks:
+                self._fail(first, f"công việc {first.task_id} không đang mở khi chạy lại")
+            rules.recorded(
+                step,
+                EventKind(kind),
+                dict(p),
+                task_id=task_id,
+                element_id=self.state.tasks[task_id].element_id,
+            )
+        elif kind in (EventKind.DOCUMENT_ADDED, EventKind.FEE_PAID, EventKind.RESULT_ATTACHED):
+            rules.recorded(step, EventKind(kind), dict(p))
+        else:  # pragma: no cover — _is_input admits only the kinds above
+            self._fail(first, f"loại sự kiện không biết: '{kind}'")
+
+    def _legacy_withdrawal(
+        self, step: Step, group: _Group, first: Event, calendar: sla.BusinessCalendar
+    ) -> None:
+        """Before format 2 a withdrawal was one status change carrying the reason (7) or 'withdrawn' (8)."""
+        payload = {"label": label(first.status_to), "reason": first.payload.get("reason")}
+        if first.status_to == Status.WITHDRAWAL_REQUESTED:
+            step.emit(
+                EventKind.STATUS_CHANGED,
+                status_from=self.state.status,
+                status_to=first.status_to,
+                payload=payload,
+            )
+            return
+        workflow = self._load(calendar)
+        done = operations.completed_ids(workflow)
+        workflow.cancel()
+        step.emit(
+            EventKind.STATUS_CHANGED,
+            status_from=self.state.status,
+            status_to=first.status_to,
+            payload=payload,
+        )
+        seen = operations.observe(workflow, done)
+        rules.observe(step, self.bind(group, seen))
+        self._after_run(workflow, seen)
+
+    # ------------------------------------------------------------------ workflow and ids
+    def _load(self, calendar: sla.BusinessCalendar) -> BpmnWorkflow:
+        engine = self.new_script_engine(self.clock, calendar)
         if not self.round_trip:
             assert self.live is not None
-            self.live.script_engine = self._script_engine()  # this operation's clock and calendar
+            self.live.script_engine = engine  # this operation's clock and calendar
             return self.live
         assert self.state_text is not None
-        return load_state(self.state_text, self.version.specs, self._script_engine())
+        return load_state(self.state_text, self.version.specs, engine)
 
-    # ------------------------------------------------------------------ inputs
-    def _op_case_started(self, event: ReplayEvent) -> None:
-        if self.state_text is not None:
-            self._fail(event, "hồ sơ được bắt đầu hai lần")
-        p = event.payload
-        w = self.work
-        w.procedure_id = str(p.get("procedure_id", ""))
-        w.version = int(p.get("version", 0))
-        w.channel = int(p.get("channel", 1))
-        w.applicant = dict(p.get("applicant") or {})
-        w.data = dict(p.get("data") or {})
-        w.submitted_at = self.now
-        w.receipt_due_at = self._receipt_deadline() if w.channel == sla.ONLINE_CHANNEL else None
-        w.sla = {"supplements": 0, "apologies": 0, "flags": []}
-        workflow = self.version.specs.new_workflow(self._script_engine())
-        workflow.task_tree.data.update(w.data)
-        before_done, before_ready = _before(workflow)
-        self._emit(
-            "case_started",
-            status_to=1,
-            payload={
-                "procedure_id": w.procedure_id,
-                "version": w.version,
-                "channel": w.channel,
-                "applicant": w.applicant,
-                "data": w.data,
-                "receipt_due_at": _iso(w.receipt_due_at),
-            },
-        )
-        workflow.do_engine_steps()
-        self._walk(workflow, before_done)
-        self._settle(workflow, before_done, before_ready)
-
-    def _op_task_completed(self, event: ReplayEvent) -> None:
-        workflow = self._load()
-        ref = self.replay_of.get(event.task_id or "")
-        ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-        if ref is None or ref not in ready:
-            self._fail(event, f"công việc {event.task_id} ({event.element_id}) không đang mở khi chạy lại")
-        assert ref is not None
-        task = ready[ref]
-        if task.task_spec.name != event.element_id:
-            self._fail(
-                event,
-                f"công việc {event.task_id} là bước '{task.task_spec.name}', không phải '{event.element_id}'",
-            )
-        element = self.version.elements.get(task.task_spec.name) or {}
-        clean = dict(event.payload.get("data") or {})
-        before_done, before_ready = _before(workflow)
-        w = self.work
-        before = dict(w.data)
-        task.data.update(clean)
-        task.run()
-        workflow.do_engine_steps()
-        self._walk(workflow, before_done)
-        w.data = {**before, **clean}
-        # The completed step leaves the open list with its own event (the engine closes its work item
-        # a moment later, in the same transaction).
-        open_task = w.tasks.pop(ref, None)
-        step_due = open_task.due_at if open_task is not None else None
-        self._emit(
-            "task_completed",
-            task_ref=ref,
-            element_id=task.task_spec.name,
-            payload={
-                "data": clean,
-                "diff": _diff(before, w.data),
-                "role": element.get("role"),
-                "due_at": _iso(step_due),
-                "outcome": sla.classify(self.now, step_due) if step_due else None,
-            },
-        )
-        self._extend_due(clean)
-        self._settle(workflow, before_done, before_ready)
-
-    def _extend_due(self, answers: Mapping[str, Any]) -> None:
-        w = self.work
-        if w.due_at is None or w.finished_at is not None or "paused_at" in w.sla:
-            return
-        granted = list(w.sla.get("extensions", []))
-        for name, days in sla.granted_extensions(
-            self.version.meta.get("due_extensions") or (), answers, granted
-        ):
-            previous = w.due_at
-            w.due_at = self._calendar().add_working_days(previous, days)
-            granted.append(name)
-            w.sla = {**w.sla, "extensions": list(granted)}
-            self._emit(
-                "due_set",
-                payload={
-                    "reason": f"extended_{name}",
-                    "due_at": _iso(w.due_at),
-                    "previous_due_at": _iso(previous),
-                    "working_days": days,
-                },
-            )
-
-    def _op_timer_fired(self, event: ReplayEvent) -> None:
-        workflow = self._load()
-        waiting = [
-            (t, due) for t, due in spiff_waiting_timers(workflow) if t.task_spec.name == event.element_id
-        ]
-        ref = self.replay_of.get(event.task_id or "")
-        chosen = [(t, due) for t, due in waiting if str(t.id) == ref] or waiting[:1]
-        if not chosen:
-            self._fail(event, f"không có hẹn giờ '{event.element_id}' đang chờ khi chạy lại")
-        timer, due = chosen[0]
-        self._bind(str(timer.id), event.task_id or "", event)
-        before_done, before_ready = _before(workflow)
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        self._walk(workflow, before_done)
-        self._emit(
-            "timer_fired",
-            task_ref=str(timer.id),
-            element_id=timer.task_spec.name,
-            payload={"due_at": _iso(due)},
-        )
-        self._settle(workflow, before_done, before_ready)
-
-    def _op_apology_issued(self, event: ReplayEvent) -> None:
-        w = self.work
-        p = event.payload
-        new_due = _moment(p.get("new_due_at"))
-        if new_due is None:
-            self._fail(event, "phiếu xin lỗi không có ngày hẹn mới")
-        state = dict(w.sla)
-        state["apologies"] = int(state.get("apologies", 0)) + 1
-        state["late_by_apology"] = True
-        w.sla = state
-        old_due = w.due_at
-        w.due_at = new_due
-        self._emit(
-            "apology_issued",
-            payload={
-                "form": "Mẫu 04",
-                "reason": p.get("reason"),
-                "unit_at_fault": p.get("unit_at_fault"),
-                "original_due_at": _iso(old_due),
-                "new_due_at": _iso(new_due),
-            },
-        )
-
-    def _op_sla_breach(self, event: ReplayEvent) -> None:
-        rule = str(event.payload.get("rule", ""))
-        flag = _BREACH_FLAGS.get(rule)
-        if flag is None:
-            self._fail(event, f"quy tắc thời hạn không biết: '{rule}'")
-        assert flag is not None
-        w = self.work
-        due = w.receipt_due_at if flag == "receipt_overdue" else w.due_at
-        state = dict(w.sla)
-        flags = list(state.get("flags", []))
-        if flag not in flags:
-            flags.append(flag)
-        state["flags"] = flags
-        w.sla = state
-        self._emit("sla_breach", payload={"rule": rule, "due_at": _iso(due)})
-
-    def _op_document_added(self, event: ReplayEvent) -> None:
-        self.work.documents.append(dict(event.payload))
-        self._emit("document_added", payload=dict(event.payload))
-
-    def _op_task_claimed(self, event: ReplayEvent) -> None:
-        self._assign(event, event.payload.get("assignee"))
-
-    def _op_task_released(self, event: ReplayEvent) -> None:
-        self._assign(event, None)
-
-    def _op_task_reassigned(self, event: ReplayEvent) -> None:
-        self._assign(event, event.payload.get("assignee"))
-
-    def _assign(self, event: ReplayEvent, assignee: Any) -> None:
-        ref = self.replay_of.get(event.task_id or "")
-        task = self.work.tasks.get(ref or "")
-        if ref is None or task is None:
-            self._fail(event, f"công việc {event.task_id} không đang mở khi chạy lại")
-        assert ref is not None and task is not None
-        self.work.tasks[ref] = replace(task, assignee=str(assignee) if assignee else None)
-        self._emit(event.kind, task_ref=ref, element_id=task.element_id, payload=dict(event.payload))
-
-    # ------------------------------------------------------------------ derived (mirrors cases._Operation)
-    def _walk(self, workflow: BpmnWorkflow, before_done: set[str]) -> None:
-        """Extend the path taken with the BPMN elements this operation completed, in order."""
-        walked = [
-            (task.last_state_change or 0.0, order, task.task_spec.name)
-            for order, task in enumerate(all_tasks(workflow))
-            if task.state == TaskState.COMPLETED
-            and str(task.id) not in before_done
-            and getattr(task.task_spec, "bpmn_id", None)
-        ]
-        self.work.path.extend(name for _, _, name in sorted(walked))
-
-    def _settle(self, workflow: BpmnWorkflow, before_done: set[str], before_ready: set[str]) -> None:
-        reached: list[tuple[float, int, Any]] = []
-        for order, task in enumerate(all_tasks(workflow)):
-            tid = str(task.id)
-            if task.state == TaskState.COMPLETED and tid not in before_done and not task.task_spec.manual:
-                reached.append((task.last_state_change or 0.0, order, task))
-        ready_now = ready_user_tasks(workflow)
-        newly_ready = [t for t in ready_now if str(t.id) not in before_ready]
-        reached.sort(key=lambda item: (item[0], item[1]))
-        for _, _, task in reached:
-            self._apply_status(task.task_spec.name)
-        for task in newly_ready:
-            self._apply_status(task.task_spec.name)
-        self._sync_tasks(ready_now, newly_ready, before_ready)
-        self.work.timers = tuple((t.task_spec.name, due) for t, due in spiff_waiting_timers(workflow))
-        w = self.work
-        if workflow.is_completed() and not w.completed:
-            w.completed = True
-            if w.finished_at is None:
-                w.finished_at = self.now
-            self._emit("case_completed", payload={"status": w.status})
+    def _after_run(self, workflow: BpmnWorkflow, seen: Observation) -> None:
+        self.path.extend(seen.walked)
+        self.timers = tuple((element, due) for _, element, due in seen.timers)
         if self.round_trip:
             self.state_text = dump_state(workflow)
         else:
             self.live, self.state_text = workflow, ""
 
-    def _apply_status(self, element_id: str) -> None:
-        element = self.version.elements.get(element_id) or {}
-        status = element.get("status")
-        w = self.work
-        if status is None or status == w.status:
-            return
-        old = w.status
-        w.status = int(status)
-        self._emit(
-            "status_changed",
-            element_id=element_id,
-            status_from=old,
-            status_to=w.status,
-            payload={"label": STATUS_LABELS.get(w.status, "")},
-        )
-        if old == 1 and w.channel == sla.ONLINE_CHANNEL and "receipt_decided_at" not in w.sla:
-            state = dict(w.sla)
-            state["receipt_decided_at"] = self.now.isoformat()
-            if w.receipt_due_at is not None:
-                state["receipt_outcome"] = "late" if self.now > w.receipt_due_at else "on_time"
-            w.sla = state
-        if w.status == 2:
-            w.received_at = self.now
-            w.due_at = sla.statutory_due(self.now, self._legal(), self._calendar())
-            self._emit("due_set", payload={"reason": "accepted", "due_at": _iso(w.due_at)})
-        elif w.status in (5, 6):
-            self._pause(supplement=w.status == 5)
-        elif w.status == 4 and old in (5, 6):
-            self._resume(payment=old == 6)
-        elif w.status == 1 and old == 5 and w.channel == sla.ONLINE_CHANNEL:
-            w.receipt_due_at = self._receipt_deadline()
-            state = dict(w.sla)
-            state.pop("receipt_decided_at", None)
-            w.sla = state
-        elif w.status == 9:
-            self._finish()
-        elif w.status == 10:
-            w.returned_at = self.now
-            if w.finished_at is None:
-                self._finish()
-            w.completed = True
-        if w.status in (3, 8):
-            w.finished_at = w.finished_at or self.now
-            w.completed = True
-
-    def _pause(self, *, supplement: bool) -> None:
-        w = self.work
-        if w.received_at is None or w.finished_at is not None:
-            return
-        state = dict(w.sla)
-        state["paused_at"] = self.now.isoformat()
-        if supplement:
-            state["supplements"] = int(state.get("supplements", 0)) + 1
-            if state["supplements"] > 1:
-                state["late_766"] = True
-        w.sla = state
-        self._emit(
-            "clock_paused",
-            payload={
-                "supplements": int(state.get("supplements", 0)),
-                "waiting_for": "supplementation" if supplement else "payment",
-            },
-        )
-
-    def _resume(self, *, payment: bool) -> None:
-        w = self.work
-        state = dict(w.sla)
-        paused = state.pop("paused_at", None)
-        if paused is None or w.due_at is None:
-            return
-        mode = "extend" if payment else self.version.meta.get("clock_mode", "restart")
-        if mode == "extend":
-            w.due_at = sla.extend_by_pause(
-                w.due_at, datetime.fromisoformat(paused), self.now, self._calendar()
+    def _ready_task(self, workflow: BpmnWorkflow, event: Event) -> Any:
+        ref = self.spiff_of.get(event.task_id or "")
+        ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+        if ref is None or ref not in ready:
+            self._fail(event, f"công việc {event.task_id} ({event.element_id}) không đang mở khi chạy lại")
+        task = ready[ref or ""]
+        if task.task_spec.name != event.element_id:
+            self._fail(
+                event,
+                f"công việc {event.task_id} là bước '{task.task_spec.name}', không phải '{event.element_id}'",
             )
-        else:
-            w.due_at = sla.statutory_due(self.now, self._legal(), self._calendar())
-        w.sla = state
-        self._emit(
-            "due_set",
-            payload={
-                "reason": f"{'paid' if payment else 'supplemented'}_{mode}",
-                "due_at": _iso(w.due_at),
-                "paused_at": paused,
-            },
-        )
+        return task
 
-    def _finish(self) -> None:
-        w = self.work
-        w.finished_at = self.now
-        outcome: str | None = None
-        if w.due_at is not None:
-            outcome = sla.classify(self.now, w.due_at)
-            if w.sla.get("late_by_apology"):
-                outcome = "late"
-        w.outcome = outcome
-        self._emit("case_finished", payload={"outcome": outcome, "due_at": _iso(w.due_at)})
+    def _waiting_timer(self, workflow: BpmnWorkflow, event: Event) -> tuple[Any, datetime]:
+        waiting = [(t, due) for t, due in waiting_timers(workflow) if t.task_spec.name == event.element_id]
+        ref = self.spiff_of.get(event.task_id or "")
+        chosen = [(t, due) for t, due in waiting if str(t.id) == ref] or waiting[:1]
+        if not chosen:
+            self._fail(event, f"không có hẹn giờ '{event.element_id}' đang chờ khi chạy lại")
+        timer, due = chosen[0]
+        known = self.recorded_of.get(str(timer.id))
+        if known is None and event.task_id and event.task_id not in self.spiff_of:
+            self.recorded_of[str(timer.id)] = event.task_id
+            self.spiff_of[event.task_id] = str(timer.id)
+        elif known != event.task_id:
+            self._fail(event, f"hẹn giờ {event.task_id} không khớp với hẹn giờ khi chạy lại")
+        return timer, due
 
-    def _sync_tasks(self, ready_now: list[Any], newly_ready: list[Any], before_ready: set[str]) -> None:
-        ready_ids = {str(t.id) for t in ready_now}
-        for gone in before_ready - ready_ids:
-            self.work.tasks.pop(gone, None)
-        for task in newly_ready:
-            element = self.version.elements.get(task.task_spec.name) or {}
-            hours = element.get("hours")
-            due = self._calendar().add_working_hours(self.now, float(hours)) if hours else None
-            if due is not None and self.work.due_at is not None and self.work.finished_at is None:
-                due = min(due, self.work.due_at)
-            ref = str(task.id)
-            self.work.tasks[ref] = OpenTask(
-                task_id=ref,
-                element_id=task.task_spec.name,
-                name=element.get("name") or task.task_spec.bpmn_name or task.task_spec.name,
-                role=element.get("role"),
-                lane=element.get("lane") or task.task_spec.lane,
-                ready_at=self.now,
-                due_at=due,
-            )
-            self._emit(
-                "task_ready",
-                task_ref=ref,
-                element_id=task.task_spec.name,
-                payload={"role": element.get("role"), "due_at": _iso(due)},
-            )
+    def bind(self, group: _Group, seen: Observation) -> Observation:
+        """The observation with SpiffWorkflow's task ids replaced by the recorded ones.
 
-    # ------------------------------------------------------------------ matching
-    def match(self, predicted: _Predicted, recorded: ReplayEvent, first: ReplayEvent) -> Divergence | None:
-        """Compare one recorded event with the prediction; binds task ids on ``task_ready``."""
+        A task that became ready in this run takes the id of the next recorded ``task_ready`` of the
+        same element in this operation; one the history does not have keeps its own id, and the
+        comparison reports it.
+        """
+        ready: list[ReadyTask] = []
+        for task in seen.ready:
+            known = self.recorded_of.get(task.task_id)
+            if known is None:
+                for recorded in group.events:
+                    rid = recorded.task_id or ""
+                    if (
+                        recorded.kind == EventKind.TASK_READY
+                        and recorded.element_id == task.element_id
+                        and rid
+                        and rid not in group.bound
+                        and rid not in self.spiff_of
+                    ):
+                        group.bound.add(rid)
+                        self.recorded_of[task.task_id] = rid
+                        self.spiff_of[rid] = task.task_id
+                        known = rid
+                        break
+            ready.append(ReadyTask(known or task.task_id, task.element_id))
+        timers = tuple((self.recorded_of.get(t, t), e, d) for t, e, d in seen.timers)
+        return Observation(seen.reached, seen.walked, tuple(ready), timers, seen.completed)
 
-        def diverged(reason: str) -> Divergence:
-            return Divergence(recorded.seq, reason, expected=predicted.as_dict(), found=_event_dict(recorded))
-
-        if recorded.kind != predicted.kind:
-            return diverged(f"ghi nhận '{recorded.kind}', chạy lại ra '{predicted.kind}'")
-        if recorded.at != first.at or recorded.actor != first.actor:
-            return diverged(
-                "sự kiện phát sinh không cùng thời điểm hoặc người thực hiện với thao tác gây ra nó"
-            )
-        if (recorded.element_id, recorded.status_from, recorded.status_to) != (
-            predicted.element_id,
-            predicted.status_from,
-            predicted.status_to,
-        ):
-            return diverged("bước hoặc trạng thái khác với khi chạy lại")
-        if audit.canonical(recorded.payload) != audit.canonical(predicted.payload):
-            return diverged("nội dung sự kiện khác với khi chạy lại")
-        if predicted.kind == "task_ready" and predicted.task_ref is not None:
-            if not recorded.task_id or recorded.task_id in self.replay_of:
-                return diverged("mã công việc trống hoặc đã dùng cho công việc khác")
-            self.replay_of[recorded.task_id] = predicted.task_ref
-            self.recorded_of[predicted.task_ref] = recorded.task_id
-        elif predicted.task_ref is not None and self.recorded_of.get(predicted.task_ref) != recorded.task_id:
-            return diverged("mã công việc khác với công việc khi chạy lại")
-        return None
-
-    def _bind(self, ref: str, recorded: str, event: ReplayEvent) -> None:
-        known = self.recorded_of.get(ref)
-        if known is None and recorded and recorded not in self.replay_of:
-            self.recorded_of[ref] = recorded
-            self.replay_of[recorded] = ref
-        elif known != recorded:
-            self._fail(event, f"hẹn giờ {recorded} không khớp với hẹn giờ khi chạy lại")
-
-    def state_at(self, predicted: _Predicted, recorded: ReplayEvent) -> CaseState:
-        """The public state as of ``recorded``, with the engine's task ids."""
-        w = predicted.snapshot
-        assert w is not None and w.submitted_at is not None
-        tasks = tuple(replace(t, task_id=self.recorded_of.get(ref, ref)) for ref, t in w.tasks.items())
-        return CaseState(
-            seq=recorded.seq,
-            at=recorded.at,
-            kind=recorded.kind,
-            actor=recorded.actor,
-            procedure_id=w.procedure_id,
-            version=w.version,
-            channel=w.channel,
-            applicant=copy.deepcopy(w.applicant),
-            status=w.status,
-            data=copy.deepcopy(w.data),
-            submitted_at=w.submitted_at,
-            receipt_due_at=w.receipt_due_at,
-            received_at=w.received_at,
-            due_at=w.due_at,
-            finished_at=w.finished_at,
-            returned_at=w.returned_at,
-            completed=w.completed,
-            outcome=w.outcome,
-            sla=copy.deepcopy(w.sla),
-            tasks=tasks,
-            timers=w.timers,
-            path=tuple(w.path),
-            documents=tuple(copy.deepcopy(w.documents)),
-        )
-
-    # ------------------------------------------------------------------ rules
-    def _calendar(self) -> sla.BusinessCalendar:
-        assert self.calendar is not None
-        return self.calendar
-
-    def _receipt_deadline(self) -> datetime:
-        return sla.receipt_deadline(self.now, self._calendar())
-
-    def _legal(self) -> sla.LegalTime:
-        meta = self.version.meta
-        cutoff = meta.get("receipt_cutoff")
-        return sla.LegalTime(
-            amount=float(meta["legal_time"]),
-            unit=meta["legal_unit"],
-            receipt_cutoff=time.fromisoformat(cutoff) if cutoff else None,
-        )
+    def _fail(self, event: Event, reason: str) -> None:
+        raise _Diverged(Divergence(event.seq, reason, found=_event_dict(event)))
 
 
-def _before(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
-    done: set[str] = set()
-    ready: set[str] = set()
-    for task in all_tasks(workflow):
-        if task.state == TaskState.COMPLETED:
-            done.add(str(task.id))
-        elif task.state == TaskState.READY and task.task_spec.manual:
-            ready.add(str(task.id))
-    return done, ready
+def _is_input(event: Event) -> bool:
+    if event.kind in INPUT_KINDS:
+        return True
+    # Format 1 recorded a withdrawal request (7, with its reason) and its confirmation (8,
+    # 'withdrawn') as bare status changes; derived status changes never carry a reason.
+    return event.kind == EventKind.STATUS_CHANGED and event.status_to in (7, 8) and "reason" in event.payload
 
 
-def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    keys = set(before) | set(after)
-    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+def _mismatch(predicted: Event, recorded: Event) -> Divergence | None:
+    def diverged(reason: str) -> Divergence:
+        return Divergence(recorded.seq, reason, expected=_event_dict(predicted), found=_event_dict(recorded))
+
+    if recorded.kind != predicted.kind:
+        return diverged(f"ghi nhận '{recorded.kind}', chạy lại ra '{predicted.kind}'")
+    if recorded.at != predicted.at or recorded.actor != predicted.actor:
+        return diverged("sự kiện phát sinh không cùng thời điểm hoặc người thực hiện với thao tác gây ra nó")
+    if (recorded.element_id, recorded.status_from, recorded.status_to) != (
+        predicted.element_id,
+        predicted.status_from,
+        predicted.status_to,
+    ):
+        return diverged("bước hoặc trạng thái khác với khi chạy lại")
+    if audit.canonical(recorded.payload) != audit.canonical(predicted.payload):
+        return diverged("nội dung sự kiện khác với khi chạy lại")
+    if (recorded.task_id or None) != (predicted.task_id or None):
+        return diverged("mã công việc khác với công việc khi chạy lại")
+    return None
+
+
+def _public(
+    state: DomainState, event: Event, path: tuple[str, ...], timers: tuple[tuple[str, datetime], ...]
+) -> CaseState:
+    assert state.submitted_at is not None
+    return CaseState(
+        seq=event.seq,
+        at=event.at,
+        kind=event.kind,
+        actor=event.actor,
+        procedure_id=state.procedure_id,
+        version=state.version,
+        channel=state.channel,
+        applicant=copy.deepcopy(state.applicant),
+        status=state.status,
+        data=copy.deepcopy(state.data),
+        submitted_at=state.submitted_at,
+        receipt_due_at=state.receipt_due_at,
+        received_at=state.received_at,
+        due_at=state.due_at,
+        finished_at=state.finished_at,
+        returned_at=state.returned_at,
+        completed=state.completed,
+        outcome=state.outcome,
+        sla=state.sla.to_json(),
+        tasks=tuple(state.tasks.values()),
+        timers=timers,
+        path=path,
+        documents=tuple(copy.deepcopy(state.documents)),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -951,7 +647,7 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def _event_dict(event: ReplayEvent) -> dict[str, Any]:
+def _event_dict(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": event.at.isoformat(),

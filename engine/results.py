@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .cases import CaseRuntime, _Operation
+from .cases import CaseRuntime
+from .domain.vocab import CLOSED_WITHOUT_RESULT, RESULT_ISSUERS, EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .models import Case, CaseResult
 from .users import Actor
@@ -23,7 +24,7 @@ from .users import Actor
 MAX_BYTES = 20 * 1024 * 1024
 #: Result files are issued documents: signed PDF (or XML for data results), nothing executable.
 RESULT_TYPES = {".pdf": ("application/pdf", b"%PDF"), ".xml": ("application/xml", b"<")}
-ISSUING_ROLES = frozenset({"desk_clerk", "specialist", "head_of_department", "director"})
+ISSUING_ROLES = RESULT_ISSUERS
 
 
 class ResultView(BaseModel):
@@ -49,7 +50,7 @@ def attach_result(
     """Store the result file, chain its digest into the history, and queue its publication."""
     if not actor.roles & ISSUING_ROLES and actor.username != "system":
         raise Forbidden("Bạn không có quyền đính kèm kết quả giải quyết")
-    if case.status in (3, 8):
+    if case.status in CLOSED_WITHOUT_RESULT:
         raise ValidationError("Hồ sơ đã dừng hoặc bị từ chối: không có kết quả để đính kèm")
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "ket-qua.pdf"
     ext = name[name.rfind(".") :].lower() if "." in name else ""
@@ -72,10 +73,12 @@ def attach_result(
     session.add(row)
     session.flush()
     version = runtime.procedures.load(session, case.procedure_version_id)
-    op = _Operation(runtime, session, case, version, None, actor)
-    op.emit(
-        "result_attached",
-        payload={"result_id": row.id, "filename": row.filename, "sha256": digest, "size": row.size},
+    runtime.record(
+        session,
+        case,
+        actor,
+        EventKind.RESULT_ATTACHED,
+        {"result_id": row.id, "filename": row.filename, "sha256": digest, "size": row.size},
     )
     outbox.add(
         session,
@@ -94,7 +97,7 @@ def attach_result(
         ),
         now,
     )
-    op.finish_events_only()
+    session.flush()
     return _view(row, case.code)
 
 

@@ -164,6 +164,15 @@ class CompiledSpecs:
     def new_workflow(self, script_engine: MotcuaScriptEngine) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=script_engine)
 
+    def spec_names(self) -> dict[str, tuple[str | None, str | None]]:
+        """Each user task's own BPMN name and lane (for steps that carry no ``motcua:step`` name)."""
+        names: dict[str, tuple[str | None, str | None]] = {}
+        for one in [self.spec, *self.subprocess_specs.values()]:
+            for task_spec in one.task_specs.values():
+                if getattr(task_spec, "manual", False):
+                    names[task_spec.name] = (task_spec.bpmn_name, task_spec.lane)
+        return names
+
     def to_json(self) -> str:
         """Serialised specs, stored with the version so a case can be restored without the BPMN."""
         SERIALIZER.registry._encoder_mode = True

@@ -1,0 +1,168 @@
+"""The case vocabulary, defined once: statuses, event kinds, roles and step kinds.
+
+Everything that compares a status, names an event or checks a role group imports it from here, so a
+new status group or event kind is added in one place and the type checker finds every reader.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Status(IntEnum):
+    """The national dossier status catalogue (DVCQG ``TrangThai``, ../shared/domain/statuses.md)."""
+
+    NEW = 1
+    RECEIVED = 2
+    REFUSED = 3
+    PROCESSING = 4
+    SUPPLEMENT = 5
+    FEE = 6
+    WITHDRAWAL_REQUESTED = 7
+    STOPPED = 8
+    DONE = 9
+    RETURNED = 10
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[int(self)]
+
+
+STATUS_LABELS: dict[int, str] = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+
+#: A case in one of these has ended without (3, 8) or after (10) handing over a result.
+TERMINAL = frozenset({Status.REFUSED, Status.STOPPED, Status.RETURNED})
+#: Ended without a result: the dossier is closed at once (finished and completed).
+CLOSED_WITHOUT_RESULT = frozenset({Status.REFUSED, Status.STOPPED})
+#: Waiting for the applicant: documents (5) or a fee (6); the statutory clock may stand still.
+WAITING_FOR_APPLICANT = frozenset({Status.SUPPLEMENT, Status.FEE})
+#: A withdrawal can no longer be asked for in these.
+NOT_WITHDRAWABLE = frozenset(
+    {Status.REFUSED, Status.WITHDRAWAL_REQUESTED, Status.STOPPED, Status.DONE, Status.RETURNED}
+)
+#: A citizen may upload files while submitting or supplementing.
+CITIZEN_UPLOAD = frozenset({Status.NEW, Status.SUPPLEMENT})
+
+
+def label(status: int | None) -> str:
+    """The national label of a status code ('' for an unknown one)."""
+    return STATUS_LABELS.get(int(status), "") if status is not None else ""
+
+
+class EventKind(StrEnum):
+    """Every kind of event a case history can hold."""
+
+    # inputs: something done to the case; each starts one operation
+    CASE_STARTED = "case_started"
+    TASK_COMPLETED = "task_completed"
+    TIMER_FIRED = "timer_fired"
+    APOLOGY_ISSUED = "apology_issued"
+    SLA_BREACH = "sla_breach"
+    DOCUMENT_ADDED = "document_added"
+    TASK_CLAIMED = "task_claimed"
+    TASK_RELEASED = "task_released"
+    TASK_REASSIGNED = "task_reassigned"
+    FEE_PAID = "fee_paid"
+    RESULT_ATTACHED = "result_attached"
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    WITHDRAWAL_CONFIRMED = "withdrawal_confirmed"
+    # derived: what the rules conclude from an input
+    STATUS_CHANGED = "status_changed"
+    DUE_SET = "due_set"
+    CLOCK_PAUSED = "clock_paused"
+    CASE_FINISHED = "case_finished"
+    TASK_READY = "task_ready"
+    TASK_CANCELLED = "task_cancelled"
+    CASE_COMPLETED = "case_completed"
+
+
+INPUT_KINDS = frozenset(
+    {
+        EventKind.CASE_STARTED,
+        EventKind.TASK_COMPLETED,
+        EventKind.TIMER_FIRED,
+        EventKind.APOLOGY_ISSUED,
+        EventKind.SLA_BREACH,
+        EventKind.DOCUMENT_ADDED,
+        EventKind.TASK_CLAIMED,
+        EventKind.TASK_RELEASED,
+        EventKind.TASK_REASSIGNED,
+        EventKind.FEE_PAID,
+        EventKind.RESULT_ATTACHED,
+        EventKind.WITHDRAWAL_REQUESTED,
+        EventKind.WITHDRAWAL_CONFIRMED,
+    }
+)
+DERIVED_KINDS = frozenset(EventKind) - INPUT_KINDS
+
+#: Why a due date was set or moved (``due_set.reason``); extensions add ``extended_<field>``.
+DUE_REASONS = ("accepted", "supplemented_restart", "supplemented_extend", "paid_extend")
+
+
+class Role(StrEnum):
+    """Staff roles (and the two actors that are not staff)."""
+
+    DESK_CLERK = "desk_clerk"
+    SPECIALIST = "specialist"
+    HEAD_OF_DEPARTMENT = "head_of_department"
+    DIRECTOR = "director"
+    OTHER_DEPARTMENT = "other_department"
+    DESIGNER = "designer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    CITIZEN = "citizen"
+
+
+ROLE_LABELS: dict[str, str] = {
+    Role.DESK_CLERK: "Cán bộ tiếp nhận (một cửa)",
+    Role.SPECIALIST: "Chuyên viên",
+    Role.HEAD_OF_DEPARTMENT: "Lãnh đạo phòng",
+    Role.DIRECTOR: "Lãnh đạo Sở",
+    Role.OTHER_DEPARTMENT: "Phòng/đơn vị phối hợp",
+    Role.DESIGNER: "Người thiết kế quy trình",
+    Role.AUDITOR: "Kiểm tra viên",
+    Role.ADMIN: "Quản trị hệ thống",
+}
+
+#: Leaders: reassign and release anyone's step in their unit, confirm a withdrawal, read reports.
+LEADERS = frozenset({Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR})
+#: Staff who may attach files to a dossier.
+DOCUMENT_STAFF = frozenset(
+    {Role.DESK_CLERK, Role.SPECIALIST, Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR, Role.OTHER_DEPARTMENT}
+)
+#: Staff who issue a result.
+RESULT_ISSUERS = frozenset({Role.DESK_CLERK, Role.SPECIALIST, Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR})
+#: Who records a withdrawal request (the citizen online, or the desk on the citizen's behalf).
+WITHDRAWAL_REQUESTERS = frozenset({Role.CITIZEN, Role.DESK_CLERK})
+#: Who confirms a withdrawal (processing stops).
+WITHDRAWAL_CONFIRMERS = frozenset({Role.DESK_CLERK, Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR})
+#: The one-stop desk's roles (reports count what happens outside them as processing).
+DESK_ROLES = frozenset({Role.DESK_CLERK, Role.CITIZEN})
+
+
+class StepKind(StrEnum):
+    """What a user task does in a procedure (``motcua:step kind``); an unmarked step is processing.
+    Lint, the designer's side form (served to it by the web app), assignment and reports read this."""
+
+    RECEIPT = "receipt"
+    RETURN = "return"
+
+
+STEP_KIND_LABELS: dict[str, str] = {
+    "": "Bước xử lý",
+    StepKind.RECEIPT: "Tiếp nhận (ngoài thời hạn xử lý)",
+    StepKind.RETURN: "Trả kết quả",
+}
+#: Steps at the desk happen outside the statutory processing clock.
+DESK_STEP_KINDS = frozenset({StepKind.RECEIPT, StepKind.RETURN})
