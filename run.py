@@ -81,6 +81,46 @@ def build_parser() -> argparse.ArgumentParser:
     apologise.add_argument("--reason", required=True)
     apologise.add_argument("--unit", default="", help="unit at fault")
     apologise.add_argument("--as", dest="actor", required=True)
+    withdraw = leaf(case, "withdraw", "record the applicant's request to withdraw (status 7)")
+    withdraw.add_argument("case")
+    withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--as", dest="actor", required=True)
+    stop = leaf(case, "withdraw-confirm", "confirm a withdrawal: processing stops (status 8)")
+    stop.add_argument("case")
+    stop.add_argument("--as", dest="actor", required=True)
+    docs = leaf(case, "documents", "list a case's documents")
+    docs.add_argument("case")
+    doc_add = leaf(case, "document-add", "attach a file to a dossier component")
+    doc_add.add_argument("case")
+    doc_add.add_argument("--code", required=True, help="component code, e.g. TP1")
+    doc_add.add_argument("--file", required=True, help="path of the file")
+    doc_add.add_argument("--as", dest="actor", required=True)
+    result = leaf(case, "result-attach", "attach the electronic result (PDF or XML)")
+    result.add_argument("case")
+    result.add_argument("--file", required=True)
+    result.add_argument("--as", dest="actor", required=True)
+    results = leaf(case, "results", "list a case's results")
+    results.add_argument("case")
+    payments = leaf(case, "payments", "list a case's recorded payments")
+    payments.add_argument("case")
+    pay = leaf(case, "pay", "record the payment gateway's signed callback (as POST /api/payments/callback)")
+    pay.add_argument("--body", required=True, help="the callback's JSON body, exactly as signed")
+    pay.add_argument("--timestamp", required=True)
+    pay.add_argument("--nonce", required=True)
+    pay.add_argument("--signature", required=True)
+    rate = leaf(case, "rate", "the applicant rates the service (code + lookup secret)")
+    rate.add_argument("case")
+    rate.add_argument("--secret", required=True)
+    rate.add_argument("--score", type=int, required=True)
+    rate.add_argument("--comment", default="")
+    for name, text in (("claim", "take an open step"), ("release", "give a claimed step back")):
+        one = leaf(case, name, text)
+        one.add_argument("task_id")
+        one.add_argument("--as", dest="actor", required=True)
+    reassign = leaf(case, "reassign", "a head hands an open step to a colleague")
+    reassign.add_argument("task_id")
+    reassign.add_argument("--to", dest="assignee", required=True, help="username")
+    reassign.add_argument("--as", dest="actor", required=True)
 
     timers = sub.add_parser("timers", help="timers").add_subparsers(dest="timers_command")
     fire = leaf(timers, "fire-due", "fire every timer due by --now")
@@ -275,11 +315,11 @@ def _worker(engine: Any, args: argparse.Namespace) -> int:
     import threading
 
     from engine.worker import run_worker
-    from handlers import HandlerSettings, build_handlers
+    from handlers.compose import compose
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change otherwise
-    handlers = build_handlers(HandlerSettings.from_env(), engine)
+    handlers = compose(engine).handlers
     options = {
         "interval": args.interval,
         "batch": args.batch,
@@ -341,10 +381,91 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         assert new_due is not None
         view = engine.apologise(args.case, new_due, args.reason, args.unit, engine.actor(args.actor))
         emit(args, view, _case_text)
+    elif sub == "withdraw":
+        emit(args, engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor)), _case_text)
+    elif sub == "withdraw-confirm":
+        emit(args, engine.confirm_withdrawal(args.case, engine.actor(args.actor)), _case_text)
+    elif sub == "documents":
+        emit(args, engine.list_documents(args.case), _files_text)
+    elif sub == "document-add":
+        path = _read_file(args.file)
+        view = engine.add_document(args.case, args.code, path[0], path[1], engine.actor(args.actor))
+        emit(args, view, lambda v: _files_text([v]))
+    elif sub == "result-attach":
+        name, content = _read_file(args.file)
+        emit(
+            args,
+            engine.attach_result(args.case, name, content, engine.actor(args.actor)),
+            lambda v: _files_text([v]),
+        )
+    elif sub == "results":
+        emit(args, engine.case_results(args.case), _files_text)
+    elif sub == "payments":
+        emit(args, engine.case_payments(args.case), _payments_text)
+    elif sub == "pay":
+        from handlers.payment import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+        headers = {
+            TIMESTAMP_HEADER: args.timestamp,
+            NONCE_HEADER: args.nonce,
+            SIGNATURE_HEADER: args.signature,
+        }
+        from handlers.compose import compose
+        from handlers.payment import receive_callback
+
+        composition = compose(engine)
+        view = receive_callback(
+            engine, composition.settings.payment_secret, args.body.encode("utf-8"), headers
+        )
+        emit(args, view, lambda v: _payments_text([v]))
+    elif sub == "rate":
+        view = engine.rate(args.case, args.secret, args.score, args.comment)
+        emit(args, view, lambda v: f"Đã ghi nhận đánh giá {v.score} cho hồ sơ {args.case}")
+    elif sub in ("claim", "release"):
+        operation = engine.claim_task if sub == "claim" else engine.release_task
+        emit(args, operation(args.task_id, engine.actor(args.actor)), _case_text)
+    elif sub == "reassign":
+        emit(args, engine.reassign_task(args.task_id, args.assignee, engine.actor(args.actor)), _case_text)
     else:
-        print("Thiếu lệnh con: start | show | tasks | events | complete | apologise", file=sys.stderr)
+        print(
+            "Thiếu lệnh con: start | show | tasks | events | complete | apologise | withdraw | "
+            "withdraw-confirm | documents | document-add | result-attach | results | payments | pay | "
+            "rate | claim | release | reassign",
+            file=sys.stderr,
+        )
         return 2
     return 0
+
+
+def _read_file(path: str) -> tuple[str, bytes]:
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValidationError(f"Không tìm thấy tệp '{path}'")
+    return file.name, file.read_bytes()
+
+
+def _files_text(files: list[Any]) -> str:
+    return (
+        "\n".join(
+            f"{f.id:>4} {getattr(f, 'document_code', '') or '-':<6} {f.filename:<40} "
+            f"{f.size:>9} B  {f.sha256[:16]}"
+            for f in files
+        )
+        or "(không có tệp)"
+    )
+
+
+def _payments_text(rows: list[Any]) -> str:
+    return (
+        "\n".join(
+            f"{p.id:>4} {p.transaction_id:<24} {p.amount:>12,} đ  kênh {p.channel}  {_local(p.paid_at)}"
+            + ("  (đã ghi nhận trước đó)" if p.duplicate else "")
+            for p in rows
+        )
+        or "(chưa có khoản thanh toán)"
+    )
 
 
 def _calendar(args: argparse.Namespace) -> int:

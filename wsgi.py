@@ -3,14 +3,13 @@
 Every gunicorn worker imports this module and gets its own engine and connection pool; all of them
 share one PostgreSQL database (``MOTCUA_DATABASE_URL``) and must share ``MOTCUA_SECRET_KEY`` so a
 session cookie signed by one process is accepted by the others. Timers and the outbox are handled
-by separate ``python run.py worker`` processes, not by the web processes.
+by separate ``python run.py worker`` processes (built by the same ``handlers.compose``), not by the
+web processes.
 """
 
 from __future__ import annotations
 
-from engine.db import Database, default_url
-from engine.service import Engine
-from engine.settings import EngineSettings
+from handlers.compose import compose
 from web.app import create_app
 
-app = create_app(Engine(Database(default_url()), settings=EngineSettings.from_env()))
+app = create_app(compose().engine)

@@ -269,10 +269,30 @@ class Engine:
         actor: Actor,
         expected_version: int | None = None,
     ) -> CaseView:
+        """Complete an open step: the one completion path of the web, the API and the CLI, with the
+        same checks (withdrawal pending, unit, claim, the receipt's completeness, role, form)."""
         with self._uow() as session:
             case = find_case(session, ref)
-            self.cases.complete(session, case, task_ref, data, actor, expected_version)
+            self._complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
+
+    def _complete(
+        self,
+        session: Session,
+        case: Case,
+        task_ref: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        item = assignment.open_item(session, case, task_ref)
+        version = self.procedures.load(session, case.procedure_version_id)
+        element = version.elements.get(item.element_id) or {}
+        if isinstance(data, Mapping):
+            assignment.check_may_complete(
+                session, case, item, element, list(version.meta.get("documents", [])), data, actor
+            )
+        self.cases.complete(session, case, item.task_id, data, actor, expected_version)
 
     def apologise(
         self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor
@@ -558,18 +578,8 @@ class Engine:
         actor: Actor,
         expected_version: int | None = None,
     ) -> CaseView:
-        """:meth:`complete_task` plus the claim and the receipt completeness check (what staff UIs call)."""
-        with self._uow() as session:
-            case = find_case(session, ref)
-            item = assignment.open_item(session, case, task_ref)
-            version = self.procedures.load(session, case.procedure_version_id)
-            element = version.elements.get(item.element_id) or {}
-            if isinstance(data, Mapping):
-                assignment.check_may_complete(
-                    session, case, item, element, list(version.meta.get("documents", [])), data, actor
-                )
-            self.cases.complete(session, case, item.task_id, data, actor, expected_version)
-            return self._case_view(session, case)
+        """The same as :meth:`complete_task` (kept for the staff pages' name)."""
+        return self.complete_task(ref, task_ref, data, actor, expected_version)
 
     def add_document(
         self, ref: str, document_code: str, filename: str, content: bytes, actor: Actor
@@ -612,7 +622,7 @@ class Engine:
 
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
-            self.cases.complete(session, case, task_ref, data, CITIZEN)
+            self._complete(session, case, task_ref, data, CITIZEN)
             return self._case_view(session, case)
 
     def rate(self, code: str, secret: str, score: int, comment: str = "") -> citizen.RatingView:

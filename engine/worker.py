@@ -2,7 +2,8 @@
 
 Any number of workers may run against one PostgreSQL database: timers and outbox messages are
 claimed with ``FOR UPDATE SKIP LOCKED`` and a lease (see :mod:`engine.timers`,
-:mod:`engine.outbox`). On SQLite the same loop runs embedded in ``serve``.
+:mod:`engine.outbox`). ``run.py serve`` runs the same loop in a thread
+(``handlers.compose``).
 """
 
 from __future__ import annotations
@@ -74,19 +75,3 @@ def _seal_if_new_day(engine: Engine, sealed_day: object) -> object:
         log.exception("daily seal failed")
         return sealed_day
     return today
-
-
-def start_embedded_worker(
-    engine: Engine, interval: float = 2.0, handlers: Mapping[str, Any] | None = None
-) -> threading.Event:
-    """Run the worker in a daemon thread (SQLite default set-up); returns its stop switch."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker,
-        args=(engine,),
-        kwargs={"interval": interval, "stop": stop, "handlers": handlers},
-        name="motcua-timer-worker",
-        daemon=True,
-    )
-    thread.start()
-    return stop

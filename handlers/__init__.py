@@ -42,6 +42,7 @@ class HandlerSettings:
     payment_url: str = ""
     payment_callback_url: str = ""
     payment_token: str = ""
+    payment_secret: str = ""  # HMAC key the gateway signs its callbacks with
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerSettings:
@@ -60,6 +61,7 @@ class HandlerSettings:
             payment_url=e.get("MOTCUA_PAYMENT_URL", ""),
             payment_callback_url=e.get("MOTCUA_PAYMENT_CALLBACK_URL", ""),
             payment_token=e.get("MOTCUA_PAYMENT_TOKEN", ""),
+            payment_secret=e.get("MOTCUA_PAYMENT_SECRET", ""),
         )
 
 

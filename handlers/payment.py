@@ -99,6 +99,12 @@ def verify_callback(
         raise ValidationError(f"Nội dung thông báo thanh toán không hợp lệ: {exc}") from exc
 
 
+def receive_callback(engine: Any, secret: str, body: bytes, headers: Mapping[str, str]) -> Any:
+    """The gateway's callback, from the web route or the CLI: verified, then recorded once."""
+    paid = verify_callback(secret.encode("utf-8"), body, headers, engine.lease_clock.now())
+    return engine.record_payment(paid.case_code, paid)
+
+
 @dataclass(frozen=True)
 class PaymentRequester:
     """Handler ``payment.request``: ask the gateway to open a payment for the dossier's fee.

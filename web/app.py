@@ -66,10 +66,10 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
 
 def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 5000, worker: bool = True) -> None:
     """Development/single-machine server with the embedded timer worker."""
-    from engine.worker import start_embedded_worker
+    from handlers.compose import compose
 
     app = create_app(engine)
-    stop = start_embedded_worker(engine) if worker else None
+    stop = compose(engine).start_worker() if worker else None
     print(f"motcua đang chạy tại http://{host}:{port}", flush=True)
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
