@@ -165,5 +165,28 @@ class ProcedureStore:
         return loaded
 
 
+def compile_files(procedure_id: str, files: Mapping[str, str | bytes]) -> LoadedVersion:
+    """A version from its stored files alone (``procedure_versions.files``, a golden or exported
+    history), without a database: what an auditor needs to replay a case elsewhere."""
+    raw = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in files.items()}
+    main_name = f"{procedure_id}.bpmn"
+    if main_name not in raw:
+        raise ProcedureError(f"Thiếu tệp quy trình chính '{main_name}'")
+    bundle = build_bundle(raw[main_name], main_name, {k: v for k, v in raw.items() if k != main_name})
+    roots = {main_name: bundle.main, **{f"{pid}.bpmn": root for pid, root in bundle.called.items()}}
+    specs = compile_specs(roots, bundle.meta.id)
+    meta = bundle.meta.model_dump(mode="json")
+    elements = {k: v.model_dump(mode="json") for k, v in bundle.elements.items()}
+    return LoadedVersion(
+        id=0,
+        procedure_id=bundle.meta.id,
+        version=0,
+        meta=meta,
+        elements=elements,
+        specs=specs,
+        facts=ProcedureFacts(meta, elements, specs.spec_names()),
+    )
+
+
 def bundle_main_name(bundle: ProcedureBundle) -> str:
     return f"{bundle.meta.id}.bpmn"

@@ -11,7 +11,7 @@ Tính năng: Kiểm toán nhật ký hồ sơ, dựng lại trạng thái và b�
     Và thời gian trôi tới "2026-03-02 09:30"
     Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
       """
-      {"decision": "accept", "checked_documents": ["TP1"]}
+      {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
     Và thời gian trôi tới "2026-03-02 10:30"
     Và chuyên viên hoàn thành bước "verify_register" với dữ liệu:

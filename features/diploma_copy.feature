@@ -16,7 +16,7 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
     Khi thời gian trôi tới "2026-03-02 10:00"
     Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
       """
-      {"decision": "accept", "checked_documents": []}
+      {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
     Thì hồ sơ có trạng thái 4
     Và hạn trả kết quả là "2026-03-03 10:00"
@@ -48,7 +48,7 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
     Khi cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "diploma_copy" với người nộp "Lê Thị Hoa"
     Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
       """
-      {"decision": "accept", "checked_documents": []}
+      {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
     Và chuyên viên hoàn thành bước "verify_register" với dữ liệu:
       """
@@ -65,7 +65,7 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
     Khi cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "diploma_copy" với người nộp "Phạm Minh Tuấn"
     Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
       """
-      {"decision": "accept", "checked_documents": []}
+      {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
     Thì cán bộ một cửa không được hoàn thành bước "verify_register"
     Và công việc đang mở là "verify_register" của vai trò "specialist"
@@ -85,7 +85,7 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
     Khi cán bộ một cửa tiếp nhận hồ sơ trực tiếp thủ tục "diploma_copy" với người nộp "Trần Quốc Bảo"
     Và cán bộ một cửa hoàn thành bước "receipt_check" với dữ liệu:
       """
-      {"decision": "accept", "checked_documents": []}
+      {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
     Thì hạn trả kết quả là "2026-04-28 10:00"
     Khi thời gian trôi tới "2026-04-28 09:00"
