@@ -32,9 +32,13 @@ PDF = b"%PDF-1.4\n% golden history\n"
 
 #: Feature scenarios (tests/engine/test_replay.py plays them) kept as goldens, by file name.
 FEATURE_GOLDENS = {
-    "two_supplementations": "Hồ sơ bị yêu cầu bổ sung hai lần bị tính là trễ hạn theo Quyết định 766 dù trả trước hạn",
+    "two_supplementations": (
+        "Hồ sơ bị yêu cầu bổ sung hai lần bị tính là trễ hạn theo Quyết định 766 dù trả trước hạn"
+    ),
     "receipt_breach": "Hồ sơ trực tuyến nộp tối thứ Bảy, quá 8 giờ làm việc chưa xử lý thì bị gắn cờ vi phạm",
-    "apology_then_late": "Hồ sơ quá hạn bị chặn cho đến khi có phiếu xin lỗi hẹn lại, sau đó vẫn xếp loại quá hạn",
+    "apology_then_late": (
+        "Hồ sơ quá hạn bị chặn cho đến khi có phiếu xin lỗi hẹn lại, sau đó vẫn xếp loại quá hạn"
+    ),
     "bpmn_timer_stop": "Quá hạn bổ sung 10 ngày làm việc mà tổ chức không bổ sung thì dừng xử lý",
     "fee_online_in_form": "Thanh toán phí trực tuyến, kiểm tra thực tế đạt, cho phép hoạt động trước hạn",
     "fee_at_desk": "Kiểm tra thực tế không đạt, Lãnh đạo Sở không cho phép hoạt động, trả văn bản đúng hạn",
