@@ -61,7 +61,10 @@ class _Unit:
     step: Step
     workflow: BpmnWorkflow | None = None
     seen: Observation | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    sla_before: dict[str, datetime | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sla_before = rules.sla_timers(self.step.state)
 
 
 class CaseRuntime:
@@ -389,10 +392,13 @@ class CaseRuntime:
         session.add_all(new)
 
     def _sync_timers(self, session: Session, unit: _Unit) -> None:
-        """SLA checks follow the state; BPMN timers follow the workflow (when it ran)."""
+        """SLA checks follow the state's deadlines (only those this operation moved); BPMN timers
+        follow the workflow (when it ran)."""
         case = unit.case
         existing = {(t.kind, t.ref): t for t in unit.timers}
         for kind, due in rules.sla_timers(unit.step.state).items():
+            if due == unit.sla_before.get(kind):
+                continue
             row = existing.get((kind, kind))
             if due is None:
                 if row is not None and row.fired_at is None:
