@@ -196,7 +196,7 @@ def test_scorecard_from_the_database_and_cli(engine: Any, clock: Any, capsys: An
         engine.actor("citizen"),
     )
     for element, user, data in (
-        ("receipt_check", "clerk", {"decision": "accept"}),
+        ("receipt_check", "clerk", {"decision": "accept", "checked_documents": ["TP1", "TP2"]}),
         ("verify_register", "specialist", {"found": True, "register_ref": "B", "copies": 1}),
         ("approve_copy", "head", {"approved": True}),
         ("return_result", "clerk", {"method": "electronic", "returned_to": "Vũ Thị Thu"}),

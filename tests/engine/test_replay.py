@@ -259,7 +259,12 @@ def _events(engine: Engine, clock: FixedClock) -> tuple[str, list[ReplayEvent]]:
         engine.actor("citizen"),
     )
     clock.advance(timedelta(minutes=30))
-    engine.complete_task(view.code, "receipt_check", {"decision": "accept"}, engine.actor("clerk"))
+    engine.complete_task(
+        view.code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": ["TP1", "TP2"]},
+        engine.actor("clerk"),
+    )
     clock.advance(timedelta(minutes=30))
     engine.complete_task(
         view.code,

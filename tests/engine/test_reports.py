@@ -370,7 +370,7 @@ def test_reports_from_a_real_history(engine: Any, clock: Any, tmp_path: Any, cap
         engine.actor("citizen"),
     )
     for element, user, data in (
-        ("receipt_check", "clerk", {"decision": "accept"}),
+        ("receipt_check", "clerk", {"decision": "accept", "checked_documents": ["TP1", "TP2"]}),
         ("verify_register", "specialist", {"found": True, "register_ref": "A", "copies": 1}),
         ("approve_copy", "head", {"approved": True}),
         ("return_result", "clerk", {"method": "electronic", "returned_to": "Ngô Văn Hải"}),
@@ -382,7 +382,8 @@ def test_reports_from_a_real_history(engine: Any, clock: Any, tmp_path: Any, cap
         {"procedure_id": "student_transfer", "applicant": {"name": "Đinh Thị Mai"}, "channel": 1},
         engine.actor("clerk"),
     )
-    engine.complete_task(open_case.code, "receipt_check", {"decision": "accept"}, engine.actor("clerk"))
+    accept = {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]}
+    engine.complete_task(open_case.code, "receipt_check", accept, engine.actor("clerk"))
     report = engine.periodic_report(2026, "q1")
     assert report.by_procedure["diploma_copy"].finished_early == 1
     assert report.by_procedure["diploma_copy"].received_online == 1

@@ -11,7 +11,7 @@ from engine.errors import Forbidden, SlaViolation, ValidationError
 from engine.service import Engine
 from tests.support.fixtures import vn
 
-ACCEPT = {"decision": "accept", "checked_documents": []}
+ACCEPT = {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
 FOUND = {"found": True, "register_ref": "Sổ gốc 2015/1234", "copies": 1}
 
 
