@@ -608,34 +608,41 @@ def _mismatch(predicted: Event, recorded: Event) -> Divergence | None:
     return None
 
 
+#: Fields the public state takes from the domain state as they are.
+_PLAIN_FIELDS = (
+    "procedure_id",
+    "version",
+    "channel",
+    "status",
+    "submitted_at",
+    "receipt_due_at",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "returned_at",
+    "completed",
+    "outcome",
+)
+
+
 def _public(
     state: DomainState, event: Event, path: tuple[str, ...], timers: tuple[tuple[str, datetime], ...]
 ) -> CaseState:
     assert state.submitted_at is not None
+    plain: dict[str, Any] = {name: getattr(state, name) for name in _PLAIN_FIELDS}
     return CaseState(
         seq=event.seq,
         at=event.at,
         kind=event.kind,
         actor=event.actor,
-        procedure_id=state.procedure_id,
-        version=state.version,
-        channel=state.channel,
         applicant=copy.deepcopy(state.applicant),
-        status=state.status,
         data=copy.deepcopy(state.data),
-        submitted_at=state.submitted_at,
-        receipt_due_at=state.receipt_due_at,
-        received_at=state.received_at,
-        due_at=state.due_at,
-        finished_at=state.finished_at,
-        returned_at=state.returned_at,
-        completed=state.completed,
-        outcome=state.outcome,
         sla=state.sla.to_json(),
         tasks=tuple(state.tasks.values()),
         timers=timers,
         path=path,
         documents=tuple(copy.deepcopy(state.documents)),
+        **plain,
     )
 
 
