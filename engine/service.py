@@ -674,8 +674,13 @@ class Engine:
     def verify_history(self, ref: str | None = None) -> integrity.VerifyReport:
         """Verify one case's hash chain (``ref``) or every case's plus the latest daily seal."""
         with self.db.read() as session:
+            self.calendar.refresh(session)
             code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
-            return integrity.verify(session, code)
+            report = integrity.verify(session, code)
+            report.findings.extend(
+                audit_store.snapshot_findings(session, self.procedures, self.calendar.current, code)
+            )
+            return report
 
     def seal_day(self, day: date | None = None) -> integrity.DigestView:
         """Store the daily digest of every case's chain head (default: yesterday, local)."""

@@ -25,7 +25,7 @@ from engine.service import Engine
 from tests.support.fixtures import vn
 
 HAPPY = [
-    ("receipt_check", "clerk", {"decision": "accept", "checked_documents": ["TP1"]}),
+    ("receipt_check", "clerk", {"decision": "accept", "checked_documents": ["TP1", "TP2"]}),
     ("verify_register", "specialist", {"found": True, "register_ref": "Sổ gốc 2015, số 1234", "copies": 2}),
     ("approve_copy", "head", {"approved": True}),
     ("return_result", "clerk", {"method": "in_person", "returned_to": "Nguyễn Văn An"}),
