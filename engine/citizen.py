@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .cases import secret_digest
+from .domain.vocab import Status
 from .errors import ConflictError, NotFound, ValidationError
 from .models import Case, Rating
 
@@ -56,7 +57,7 @@ def existing_rating(session: Session, case: Case) -> RatingView | None:
 
 def rate(session: Session, case: Case, score: int, comment: str, now: datetime) -> RatingView:
     """Record the one satisfaction rating of a returned dossier."""
-    if case.status != 10:
+    if case.status != Status.RETURNED:
         raise ValidationError("Chỉ đánh giá được sau khi đã nhận kết quả")
     if score not in SCORES:
         raise ValidationError(

@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .clock import Clock
+from .domain.vocab import Status
 from .models import Case, Incident, OutboxMessage
 
 log = logging.getLogger("motcua.outbox")
@@ -135,7 +136,7 @@ def status_change_messages(
     found = [NewMessage(STATUS_SYNC, f"{stem}/{STATUS_SYNC}", dict(base))]
     if status_to in NOTIFY_STATUSES:
         found += applicant_notices(stem, base, applicant, f"Hồ sơ {case_code}: {label}.")
-    if status_to == 6 and fee > 0:
+    if status_to == Status.FEE and fee > 0:
         found.append(
             NewMessage(
                 PAYMENT_REQUEST,

@@ -584,7 +584,11 @@ def _is_input(event: Event) -> bool:
         return True
     # Format 1 recorded a withdrawal request (7, with its reason) and its confirmation (8,
     # 'withdrawn') as bare status changes; derived status changes never carry a reason.
-    return event.kind == EventKind.STATUS_CHANGED and event.status_to in (7, 8) and "reason" in event.payload
+    return (
+        event.kind == EventKind.STATUS_CHANGED
+        and event.status_to in (Status.WITHDRAWAL_REQUESTED, Status.STOPPED)
+        and "reason" in event.payload
+    )
 
 
 def _mismatch(predicted: Event, recorded: Event) -> Divergence | None:
