@@ -18,7 +18,6 @@ rebuilt state carries the engine's ids.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -639,13 +638,13 @@ def _public(
         at=event.at,
         kind=event.kind,
         actor=event.actor,
-        applicant=copy.deepcopy(state.applicant),
-        data=copy.deepcopy(state.data),
+        applicant=state.applicant,
+        data=state.data,
         sla=state.sla.to_json(),
         tasks=tuple(state.tasks.values()),
         timers=timers,
         path=path,
-        documents=tuple(copy.deepcopy(state.documents)),
+        documents=tuple(state.documents),
         **plain,
     )
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -184,11 +183,10 @@ class CaseState:
     last_seq: int = 0
 
     def copy(self) -> CaseState:
-        """A snapshot that later events do not change (tasks are immutable, containers are copied)."""
+        """A snapshot that later events do not change. ``applicant`` and ``data`` are shared: events
+        replace them, never change them in place; tasks are immutable; the containers are copied."""
         return replace(
             self,
-            applicant=copy.deepcopy(self.applicant),
-            data=copy.deepcopy(self.data),
             sla=self.sla.copy(),
             tasks=dict(self.tasks),
             documents=list(self.documents),
