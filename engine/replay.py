@@ -430,7 +430,7 @@ class _Replayer:
             task = self._ready_task(workflow, first)
             data = p.get("data") or {}
             if not isinstance(data, Mapping):
-                self._fail(first, "dữ liệu của bước không phải là một đối tượng")
+                self._fail(first, "không chạy lại được sự kiện: dữ liệu của bước không phải là một đối tượng")
             seen = operations.complete(step, workflow, task, dict(data), first.task_id, bind)
             self._after_run(workflow, seen)
         elif kind == EventKind.TIMER_FIRED:

@@ -677,8 +677,10 @@ class Engine:
             self.calendar.refresh(session)
             code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
             report = integrity.verify(session, code)
+            # A case whose history is itself altered is reported by the chain check alone.
+            altered = {f.case for f in report.findings if f.case is not None}
             report.findings.extend(
-                audit_store.snapshot_findings(session, self.procedures, self.calendar.current, code)
+                audit_store.snapshot_findings(session, self.procedures, self.calendar.current, code, altered)
             )
             return report
 
