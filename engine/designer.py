@@ -32,9 +32,9 @@ from .definitions import (
     processes,
 )
 from .errors import MotcuaError, ProcedureError, UnsafeXmlError
-from .lint import _ISO_DURATION, lint_bundle
+from .lint import lint_bundle
 from .sandbox import check_source
-from .spiff import compile_specs
+from .spiff import bare_timer_value, compile_specs
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
 Severity = Literal["error", "warning"]
@@ -153,7 +153,7 @@ def sandbox_issues(bundle: ProcedureBundle) -> list[Issue]:
             for tag in _TIMER_TAGS:
                 spec = timer.find(f"bpmn:{tag}", NSMAP)
                 text = (spec.text or "").strip() if spec is not None else ""
-                if text and not _ISO_DURATION.match(text):
+                if text and bare_timer_value(tag, text) is None:
                     issues += _sandbox(owner, "Biểu thức hẹn giờ", text, "eval")
     return issues
 

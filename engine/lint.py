@@ -8,10 +8,10 @@ enough. Errors block deployment; warnings are shown but allowed.
 from __future__ import annotations
 
 import ast
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import jsonschema
@@ -26,16 +26,11 @@ from .definitions import (
     flow_nodes,
     processes,
 )
+from .spiff import TimerSpecError, bare_timer_value, plan_timer
 
 #: Step kinds at the desk: they happen outside the statutory processing clock.
 DESK_KINDS = frozenset({"receipt", "return"})
 _EMBEDDED = frozenset({"subProcess", "transaction", "adHocSubProcess"})
-
-# ISO 8601 duration (PT2H, P5D, P1W), optionally a repetition (R3/PT1H) for timeCycle.
-_ISO_DURATION = re.compile(
-    r"^(R\d*/)?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
-)
 
 
 @dataclass(frozen=True)
@@ -47,8 +42,10 @@ class LintIssue:
     severity: Literal["error", "warning"]
 
 
-def lint_bundle(bundle: ProcedureBundle, *, hours_per_day: float = 8.0) -> list[LintIssue]:
-    """All issues of a bundle, errors and warnings, in a stable order."""
+def lint_bundle(
+    bundle: ProcedureBundle, *, hours_per_day: float = 8.0, now: datetime | None = None
+) -> list[LintIssue]:
+    """All issues of a bundle, errors and warnings, in a stable order (``now``: for timer horizons)."""
     issues: list[LintIssue] = []
     issues += _check_unique_ids(bundle)
     issues += _check_events(bundle)
@@ -56,7 +53,7 @@ def lint_bundle(bundle: ProcedureBundle, *, hours_per_day: float = 8.0) -> list[
     issues += _check_statuses(bundle)
     issues += _check_forms(bundle)
     issues += _check_due_extensions(bundle)
-    issues += _check_timers(bundle)
+    issues += _check_timers(bundle, now)
     issues += _check_conditions(bundle)
     issues += _check_gateways(bundle)
     issues += _check_budget(bundle, hours_per_day)
@@ -200,7 +197,7 @@ def _is_expression(text: str) -> bool:
     return True
 
 
-def _check_timers(bundle: ProcedureBundle) -> list[LintIssue]:
+def _check_timers(bundle: ProcedureBundle, now: datetime | None = None) -> list[LintIssue]:
     issues = []
     for process in _processes(bundle):
         for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
@@ -212,11 +209,45 @@ def _check_timers(bundle: ProcedureBundle) -> list[LintIssue]:
                 )
             for spec in specs:
                 expr = (spec.text or "").strip()
+                kind = spec.tag.rsplit("}", 1)[-1]
                 if not expr:
                     issues.append(_error(owner, f"Hẹn giờ '{owner}' có biểu thức rỗng"))
-                elif not (_is_expression(expr) or _ISO_DURATION.match(expr)):
-                    issues.append(_error(owner, f"Hẹn giờ '{owner}': biểu thức '{expr}' không hợp lệ"))
+                    continue
+                problem = _timer_problem(kind, expr, now)
+                if problem is not None:
+                    issues.append(_error(owner, f"Hẹn giờ '{owner}': {problem}"))
     return issues
+
+
+#: Durations and cycles are checked from this moment when no clock is given (their length is what counts).
+_LINT_REFERENCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _timer_problem(kind: str, expr: str, now: datetime | None) -> str | None:
+    """What is wrong with a timer's text: a bare ISO value is planned as at run time, a quoted
+    constant too; any other expression must at least parse (its value is checked when it runs)."""
+    value: object = bare_timer_value(kind, expr)
+    if value is None and _is_expression(expr):
+        try:
+            value = ast.literal_eval(expr)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None  # computed at run time, where plan_timer checks it
+        if not isinstance(value, str):
+            return f"biểu thức '{expr}' phải cho ra chuỗi ISO 8601"
+    if value is None:
+        return f"biểu thức '{expr}' không hợp lệ (không phải giá trị ISO 8601 hay biểu thức Python)"
+    if kind == "timeDate" and now is None and not str(value).upper().startswith("P"):
+        try:
+            plan_timer(kind, value, _LINT_REFERENCE)  # the form; the 10-year horizon needs a clock
+        except TimerSpecError as exc:
+            if "10 năm" not in exc.message:
+                return exc.message
+        return None
+    try:
+        plan_timer(kind, value, now or _LINT_REFERENCE)
+    except TimerSpecError as exc:
+        return exc.message
+    return None
 
 
 _TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")

@@ -13,6 +13,7 @@ SpiffWorkflow runs the BPMN; this module makes it answer to our rules:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -62,16 +64,177 @@ def parse_moment(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# --------------------------------------------------------------------------- ISO 8601 timers
+
+#: A timer may first fire at most this far ahead: further is a typo (P999999999Y), not a procedure.
+MAX_TIMER_HORIZON = relativedelta(years=10)
+TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?"
+    r"(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
+)
+_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_CYCLE = re.compile(r"^R(?P<count>\d*)/(?P<rest>.+)$")
+#: Longest text read as an ISO value: 'P99999…9Y' must not reach int() with a thousand digits.
+_MAX_ISO_CHARS = 80
+
+
+class TimerSpecError(ProcedureError):
+    """A timer value (bare or computed) that motcua cannot or will not schedule."""
+
+
+@dataclass(frozen=True)
+class TimerPlan:
+    """When a timer first fires and, for a cycle, how often and how many times (-1: unbounded)."""
+
+    first: datetime
+    period: timedelta | None = None
+    cycles: int = 1
+
+
+def parse_duration(text: str) -> relativedelta:
+    """A bare ISO 8601 duration (PT2H, P1Y2M, P1W); calendar units stay calendar units."""
+    match = _DURATION.match(text.strip().upper()) if len(text) <= _MAX_ISO_CHARS else None
+    if match is None:
+        raise TimerSpecError(f"'{text}' không phải khoảng thời gian ISO 8601 (ví dụ PT2H, P5D)")
+    parts = {k: float(v.replace(",", ".")) for k, v in match.groupdict().items() if v is not None}
+    if parts.get("years", 0) > 10**4 or parts.get("months", 0) > 10**5:
+        raise TimerSpecError(f"Khoảng thời gian '{text}' quá dài (tối đa 10 năm)")
+    extra = timedelta(
+        weeks=min(parts.get("weeks", 0), 10**6),
+        days=min(parts.get("days", 0), 10**7),
+        hours=min(parts.get("hours", 0), 10**8),
+        minutes=min(parts.get("minutes", 0), 10**9),
+        seconds=min(parts.get("seconds", 0), 10**10),
+    )
+    return relativedelta(years=int(parts.get("years", 0)), months=int(parts.get("months", 0))) + extra
+
+
+def _is_iso_moment(text: str) -> bool:
+    return _MOMENT.match(text.upper()) is not None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise TimerSpecError(
+            f"'{text}' không phải thời điểm ISO 8601 (ví dụ 2026-05-01T08:00:00+07:00)"
+        ) from exc
+
+
+def _after(start: datetime, duration: relativedelta, text: str) -> datetime:
+    try:
+        moment: datetime = start + duration
+    except (OverflowError, ValueError) as exc:
+        raise TimerSpecError(f"Khoảng thời gian '{text}' quá dài (tối đa 10 năm)") from exc
+    return moment
+
+
+def _within_horizon(first: datetime, now: datetime, text: str) -> None:
+    if first > now + MAX_TIMER_HORIZON:
+        local = first.astimezone(LOCAL_TZ)
+        raise TimerSpecError(f"Hẹn giờ '{text}' lần đầu sau hơn 10 năm nữa ({local:%d/%m/%Y})")
+
+
+def plan_timer(kind: str, value: Any, now: datetime) -> TimerPlan:
+    """When a timer fires, from its BPMN kind and its value (bare ISO text or an expression's result).
+
+    ``timeDate``: a moment; ``timeDuration``: a duration from now (wall time; business time is
+    written as ``working_hours(8)`` in a timeDate); ``timeCycle``: ``R[n]/duration`` or
+    ``R[n]/start/duration``. Refused: a first firing more than 10 years ahead, a cycle period of zero.
+    """
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
+        first = moment.astimezone(UTC)
+        _within_horizon(first, now, value.isoformat())
+        return TimerPlan(first)
+    text = str(value).strip()
+    if len(text) > _MAX_ISO_CHARS * 3:
+        raise TimerSpecError(f"Giá trị hẹn giờ quá dài ({len(text)} ký tự)")
+    if kind == "timeCycle":
+        return _plan_cycle(text, now)
+    if text.upper().startswith("P"):
+        if kind == "timeDate":
+            raise TimerSpecError(f"timeDate cần một thời điểm, không phải khoảng thời gian '{text}'")
+        first = _after(now, parse_duration(text), text)
+    elif kind == "timeDuration" and not _is_iso_moment(text):
+        raise TimerSpecError(f"'{text}' không phải khoảng thời gian ISO 8601 (ví dụ PT2H, P5D)")
+    else:
+        first = _moment(text)
+    _within_horizon(first, now, text)
+    return TimerPlan(first)
+
+
+def _plan_cycle(text: str, now: datetime) -> TimerPlan:
+    match = _CYCLE.match(text.upper())
+    if match is None:
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' phải có dạng R[số lần]/khoảng (ví dụ R3/PT1H)")
+    count = match.group("count")
+    if len(count) > 6:
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' lặp quá nhiều lần")
+    cycles = int(count) if count else -1
+    parts = match.group("rest").split("/")
+    if len(parts) == 1 and parts[0].startswith("P"):
+        start, period_text = None, parts[0]
+    elif len(parts) == 2 and parts[1].startswith("P") and not parts[0].startswith("P"):
+        start, period_text = _moment(text.split("/")[1]), parts[1]
+    else:
+        raise TimerSpecError(
+            f"Chu kỳ hẹn giờ '{text}' không được hỗ trợ: dùng R[n]/khoảng hoặc R[n]/thời điểm bắt đầu/khoảng"
+        )
+    duration = parse_duration(period_text)
+    base = start or now
+    following = _after(base, duration, text)
+    period = following - base
+    if period <= timedelta(0):
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' có khoảng bằng 0: hẹn giờ sẽ lặp không ngừng")
+    first = start or following
+    _within_horizon(first, now, text)
+    return TimerPlan(first, period, cycles)
+
+
+def bare_timer_value(kind: str, text: str) -> str | None:
+    """``text`` itself when it is a bare ISO 8601 value for that timer kind, else None (an expression)."""
+    value = text.strip()
+    if len(value) > _MAX_ISO_CHARS * 3:
+        return None
+    upper = value.upper()
+    if kind == "timeCycle":
+        return value if _CYCLE.match(upper) else None
+    return value if _DURATION.match(upper) or _MOMENT.match(upper) else None
+
+
+def _timer_value(my_task: Task, kind: str, expression: str) -> Any:
+    bare = bare_timer_value(kind, expression)
+    if bare is not None:
+        return bare
+    return my_task.workflow.script_engine.evaluate(my_task, expression)
+
+
+def _plan_for(my_task: Task, kind: str, expression: str, now: datetime) -> TimerPlan:
+    try:
+        return plan_timer(kind, _timer_value(my_task, kind, expression), now)
+    except TimerSpecError as exc:
+        element = my_task.task_spec.bpmn_id or my_task.task_spec.name
+        raise TimerSpecError(f"Hẹn giờ '{element}': {exc.message}", details={"element_id": element}) from exc
+
+
 class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
-    """A ``timeDate`` timer whose expression is evaluated once and compared with our clock."""
+    """A ``timeDate`` timer whose value is computed once and compared with our clock."""
 
     def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
+        now = _engine_now(my_task)
         if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = value.isoformat() if isinstance(value, datetime) else str(value)
+            event_value = _plan_for(my_task, "timeDate", self.expression, now).first.isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if parse_moment(event_value) <= _engine_now(my_task):
+        if parse_moment(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
 
@@ -83,10 +246,7 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):  # type: 
         event_value = my_task._get_internal_data("event_value")
         now = _engine_now(my_task)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
-            delta = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            event_value = (now + delta).isoformat()
+            event_value = _plan_for(my_task, "timeDuration", self.expression, now).first.isoformat()
             my_task._set_internal_data(event_value=event_value)
         if parse_moment(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
@@ -100,9 +260,13 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: ignore
         now = _engine_now(my_task)
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
-            cycles, start, duration = _parse_cycle(expression, now)
-            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+            plan = _plan_for(my_task, "timeCycle", self.expression, now)
+            assert plan.period is not None
+            event_value = {
+                "cycles": plan.cycles,
+                "next": plan.first.isoformat(),
+                "duration": plan.period.total_seconds(),
+            }
         ready = False
         if event_value["cycles"] != 0:
             next_event = parse_moment(event_value["next"])
@@ -115,17 +279,6 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: ignore
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=event_value)
         return ready
-
-
-def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
-    parts = expression.upper().replace("--", "/").strip("R").split("/")
-    cycles = int(parts[0]) if parts[0] else -1
-    if len(parts) != 2 or not parts[1].startswith("P"):
-        # Only "R[n]/duration" is supported with our clock; anything else is a modelling error.
-        raise ProcedureError(f"Chu kỳ hẹn giờ không được hỗ trợ: {expression}")
-    parsed = TimerEventDefinition.parse_iso_duration(parts[1])
-    duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-    return cycles, now + duration, duration
 
 
 _CLOCK_TIMERS: dict[type, type] = {
