@@ -696,7 +696,9 @@ class _Budget:
             raise SandboxError(f"{self._noun} vượt quá giới hạn {_n(self._max_steps)} bước xử lý")
         if time.thread_time() > self._deadline:
             seconds = f"{self._cpu_seconds:g}".replace(".", ",")
-            raise SandboxError(f"Vượt quá giới hạn thời gian xử lý của kịch bản ({seconds} giây)")
+            raise SandboxError(
+                f"Vượt quá giới hạn thời gian xử lý của kịch bản ({seconds} giây)", details={"limit": "cpu"}
+            )
 
 
 # --------------------------------------------------------------------------- environment
@@ -803,7 +805,7 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         except RecursionError as exc:
             raise SandboxError(f"{noun} đệ quy hoặc lồng dữ liệu quá sâu") from exc
         except MemoryError as exc:
-            raise SandboxError(f"{noun} dùng quá nhiều bộ nhớ") from exc
+            raise SandboxError(f"{noun} dùng quá nhiều bộ nhớ", details={"limit": "memory"}) from exc
         finally:
             sys.settrace(previous)
 

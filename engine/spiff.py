@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,9 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -31,6 +35,8 @@ from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -39,11 +45,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock
-from .errors import ProcedureError
+from .errors import MotcuaError, ProcedureError
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -296,10 +303,36 @@ class MotcuaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         self.clock = clock
 
 
+class AutomaticServiceTask(ServiceTask):  # type: ignore[misc]
+    """A ``serviceTask`` with no implementation motcua knows: an automatic step that completes at
+    once (the service is done outside the engine); SpiffWorkflow's own would wait for ever."""
+
+    def _run_hook(self, my_task: Task) -> bool:
+        return True
+
+
+class _CalledProcessParser(ProcessParser):  # type: ignore[misc]
+    """Modelling tools export every pool with ``isExecutable="false"`` unless told otherwise; motcua
+    decides what runs (the procedure's process and what it calls), so the flag does not stop a call."""
+
+    def create_spec(self) -> Any:
+        self.process_executable = True
+        return super().create_spec()
+
+
+class MotcuaParser(BpmnParser):  # type: ignore[misc]
+    PROCESS_PARSER_CLASS = _CalledProcessParser
+    OVERRIDE_PARSER_CLASSES = {
+        **BpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (TaskParser, AutomaticServiceTask),
+    }
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(DEFAULT_CONFIG)
     for clock_class in _CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
+    config[AutomaticServiceTask] = BpmnTaskSpecConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -328,17 +361,20 @@ class CompiledSpecs:
 
     def to_json(self) -> str:
         """Serialised specs, stored with the version so a case can be restored without the BPMN."""
-        SERIALIZER.registry._encoder_mode = True
         try:
-            payload = {
-                "spec": SERIALIZER.registry.convert(self.spec),
-                "subprocess_specs": {
-                    k: SERIALIZER.registry.convert(v) for k, v in self.subprocess_specs.items()
-                },
-            }
-        finally:
-            SERIALIZER.registry._encoder_mode = False
-        return json.dumps(payload)
+            return _specs_json(
+                {
+                    "spec": self.spec,
+                    "subprocess_specs": self.subprocess_specs,
+                }
+            )
+        except (TypeError, ValueError, RecursionError) as exc:
+            element = _unserialisable_element([self.spec, *self.subprocess_specs.values()])
+            where = f" (phần tử '{element}')" if element else ""
+            raise ProcedureError(
+                f"Không lưu được quy trình '{self.process_id}'{where}: {exc}",
+                details={"element_id": element},
+            ) from exc
 
     @classmethod
     def from_json(cls, process_id: str, text: str) -> CompiledSpecs:
@@ -348,9 +384,29 @@ class CompiledSpecs:
         return cls(process_id, spec, subs)
 
 
+def _specs_json(value: Any) -> str:
+    SERIALIZER.registry._encoder_mode = True
+    try:
+        converted = SERIALIZER.registry.convert(value)
+    finally:
+        SERIALIZER.registry._encoder_mode = False
+    return json.dumps(converted, cls=SERIALIZER._encoder_cls)
+
+
+def _unserialisable_element(process_specs: Iterable[Any]) -> str | None:
+    """The first task spec the serializer cannot write, to name it in the deploy error."""
+    for process_spec in process_specs:
+        for task_spec in process_spec.task_specs.values():
+            try:
+                _specs_json(task_spec)
+            except (TypeError, ValueError, RecursionError):
+                return str(getattr(task_spec, "bpmn_id", None) or task_spec.name)
+    return None
+
+
 def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> CompiledSpecs:
     """Parse already-hardened XML trees with SpiffWorkflow and switch timers to our clock."""
-    parser = BpmnParser()
+    parser = MotcuaParser()
     try:
         for name, root in files.items():
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
@@ -365,14 +421,29 @@ def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> Compi
     return CompiledSpecs(process_id, spec, dict(subprocess_specs))
 
 
+def _clock_timer(definition: Any) -> Any:
+    replacement = _CLOCK_TIMERS.get(type(definition))
+    if replacement is None:
+        # An event-based gateway (or a multiple event) holds its branches' definitions itself.
+        inner = getattr(definition, "event_definitions", None)
+        if isinstance(inner, list):
+            inner[:] = [_clock_timer(d) for d in inner]
+        return definition
+    return replacement(definition.name, definition.expression, description=definition.description)
+
+
 def _use_clock_timers(process_spec: Any) -> None:
     for task_spec in process_spec.task_specs.values():
         definition = getattr(task_spec, "event_definition", None)
-        replacement = _CLOCK_TIMERS.get(type(definition))
-        if replacement is not None and definition is not None:
-            task_spec.event_definition = replacement(
-                definition.name, definition.expression, description=definition.description
-            )
+        if definition is not None:
+            task_spec.event_definition = _clock_timer(definition)
+
+
+def _has_timer(definition: Any) -> bool:
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    inner = getattr(definition, "event_definitions", None)
+    return isinstance(inner, list) and any(_has_timer(d) for d in inner)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
@@ -439,7 +510,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     found: list[tuple[Task, datetime]] = []
     for task in workflow.event_manager.tasks.values() if hasattr(workflow, "event_manager") else []:
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        if not _has_timer(definition):
             continue
         value = task._get_internal_data("event_value")
         if isinstance(value, dict):
@@ -466,3 +537,61 @@ def business_functions(
         return clock.now().isoformat()
 
     return {"working_hours": working_hours, "working_days": working_days, "now": now}
+
+
+# --------------------------------------------------------------------------- run-time errors
+
+
+def element_of(error: BaseException) -> str | None:
+    """The BPMN element a failure happened in: SpiffWorkflow's task, else the innermost frame
+    that was working on a task (a bare Python error from deep inside SpiffWorkflow)."""
+    task = getattr(error, "task", None)
+    found: Task | None = task if isinstance(task, Task) else None
+    if found is None:
+        traceback = error.__traceback__
+        while traceback is not None:
+            for value in traceback.tb_frame.f_locals.values():
+                if isinstance(value, Task):
+                    found = value
+            traceback = traceback.tb_next
+    if found is None:
+        return None
+    spec = found.task_spec
+    return str(getattr(spec, "bpmn_id", None) or spec.name)
+
+
+def _motcua_cause(error: BaseException) -> MotcuaError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MotcuaError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@contextmanager
+def spiff_errors() -> Iterator[None]:
+    """Turn any failure while SpiffWorkflow runs (a sandbox stop, a bad expression, a bug hit by a
+    foreign diagram) into an engine error naming the element; the unit of work then rolls back, so
+    the case is unchanged."""
+    try:
+        yield
+    except MotcuaError as exc:
+        element = element_of(exc)
+        if element is not None:
+            exc.details.setdefault("element_id", element)
+        raise
+    except Exception as exc:  # SpiffWorkflowException, or TypeError/NameError/… from deep inside
+        cause = _motcua_cause(exc)
+        element = element_of(exc)
+        if cause is not None:
+            if element is not None:
+                cause.details.setdefault("element_id", element)
+            raise cause from exc
+        where = f" tại phần tử '{element}'" if element else ""
+        detail = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        raise ProcedureError(
+            f"Quy trình gặp lỗi khi chạy{where}: {detail}", details={"element_id": element}
+        ) from exc
