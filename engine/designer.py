@@ -94,7 +94,16 @@ def validate_upload(
     except UnsafeXmlError as exc:
         return ValidationReport(None, [Issue(None, exc.message, "error", "xml")])
     except ProcedureError as exc:
-        return ValidationReport(None, [Issue(_quoted_id(exc.message), exc.message, "error", "definition")])
+        # Everything else the metadata lacks, in the same round (the first error stops the reader).
+        from .importer import missing_metadata
+
+        issues = [Issue(_quoted_id(exc.message), exc.message, "error", "definition")]
+        issues += [
+            Issue(f.element_id, f"{f.message} (thuộc tính {f.attribute})", "error", "definition")
+            for f in missing_metadata(main_name, main)
+            if f.attribute is not None and f.attribute != "motcua:procedure"
+        ]
+        return ValidationReport(None, issues)
     report = ValidationReport(bundle.meta.id, bundle=bundle)
     report.issues += [Issue(i.element_id, i.message, i.severity, "lint") for i in lint_bundle(bundle)]
     report.issues += sandbox_issues(bundle)

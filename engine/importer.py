@@ -23,7 +23,11 @@ from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, flow_nodes, lane
 from .errors import MotcuaError
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
-Kind = Literal["missing", "changed", "refused", "note"]
+#: missing: motcua cannot deploy without it; proposed: optional, filled for convenience;
+#: changed: the copy differs from the file; note: how motcua will treat an element.
+Kind = Literal["missing", "proposed", "changed", "note"]
+#: Attributes of motcua:procedure without which the procedure cannot be read.
+REQUIRED_PROCEDURE = frozenset({"code", "field", "legalTime", "legalUnit", "onlineLevel", "resultType"})
 
 #: What a procedure needs, in XML attribute names, with the default the assistant proposes.
 PROCEDURE_DEFAULTS: dict[str, str] = {
@@ -238,6 +242,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
         role = (step.get("role") if step is not None else None) or role_for_lane(lane)
         hours = _number(step.get("hours")) if step is not None else None
         proposed = step is None or not step.get("role") or hours is None or hours <= 0
+        required: Kind = "missing" if _local(node) == "userTask" else "proposed"
         if step is None:
             step = _add_motcua(node, "step", {})
         if not step.get("role"):
@@ -247,7 +252,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
                 Finding(
                     node_id,
                     f"Bước '{node.get('name') or node_id}' chưa có vai trò; đề xuất '{role}' ({why})",
-                    "missing",
+                    required,
                     "motcua:step role",
                     role,
                 )
@@ -259,7 +264,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
                 Finding(
                     node_id,
                     f"Bước '{node.get('name') or node_id}' chưa có số giờ phân bổ; đề xuất {hours:g}",
-                    "missing",
+                    required,
                     "motcua:step hours",
                     f"{hours:g}",
                 )
@@ -273,7 +278,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
                     node_id,
                     f"Bước xử lý đầu tiên '{node.get('name') or node_id}' đặt trạng thái "
                     f"{status} (đang giải quyết)",
-                    "missing",
+                    "proposed",
                     "motcua:status code",
                     str(status),
                 )
@@ -290,7 +295,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
                         end.get("id"),
                         f"Sự kiện kết thúc '{end.get('name') or end.get('id')}' đặt trạng "
                         f"thái {END_STATUS} (đã trả kết quả)",
-                        "missing",
+                        "proposed",
                         "motcua:status code",
                         str(END_STATUS),
                     )
@@ -319,7 +324,7 @@ def _propose_procedure(process: XmlElement, report: ImportReport) -> None:
                 Finding(
                     process.get("id"),
                     f"motcua:procedure thiếu {attribute}; đề xuất {shown}",
-                    "missing",
+                    "missing" if attribute in REQUIRED_PROCEDURE else "proposed",
                     attribute,
                     value,
                 )
@@ -331,7 +336,7 @@ def _propose_procedure(process: XmlElement, report: ImportReport) -> None:
             Finding(
                 process.get("id"),
                 "Quy trình chưa có tên; tạm dùng mã quy trình",
-                "missing",
+                "proposed",
                 "name",
                 process.get("name"),
             )

@@ -13,6 +13,7 @@ SpiffWorkflow runs the BPMN; this module makes it answer to our rules:
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock
-from .errors import MotcuaError, ProcedureError
+from .errors import MotcuaError, ProcedureError, SandboxError
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -520,6 +521,19 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     return found
 
 
+#: The calendar walks day by day, in the server process (not the sandbox worker): keep it short.
+MAX_WORKING_DAYS = 3_660
+
+
+def _bounded(value: Any, limit: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SandboxError(f"{name}() cần một số, không phải {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > limit:
+        raise SandboxError(f"{name}({value:g}) vượt quá giới hạn 10 năm")
+    return number
+
+
 def business_functions(
     clock: Clock,
     add_hours: Callable[[datetime, float], datetime],
@@ -528,10 +542,10 @@ def business_functions(
     """Functions offered to BPMN expressions; they count from the clock, so replays agree."""
 
     def working_hours(hours: float) -> str:
-        return add_hours(clock.now(), float(hours)).isoformat()
+        return add_hours(clock.now(), _bounded(hours, MAX_WORKING_DAYS * 24, "working_hours")).isoformat()
 
     def working_days(days: float) -> str:
-        return add_days(clock.now(), float(days)).isoformat()
+        return add_days(clock.now(), _bounded(days, MAX_WORKING_DAYS, "working_days")).isoformat()
 
     def now() -> str:
         return clock.now().isoformat()
