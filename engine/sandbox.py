@@ -11,10 +11,9 @@ defence is enough in CPython, so they are layered:
 3. a handful of builtins, attribute allowlists for built-in types, size checks on results;
 4. a step, call-depth and CPU-time budget enforced by a trace function.
 
-Known limit: one C-level operation over a structure full of shared references (``==`` or ``hash``
-on a deep DAG of lists) cannot be interrupted in-process. Results are size-checked so such data
-never reaches the serializer, but if designers are not vetted, run procedures in a worker process
-with OS limits (``RLIMIT_CPU``, ``RLIMIT_AS``).
+One C-level call (``max([b] * 2000, key=sorted)``) cannot be interrupted in-process and memory is
+not bounded here, so by default evaluation happens in a worker process with OS limits
+(:mod:`engine.sandbox_pool`); only provably bounded expressions (:func:`is_bounded`) stay in-process.
 """
 
 from __future__ import annotations

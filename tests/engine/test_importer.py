@@ -10,30 +10,10 @@ from engine.errors import ProcedureError, SandboxError
 from engine.importer import assess, role_for_lane
 from engine.lint import MAX_FLOW_NODES
 from engine.service import Engine
+from tests.engine.helpers import FIXTURES
 from tests.engine.test_sandbox_pool import APPLICANT, case_count, deploy
 
-FOREIGN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="urn:x">
-  <process id="leave_request" isExecutable="false">
-    <laneSet id="ls">
-      <lane id="l1" name="Bộ phận một cửa"><flowNodeRef>receive</flowNodeRef></lane>
-      <lane id="l2" name="Giám đốc"><flowNodeRef>approve</flowNodeRef></lane>
-    </laneSet>
-    <startEvent id="start"/>
-    <userTask id="receive" name="Tiếp nhận"/>
-    <exclusiveGateway id="ok" name="Đủ hồ sơ?" />
-    <userTask id="approve" name="Phê duyệt"/>
-    <endEvent id="end_ok"/>
-    <endEvent id="end_no"/>
-    <sequenceFlow id="f1" sourceRef="start" targetRef="receive"/>
-    <sequenceFlow id="f2" sourceRef="receive" targetRef="ok"/>
-    <sequenceFlow id="f3" sourceRef="ok" targetRef="approve">
-      <conditionExpression>complete == True</conditionExpression></sequenceFlow>
-    <sequenceFlow id="f4" sourceRef="ok" targetRef="end_no"/>
-    <sequenceFlow id="f5" sourceRef="approve" targetRef="end_ok"/>
-  </process>
-</definitions>
-""".encode()
+FOREIGN = (FIXTURES / "compat" / "foreign_leave.bpmn").read_bytes()
 
 
 def test_validation_lists_every_missing_piece_in_one_round_with_xml_names() -> None:
