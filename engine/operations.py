@@ -16,7 +16,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from .domain import rules
 from .domain.rules import Observation, ReadyTask, Step
-from .spiff import all_tasks, ready_user_tasks, spiff_errors, waiting_timers
+from .spiff import all_tasks, ready_user_tasks, waiting_timers
+from .spiff import spiff_errors as spiff_errors  # moved to spiff.py (issue 18); cases.py imports it here
 
 #: Replay maps SpiffWorkflow's fresh task ids to the recorded ones before the rules see them.
 Bind = Callable[[Observation], Observation]
