@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--no-library", action="store_true")
     init.add_argument("--no-users", action="store_true")
     leaf(sub, "procedures", "list deployed procedures (latest versions)")
+    assist = leaf(sub, "import-assist", "import assistant: what a foreign BPMN file lacks, with defaults")
+    assist.add_argument("file", help="BPMN file from another modelling tool")
+    assist.add_argument("--out", help="write the copy with the defaults filled in to this file")
 
     case = sub.add_parser("case", help="work with cases (hồ sơ)").add_subparsers(dest="case_command")
     start = leaf(case, "start", "start a case")
@@ -228,6 +231,30 @@ def _tasks_text(tasks: list[Any]) -> str:
     )
 
 
+def _import_assist(args: argparse.Namespace) -> int:
+    """Print the import assistant's report; exit 1 when the file cannot be made deployable."""
+    from pathlib import Path
+
+    from engine.importer import assess
+
+    path = Path(args.file)
+    report = assess(path.name, path.read_bytes())
+    if args.out and report.prepared is not None:
+        Path(args.out).write_bytes(report.prepared)
+
+    def human(r: dict[str, Any]) -> str:
+        lines = [f"Quy trình: {r['process_id'] or '-'} {r['process_name']}"]
+        lines += [f"  [{f['kind']}] {f['element_id'] or '-'}: {f['message']}" for f in r["findings"]]
+        lines += [f"  [lỗi] {p}" for p in r["problems"]]
+        lines.append("Triển khai được sau khi điền mặc định" if r["deployable"] else "Chưa triển khai được")
+        return "\n".join(lines)
+
+    data = report.as_dict()
+    data.pop("prepared")
+    emit(args, data, human)
+    return 0 if report.deployable else 1
+
+
 def _local(value: datetime | None) -> str:
     if value is None:
         return "-"
@@ -254,6 +281,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         report["table"] += "\n" + "\n".join(table_lines(tasklist))
         emit(args, report, lambda r: r["table"])
         return 0
+    if command == "import-assist":
+        return _import_assist(args)
     engine = make_engine(args)
     if command == "serve":
         from web.app import serve

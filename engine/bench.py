@@ -235,6 +235,9 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     from .timer_bench import timer_rows
 
     rows += [Row(**r) for r in timer_rows(quick, _postgres_url())]
+    from .sandbox_bench import sandbox_rows
+
+    rows += [Row(**r) for r in sandbox_rows(quick)]
     return {"rows": [r.__dict__ for r in rows], "table": _table(rows, raw), "runs": n}
 
 
@@ -259,5 +262,6 @@ def _table(rows: list[Row], baseline: Row) -> str:
     for r in rows:
         ratio = f"{r.median_ms / baseline.median_ms:.1f}×" if "lifecycle" in r.name or "raw" in r.name else ""
         p95 = f"{r.p95_ms:.2f}" if r.p95_ms is not None else ""
+        ratio = ratio or r.note if r.name.startswith("sandbox:") else ratio
         lines.append(f"| {r.name} | {r.per_second:,.0f} | {r.median_ms:.3f} | {p95} | {ratio} |")
     return "\n".join(lines)

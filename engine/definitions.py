@@ -219,8 +219,27 @@ def _executable_process(root: XmlElement, process_id: str | None) -> XmlElement:
     return executable[0]
 
 
+#: Field names of :class:`ProcedureMeta` and its parts as the modeller writes them in the XML.
+XML_ATTRIBUTES = {
+    "legal_time": "legalTime",
+    "legal_unit": "legalUnit",
+    "online_level": "onlineLevel",
+    "result_type": "resultType",
+    "receipt_cutoff": "receiptCutoff",
+    "clock_mode": "clockMode",
+    "due_extensions": "motcua:dueExtension",
+    "working_days": "workingDays",
+    "documents": "motcua:document",
+    "configurable": "motcua:configurable",
+}
+
+
+def xml_name(field_name: str) -> str:
+    return XML_ATTRIBUTES.get(field_name, field_name)
+
+
 def _validation_message(exc: PydanticValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+    parts = [f"{'.'.join(xml_name(str(p)) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
     return "; ".join(parts)
 
 
@@ -256,9 +275,8 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
     }
     missing = [k for k, v in data.items() if v is None]
     if missing:
-        raise ProcedureError(
-            f"Quy trình '{pid}': motcua:procedure thiếu thuộc tính {', '.join(sorted(missing))}"
-        )
+        names = ", ".join(sorted(map(xml_name, missing)))
+        raise ProcedureError(f"Quy trình '{pid}': motcua:procedure thiếu thuộc tính {names}")
     try:
         return ProcedureMeta.model_validate(data)
     except PydanticValidationError as exc:

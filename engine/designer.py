@@ -32,9 +32,9 @@ from .definitions import (
     processes,
 )
 from .errors import MotcuaError, ProcedureError, UnsafeXmlError
-from .lint import _ISO_DURATION, lint_bundle
+from .lint import lint_bundle
 from .sandbox import check_source
-from .spiff import compile_specs
+from .spiff import bare_timer_value, compile_specs
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
 Severity = Literal["error", "warning"]
@@ -94,7 +94,16 @@ def validate_upload(
     except UnsafeXmlError as exc:
         return ValidationReport(None, [Issue(None, exc.message, "error", "xml")])
     except ProcedureError as exc:
-        return ValidationReport(None, [Issue(_quoted_id(exc.message), exc.message, "error", "definition")])
+        # Everything else the metadata lacks, in the same round (the first error stops the reader).
+        from .importer import missing_metadata
+
+        issues = [Issue(_quoted_id(exc.message), exc.message, "error", "definition")]
+        issues += [
+            Issue(f.element_id, f"{f.message} (thuộc tính {f.attribute})", "error", "definition")
+            for f in missing_metadata(main_name, main)
+            if f.attribute is not None and f.attribute != "motcua:procedure"
+        ]
+        return ValidationReport(None, issues)
     report = ValidationReport(bundle.meta.id, bundle=bundle)
     report.issues += [Issue(i.element_id, i.message, i.severity, "lint") for i in lint_bundle(bundle)]
     report.issues += sandbox_issues(bundle)
@@ -153,7 +162,7 @@ def sandbox_issues(bundle: ProcedureBundle) -> list[Issue]:
             for tag in _TIMER_TAGS:
                 spec = timer.find(f"bpmn:{tag}", NSMAP)
                 text = (spec.text or "").strip() if spec is not None else ""
-                if text and not _ISO_DURATION.match(text):
+                if text and bare_timer_value(tag, text) is None:
                     issues += _sandbox(owner, "Biểu thức hẹn giờ", text, "eval")
     return issues
 

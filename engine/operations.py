@@ -7,20 +7,17 @@ where the workflow comes from and what happens to the events afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .domain import rules
 from .domain.rules import Observation, ReadyTask, Step
-from .errors import ProcedureError
-from .sandbox import find_sandbox_error
 from .spiff import all_tasks, ready_user_tasks, waiting_timers
+from .spiff import spiff_errors as spiff_errors  # moved to spiff.py (issue 18); cases.py imports it here
 
 #: Replay maps SpiffWorkflow's fresh task ids to the recorded ones before the rules see them.
 Bind = Callable[[Observation], Observation]
@@ -129,16 +126,3 @@ def stop(step: Step, workflow: BpmnWorkflow, bind: Bind = _same) -> Observation:
     seen = observe(workflow, done)
     rules.observe(step, bind(seen))
     return seen
-
-
-@contextmanager
-def spiff_errors() -> Iterator[None]:
-    """Turn SpiffWorkflow failures (a bad expression, a sandbox stop) into engine errors; the unit
-    of work then rolls back, so the case is unchanged."""
-    try:
-        yield
-    except SpiffWorkflowException as exc:
-        stopped = find_sandbox_error(exc)
-        if stopped is not None:
-            raise stopped from exc
-        raise ProcedureError(f"Quy trình gặp lỗi khi chạy: {exc}") from exc

@@ -57,7 +57,7 @@ class ProcedureStore:
         self, session: Session, bundle: ProcedureBundle, actor: str
     ) -> tuple[ProcedureVersion, bool]:
         """Store a new version unless the latest already has this content; returns (version, created)."""
-        errors = [i for i in lint_bundle(bundle) if i.severity == "error"]
+        errors = [i for i in lint_bundle(bundle, now=self._clock.now()) if i.severity == "error"]
         if errors:
             listing = "; ".join(f"{i.element_id or 'quy trình'}: {i.message}" for i in errors)
             raise ProcedureError(

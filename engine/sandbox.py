@@ -11,10 +11,9 @@ defence is enough in CPython, so they are layered:
 3. a handful of builtins, attribute allowlists for built-in types, size checks on results;
 4. a step, call-depth and CPU-time budget enforced by a trace function.
 
-Known limit: one C-level operation over a structure full of shared references (``==`` or ``hash``
-on a deep DAG of lists) cannot be interrupted in-process. Results are size-checked so such data
-never reaches the serializer, but if designers are not vetted, run procedures in a worker process
-with OS limits (``RLIMIT_CPU``, ``RLIMIT_AS``).
+One C-level call (``max([b] * 2000, key=sorted)``) cannot be interrupted in-process and memory is
+not bounded here, so by default evaluation happens in a worker process with OS limits
+(:mod:`engine.sandbox_pool`); only provably bounded expressions (:func:`is_bounded`) stay in-process.
 """
 
 from __future__ import annotations
@@ -31,12 +30,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 from .errors import SandboxError
+
+if TYPE_CHECKING:
+    from .sandbox_pool import Limits, SandboxPool
 
 Mode = Literal["eval", "exec"]
 
@@ -314,6 +316,69 @@ def _compiled_or_raise(source: str, mode: Mode) -> tuple[CodeType, Mapping[CodeT
 def check_source(source: str, *, mode: Mode) -> list[str]:
     """Problems that would stop ``source`` before it runs, for the designer's lint (no execution)."""
     return list(_compile(source, mode).problems)
+
+
+# --------------------------------------------------------------------------- bounded expressions
+
+_BOUNDED_NODES = (
+    ast.Expression,
+    ast.Compare,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Subscript,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.cmpop,
+    ast.boolop,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+)
+MAX_BOUNDED_CONSTANT = 1_000  # characters of a string constant in an in-process expression
+
+
+def _bounded_node(node: ast.AST, functions: Mapping[str, Any]) -> bool:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return not isinstance(value, (str, bytes)) or len(value) <= MAX_BOUNDED_CONSTANT
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant)
+    if isinstance(node, ast.Call):
+        # An engine function (trusted, argument-checked) called with constants: working_hours(8).
+        return (
+            isinstance(node.func, ast.Name)
+            and node.func.id in functions
+            and not node.keywords
+            and all(isinstance(a, ast.Constant) for a in node.args)
+        )
+    return isinstance(node, _BOUNDED_NODES)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bounded_shape(expression: str, functions: frozenset[str]) -> bool:
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    names = dict.fromkeys(functions)
+    return all(_bounded_node(node, names) for node in ast.walk(tree))
+
+
+def is_bounded(expression: str, functions: Mapping[str, Any] | None = None) -> bool:
+    """True when evaluating ``expression`` provably takes little time and memory in-process.
+
+    Comparisons, ``and``/``or``/``not``, names, short constants and constant subscripts touch each
+    value of the task data at most once, and task data is size-checked; no call, operator or
+    comprehension can make work out of nothing. An engine function called with constants is
+    trusted code that checks its own arguments.
+    """
+    if len(expression) > MAX_BOUNDED_CONSTANT * 2:
+        return False
+    return _bounded_shape(expression, frozenset(functions or ()))
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -630,7 +695,9 @@ class _Budget:
             raise SandboxError(f"{self._noun} vượt quá giới hạn {_n(self._max_steps)} bước xử lý")
         if time.thread_time() > self._deadline:
             seconds = f"{self._cpu_seconds:g}".replace(".", ",")
-            raise SandboxError(f"Vượt quá giới hạn thời gian xử lý của kịch bản ({seconds} giây)")
+            raise SandboxError(
+                f"Vượt quá giới hạn thời gian xử lý của kịch bản ({seconds} giây)", details={"limit": "cpu"}
+            )
 
 
 # --------------------------------------------------------------------------- environment
@@ -651,6 +718,7 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         max_steps: int = 100_000,
         cpu_seconds: float = 1.0,
         max_depth: int = 50,
+        pool: SandboxPool | None | Literal["shared"] = "shared",
     ) -> None:
         functions = dict(functions or {})
         for name in functions:
@@ -660,9 +728,30 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self.max_steps = max_steps
         self.cpu_seconds = cpu_seconds
         self.max_depth = max_depth
+        self.functions = functions
+        if pool == "shared":
+            from .sandbox_pool import shared_pool
+
+            pool = shared_pool()
+        #: None: run here (inside a sandbox worker, or where OS limits are not wanted: unit tests)
+        self.pool = pool
+
+    def _limits(self) -> Limits:
+        from .sandbox_pool import Limits
+
+        return Limits(self.max_steps, self.cpu_seconds, self.max_depth)
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        """Value of a condition or timer expression; task data is read (as in SpiffWorkflow), not copied."""
+        """Value of a condition or timer expression; task data is read (as in SpiffWorkflow), not copied.
+
+        A provably bounded expression (comparisons of names and constants, an engine function called
+        with constants) is evaluated here; anything else goes to a worker process under OS limits.
+        """
+        if self.pool is not None and not is_bounded(expression, self.functions):
+            _compiled_or_raise(expression, "eval")  # static problems are reported without a round trip
+            return self.pool.run(
+                "eval", expression, context, external_context or {}, self.functions, self._limits()
+            )
         code, jumps = _compiled_or_raise(expression, "eval")
         scope = {**self.globals, **(external_context or {}), **context}
         result = self._run(code, jumps, scope, _NOUNS["eval"])
@@ -678,6 +767,14 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         external = external_context or {}
         self.check_for_overwrite(context, external)
         code, jumps = _compiled_or_raise(script, "exec")
+        if self.pool is not None:
+            result = self.pool.run("exec", script, context, external, self.functions, self._limits())
+            if not isinstance(result, dict):
+                raise SandboxError("Tiến trình chạy kịch bản trả lời không hợp lệ")
+            self._remove_globals_and_functions_from_context(result, external)
+            context.clear()
+            context.update(result)
+            return True
         scope = {**self.globals, **external, **copy.deepcopy(context)}
         self._run(code, jumps, scope, _NOUNS["exec"])
         result = {key: value for key, value in scope.items() if key not in _HELPERS}
@@ -707,7 +804,7 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         except RecursionError as exc:
             raise SandboxError(f"{noun} đệ quy hoặc lồng dữ liệu quá sâu") from exc
         except MemoryError as exc:
-            raise SandboxError(f"{noun} dùng quá nhiều bộ nhớ") from exc
+            raise SandboxError(f"{noun} dùng quá nhiều bộ nhớ", details={"limit": "memory"}) from exc
         finally:
             sys.settrace(previous)
 

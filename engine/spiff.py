@@ -13,15 +13,22 @@ SpiffWorkflow runs the BPMN; this module makes it answer to our rules:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -29,6 +36,8 @@ from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -37,11 +46,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock
-from .errors import ProcedureError
+from .errors import MotcuaError, ProcedureError, SandboxError
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -62,16 +72,177 @@ def parse_moment(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# --------------------------------------------------------------------------- ISO 8601 timers
+
+#: A timer may first fire at most this far ahead: further is a typo (P999999999Y), not a procedure.
+MAX_TIMER_HORIZON = relativedelta(years=10)
+TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?"
+    r"(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
+)
+_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_CYCLE = re.compile(r"^R(?P<count>\d*)/(?P<rest>.+)$")
+#: Longest text read as an ISO value: 'P99999…9Y' must not reach int() with a thousand digits.
+_MAX_ISO_CHARS = 80
+
+
+class TimerSpecError(ProcedureError):
+    """A timer value (bare or computed) that motcua cannot or will not schedule."""
+
+
+@dataclass(frozen=True)
+class TimerPlan:
+    """When a timer first fires and, for a cycle, how often and how many times (-1: unbounded)."""
+
+    first: datetime
+    period: timedelta | None = None
+    cycles: int = 1
+
+
+def parse_duration(text: str) -> relativedelta:
+    """A bare ISO 8601 duration (PT2H, P1Y2M, P1W); calendar units stay calendar units."""
+    match = _DURATION.match(text.strip().upper()) if len(text) <= _MAX_ISO_CHARS else None
+    if match is None:
+        raise TimerSpecError(f"'{text}' không phải khoảng thời gian ISO 8601 (ví dụ PT2H, P5D)")
+    parts = {k: float(v.replace(",", ".")) for k, v in match.groupdict().items() if v is not None}
+    if parts.get("years", 0) > 10**4 or parts.get("months", 0) > 10**5:
+        raise TimerSpecError(f"Khoảng thời gian '{text}' quá dài (tối đa 10 năm)")
+    extra = timedelta(
+        weeks=min(parts.get("weeks", 0), 10**6),
+        days=min(parts.get("days", 0), 10**7),
+        hours=min(parts.get("hours", 0), 10**8),
+        minutes=min(parts.get("minutes", 0), 10**9),
+        seconds=min(parts.get("seconds", 0), 10**10),
+    )
+    return relativedelta(years=int(parts.get("years", 0)), months=int(parts.get("months", 0))) + extra
+
+
+def _is_iso_moment(text: str) -> bool:
+    return _MOMENT.match(text.upper()) is not None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise TimerSpecError(
+            f"'{text}' không phải thời điểm ISO 8601 (ví dụ 2026-05-01T08:00:00+07:00)"
+        ) from exc
+
+
+def _after(start: datetime, duration: relativedelta, text: str) -> datetime:
+    try:
+        moment: datetime = start + duration
+    except (OverflowError, ValueError) as exc:
+        raise TimerSpecError(f"Khoảng thời gian '{text}' quá dài (tối đa 10 năm)") from exc
+    return moment
+
+
+def _within_horizon(first: datetime, now: datetime, text: str) -> None:
+    if first > now + MAX_TIMER_HORIZON:
+        local = first.astimezone(LOCAL_TZ)
+        raise TimerSpecError(f"Hẹn giờ '{text}' lần đầu sau hơn 10 năm nữa ({local:%d/%m/%Y})")
+
+
+def plan_timer(kind: str, value: Any, now: datetime) -> TimerPlan:
+    """When a timer fires, from its BPMN kind and its value (bare ISO text or an expression's result).
+
+    ``timeDate``: a moment; ``timeDuration``: a duration from now (wall time; business time is
+    written as ``working_hours(8)`` in a timeDate); ``timeCycle``: ``R[n]/duration`` or
+    ``R[n]/start/duration``. Refused: a first firing more than 10 years ahead, a cycle period of zero.
+    """
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
+        first = moment.astimezone(UTC)
+        _within_horizon(first, now, value.isoformat())
+        return TimerPlan(first)
+    text = str(value).strip()
+    if len(text) > _MAX_ISO_CHARS * 3:
+        raise TimerSpecError(f"Giá trị hẹn giờ quá dài ({len(text)} ký tự)")
+    if kind == "timeCycle":
+        return _plan_cycle(text, now)
+    if text.upper().startswith("P"):
+        if kind == "timeDate":
+            raise TimerSpecError(f"timeDate cần một thời điểm, không phải khoảng thời gian '{text}'")
+        first = _after(now, parse_duration(text), text)
+    elif kind == "timeDuration" and not _is_iso_moment(text):
+        raise TimerSpecError(f"'{text}' không phải khoảng thời gian ISO 8601 (ví dụ PT2H, P5D)")
+    else:
+        first = _moment(text)
+    _within_horizon(first, now, text)
+    return TimerPlan(first)
+
+
+def _plan_cycle(text: str, now: datetime) -> TimerPlan:
+    match = _CYCLE.match(text.upper())
+    if match is None:
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' phải có dạng R[số lần]/khoảng (ví dụ R3/PT1H)")
+    count = match.group("count")
+    if len(count) > 6:
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' lặp quá nhiều lần")
+    cycles = int(count) if count else -1
+    parts = match.group("rest").split("/")
+    if len(parts) == 1 and parts[0].startswith("P"):
+        start, period_text = None, parts[0]
+    elif len(parts) == 2 and parts[1].startswith("P") and not parts[0].startswith("P"):
+        start, period_text = _moment(text.split("/")[1]), parts[1]
+    else:
+        raise TimerSpecError(
+            f"Chu kỳ hẹn giờ '{text}' không được hỗ trợ: dùng R[n]/khoảng hoặc R[n]/thời điểm bắt đầu/khoảng"
+        )
+    duration = parse_duration(period_text)
+    base = start or now
+    following = _after(base, duration, text)
+    period = following - base
+    if period <= timedelta(0):
+        raise TimerSpecError(f"Chu kỳ hẹn giờ '{text}' có khoảng bằng 0: hẹn giờ sẽ lặp không ngừng")
+    first = start or following
+    _within_horizon(first, now, text)
+    return TimerPlan(first, period, cycles)
+
+
+def bare_timer_value(kind: str, text: str) -> str | None:
+    """``text`` itself when it is a bare ISO 8601 value for that timer kind, else None (an expression)."""
+    value = text.strip()
+    if len(value) > _MAX_ISO_CHARS * 3:
+        return None
+    upper = value.upper()
+    if kind == "timeCycle":
+        return value if _CYCLE.match(upper) else None
+    return value if _DURATION.match(upper) or _MOMENT.match(upper) else None
+
+
+def _timer_value(my_task: Task, kind: str, expression: str) -> Any:
+    bare = bare_timer_value(kind, expression)
+    if bare is not None:
+        return bare
+    return my_task.workflow.script_engine.evaluate(my_task, expression)
+
+
+def _plan_for(my_task: Task, kind: str, expression: str, now: datetime) -> TimerPlan:
+    try:
+        return plan_timer(kind, _timer_value(my_task, kind, expression), now)
+    except TimerSpecError as exc:
+        element = my_task.task_spec.bpmn_id or my_task.task_spec.name
+        raise TimerSpecError(f"Hẹn giờ '{element}': {exc.message}", details={"element_id": element}) from exc
+
+
 class ClockTimeDateEventDefinition(TimeDateEventDefinition):  # type: ignore[misc]
-    """A ``timeDate`` timer whose expression is evaluated once and compared with our clock."""
+    """A ``timeDate`` timer whose value is computed once and compared with our clock."""
 
     def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
+        now = _engine_now(my_task)
         if event_value is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = value.isoformat() if isinstance(value, datetime) else str(value)
+            event_value = _plan_for(my_task, "timeDate", self.expression, now).first.isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if parse_moment(event_value) <= _engine_now(my_task):
+        if parse_moment(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
 
@@ -83,10 +254,7 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):  # type: 
         event_value = my_task._get_internal_data("event_value")
         now = _engine_now(my_task)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
-            delta = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-            event_value = (now + delta).isoformat()
+            event_value = _plan_for(my_task, "timeDuration", self.expression, now).first.isoformat()
             my_task._set_internal_data(event_value=event_value)
         if parse_moment(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
@@ -100,9 +268,13 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: ignore
         now = _engine_now(my_task)
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
-            cycles, start, duration = _parse_cycle(expression, now)
-            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+            plan = _plan_for(my_task, "timeCycle", self.expression, now)
+            assert plan.period is not None
+            event_value = {
+                "cycles": plan.cycles,
+                "next": plan.first.isoformat(),
+                "duration": plan.period.total_seconds(),
+            }
         ready = False
         if event_value["cycles"] != 0:
             next_event = parse_moment(event_value["next"])
@@ -115,17 +287,6 @@ class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: ignore
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=event_value)
         return ready
-
-
-def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
-    parts = expression.upper().replace("--", "/").strip("R").split("/")
-    cycles = int(parts[0]) if parts[0] else -1
-    if len(parts) != 2 or not parts[1].startswith("P"):
-        # Only "R[n]/duration" is supported with our clock; anything else is a modelling error.
-        raise ProcedureError(f"Chu kỳ hẹn giờ không được hỗ trợ: {expression}")
-    parsed = TimerEventDefinition.parse_iso_duration(parts[1])
-    duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-    return cycles, now + duration, duration
 
 
 _CLOCK_TIMERS: dict[type, type] = {
@@ -143,10 +304,36 @@ class MotcuaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         self.clock = clock
 
 
+class AutomaticServiceTask(ServiceTask):  # type: ignore[misc]
+    """A ``serviceTask`` with no implementation motcua knows: an automatic step that completes at
+    once (the service is done outside the engine); SpiffWorkflow's own would wait for ever."""
+
+    def _run_hook(self, my_task: Task) -> bool:
+        return True
+
+
+class _CalledProcessParser(ProcessParser):  # type: ignore[misc]
+    """Modelling tools export every pool with ``isExecutable="false"`` unless told otherwise; motcua
+    decides what runs (the procedure's process and what it calls), so the flag does not stop a call."""
+
+    def create_spec(self) -> Any:
+        self.process_executable = True
+        return super().create_spec()
+
+
+class MotcuaParser(BpmnParser):  # type: ignore[misc]
+    PROCESS_PARSER_CLASS = _CalledProcessParser
+    OVERRIDE_PARSER_CLASSES = {
+        **BpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (TaskParser, AutomaticServiceTask),
+    }
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(DEFAULT_CONFIG)
     for clock_class in _CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
+    config[AutomaticServiceTask] = BpmnTaskSpecConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -175,17 +362,20 @@ class CompiledSpecs:
 
     def to_json(self) -> str:
         """Serialised specs, stored with the version so a case can be restored without the BPMN."""
-        SERIALIZER.registry._encoder_mode = True
         try:
-            payload = {
-                "spec": SERIALIZER.registry.convert(self.spec),
-                "subprocess_specs": {
-                    k: SERIALIZER.registry.convert(v) for k, v in self.subprocess_specs.items()
-                },
-            }
-        finally:
-            SERIALIZER.registry._encoder_mode = False
-        return json.dumps(payload)
+            return _specs_json(
+                {
+                    "spec": self.spec,
+                    "subprocess_specs": self.subprocess_specs,
+                }
+            )
+        except (TypeError, ValueError, RecursionError) as exc:
+            element = _unserialisable_element([self.spec, *self.subprocess_specs.values()])
+            where = f" (phần tử '{element}')" if element else ""
+            raise ProcedureError(
+                f"Không lưu được quy trình '{self.process_id}'{where}: {exc}",
+                details={"element_id": element},
+            ) from exc
 
     @classmethod
     def from_json(cls, process_id: str, text: str) -> CompiledSpecs:
@@ -195,9 +385,29 @@ class CompiledSpecs:
         return cls(process_id, spec, subs)
 
 
+def _specs_json(value: Any) -> str:
+    SERIALIZER.registry._encoder_mode = True
+    try:
+        converted = SERIALIZER.registry.convert(value)
+    finally:
+        SERIALIZER.registry._encoder_mode = False
+    return json.dumps(converted, cls=SERIALIZER._encoder_cls)
+
+
+def _unserialisable_element(process_specs: Iterable[Any]) -> str | None:
+    """The first task spec the serializer cannot write, to name it in the deploy error."""
+    for process_spec in process_specs:
+        for task_spec in process_spec.task_specs.values():
+            try:
+                _specs_json(task_spec)
+            except (TypeError, ValueError, RecursionError):
+                return str(getattr(task_spec, "bpmn_id", None) or task_spec.name)
+    return None
+
+
 def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> CompiledSpecs:
     """Parse already-hardened XML trees with SpiffWorkflow and switch timers to our clock."""
-    parser = BpmnParser()
+    parser = MotcuaParser()
     try:
         for name, root in files.items():
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
@@ -212,14 +422,29 @@ def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> Compi
     return CompiledSpecs(process_id, spec, dict(subprocess_specs))
 
 
+def _clock_timer(definition: Any) -> Any:
+    replacement = _CLOCK_TIMERS.get(type(definition))
+    if replacement is None:
+        # An event-based gateway (or a multiple event) holds its branches' definitions itself.
+        inner = getattr(definition, "event_definitions", None)
+        if isinstance(inner, list):
+            inner[:] = [_clock_timer(d) for d in inner]
+        return definition
+    return replacement(definition.name, definition.expression, description=definition.description)
+
+
 def _use_clock_timers(process_spec: Any) -> None:
     for task_spec in process_spec.task_specs.values():
         definition = getattr(task_spec, "event_definition", None)
-        replacement = _CLOCK_TIMERS.get(type(definition))
-        if replacement is not None and definition is not None:
-            task_spec.event_definition = replacement(
-                definition.name, definition.expression, description=definition.description
-            )
+        if definition is not None:
+            task_spec.event_definition = _clock_timer(definition)
+
+
+def _has_timer(definition: Any) -> bool:
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    inner = getattr(definition, "event_definitions", None)
+    return isinstance(inner, list) and any(_has_timer(d) for d in inner)
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
@@ -286,7 +511,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     found: list[tuple[Task, datetime]] = []
     for task in workflow.event_manager.tasks.values() if hasattr(workflow, "event_manager") else []:
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        if not _has_timer(definition):
             continue
         value = task._get_internal_data("event_value")
         if isinstance(value, dict):
@@ -294,6 +519,19 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
         if isinstance(value, str):
             found.append((task, parse_moment(value)))
     return found
+
+
+#: The calendar walks day by day, in the server process (not the sandbox worker): keep it short.
+MAX_WORKING_DAYS = 3_660
+
+
+def _bounded(value: Any, limit: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SandboxError(f"{name}() cần một số, không phải {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > limit:
+        raise SandboxError(f"{name}({value:g}) vượt quá giới hạn 10 năm")
+    return number
 
 
 def business_functions(
@@ -304,12 +542,70 @@ def business_functions(
     """Functions offered to BPMN expressions; they count from the clock, so replays agree."""
 
     def working_hours(hours: float) -> str:
-        return add_hours(clock.now(), float(hours)).isoformat()
+        return add_hours(clock.now(), _bounded(hours, MAX_WORKING_DAYS * 24, "working_hours")).isoformat()
 
     def working_days(days: float) -> str:
-        return add_days(clock.now(), float(days)).isoformat()
+        return add_days(clock.now(), _bounded(days, MAX_WORKING_DAYS, "working_days")).isoformat()
 
     def now() -> str:
         return clock.now().isoformat()
 
     return {"working_hours": working_hours, "working_days": working_days, "now": now}
+
+
+# --------------------------------------------------------------------------- run-time errors
+
+
+def element_of(error: BaseException) -> str | None:
+    """The BPMN element a failure happened in: SpiffWorkflow's task, else the innermost frame
+    that was working on a task (a bare Python error from deep inside SpiffWorkflow)."""
+    task = getattr(error, "task", None)
+    found: Task | None = task if isinstance(task, Task) else None
+    if found is None:
+        traceback = error.__traceback__
+        while traceback is not None:
+            for value in traceback.tb_frame.f_locals.values():
+                if isinstance(value, Task):
+                    found = value
+            traceback = traceback.tb_next
+    if found is None:
+        return None
+    spec = found.task_spec
+    return str(getattr(spec, "bpmn_id", None) or spec.name)
+
+
+def _motcua_cause(error: BaseException) -> MotcuaError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MotcuaError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@contextmanager
+def spiff_errors() -> Iterator[None]:
+    """Turn any failure while SpiffWorkflow runs (a sandbox stop, a bad expression, a bug hit by a
+    foreign diagram) into an engine error naming the element; the unit of work then rolls back, so
+    the case is unchanged."""
+    try:
+        yield
+    except MotcuaError as exc:
+        element = element_of(exc)
+        if element is not None:
+            exc.details.setdefault("element_id", element)
+        raise
+    except Exception as exc:  # SpiffWorkflowException, or TypeError/NameError/… from deep inside
+        cause = _motcua_cause(exc)
+        element = element_of(exc)
+        if cause is not None:
+            if element is not None:
+                cause.details.setdefault("element_id", element)
+            raise cause from exc
+        where = f" tại phần tử '{element}'" if element else ""
+        detail = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        raise ProcedureError(
+            f"Quy trình gặp lỗi khi chạy{where}: {detail}", details={"element_id": element}
+        ) from exc

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime
 from .clock import Clock
-from .errors import MotcuaError
+from .errors import MotcuaError, ProcedureError, SandboxError
 from .models import Case, Timer
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -143,6 +143,11 @@ def fire_due(
             try:
                 with uow() as session:
                     outcome = fire_claimed(session, runtime, timer_id, owner)
+            except (SandboxError, ProcedureError) as exc:
+                # The procedure itself fails here (a script stopped by its limits, an unschedulable
+                # timer): firing again at once fails again, so keep the lease and retry when it ends.
+                log.warning("timer %s failed (%s); retried after its lease expires", timer_id, exc.message)
+                outcome = None
             except MotcuaError as exc:
                 # Typically a clerk changed the case at the same moment: hand the timer back now.
                 log.info("timer %s not fired (%s); released for the next pass", timer_id, exc.message)
