@@ -19,7 +19,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -259,13 +259,7 @@ class CaseRuntime:
     def _begin(self, session: Session, case: Case, actor: Actor, *, with_workflow: bool = False) -> _Unit:
         version = self.procedures.load(session, case.procedure_version_id)
         items = _open_items(session, case)
-        timers = list(
-            session.scalars(
-                select(Timer).where(
-                    Timer.case_id == case.id, or_(Timer.fired_at.is_(None), Timer.kind != "bpmn")
-                )
-            )
-        )
+        timers = list(session.scalars(select(Timer).where(Timer.case_id == case.id)))
         unit = _Unit(
             case, version, items, timers, self._step(_state_of(case, version, items), version, actor)
         )
@@ -417,8 +411,9 @@ class CaseRuntime:
             row = existing.get(("bpmn", ref))
             if row is None:
                 session.add(Timer(case_id=case.id, kind="bpmn", ref=ref, due_at=due))
-            elif row.fired_at is None:
-                row.due_at = due
+            elif row.fired_at is None or row.due_at != due:
+                # a repeating cycle waits again on the same task: its fired row is armed anew
+                row.due_at, row.fired_at, row.lease_until, row.lease_owner = due, None, None, None
 
     def _next_code(self, session: Session, now: datetime) -> str:
         day = now.astimezone(sla.LOCAL_TZ).strftime("%y%m%d")

@@ -280,16 +280,6 @@ def _timer_problem(kind: str, expr: str, now: datetime | None, repeats: bool = F
             return f"biểu thức '{expr}' phải cho ra chuỗi ISO 8601"
     if value is None:
         return f"biểu thức '{expr}' không hợp lệ (không phải giá trị ISO 8601 hay biểu thức Python)"
-    if kind == "timeCycle" and repeats and not str(value).upper().startswith("R1/"):
-        # The case runtime keeps one timer row per waiting task and cannot arm a fired one again
-        # (cases._Operation._sync_bpmn_timers); until it can, a non-interrupting boundary cycle
-        # would fail at its second firing, so it is refused here. R1/… (fires once) works.
-        problem = None
-        try:
-            plan_timer(kind, value, now or _LINT_REFERENCE)
-        except TimerSpecError as exc:
-            problem = exc.message
-        return problem or f"chu kỳ lặp '{value}' chưa được hỗ trợ khi chạy (chỉ R1/…, hoặc dùng timeDuration)"
     if kind == "timeDate" and now is None and not str(value).upper().startswith("P"):
         try:
             plan_timer(kind, value, _LINT_REFERENCE)  # the form; the 10-year horizon needs a clock
