@@ -17,7 +17,7 @@ import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -384,3 +384,25 @@ def _snippet(text: str, key: str, around: int = 60) -> str:
         + text[start : at + len(key) + around]
         + ("…" if at + len(key) + around < len(text) else "")
     )
+
+
+def digitised_components_by_case(engine: Engine, first: date, last: date) -> dict[str, list[str]]:
+    """Dossier code → digitised component codes (``KQ`` = the result), for dossiers received
+    between two local dates: what Decision 766 indicator 4.2 needs from digitisation."""
+    from .models import Case
+    from .reports import local_bounds
+
+    start, end = local_bounds(first, last)
+    with engine.db.read() as session:
+        rows = session.execute(
+            select(Case.code, DigitisedDocument.document_code)
+            .join(DigitisedDocument, DigitisedDocument.case_id == Case.id)
+            .where(Case.received_at >= start, Case.received_at < end)
+            .order_by(Case.code, DigitisedDocument.id)
+        ).all()
+    found: dict[str, list[str]] = {}
+    for code, component in rows:
+        codes = found.setdefault(code, [])
+        if component not in codes:
+            codes.append(component)
+    return found

@@ -144,3 +144,38 @@ def test_component_code_roles_and_search_input(engine: Engine, store: DiskFileSt
     with pytest.raises(ValidationError, match="ít nhất 2 ký tự"):
         search_digitised(engine, " a ", engine.actor("clerk"))
     assert _stored_files(store) == []
+
+
+def test_digitised_components_by_case_for_indicator_4_2(
+    engine: Engine, store: DiskFileStore, page: bytes
+) -> None:
+    from datetime import date
+
+    from engine.digitise import OcrOutput, digitised_components_by_case
+
+    def fake_ocr_is_not_needed_here(content: bytes, name: str, content_type: str) -> OcrOutput:
+        # The OCR tool itself is covered above; this checks the period query on stored rows.
+        return OcrOutput(b"%PDF-1.7 page", "Đơn đề nghị", 1)
+
+    received = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": APPLICANT}, engine.actor("clerk")
+    )
+    engine.complete_work_item(
+        received.code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": ["TP1", "TP2"]},
+        engine.actor("clerk"),
+    )
+    waiting = _case(engine)
+    clerk = engine.actor("clerk")
+    for code, component in (
+        (received.code, "TP1"),
+        (received.code, "TP1"),
+        (received.code, "TP2"),
+        (waiting, "TP1"),
+    ):
+        digitise_component(engine, code, component, "x.png", page, clerk, store, fake_ocr_is_not_needed_here)
+    assert digitised_components_by_case(engine, date(2026, 3, 1), date(2026, 3, 31)) == {
+        received.code: ["TP1", "TP2"]
+    }
+    assert digitised_components_by_case(engine, date(2026, 4, 1), date(2026, 4, 30)) == {}
