@@ -322,6 +322,32 @@ def check_identity(
         return _view(row, case.code)
 
 
+class PortalAssertion:
+    """The identity the national portal asserted for an online submission (VNeID login): the
+    portal already authenticated the person, so the assertion is the population-data answer."""
+
+    name = "portal"
+
+    def __init__(self, asserted: Citizen) -> None:
+        self.asserted = asserted
+
+    def lookup(self, cccd: str) -> Citizen | None:
+        return self.asserted if cccd == self.asserted.cccd else None
+
+
+def record_portal_identity(
+    engine: Engine, ref: str, cccd: str, date_of_birth: str | date, full_name: str, actor: Actor
+) -> IdentityCheckView:
+    """Record the portal-asserted identity of an online dossier (``identity_checked``, source
+    ``portal``); the number is still checked against its layout, so a malformed assertion fails."""
+    today = engine.clock.now().astimezone(LOCAL_TZ).date()
+    dob = date_of_birth if isinstance(date_of_birth, date) else parse_birth_date(date_of_birth, today)
+    facts = parse_cccd(cccd, dob)
+    clerk = Actor(actor.username, actor.full_name, actor.roles | {"desk_clerk"}, actor.unit)
+    source = PortalAssertion(Citizen(facts.number, full_name, dob, facts.gender))
+    return check_identity(engine, ref, facts.number, dob, clerk, source, full_name)
+
+
 def override_identity(engine: Engine, ref: str, reason: str, actor: Actor) -> IdentityCheckView:
     """Record why the clerk accepts an applicant whose latest check is a mismatch (event
     ``identity_overridden``)."""

@@ -222,3 +222,17 @@ def test_http_wrong_credentials_and_no_server_are_unavailable(engine: Engine, po
     assert "mã 401" in check_identity(engine, code, "031185004321", "1985-11-03", clerk, wrong).detail
     gone = HttpPopulationData("http://127.0.0.1:9/api", "motcua", "bi-mat", timeout=5)
     assert check_identity(engine, code, "031185004321", "1985-11-03", clerk, gone).outcome == "unavailable"
+
+
+def test_portal_asserted_identity_of_an_online_dossier(engine: Engine) -> None:
+    from engine.identity import record_portal_identity
+    from engine.users import SYSTEM
+
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": APPLICANT, "channel": 2}, engine.actor("citizen")
+    ).code
+    view = record_portal_identity(engine, code, "001090012345", "1990-05-12", "Nguyễn Văn An", SYSTEM)
+    assert (view.outcome, view.source, view.checked_by) == ("verified", "portal", "system")
+    assert engine.events(code)[-1].payload["source"] == "portal"
+    with pytest.raises(ValidationError, match="Mã tỉnh"):
+        record_portal_identity(engine, code, "999090012345", "1990-05-12", "Nguyễn Văn An", SYSTEM)
