@@ -258,15 +258,19 @@ def file_feedback(
     return view
 
 
-def _item(session: Session, code: str) -> FeedbackItem:
-    row = session.scalar(select(FeedbackItem).where(FeedbackItem.code == (code or "").strip()))
+def _item(session: Session, code: str, *, lock: bool = False) -> FeedbackItem:
+    """The item by code; ``lock`` holds its row (PostgreSQL) so two writers of one item queue and its
+    log's sequence numbers cannot collide (SQLite writers are serialised already)."""
+    query = select(FeedbackItem).where(FeedbackItem.code == (code or "").strip())
+    row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFound(f"Không tìm thấy phản ánh, kiến nghị '{code}'")
     return row
 
 
-def _item_by_secret(session: Session, code: str, secret: str) -> FeedbackItem:
-    row = session.scalar(select(FeedbackItem).where(FeedbackItem.code == (code or "").strip()))
+def _item_by_secret(session: Session, code: str, secret: str, *, lock: bool = False) -> FeedbackItem:
+    query = select(FeedbackItem).where(FeedbackItem.code == (code or "").strip())
+    row = session.scalar(query.with_for_update() if lock else query)
     expected = row.secret_hash if row is not None else "0" * 64
     if row is None or not hmac.compare_digest(
         expected, secret_digest(row.code, (secret or "").strip().upper())
@@ -280,7 +284,7 @@ def assign_feedback(engine: Engine, code: str, username: str, actor: Actor) -> F
     if not actor.roles & MANAGER_ROLES:
         raise Forbidden("Chỉ lãnh đạo được phân công xử lý phản ánh, kiến nghị")
     with engine.db.unit_of_work() as session:
-        row = _item(session, code)
+        row = _item(session, code, lock=True)
         if row.status not in ("received", "assigned"):
             raise ConflictError("Phản ánh, kiến nghị đã được trả lời, không phân công lại được")
         user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
@@ -305,7 +309,7 @@ def answer_feedback(
     now = engine.clock.now()
     with engine.db.unit_of_work() as session:
         engine.calendar.refresh(session)
-        row = _item(session, code)
+        row = _item(session, code, lock=True)
         if row.assignee != actor.username and not actor.roles & MANAGER_ROLES:
             raise Forbidden("Chỉ cán bộ được phân công hoặc lãnh đạo được trả lời phản ánh, kiến nghị")
         if row.status in ("answered", "published"):
@@ -332,7 +336,7 @@ def publish_feedback(engine: Engine, code: str, actor: Actor) -> FeedbackView:
         raise Forbidden("Chỉ lãnh đạo được công khai kết quả xử lý phản ánh, kiến nghị")
     now = engine.clock.now()
     with engine.db.unit_of_work() as session:
-        row = _item(session, code)
+        row = _item(session, code, lock=True)
         if row.status != "answered":
             raise ConflictError("Chỉ công khai được phản ánh, kiến nghị đã trả lời và chưa công khai")
         row.published_at = now
@@ -348,7 +352,7 @@ def rate_feedback(engine: Engine, code: str, secret: str, score: int) -> Feedbac
         raise ValidationError("Mức đánh giá phải là 1 (không hài lòng), 2 (hài lòng) hoặc 3 (rất hài lòng)")
     now = engine.clock.now()
     with engine.db.unit_of_work() as session:
-        row = _item_by_secret(session, code, secret)
+        row = _item_by_secret(session, code, secret, lock=True)
         if row.status != "published":
             raise ConflictError("Chỉ đánh giá được sau khi câu trả lời đã được công khai")
         if row.rating is not None:
