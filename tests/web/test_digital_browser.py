@@ -70,8 +70,10 @@ def test_identity_digitisation_and_search(
             "buffer": scanned_page(["CĂN CƯỚC CÔNG DÂN", "Nguyễn Văn An"]),
         },
     )
-    page.click("#digitise-form button[type=submit]")
-    expect(page.locator("#components tr[data-code=TP2]")).to_contain_text("Đã số hóa", timeout=120_000)
+    # OCR takes seconds (more on a loaded machine): the form's navigation gets a generous limit.
+    with page.expect_navigation(timeout=300_000):
+        page.click("#digitise-form button[type=submit]", no_wait_after=True)
+    expect(page.locator("#components tr[data-code=TP2]")).to_contain_text("Đã số hóa")
     clerk.shot("digital-case")
     page.goto(f"{digital_server}/digitised/search")
     page.fill("#q", "căn cước")
