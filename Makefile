@@ -9,7 +9,7 @@ AUDITOR_JS   := web/static/vendor/auditor.js
 FRONTEND_SRC := frontend/package.json $(wildcard frontend/package-lock.json) $(wildcard frontend/src/*)
 export MOTCUA_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint typecheck unit browser-deps check-postgres bench clean designer-assets
+.PHONY: install run test lint typecheck unit browser-deps ocr-deps check-postgres bench clean designer-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,12 @@ $(DESIGNER_JS) $(AUDITOR_JS) &: $(FRONTEND_SRC)
 designer-assets: $(DESIGNER_JS) $(AUDITOR_JS)
 
 ## Install, migrate the SQLite database under var/, load bpmn/, seed demo users, serve on :5000.
-run: install
+run: install ocr-deps
 	$(BIN)/python run.py init-db
 	$(BIN)/python run.py serve --host 127.0.0.1 --port 5000
 
 ## Everything: lint, types, unit + integration on SQLite and PostgreSQL, BDD features, browser tests.
-test: install browser-deps check-postgres lint typecheck
+test: install browser-deps ocr-deps check-postgres lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint:
@@ -56,6 +56,17 @@ browser-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	@test -x $(CHROMIUM) || { echo "FATAL: $(CHROMIUM) missing after install" >&2; exit 1; }
+
+## Debian tesseract with Vietnamese data and Ghostscript for ocrmypdf (counter digitisation, PDF/A);
+## installed when missing (needs root or sudo).
+ocr-deps:
+	@{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx vie \
+	    && command -v gs >/dev/null 2>&1; } || { \
+	  echo "Installing tesseract-ocr-vie and Ghostscript for OCR..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    tesseract-ocr tesseract-ocr-vie ghostscript fonts-dejavu-core >/dev/null; }
+	@tesseract --list-langs 2>/dev/null | grep -qx vie || { echo "FATAL: tesseract Vietnamese data (vie) missing after install" >&2; exit 1; }
 
 bench: install
 	$(BIN)/python run.py bench

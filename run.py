@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("--to", dest="assignee", required=True, help="username")
     reassign.add_argument("--as", dest="actor", required=True)
 
+    import cli_digital
+
+    cli_digital.add_parsers(sub, case, leaf)
+
     timers = sub.add_parser("timers", help="timers").add_subparsers(dest="timers_command")
     fire = leaf(timers, "fire-due", "fire every timer due by --now")
     fire.add_argument("--limit", type=int, default=1000)
@@ -269,6 +273,10 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return _calendar(args)
     if command == "audit":
         return _audit(args)
+    import cli_digital
+
+    if command in cli_digital.COMMANDS:
+        return cli_digital.dispatch(command, args, make_engine, emit)
     if command == "bench":
         from engine.bench import run_benchmarks
 
@@ -293,6 +301,10 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return _worker(engine, args)
     if command == "init-db":
         result = engine.init_db(load_library=not args.no_library, seed_users=not args.no_users)
+        if not args.no_users:  # demo data: the people the local population-data adapter knows
+            from engine.identity import seed_population_records
+
+            seed_population_records(engine.db)
 
         def human(r: dict[str, Any]) -> str:
             lines = [f"Cơ sở dữ liệu: {engine.db.url}"]
@@ -323,6 +335,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
             ),
         )
         return 0
+    if command == "case" and args.case_command in cli_digital.CASE_COMMANDS:
+        return cli_digital.case(engine, args, emit)
     if command == "case":
         return _case(engine, args)
     if command == "timers" and args.timers_command == "fire-due":

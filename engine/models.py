@@ -377,3 +377,7 @@ class ProcedureDraft(Base):
     valid: Mapped[bool] = mapped_column(Boolean)  # passed validation when saved (deployable then)
     saved_at: Mapped[datetime]
     saved_by: Mapped[str] = mapped_column(String(100))
+
+
+# The digital one-stop tables share this metadata (Alembic, tests); imported last to avoid a cycle.
+from . import digital_models as _digital_models  # noqa: E402,F401

@@ -468,7 +468,14 @@ class _Replayer:
                 task_id=task_id,
                 element_id=self.state.tasks[task_id].element_id,
             )
-        elif kind in (EventKind.DOCUMENT_ADDED, EventKind.FEE_PAID, EventKind.RESULT_ATTACHED):
+        elif kind in (
+            EventKind.DOCUMENT_ADDED,
+            EventKind.FEE_PAID,
+            EventKind.RESULT_ATTACHED,
+            EventKind.IDENTITY_CHECKED,
+            EventKind.IDENTITY_OVERRIDDEN,
+            EventKind.DOCUMENT_DIGITISED,
+        ):
             rules.recorded(step, EventKind(kind), dict(p))
         else:  # pragma: no cover — _is_input admits only the kinds above
             self._fail(first, f"loại sự kiện không biết: '{kind}'")

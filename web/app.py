@@ -16,7 +16,21 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.service import Engine
 
-from . import admin, api, auditor, auth, board, cases, designer, desk, public, tasks
+from . import (
+    admin,
+    api,
+    auditor,
+    auth,
+    board,
+    cases,
+    designer,
+    desk,
+    digital,
+    digital_api,
+    feedback_pages,
+    public,
+    tasks,
+)
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security, reject_unreadable_form
@@ -59,7 +73,8 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     register_filters(app)
     register_error_handlers(app)
-    for module in (auth, public, desk, tasks, cases, board, designer, auditor, admin, api):
+    blueprints = (auth, public, desk, tasks, cases, board, designer, auditor, admin, api)
+    for module in (*blueprints, digital, feedback_pages, digital_api):
         app.register_blueprint(module.bp)
     return app
 

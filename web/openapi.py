@@ -117,8 +117,11 @@ def _op(
 
 @cache
 def openapi_document() -> dict[str, Any]:
+    from . import digital_api  # imports web.api, which imports this module
+
+    inputs = (LoginRequest, CompleteRequest, *digital_api.INPUTS)
     _, defs = models_json_schema(
-        [(m, "serialization" if m not in (LoginRequest, CompleteRequest) else "validation") for m in MODELS],
+        [(m, "validation" if m in inputs else "serialization") for m in (*MODELS, *digital_api.MODELS)],
         ref_template="#/components/schemas/{model}",
     )
     schemas = defs.get("$defs", {})
@@ -235,6 +238,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/admin/incidents/{incident_id}/retry": {
             "post": _op("Thử lại: đưa tin lỗi vào lại hàng đợi", _ref(IncidentView), params=("incident_id",))
         },
+        **digital_api.openapi_paths(_op, _ref, _array),
     }
     return {
         "openapi": "3.1.0",

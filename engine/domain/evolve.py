@@ -219,6 +219,10 @@ _HANDLERS: dict[str, Handler] = {
     EventKind.RESULT_ATTACHED: _result,
     EventKind.WITHDRAWAL_REQUESTED: _withdrawal_requested,
     EventKind.WITHDRAWAL_CONFIRMED: _nothing,
+    # Recorded facts kept by their own modules (engine.identity, engine.digitise): no case field moves.
+    EventKind.IDENTITY_CHECKED: _nothing,
+    EventKind.IDENTITY_OVERRIDDEN: _nothing,
+    EventKind.DOCUMENT_DIGITISED: _nothing,
     EventKind.STATUS_CHANGED: _status,
     EventKind.DUE_SET: _due_set,
     EventKind.CLOCK_PAUSED: _paused,

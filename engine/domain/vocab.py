@@ -77,6 +77,9 @@ class EventKind(StrEnum):
     RESULT_ATTACHED = "result_attached"
     WITHDRAWAL_REQUESTED = "withdrawal_requested"
     WITHDRAWAL_CONFIRMED = "withdrawal_confirmed"
+    IDENTITY_CHECKED = "identity_checked"
+    IDENTITY_OVERRIDDEN = "identity_overridden"
+    DOCUMENT_DIGITISED = "document_digitised"
     # derived: what the rules conclude from an input
     STATUS_CHANGED = "status_changed"
     DUE_SET = "due_set"
@@ -102,6 +105,9 @@ INPUT_KINDS = frozenset(
         EventKind.RESULT_ATTACHED,
         EventKind.WITHDRAWAL_REQUESTED,
         EventKind.WITHDRAWAL_CONFIRMED,
+        EventKind.IDENTITY_CHECKED,
+        EventKind.IDENTITY_OVERRIDDEN,
+        EventKind.DOCUMENT_DIGITISED,
     }
 )
 DERIVED_KINDS = frozenset(EventKind) - INPUT_KINDS

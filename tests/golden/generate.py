@@ -121,6 +121,38 @@ def _gateway_payment(engine: Engine, clock: FixedClock) -> str:
     return code
 
 
+def _digital_receipt(engine: Engine, clock: FixedClock) -> str:
+    """Identity at receipt (a mismatch, then the clerk's reason) and a digitised component."""
+    from engine.digitise import OcrOutput, digitise_component
+    from engine.identity import (
+        LocalPopulationData,
+        check_identity,
+        override_identity,
+        seed_population_records,
+    )
+    from engine.storage import DiskFileStore
+
+    def ocr(content: bytes, name: str, content_type: str) -> OcrOutput:
+        # A fixed PDF/A and text keep the golden file byte-stable (tests/engine/test_digitise.py runs OCR).
+        return OcrOutput(b"%PDF-1.7\n% golden digitised page\n", "ĐƠN ĐỀ NGHỊ CẤP BẢN SAO", 1)
+
+    clock.set(vn(2026, 3, 6, 8, 0))
+    seed_population_records(engine.db)
+    clerk = engine.actor("clerk")
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Nguyễn Văn An"}, "channel": 1}, clerk
+    ).code
+    population = LocalPopulationData(engine.db)
+    check_identity(engine, code, "001090012345", "1990-05-13", clerk, population, "Nguyễn Văn An")
+    override_identity(engine, code, "Đã đối chiếu bản chính thẻ CCCD", clerk)
+    with tempfile.TemporaryDirectory() as folder:
+        digitise_component(
+            engine, code, "TP1", "don.png", b"\x89PNG\r\n\x1a\nscan", clerk, DiskFileStore(folder), ocr
+        )
+    engine.complete_task(code, "receipt_check", ACCEPT_DIPLOMA, clerk)
+    return code
+
+
 def _plain_end(engine: Engine, clock: FixedClock) -> str:
     """A process that ends on an end event without a status: the case completes (``case_completed``)."""
     from tests.engine.helpers import deploy_fixture
@@ -141,6 +173,7 @@ SCRIPTED: dict[str, Callable[[Engine, FixedClock], str]] = {
     "diploma_everything": _diploma_everything,
     "withdrawal": _withdrawal,
     "gateway_payment": _gateway_payment,
+    "digital_receipt": _digital_receipt,
 }
 
 

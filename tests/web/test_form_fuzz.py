@@ -67,6 +67,7 @@ def test_no_generated_form_gets_a_server_error(sqlite_engine: Engine) -> None:
         "number": "01",
         "procedure_id": "diploma_copy",
         "incident_id": "1",
+        "digitised_id": "1",
     }
     app = create_app(engine, dict(TEST_CONFIG))
     client = app.test_client()

@@ -21,6 +21,7 @@ PLACEHOLDERS = {
     "number": "01",
     "procedure_id": "diploma_copy",
     "incident_id": "1",
+    "digitised_id": "1",
 }
 
 
