@@ -591,9 +591,28 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     control.add_argument("case")
     report = leaf(audit, "report", "periodic report: received, finished, in progress, overdue…")
     report.add_argument("--year", type=int, required=True)
-    report.add_argument("--period", required=True, choices=["q1", "q2", "q3", "q4", "h1", "9m", "year"])
     report.add_argument(
-        "--cutoff-day", type=int, default=1, help="1 = calendar months; 15 = Hà Nội (15/12 – 14/3 for Q1)"
+        "--period",
+        required=True,
+        choices=[*(f"m{m}" for m in range(1, 13)), "q1", "q2", "q3", "q4", "h1", "9m", "year"],
+        help="m1…m12 months, q1…q4 quarters, h1 = 6 months, 9m = 9 months, year",
+    )
+    report.add_argument(
+        "--cutoff-start",
+        "--cutoff-day",
+        dest="cutoff_start",
+        type=int,
+        help="first day of the data window: 1 = calendar months; 15 = from the 15th of the month before",
+    )
+    report.add_argument(
+        "--cutoff-end",
+        type=int,
+        help="last day (inclusive) counted in the period's last month (default: the day before the start)",
+    )
+    report.add_argument(
+        "--cutoff-plan",
+        choices=["calendar", "000", "002"],
+        help="a plan's window: 000 = 15th–14th (Hà Nội 2026), 002 = 10th–10th (Hà Nội 2024)",
     )
     score = leaf(audit, "index766", "Decision 766 scorecard: group points and sub-indicator rates")
     score.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
@@ -640,14 +659,18 @@ def _audit(args: argparse.Namespace) -> int:
         emit(args, card.as_dict(), _scorecard_text)
         return 0
     if sub in ("register", "control-sheet", "report"):
-        from engine.reports import CutoffRule
+        from engine.reports import CUTOFF_PRESETS, CutoffRule
 
         if sub == "register":
             table = engine.dossier_register(_parse_day(args.first), _parse_day(args.last))
         elif sub == "control-sheet":
             table = engine.control_sheet_form(args.case)
         else:
-            table = engine.periodic_report(args.year, args.period, CutoffRule(day=args.cutoff_day)).table()
+            rule = CUTOFF_PRESETS[args.cutoff_plan] if args.cutoff_plan else CutoffRule()
+            if args.cutoff_start is not None or args.cutoff_end is not None:
+                start = rule.start_day if args.cutoff_start is None else args.cutoff_start
+                rule = CutoffRule(start, args.cutoff_end if args.cutoff_end is not None else rule.end_day)
+            table = engine.periodic_report(args.year, args.period, rule).table()
         return _export(args, table)
     print("Thiếu lệnh con: verify | digest | replay | register | control-sheet | report", file=sys.stderr)
     return 2

@@ -92,9 +92,9 @@ class ProcedureMeta(BaseModel):
         """Statutory time in working hours, the unit step allocations are written in.
 
         A same-working-day procedure has at most its days (the day of receipt counts as the first):
-        one accepted at 07:30 has the whole day. Calendar days include days off, so only the working share of them (5 of 7) can hold
-        allocated work; counting them as full working days would let a model promise more work
-        than the calendar allows.
+        one accepted at 07:30 has the whole day. Calendar days include days off, so only the
+        working share of them (5 of 7) can hold allocated work; counting them as full working days
+        would let a model promise more work than the calendar allows.
         """
         if self.legal_unit == "working_hours":
             return self.legal_time

@@ -454,7 +454,7 @@ def register_row(engine: Engine, ctx: dict[str, Any], first: str, last: str, sta
 def quarterly_early(engine: Engine, year: int, day: int, count: int) -> None:
     from engine.reports import CutoffRule
 
-    assert engine.periodic_report(year, "q1", CutoffRule(day=day)).total.finished_early == count
+    assert engine.periodic_report(year, "q1", CutoffRule(start_day=day)).total.finished_early == count
 
 
 @then(

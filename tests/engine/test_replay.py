@@ -323,6 +323,7 @@ def test_replay_uses_the_calendar_known_at_each_moment(engine: Engine, clock: Fi
     due = engine.get_case(code).due_at
     assert due is not None
     # Declared afterwards: the due date already computed must replay as it was computed.
+    clock.advance(timedelta(minutes=1))
     engine.add_calendar_override(due.astimezone(VN).date(), "off", "QĐ thử nghiệm", engine.actor("admin"))
     report = engine.replay_case(code)
     assert report.ok, (report.divergence, report.snapshot_differences)
