@@ -92,6 +92,9 @@ class DossierFacts:
     synced: bool | None = None
     rating: int | None = None  # 1 not satisfied, 2 satisfied, 3 very satisfied
     rated_at: datetime | None = None
+    # The desk's 8-working-hour deadline of an online dossier and when the desk first decided.
+    receipt_due_at: datetime | None = None
+    receipt_decided_at: datetime | None = None
 
     def due_as_of(self, moment: datetime) -> datetime | None:
         """The appointment in force at ``moment`` (a later apology or restart does not count yet)."""
@@ -148,6 +151,7 @@ def dossier_facts(
         "applicant": dict(p.get("applicant") or {}),
         "channel": int(p.get("channel", 1)),
         "submitted_at": start.at,
+        "receipt_due_at": _moment(p.get("receipt_due_at")),
     }
     supplements: list[tuple[datetime, datetime | None]] = []
     payments: list[tuple[datetime, datetime | None]] = []
@@ -170,6 +174,8 @@ def dossier_facts(
                 found[name] = e.at
             if e.status_to == 5 and e.status_from == 1:
                 receipt.append(e.at)
+            if e.status_from == 1 and "receipt_decided_at" not in found:
+                found["receipt_decided_at"] = e.at
         elif e.kind == "due_set":
             due = _moment(e.payload.get("due_at"))
             found["due_at"] = due

@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from engine.errors import ValidationError
 from engine.users import CITIZEN
 
-from . import security
+from . import auditor, security
 from .admin import incident_number
 from .api_models import (
     ApologyRequest,
@@ -252,6 +252,31 @@ def rate() -> ResponseReturnValue:
 @requires("desk_clerk", *HEADS, "auditor")
 def board() -> ResponseReturnValue:
     return ok(engine().sla_board())
+
+
+@bp.get("/reports/periodic")
+@requires(*auditor.REPORT_READERS)
+def periodic_report() -> ResponseReturnValue:
+    """The periodic report (month … year) with the plan's data window: counts and the printed table."""
+    year, period, rule = auditor.periodic_args()
+    report = engine().periodic_report(year, period, rule)
+    return ok({**report.as_dict(), "window": rule.describe(), "table": report.table().as_dict()})
+
+
+@bp.get("/reports/register")
+@requires(*auditor.REPORT_READERS)
+def dossier_register() -> ResponseReturnValue:
+    """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two dates."""
+    first, last = auditor.date_range()
+    return ok(engine().dossier_register(first, last).as_dict())
+
+
+@bp.get("/reports/index766")
+@requires(*auditor.REPORT_READERS)
+def scorecard() -> ResponseReturnValue:
+    """The Decision 766 scorecard: values, targets, gaps, trend and the dossiers behind each gap."""
+    first, last = auditor.date_range()
+    return ok(auditor.scorecard_answer(first, last))
 
 
 @bp.get("/desk/queue")

@@ -227,7 +227,7 @@ def reports_home() -> ResponseReturnValue:
 @requires(*REPORT_READERS)
 def register() -> ResponseReturnValue:
     """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two dates."""
-    first, last = _date_range()
+    first, last = date_range()
     table = engine().dossier_register(first, last)
     return _table_answer(table, f"mau06-{first.isoformat()}-{last.isoformat()}", "auditor/table.html")
 
@@ -235,21 +235,42 @@ def register() -> ResponseReturnValue:
 @bp.get("/reports/periodic")
 @requires(*REPORT_READERS)
 def periodic() -> ResponseReturnValue:
-    """Quarter / 6 months / 9 months / year, with the province's cut-off day."""
+    """Month / quarter / 6 months / 9 months / year, with the plan's data window."""
+    year, period, rule = periodic_args()
+    report = engine().periodic_report(year, period, rule)
+    return _table_answer(report.table(), f"baocao-{year}-{period}", "auditor/table.html")
+
+
+def periodic_args() -> tuple[int, str, reports.CutoffRule]:
+    """Year, period and data window of a periodic-report request (pages and JSON API alike).
+
+    ``plan`` picks a plan's window (calendar, 000 = 15th–14th, 002 = 10th–10th); ``start`` (alias
+    ``cutoff``) and ``end`` set the first day and the last day (inclusive) by hand.
+    """
     year = _int_arg("year", "Năm báo cáo", 2000, 2100, engine().clock.now().astimezone(LOCAL_TZ).year)
     period = request.args.get("period", "q1")
     if period not in reports.PERIOD_MONTHS:
-        raise ValidationError(f"Kỳ báo cáo không hợp lệ: “{period}” (quý I–IV, 6 tháng, 9 tháng, năm)")
-    cutoff = _int_arg("cutoff", "Ngày chốt số liệu", 1, 28, 1)
-    report = engine().periodic_report(year, period, reports.CutoffRule(day=cutoff))
-    return _table_answer(report.table(), f"baocao-{year}-{period}", "auditor/table.html")
+        raise ValidationError(
+            f"Kỳ báo cáo không hợp lệ: “{period}” (tháng m1–m12, quý q1–q4, 6 tháng h1, 9 tháng 9m, năm year)"
+        )
+    plan = (request.args.get("plan") or "").strip()
+    if plan and plan not in reports.CUTOFF_PRESETS:
+        raise ValidationError(f"Kế hoạch không hợp lệ: “{plan}” (calendar, 000 hoặc 002)")
+    rule = reports.CUTOFF_PRESETS[plan] if plan else reports.CutoffRule()
+    start_name = "start" if request.args.get("start") else "cutoff"
+    start = _int_arg(start_name, "Ngày chốt số liệu", 1, 28, rule.start_day)
+    end_raw = (request.args.get("end") or "").strip()
+    end = _int_arg("end", "Ngày cuối kỳ số liệu", 1, 31, 0) if end_raw else rule.end_day
+    if start != rule.start_day or end != rule.end_day:
+        rule = reports.CutoffRule(start, end)
+    return year, period, rule
 
 
 @bp.get("/reports/index766")
 @requires(*REPORT_READERS)
 def index766() -> ResponseReturnValue:
     """Decision 766 scorecard: each group's points and the sub-indicator rates behind them."""
-    first, last = _date_range()
+    first, last = date_range()
     fee_procedures = _fee_procedures()
     paid = [p for p in request.args.getlist("paid") if p]
     unknown = sorted(set(paid) - {p.procedure_id for p in fee_procedures})
@@ -331,7 +352,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
     )
 
 
-def _date_range() -> tuple[date, date]:
+def date_range() -> tuple[date, date]:
     defaults = _default_period()
     first = _date_arg("from", "Từ ngày", defaults["first"])
     last = _date_arg("to", "Đến ngày", defaults["last"])

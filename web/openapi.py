@@ -184,6 +184,24 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/api/board": {"get": _op("Bảng theo dõi thời hạn", _ref(Board))},
+        "/api/reports/periodic": {
+            "get": _op(
+                "Báo cáo định kỳ (tháng m1–m12, quý q1–q4, 6 tháng h1, 9 tháng 9m, năm year); "
+                "kỳ số liệu theo kế hoạch (plan=calendar|000|002) hoặc từ ngày start đến ngày end (tính cả hai)",
+                {"type": "object"},
+                query=("year", "period", "plan", "start", "end"),
+            )
+        },
+        "/api/reports/register": {
+            "get": _op("Sổ theo dõi hồ sơ (Mẫu 06)", {"type": "object"}, query=("from", "to"))
+        },
+        "/api/reports/index766": {
+            "get": _op(
+                "Bộ chỉ số 766: giá trị, chỉ tiêu, chênh lệch, xu hướng theo tháng, hồ sơ sau chênh lệch",
+                {"type": "object"},
+                query=("from", "to", "paid"),
+            )
+        },
         "/api/desk/queue": {
             "get": _op(
                 "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9)", _array(QueueRow), query=("status",)
