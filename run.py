@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -621,6 +622,21 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         "--payment-integrated",
         help="comma list of fee-bearing procedures integrated with online payment (3.5)",
     )
+    score.add_argument(
+        "--group-max",
+        help="group maxima by group code, e.g. CKMB=18,TDGQ=20,CLGQ=11,TTTT=9,MDSH=22,MDHL=18 (seed 004)",
+    )
+    score.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
+    score.add_argument("--out", help="write the file here (required for xlsx)")
+    targets = leaf(audit, "targets", "the 766 plan targets in force for a year, with their history")
+    targets.add_argument("--year", type=int, required=True)
+    target = leaf(audit, "set-target", "set a 766 plan target for a year (admin); history is kept")
+    target.add_argument("--year", type=int, required=True)
+    target.add_argument(
+        "--code", required=True, help="2.1, online, 3.6, 4.1, 4.2, 4.3, satisfied, receipt_8h"
+    )
+    target.add_argument("--target", required=True, help="percentage, e.g. 99.4")
+    target.add_argument("--note", required=True, help="basis: the plan or document assigning the target")
     for parser in (register, control, report):
         parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
         parser.add_argument("--out", help="write the file here (required for xlsx)")
@@ -650,13 +666,28 @@ def _audit(args: argparse.Namespace) -> int:
         return 0 if report.ok else INTEGRITY_BROKEN
     if sub == "index766":
         from engine.index766 import ScorecardConfig
+        from engine.index766_targets import parse_group_max, scorecard_table
 
         integrated = args.payment_integrated
         config = ScorecardConfig(
             online_payment_procedures=frozenset(p for p in integrated.split(",") if p) if integrated else None
         )
-        card = engine.scorecard_766(_parse_day(args.first), _parse_day(args.last), config)
-        emit(args, card.as_dict(), _scorecard_text)
+        maxima = parse_group_max(args.group_max or "")
+        if maxima:
+            config = replace(config, group_max=maxima)
+        view = engine.director_view_766(_parse_day(args.first), _parse_day(args.last), config)
+        if args.format != "text" or args.out:
+            return _export(args, scorecard_table(view))
+        emit(args, view.as_dict(), _scorecard_text)
+        return 0
+    if sub == "targets":
+        emit(args, engine.scorecard_targets(args.year), _targets_text)
+        return 0
+    if sub == "set-target":
+        row = engine.set_scorecard_target(
+            args.year, args.code, args.target, args.note, engine.actor(args.actor)
+        )
+        emit(args, row, lambda r: f"Đã đặt chỉ tiêu năm {r['year']}: {r['code']} = {r['target'] * 100:g} %")
         return 0
     if sub in ("register", "control-sheet", "report"):
         from engine.reports import CUTOFF_PRESETS, CutoffRule
@@ -698,10 +729,16 @@ def _scorecard_text(card: dict[str, Any]) -> str:
     def num(value: float | None) -> str:
         return "-" if value is None else f"{value:g}"
 
-    lines = [
-        f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {num(card['points'])} điểm "
-        f"/ {num(card['measured_max'])} điểm đo được / {num(card['max_points'])}"
-    ]
+    def pct(value: float | None) -> str:
+        return "không áp dụng" if value is None else f"{value * 100:.1f} %"
+
+    lines = [f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {card['summary']}", "Chỉ tiêu của kế hoạch:"]
+    for line in card["lines"]:
+        gap = "" if line["gap"] is None else f", chênh lệch {line['gap'] * 100:+.1f}"
+        target = "" if line["target"] is None else f" / chỉ tiêu {pct(line['target'])}"
+        lines.append(f"    {line['name']}: {pct(line['value'])}{target}{gap}")
+        if line["behind"]:
+            lines.append(f"        {line['behind_label']}: {', '.join(line['behind'])}")
     for g in card["groups"]:
         lines.append(f"{g['code']} {g['name']}: {num(g['points'])} / {num(g['max_points'])}")
         for i in g["indicators"]:
@@ -712,6 +749,14 @@ def _scorecard_text(card: dict[str, Any]) -> str:
                 + (f" ({status})" if status else "")
                 + (f" — {i['note']}" if i["note"] and i["status"] != "no_data" else "")
             )
+    return "\n".join(lines)
+
+
+def _targets_text(data: dict[str, Any]) -> str:
+    lines = [f"Chỉ tiêu bộ chỉ số 766 năm {data['year']}:"]
+    lines += [f"    {code}: {share * 100:g} %" for code, share in data["targets"].items()]
+    for r in data["history"]:
+        lines.append(f"#{r['id']} {r['code']} = {r['target'] * 100:g} % — {r['note']} ({r['created_by']})")
     return "\n".join(lines)
 
 

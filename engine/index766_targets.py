@@ -25,7 +25,7 @@ from .index766 import (
     on_time_766,
     scorecard,
 )
-from .reports import DossierFacts, local_bounds
+from .reports import Cell, DossierFacts, Table, local_bounds
 
 LineStatus = Literal["ok", "no_data", "not_applicable"]
 
@@ -322,3 +322,72 @@ def parse_target(code: str, value: str) -> float:
     if not 0 <= percent <= 100:
         raise ValidationError(f"Chỉ tiêu {code} phải từ 0 đến 100 %")
     return percent / 100
+
+
+# ------------------------------------------------------------------------------------ printable
+
+INDICATOR_STATUS = {
+    "ok": "Đo được",
+    "partial": "Đo được một phần",
+    "no_data": "Không áp dụng (chưa có dữ liệu)",
+    "not_applicable": "Không áp dụng (không có hồ sơ trong kỳ)",
+}
+
+
+SCORECARD_HEADERS = (
+    "Mã",
+    "Chỉ tiêu / nhóm / chỉ số",
+    "Tử số",
+    "Mẫu số",
+    "Tỷ lệ (%)",
+    "Chỉ tiêu (%) / Điểm",
+    "Chênh lệch (%) / Điểm tối đa",
+    "Tình trạng",
+    "Ghi chú / hồ sơ sau chênh lệch",
+)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 2)
+
+
+def _line_status(line: TargetLine) -> str:
+    if line.status != "ok":
+        return "Không áp dụng"
+    return "Đạt chỉ tiêu" if line.met else ("Chưa đạt chỉ tiêu" if line.met is not None else "Đo được")
+
+
+def scorecard_table(view: DirectorView) -> Table:
+    """The director's view as a printable table: the plan's lines (value, target, gap, dossiers
+    behind the gap), then one line per group and its sub-indicators."""
+    card = view.card
+    rows: list[tuple[Cell, ...]] = [("I", "CHỈ TIÊU CỦA KẾ HOẠCH", None, None, None, None, None, None, None)]
+    for line in view.lines:
+        rows.append(
+            (
+                line.code,
+                line.name,
+                line.numerator,
+                line.denominator,
+                _percent(line.value),
+                _percent(line.target),
+                _percent(line.gap),
+                _line_status(line),
+                f"{line.behind_label}: {', '.join(line.behind)}" if line.behind else line.note,
+            )
+        )
+    rows.append(("II", "ĐIỂM THEO NHÓM CHỈ SỐ", None, None, None, None, None, None, None))
+    for g in card.groups:
+        measured = f"Đo được {g.measured_max:g} điểm" if g.points is not None else "Không áp dụng"
+        rows.append((g.code, g.name, None, None, None, g.points, g.max_points, measured, None))
+        for i in g.indicators:
+            rate = None if i.rate is None else round(i.rate * 100, 1)
+            status = INDICATOR_STATUS.get(i.status, i.status)
+            rows.append(
+                (i.code, i.name, i.numerator, i.denominator, rate, i.points, i.max_points, status, i.note)
+            )
+    rows.append((None, "Tổng cộng", None, None, None, card.points, card.max_points, view.summary(), None))
+    subtitle = (f"Từ ngày {card.first:%d/%m/%Y} đến ngày {card.last:%d/%m/%Y}", view.summary())
+    return Table(
+        "BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (QĐ 766/QĐ-TTg)", SCORECARD_HEADERS, tuple(rows), subtitle
+    )

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
+from engine.sla import LOCAL_TZ
 from engine.users import CITIZEN
 
 from . import auditor, security
@@ -32,6 +33,7 @@ from .api_models import (
     PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    ScorecardTargetRequest,
     WithdrawalRequest,
     override_views,
 )
@@ -358,6 +360,24 @@ def add_calendar_override() -> ResponseReturnValue:
     row = engine().add_calendar_override(req.day, req.kind, req.note, require_actor())
     [view] = [v for v in override_views(engine().calendar_overrides()) if v.id == row["id"]]
     return ok(view, 201)
+
+
+@bp.get("/admin/targets")
+@requires("admin")
+def scorecard_targets() -> ResponseReturnValue:
+    """The 766 targets in force for ``year`` (default: this year) and the rows entered for it."""
+    raw = (request.args.get("year") or "").strip()
+    if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        raise ValidationError(f"Năm không hợp lệ: “{raw[:10]}” (2000–2100)")
+    year = int(raw) if raw else engine().clock.now().astimezone(LOCAL_TZ).year
+    return ok(engine().scorecard_targets(year))
+
+
+@bp.post("/admin/targets")
+@requires("admin")
+def set_scorecard_target() -> ResponseReturnValue:
+    req = body(ScorecardTargetRequest)
+    return ok(engine().set_scorecard_target(req.year, req.code, req.target, req.note, require_actor()), 201)
 
 
 @bp.get("/admin/incidents")
