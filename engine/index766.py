@@ -402,7 +402,7 @@ def _average_times(
         else:
             span = calendar.working_hours_between(f.received_at, f.finished_at)
             waits = sum(calendar.working_hours_between(a, b) for a, b in f.paused_waits() if b is not None)
-            if f.legal_unit == "working_days":
+            if f.legal_unit in ("working_days", "same_working_day"):
                 span, waits = span / per_day, waits / per_day
         total, count = sums.get(f.procedure_id, (0.0, 0))
         sums[f.procedure_id] = (total + span - waits, count + 1)
