@@ -637,6 +637,7 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     )
     target.add_argument("--target", required=True, help="percentage, e.g. 99.4")
     target.add_argument("--note", required=True, help="basis: the plan or document assigning the target")
+    target.add_argument("--as", dest="actor", required=True, help="username of the administrator")
     for parser in (register, control, report):
         parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
         parser.add_argument("--out", help="write the file here (required for xlsx)")
