@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,33 @@ class CalendarOverride:
     def __post_init__(self) -> None:
         if self.kind not in ("off", "work"):
             raise ValidationError(f"Loại điều chỉnh lịch không hợp lệ: {self.kind!r} (chỉ 'off' hoặc 'work')")
+
+
+#: A legal basis names its document's number ("số 123/TB-UBND", "01/QĐ-UBND") and date.
+_DOCUMENT_NUMBER = re.compile(r"\b[sS]ố\s*\d+|\b\d+\s*/\s*[A-ZĐ]{2}")
+_DOCUMENT_DATE = re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
+
+
+def check_override(calendar: WorkingCalendar, day: date, kind: str, note: str) -> None:
+    """Refuse an override the law would not make, with the reason, before anything is stored.
+
+    A make-up day ("làm bù") pays back a day off by working on a weekend day; a day off ("nghỉ") takes
+    away a working day — on a day already off it would do nothing and hide a typo. Either needs its
+    legal basis: the number and the date of the document deciding it. Withdrawing an override
+    (``none``) only needs a reason.
+    """
+    if kind == "work" and day.weekday() not in calendar.config.weekend:
+        raise ValidationError(
+            f"Ngày làm bù phải là ngày nghỉ cuối tuần (thứ Bảy, Chủ nhật); {day:%d/%m/%Y} là ngày thường"
+        )
+    if kind == "off" and not calendar.is_working_day(day):
+        raise ValidationError(
+            f"Ngày {day:%d/%m/%Y} đã là ngày nghỉ: chỉ đặt ngày nghỉ thêm vào ngày làm việc"
+        )
+    if kind in ("work", "off") and not (_DOCUMENT_NUMBER.search(note) and _DOCUMENT_DATE.search(note)):
+        raise ValidationError(
+            "Căn cứ phải ghi số và ngày của văn bản, ví dụ “Thông báo số 123/TB-UBND ngày 05/01/2026”"
+        )
 
 
 # The holidays package lists the swapped days off (29/04/2024, 02/05/2025, 31/08/2026) but not the

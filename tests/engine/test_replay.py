@@ -324,7 +324,8 @@ def test_replay_uses_the_calendar_known_at_each_moment(engine: Engine, clock: Fi
     assert due is not None
     # Declared afterwards: the due date already computed must replay as it was computed.
     clock.advance(timedelta(minutes=1))
-    engine.add_calendar_override(due.astimezone(VN).date(), "off", "QĐ thử nghiệm", engine.actor("admin"))
+    basis = "QĐ số 9/QĐ-UBND ngày 01/01/2026"
+    engine.add_calendar_override(due.astimezone(VN).date(), "off", basis, engine.actor("admin"))
     report = engine.replay_case(code)
     assert report.ok, (report.divergence, report.snapshot_differences)
     # Proof that the override matters: with today's calendar the recorded due date is not reproduced.

@@ -31,7 +31,9 @@ def test_admin_day_off_override_moves_the_appointment(engine: Engine, clock: Fix
         engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định giả định", engine.actor("clerk"))
     with pytest.raises(ValidationError):
         engine.add_calendar_override(date(2026, 3, 9), "maybe", "x", engine.actor("admin"))
-    engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND", engine.actor("admin"))
+    engine.add_calendar_override(
+        date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND ngày 02/03/2026", engine.actor("admin")
+    )
     assert not engine.fresh_calendar().is_working_day(date(2026, 3, 9))
     assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 10, 17, 0)
     # A fresh engine (another process) sees the stored override too.
@@ -154,3 +156,38 @@ def test_applicant_hears_of_a_moved_appointment_by_email_and_sms(engine: Engine,
     assert len(apology) == 2 and "16:00 ngày 05/05/2026" in apology[0] and "Sổ gốc đang lưu kho" in apology[0]
     keys = [m.delivery_key for m in engine.case_outbox(code)]
     assert len(keys) == len(set(keys))  # each notice delivered at most once
+
+
+@pytest.mark.parametrize(
+    ("day", "kind", "note", "message"),
+    [
+        # Wednesday 02/12/2026 is an ordinary working day: a make-up day must be on a weekend.
+        (
+            date(2026, 12, 2),
+            "work",
+            "Thông báo số 5/TB-UBND ngày 20/11/2026",
+            "Ngày làm bù phải là ngày nghỉ cuối tuần",
+        ),
+        # Saturday, and 1/5 (a holiday) are already days off.
+        (date(2026, 3, 7), "off", "Quyết định số 7/QĐ-UBND ngày 01/03/2026", "đã là ngày nghỉ"),
+        (date(2026, 5, 1), "off", "Quyết định số 7/QĐ-UBND ngày 01/03/2026", "đã là ngày nghỉ"),
+        # The basis names the document's number and date.
+        (date(2026, 11, 30), "off", "thử", "số và ngày của văn bản"),
+        (date(2026, 11, 30), "off", "Quyết định số 12/QĐ-UBND", "số và ngày của văn bản"),
+        (date(2026, 11, 28), "work", "ngày 20/11/2026", "số và ngày của văn bản"),
+    ],
+)
+def test_an_override_the_law_would_not_make_is_refused(
+    engine: Engine, day: date, kind: str, note: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        engine.add_calendar_override(day, kind, note, engine.actor("admin"))
+    assert engine.calendar_overrides() == []
+
+
+def test_a_well_founded_override_is_stored(engine: Engine) -> None:
+    basis = "Thông báo số 5/TB-UBND ngày 20/11/2026"
+    engine.add_calendar_override(date(2026, 11, 30), "off", basis, engine.actor("admin"))
+    engine.add_calendar_override(date(2026, 12, 5), "work", basis, engine.actor("admin"))
+    engine.add_calendar_override(date(2026, 11, 30), "none", "Nhập nhầm", engine.actor("admin"))
+    assert [r["kind"] for r in engine.calendar_overrides()] == ["off", "work", "none"]
