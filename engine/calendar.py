@@ -276,6 +276,15 @@ class WorkingCalendar:
         window's opening (morning opening, 13:30 after lunch, next working day after 17:00)."""
         return self._moment(self._ordinal(t), at_close=False)
 
+    def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]:
+        """The working moments nearest to ``t``: the close of the last window before it and the next
+        opening (both ``t`` itself in working time) — what to offer when an appointment typed by a
+        clerk falls on a day off, at lunch or after hours (a window's close is a valid appointment)."""
+        ordinal = self._ordinal(t)
+        if self.is_working_time(t) or self._moment(ordinal, at_close=True) == t:
+            return t, t
+        return self._moment(ordinal, at_close=True), self._moment(ordinal, at_close=False)
+
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` of working time after ``start`` (counted from its next working moment).
 

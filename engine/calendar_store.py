@@ -97,6 +97,9 @@ class LiveCalendar:
     def next_working_moment(self, t: datetime) -> datetime:
         return self.current.next_working_moment(t)
 
+    def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]:
+        return self.current.nearest_valid_appointments(t)
+
     def is_working_time(self, t: datetime) -> bool:
         return self.current.is_working_time(t)
 
