@@ -12,7 +12,7 @@ from engine import sla
 from engine.calendar import WorkingCalendar
 from features.conftest import local
 
-scenarios("legal_time.feature")
+scenarios("legal_time.feature", "legal_time_rules.feature")
 
 
 @given(parsers.parse('thời hạn luật định {amount:d} "{unit}" với giờ chốt "{cutoff}"'))
