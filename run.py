@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -605,9 +606,28 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     control.add_argument("case")
     report = leaf(audit, "report", "periodic report: received, finished, in progress, overdue…")
     report.add_argument("--year", type=int, required=True)
-    report.add_argument("--period", required=True, choices=["q1", "q2", "q3", "q4", "h1", "9m", "year"])
     report.add_argument(
-        "--cutoff-day", type=int, default=1, help="1 = calendar months; 15 = Hà Nội (15/12 – 14/3 for Q1)"
+        "--period",
+        required=True,
+        choices=[*(f"m{m}" for m in range(1, 13)), "q1", "q2", "q3", "q4", "h1", "9m", "year"],
+        help="m1…m12 months, q1…q4 quarters, h1 = 6 months, 9m = 9 months, year",
+    )
+    report.add_argument(
+        "--cutoff-start",
+        "--cutoff-day",
+        dest="cutoff_start",
+        type=int,
+        help="first day of the data window: 1 = calendar months; 15 = from the 15th of the month before",
+    )
+    report.add_argument(
+        "--cutoff-end",
+        type=int,
+        help="last day (inclusive) counted in the period's last month (default: the day before the start)",
+    )
+    report.add_argument(
+        "--cutoff-plan",
+        choices=["calendar", "000", "002"],
+        help="a plan's window: 000 = 15th–14th (Hà Nội 2026), 002 = 10th–10th (Hà Nội 2024)",
     )
     score = leaf(audit, "index766", "Decision 766 scorecard: group points and sub-indicator rates")
     score.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
@@ -616,6 +636,22 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         "--payment-integrated",
         help="comma list of fee-bearing procedures integrated with online payment (3.5)",
     )
+    score.add_argument(
+        "--group-max",
+        help="group maxima by group code, e.g. CKMB=18,TDGQ=20,CLGQ=11,TTTT=9,MDSH=22,MDHL=18 (seed 004)",
+    )
+    score.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
+    score.add_argument("--out", help="write the file here (required for xlsx)")
+    targets = leaf(audit, "targets", "the 766 plan targets in force for a year, with their history")
+    targets.add_argument("--year", type=int, required=True)
+    target = leaf(audit, "set-target", "set a 766 plan target for a year (admin); history is kept")
+    target.add_argument("--year", type=int, required=True)
+    target.add_argument(
+        "--code", required=True, help="2.1, online, 3.6, 4.1, 4.2, 4.3, satisfied, receipt_8h"
+    )
+    target.add_argument("--target", required=True, help="percentage, e.g. 99.4")
+    target.add_argument("--note", required=True, help="basis: the plan or document assigning the target")
+    target.add_argument("--as", dest="actor", required=True, help="username of the administrator")
     for parser in (register, control, report):
         parser.add_argument("--format", choices=["text", "csv", "xlsx"], default="text")
         parser.add_argument("--out", help="write the file here (required for xlsx)")
@@ -645,23 +681,42 @@ def _audit(args: argparse.Namespace) -> int:
         return 0 if report.ok else INTEGRITY_BROKEN
     if sub == "index766":
         from engine.index766 import ScorecardConfig
+        from engine.index766_targets import parse_group_max, scorecard_table
 
         integrated = args.payment_integrated
         config = ScorecardConfig(
             online_payment_procedures=frozenset(p for p in integrated.split(",") if p) if integrated else None
         )
-        card = engine.scorecard_766(_parse_day(args.first), _parse_day(args.last), config)
-        emit(args, card.as_dict(), _scorecard_text)
+        maxima = parse_group_max(args.group_max or "")
+        if maxima:
+            config = replace(config, group_max=maxima)
+        view = engine.director_view_766(_parse_day(args.first), _parse_day(args.last), config)
+        if args.format != "text" or args.out:
+            return _export(args, scorecard_table(view))
+        emit(args, view.as_dict(), _scorecard_text)
+        return 0
+    if sub == "targets":
+        emit(args, engine.scorecard_targets(args.year), _targets_text)
+        return 0
+    if sub == "set-target":
+        row = engine.set_scorecard_target(
+            args.year, args.code, args.target, args.note, engine.actor(args.actor)
+        )
+        emit(args, row, lambda r: f"Đã đặt chỉ tiêu năm {r['year']}: {r['code']} = {r['target'] * 100:g} %")
         return 0
     if sub in ("register", "control-sheet", "report"):
-        from engine.reports import CutoffRule
+        from engine.reports import CUTOFF_PRESETS, CutoffRule
 
         if sub == "register":
             table = engine.dossier_register(_parse_day(args.first), _parse_day(args.last))
         elif sub == "control-sheet":
             table = engine.control_sheet_form(args.case)
         else:
-            table = engine.periodic_report(args.year, args.period, CutoffRule(day=args.cutoff_day)).table()
+            rule = CUTOFF_PRESETS[args.cutoff_plan] if args.cutoff_plan else CutoffRule()
+            if args.cutoff_start is not None or args.cutoff_end is not None:
+                start = rule.start_day if args.cutoff_start is None else args.cutoff_start
+                rule = CutoffRule(start, args.cutoff_end if args.cutoff_end is not None else rule.end_day)
+            table = engine.periodic_report(args.year, args.period, rule).table()
         return _export(args, table)
     print("Thiếu lệnh con: verify | digest | replay | register | control-sheet | report", file=sys.stderr)
     return 2
@@ -689,10 +744,16 @@ def _scorecard_text(card: dict[str, Any]) -> str:
     def num(value: float | None) -> str:
         return "-" if value is None else f"{value:g}"
 
-    lines = [
-        f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {num(card['points'])} điểm "
-        f"/ {num(card['measured_max'])} điểm đo được / {num(card['max_points'])}"
-    ]
+    def pct(value: float | None) -> str:
+        return "không áp dụng" if value is None else f"{value * 100:.1f} %"
+
+    lines = [f"Bộ chỉ số 766 từ {card['from']} đến {card['to']}: {card['summary']}", "Chỉ tiêu của kế hoạch:"]
+    for line in card["lines"]:
+        gap = "" if line["gap"] is None else f", chênh lệch {line['gap'] * 100:+.1f}"
+        target = "" if line["target"] is None else f" / chỉ tiêu {pct(line['target'])}"
+        lines.append(f"    {line['name']}: {pct(line['value'])}{target}{gap}")
+        if line["behind"]:
+            lines.append(f"        {line['behind_label']}: {', '.join(line['behind'])}")
     for g in card["groups"]:
         lines.append(f"{g['code']} {g['name']}: {num(g['points'])} / {num(g['max_points'])}")
         for i in g["indicators"]:
@@ -703,6 +764,14 @@ def _scorecard_text(card: dict[str, Any]) -> str:
                 + (f" ({status})" if status else "")
                 + (f" — {i['note']}" if i["note"] and i["status"] != "no_data" else "")
             )
+    return "\n".join(lines)
+
+
+def _targets_text(data: dict[str, Any]) -> str:
+    lines = [f"Chỉ tiêu bộ chỉ số 766 năm {data['year']}:"]
+    lines += [f"    {code}: {share * 100:g} %" for code, share in data["targets"].items()]
+    for r in data["history"]:
+        lines.append(f"#{r['id']} {r['code']} = {r['target'] * 100:g} % — {r['note']} ({r['created_by']})")
     return "\n".join(lines)
 
 

@@ -219,6 +219,8 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
     electronic results, portal sync, the users' units) fill the rest, and stay None (no data)
     where nothing was ever recorded.
     """
+    from .reports import handling_unit  # the reports' rule, kept beside the other report rules
+
     cases = list(
         session.execute(
             select(Case.id, Case.code, Case.procedure_version_id)
@@ -278,10 +280,11 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
                 history,
                 procedure_name=version.name,
                 elements=version.elements,
-                unit=_unit(history, units),
+                unit=handling_unit(history, units),
                 fee=int(version.meta.get("fee") or 0),
                 result_type=str(version.meta.get("result_type") or "paper"),
                 legal_unit=str(version.meta.get("legal_unit") or "working_days"),
+                fee_wait_counts=bool(version.meta.get("fee_wait_counts", False)),
                 paid_online=True if case.id in paid else _paid_in_form(history),
                 electronic_result=True if case.id in results else None,
                 synced=synced.get(case.id),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,33 @@ class CalendarOverride:
     def __post_init__(self) -> None:
         if self.kind not in ("off", "work"):
             raise ValidationError(f"Loại điều chỉnh lịch không hợp lệ: {self.kind!r} (chỉ 'off' hoặc 'work')")
+
+
+#: A legal basis names its document's number ("số 123/TB-UBND", "01/QĐ-UBND") and date.
+_DOCUMENT_NUMBER = re.compile(r"\b[sS]ố\s*\d+|\b\d+\s*/\s*[A-ZĐ]{2}")
+_DOCUMENT_DATE = re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
+
+
+def check_override(calendar: WorkingCalendar, day: date, kind: str, note: str) -> None:
+    """Refuse an override the law would not make, with the reason, before anything is stored.
+
+    A make-up day ("làm bù") pays back a day off by working on a weekend day; a day off ("nghỉ") takes
+    away a working day — on a day already off it would do nothing and hide a typo. Either needs its
+    legal basis: the number and the date of the document deciding it. Withdrawing an override
+    (``none``) only needs a reason.
+    """
+    if kind == "work" and day.weekday() not in calendar.config.weekend:
+        raise ValidationError(
+            f"Ngày làm bù phải là ngày nghỉ cuối tuần (thứ Bảy, Chủ nhật); {day:%d/%m/%Y} là ngày thường"
+        )
+    if kind == "off" and not calendar.is_working_day(day):
+        raise ValidationError(
+            f"Ngày {day:%d/%m/%Y} đã là ngày nghỉ: chỉ đặt ngày nghỉ thêm vào ngày làm việc"
+        )
+    if kind in ("work", "off") and not (_DOCUMENT_NUMBER.search(note) and _DOCUMENT_DATE.search(note)):
+        raise ValidationError(
+            "Căn cứ phải ghi số và ngày của văn bản, ví dụ “Thông báo số 123/TB-UBND ngày 05/01/2026”"
+        )
 
 
 # The holidays package lists the swapped days off (29/04/2024, 02/05/2025, 31/08/2026) but not the
@@ -247,6 +275,15 @@ class WorkingCalendar:
         """The moment processing time starts running: ``t`` itself in working time, else the next
         window's opening (morning opening, 13:30 after lunch, next working day after 17:00)."""
         return self._moment(self._ordinal(t), at_close=False)
+
+    def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]:
+        """The working moments nearest to ``t``: the close of the last window before it and the next
+        opening (both ``t`` itself in working time) — what to offer when an appointment typed by a
+        clerk falls on a day off, at lunch or after hours (a window's close is a valid appointment)."""
+        ordinal = self._ordinal(t)
+        if self.is_working_time(t) or self._moment(ordinal, at_close=True) == t:
+            return t, t
+        return self._moment(ordinal, at_close=True), self._moment(ordinal, at_close=False)
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` of working time after ``start`` (counted from its next working moment).

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .calendar import DEFAULT_OVERRIDES, CalendarConfig, CalendarOverride, WorkingCalendar
+from .calendar import DEFAULT_OVERRIDES, CalendarConfig, CalendarOverride, WorkingCalendar, check_override
 from .errors import ValidationError
 from .models import CalendarOverrideRow
 
@@ -29,6 +29,7 @@ def add_override(
         raise ValidationError("Phải ghi căn cứ (văn bản, quyết định) của điều chỉnh lịch")
     if not 1976 <= day.year <= 2100:
         raise ValidationError("Năm của ngày điều chỉnh phải trong khoảng 1976–2100")
+    check_override(build_calendar(session), day, kind, note)
     row = CalendarOverrideRow(
         day=day.isoformat(), kind=kind, note=note.strip(), created_at=now, created_by=actor
     )
@@ -95,6 +96,9 @@ class LiveCalendar:
 
     def next_working_moment(self, t: datetime) -> datetime:
         return self.current.next_working_moment(t)
+
+    def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]:
+        return self.current.nearest_valid_appointments(t)
 
     def is_working_time(self, t: datetime) -> bool:
         return self.current.is_working_time(t)

@@ -76,8 +76,10 @@ class ProcedureMeta(BaseModel):
     code: str
     field: str
     legal_time: float
-    legal_unit: Literal["working_days", "working_hours", "calendar_days"]
+    legal_unit: Literal["same_working_day", "working_days", "working_hours", "calendar_days"]
     fee: int = 0
+    # Whether the applicant's wait for a fee (status 6) counts toward the processing time.
+    fee_wait_counts: bool = False
     online_level: Literal["full", "partial"]
     result_type: Literal["paper", "electronic"]
     receipt_cutoff: datetime.time | None = None
@@ -89,13 +91,14 @@ class ProcedureMeta(BaseModel):
     def legal_hours(self, hours_per_day: float = 8.0) -> float:
         """Statutory time in working hours, the unit step allocations are written in.
 
-        Calendar days include days off, so only the working share of them (5 of 7) can hold
-        allocated work; counting them as full working days would let a model promise more work
-        than the calendar allows.
+        A same-working-day procedure has at most its days (the day of receipt counts as the first):
+        one accepted at 07:30 has the whole day. Calendar days include days off, so only the
+        working share of them (5 of 7) can hold allocated work; counting them as full working days
+        would let a model promise more work than the calendar allows.
         """
         if self.legal_unit == "working_hours":
             return self.legal_time
-        if self.legal_unit == "working_days":
+        if self.legal_unit in ("working_days", "same_working_day"):
             return self.legal_time * hours_per_day
         return self.legal_time * hours_per_day * 5 / 7
 
@@ -261,7 +264,12 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
         "online_level": attrs.get("onlineLevel"),
         "result_type": attrs.get("resultType"),
     }
-    optional = {"fee": "fee", "receipt_cutoff": "receiptCutoff", "clock_mode": "clockMode"}
+    optional = {
+        "fee": "fee",
+        "receipt_cutoff": "receiptCutoff",
+        "clock_mode": "clockMode",
+        "fee_wait_counts": "feeWaitCounts",
+    }
     data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})
     data["documents"] = tuple(
         {k: v for k, v in doc.attrib.items()} for doc in proc.findall("motcua:document", NSMAP)

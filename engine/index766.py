@@ -188,12 +188,14 @@ def on_time_766(
         moment, why = ended, "kết thúc xử lý"
     elif (pending := f.waiting_at(end)) is not None:
         moment, why = pending, "đang chờ bổ sung: tính đến lúc yêu cầu"
+    elif (paying := f.paying_at(end)) is not None and not f.fee_wait_counts:
+        moment, why = paying, "đang chờ thực hiện nghĩa vụ tài chính: tính đến lúc yêu cầu"
     else:
         moment, why = end, "đang xử lý: tính đến cuối kỳ"
     waited = sum(
         (
             (resumed - requested)
-            for requested, resumed in f.supplements
+            for requested, resumed in f.paused_waits()
             if resumed is not None and resumed <= moment
         ),
         timedelta(0),
@@ -396,11 +398,11 @@ def _average_times(
         assert f.finished_at is not None
         if f.legal_unit == "calendar_days":
             span = (f.finished_at - f.received_at).total_seconds() / 86400
-            waits = sum(((b - a).total_seconds() / 86400) for a, b in f.supplements if b is not None)
+            waits = sum(((b - a).total_seconds() / 86400) for a, b in f.paused_waits() if b is not None)
         else:
             span = calendar.working_hours_between(f.received_at, f.finished_at)
-            waits = sum(calendar.working_hours_between(a, b) for a, b in f.supplements if b is not None)
-            if f.legal_unit == "working_days":
+            waits = sum(calendar.working_hours_between(a, b) for a, b in f.paused_waits() if b is not None)
+            if f.legal_unit in ("working_days", "same_working_day"):
                 span, waits = span / per_day, waits / per_day
         total, count = sums.get(f.procedure_id, (0.0, 0))
         sums[f.procedure_id] = (total + span - waits, count + 1)

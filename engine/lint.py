@@ -59,6 +59,7 @@ def lint_bundle(
     issues += _check_gateways(bundle)
     issues += _check_budget(bundle, hours_per_day)
     issues += _check_data_stores(bundle)
+    issues += _check_legal_time(bundle)
     return issues
 
 
@@ -484,3 +485,29 @@ def _check_budget(bundle: ProcedureBundle, hours_per_day: float) -> list[LintIss
             )
         ]
     return []
+
+
+def _check_legal_time(bundle: ProcedureBundle) -> list[LintIssue]:
+    """The legal time must read as the law writes it (see bpmn/README.md, "Legal time")."""
+    meta = bundle.meta
+    issues: list[LintIssue] = []
+    if meta.legal_time <= 0:
+        issues.append(_error(meta.id, "Thời hạn giải quyết (legalTime) phải lớn hơn 0"))
+    if meta.legal_unit == "same_working_day":
+        if meta.legal_time != int(meta.legal_time):
+            issues.append(
+                _error(
+                    meta.id,
+                    "Thời hạn “trong ngày làm việc” (same_working_day) tính bằng số nguyên ngày "
+                    "(1 = trả trong ngày tiếp nhận)",
+                )
+            )
+        if meta.receipt_cutoff is None:
+            issues.append(
+                _warning(
+                    meta.id,
+                    "Thủ tục trả trong ngày nên có giờ chốt tiếp nhận (receiptCutoff, ví dụ 15:00): "
+                    "hồ sơ nhận sau giờ này trả trong ngày làm việc tiếp theo",
+                )
+            )
+    return issues

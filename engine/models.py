@@ -217,6 +217,21 @@ class CalendarOverrideRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
 
+class ScorecardTargetRow(Base):
+    """A plan target of the 766 director's view for one year, set by an admin; rows are never
+    updated, a later row for the same (year, line) supersedes the earlier one (its history)."""
+
+    __tablename__ = "scorecard_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    code: Mapped[str] = mapped_column(String(20))  # a line of engine.index766_targets.TARGET_SPECS
+    target: Mapped[float]  # share, 0..1
+    note: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
 class DossierDocument(Base):
     """A file of a dossier (thành phần hồ sơ); its SHA-256 lets anyone verify a copy later."""
 

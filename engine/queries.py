@@ -118,7 +118,8 @@ class ProcedureCounts(BaseModel):
     breached: int = 0
     approaching: int = 0
     on_track: int = 0
-    paused: int = 0
+    paused: int = 0  # waiting for a supplementation (status 5)
+    waiting_payment: int = 0  # waiting for a fee with the clock paused (status 6): not a supplementation
     receipt_pending: int = 0
     receipt_breached: int = 0
     rescheduled: int = 0
@@ -386,7 +387,9 @@ def sla_board(
     """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
 
     Open = received, not finished and not terminal; dossiers waiting for the citizen (status 5) are
-    counted as paused, not breached, because their clock is stopped.
+    counted as paused, not breached, because their clock is stopped. A dossier waiting for a fee
+    (status 6) whose clock is paused counts as waiting for payment, never as a supplementation; where
+    the procedure counts the fee wait toward processing time its clock runs and it is judged as usual.
     """
     open_rows = session.execute(
         select(Case, ProcedureVersion.name)
@@ -429,6 +432,9 @@ def sla_board(
         if case.status == 5:
             entry.paused += 1
             continue
+        if _paused_for_payment(case):
+            entry.waiting_payment += 1
+            continue
         view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
         colours[case.id] = view.colour
         if view.apologies:
@@ -452,7 +458,7 @@ def sla_board(
     rescheduled.sort(key=lambda d: d.due_at or now)
     units: dict[str, UnitCounts] = {}
     for case, _ in open_rows:
-        if case.status in (1, 5):
+        if case.status in (1, 5) or _paused_for_payment(case):
             continue
         colour = colours.get(case.id, "green")
         for lane in steps_lanes.get(case.id, []) or ["—"]:
@@ -469,6 +475,10 @@ def sla_board(
         rescheduled=rescheduled,
         units=sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit)),
     )
+
+
+def _paused_for_payment(case: Case) -> bool:
+    return case.status == 6 and case.sla.get("paused_at") is not None
 
 
 def _open_steps(session: Session, case_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:

@@ -13,15 +13,17 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from . import sla
+from .errors import ValidationError
 from .replay import ReplayEvent
 from .statuses import STATUS_LABELS
 
 Cell = str | int | float | None
-Period = Literal["q1", "q2", "q3", "q4", "h1", "9m", "year"]
+#: Reporting periods: months m1…m12 (plan 003/004's monthly report), quarters, 6 and 9 months, year.
 PERIOD_MONTHS: dict[str, tuple[int, int]] = {
+    **{f"m{month}": (month, month) for month in range(1, 13)},
     "q1": (1, 3),
     "q2": (4, 6),
     "q3": (7, 9),
@@ -31,6 +33,7 @@ PERIOD_MONTHS: dict[str, tuple[int, int]] = {
     "year": (1, 12),
 }
 PERIOD_LABELS = {
+    **{f"m{month}": f"Tháng {month}" for month in range(1, 13)},
     "q1": "Quý I",
     "q2": "Quý II",
     "q3": "Quý III",
@@ -42,6 +45,8 @@ PERIOD_LABELS = {
 CHANNEL_LABELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính"}
 OUTCOME_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 DESK_ROLES = frozenset({"desk_clerk", "citizen"})
+#: Who handles a dossier no processing department has touched yet: the desk that holds it.
+DESK_UNIT = "Bộ phận tiếp nhận và trả kết quả"
 
 
 # ------------------------------------------------------------------------------------ facts
@@ -68,6 +73,9 @@ class DossierFacts:
     withdrawal_requested_at: datetime | None = None  # status 7
     outcome: str | None = None
     supplements: tuple[tuple[datetime, datetime | None], ...] = ()  # processing pauses (requested, resumed)
+    # Waits for a fee (status 6; requested, paid). Never a supplementation: plan 004 and Decision 766
+    # count supplementation requests, and a fee is the applicant's obligation, not a missing document.
+    payment_waits: tuple[tuple[datetime, datetime | None], ...] = ()
     receipt_supplements: tuple[datetime, ...] = ()  # requests at the desk, before the clock started
     apologies: tuple[datetime, ...] = ()
     due_history: tuple[tuple[datetime, datetime], ...] = ()  # (when set, appointment) in order
@@ -80,9 +88,13 @@ class DossierFacts:
     fee: int = 0
     result_type: str = "paper"  # the procedure's result: paper or electronic
     legal_unit: str = "working_days"
+    fee_wait_counts: bool = False  # the procedure counts the fee wait toward processing time
     synced: bool | None = None
     rating: int | None = None  # 1 not satisfied, 2 satisfied, 3 very satisfied
     rated_at: datetime | None = None
+    # The desk's 8-working-hour deadline of an online dossier and when the desk first decided.
+    receipt_due_at: datetime | None = None
+    receipt_decided_at: datetime | None = None
 
     def due_as_of(self, moment: datetime) -> datetime | None:
         """The appointment in force at ``moment`` (a later apology or restart does not count yet)."""
@@ -99,10 +111,25 @@ class DossierFacts:
 
     def waiting_at(self, moment: datetime) -> datetime | None:
         """When the supplementation request pending at ``moment`` was made (None when not waiting)."""
-        for requested, resumed in self.supplements:
-            if requested <= moment and (resumed is None or resumed > moment):
-                return requested
-        return None
+        return _pending(self.supplements, moment)
+
+    def paying_at(self, moment: datetime) -> datetime | None:
+        """When the fee wait pending at ``moment`` began (None when no fee is awaited then)."""
+        return _pending(self.payment_waits, moment)
+
+    def paused_waits(self) -> tuple[tuple[datetime, datetime | None], ...]:
+        """The waits that do not count toward processing time: supplementations, and fee waits
+        unless the procedure counts them."""
+        if self.fee_wait_counts:
+            return self.supplements
+        return tuple(sorted(self.supplements + self.payment_waits))
+
+
+def _pending(waits: Iterable[tuple[datetime, datetime | None]], moment: datetime) -> datetime | None:
+    for requested, resumed in waits:
+        if requested <= moment and (resumed is None or resumed > moment):
+            return requested
+    return None
 
 
 def dossier_facts(
@@ -124,8 +151,10 @@ def dossier_facts(
         "applicant": dict(p.get("applicant") or {}),
         "channel": int(p.get("channel", 1)),
         "submitted_at": start.at,
+        "receipt_due_at": _moment(p.get("receipt_due_at")),
     }
     supplements: list[tuple[datetime, datetime | None]] = []
+    payments: list[tuple[datetime, datetime | None]] = []
     receipt: list[datetime] = []
     apologies: list[datetime] = []
     dues: list[tuple[datetime, datetime]] = []
@@ -145,6 +174,8 @@ def dossier_facts(
                 found[name] = e.at
             if e.status_to == 5 and e.status_from == 1:
                 receipt.append(e.at)
+            if e.status_from == 1 and "receipt_decided_at" not in found:
+                found["receipt_decided_at"] = e.at
         elif e.kind == "due_set":
             due = _moment(e.payload.get("due_at"))
             found["due_at"] = due
@@ -154,8 +185,14 @@ def dossier_facts(
                 found["original_due_at"] = due
             elif str(e.payload.get("reason", "")).startswith("supplemented") and supplements:
                 supplements[-1] = (supplements[-1][0], e.at)
+            elif str(e.payload.get("reason", "")).startswith("paid") and payments:
+                payments[-1] = (payments[-1][0], e.at)
         elif e.kind == "clock_paused":
-            supplements.append((e.at, None))
+            # A fee wait (status 6) pauses the clock too; it is told apart by its payload.
+            if e.payload.get("waiting_for") == "payment":
+                payments.append((e.at, None))
+            else:
+                supplements.append((e.at, None))
         elif e.kind == "apology_issued":
             apologies.append(e.at)
             found["due_at"] = _moment(e.payload.get("new_due_at"))
@@ -174,6 +211,7 @@ def dossier_facts(
                 method = (e.payload.get("data") or {}).get("method")
                 found["return_method"] = str(method) if method else None
     found.update(status=status, supplements=tuple(supplements), receipt_supplements=tuple(receipt))
+    found["payment_waits"] = tuple(payments)
     found["apologies"] = tuple(apologies)
     found["due_history"] = tuple(dues)
     if found.get("returned_at") is not None and "finished_at" not in found:
@@ -188,20 +226,67 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def handling_unit(events: Iterable[ReplayEvent], units: Mapping[str, str | None]) -> str:
+    """The unit that handles a dossier: that of whoever did its first step outside the desk, else
+    that of the desk officer who acted on it, else the desk itself (awaiting receipt)."""
+    desk: str | None = None
+    for e in events:
+        if e.kind != "task_completed":
+            continue
+        unit = units.get(e.actor)
+        if e.payload.get("role") not in DESK_ROLES and unit:
+            return unit
+        if e.payload.get("role") == "desk_clerk" and desk is None:
+            desk = unit
+    return desk or DESK_UNIT
+
+
 # ------------------------------------------------------------------------------------ periods
 
 
 @dataclass(frozen=True)
 class CutoffRule:
-    """How a province cuts its reporting periods.
+    """How a plan cuts its reporting periods: a data window from ``start_day`` to ``end_day``, both
+    inclusive.
 
-    ``day`` 1 = calendar months; 15 = the Hà Nội plan (a period runs from the 15th of the month
-    before its first month to the 14th of its last month: Q1 = 15/12 of the previous year – 14/3).
+    ``start_day`` 1 = calendar months (a period starts on the 1st of its first month); any other
+    day D starts it on the D-th of the month *before* its first month (plan 000: 15/12 of the
+    previous year for quarter I). ``end_day`` is the last day counted in the period's last month;
+    None = the day before ``start_day`` (plan 000: 14/3), or the month's end for calendar months; a
+    day beyond a month's length is its last day. Plan 002: ``CutoffRule(10, 10)`` = 10/12 – 10/3.
     ``overrides`` fixes any (year, period) window by hand.
     """
 
-    day: int = 1
+    start_day: int = 1
+    end_day: int | None = None
     overrides: Mapping[tuple[int, str], tuple[date, date]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.start_day <= 28:
+            raise ValidationError(f"Ngày bắt đầu kỳ số liệu phải từ 1 đến 28 (nhận được {self.start_day})")
+        if self.end_day is not None and not 1 <= self.end_day <= 31:
+            raise ValidationError(f"Ngày chốt số liệu phải từ 1 đến 31 (nhận được {self.end_day})")
+
+    def describe(self) -> str:
+        """The window in words, for report subtitles and forms."""
+        if self.start_day == 1 and self.end_day is None:
+            return "theo tháng dương lịch"
+        start = "ngày 1 tháng đầu kỳ" if self.start_day == 1 else f"ngày {self.start_day} tháng trước kỳ"
+        end = "cuối tháng" if self.end_day is None and self.start_day == 1 else f"ngày {self._end()}"
+        return f"từ {start} đến {end} tháng cuối kỳ"
+
+    def _end(self) -> int:
+        if self.end_day is not None:
+            return self.end_day
+        return 31 if self.start_day == 1 else self.start_day - 1
+
+
+#: The plans' windows (../shared/domain/plans.md), named for forms and the CLI.
+CUTOFF_PRESETS: dict[str, CutoffRule] = {
+    "calendar": CutoffRule(),
+    "000": CutoffRule(15, 14),
+    "002": CutoffRule(10, 10),
+}
 
 
 def period_window(year: int, period: str, rule: CutoffRule | None = None) -> tuple[date, date]:
@@ -210,14 +295,17 @@ def period_window(year: int, period: str, rule: CutoffRule | None = None) -> tup
     if (year, period) in rule.overrides:
         return rule.overrides[(year, period)]
     if period not in PERIOD_MONTHS:
-        raise ValueError(f"kỳ báo cáo không hợp lệ: {period}")
+        raise ValidationError(f"Kỳ báo cáo không hợp lệ: “{period}” (tháng m1–m12, q1–q4, h1, 9m, year)")
     first, last = PERIOD_MONTHS[period]
-    if rule.day <= 1:
+    if rule.start_day == 1:
         start = date(year, first, 1)
-        end = (date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)) - timedelta(days=1)
-        return start, end
-    start = date(year - 1, 12, rule.day) if first == 1 else date(year, first - 1, rule.day)
-    return start, date(year, last, rule.day - 1)
+    else:
+        start = date(year - 1, 12, rule.start_day) if first == 1 else date(year, first - 1, rule.start_day)
+    month_end = (date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)) - timedelta(days=1)
+    end = date(year, last, min(rule._end(), month_end.day))
+    if end < start:
+        raise ValidationError(f"Kỳ số liệu rỗng: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}")
+    return start, end
 
 
 def local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -350,7 +438,7 @@ def register(facts: Iterable[DossierFacts], first: date, last: date, *, agency: 
                 str(f.applicant.get("name", "")),
                 contact,
                 CHANNEL_LABELS.get(f.channel, str(f.channel)),
-                f.unit or agency,
+                f.unit or DESK_UNIT,
                 _when(f.received_at or f.submitted_at),
                 _when(f.original_due_at),
                 _when(f.handed_over_at),
@@ -378,6 +466,9 @@ def _register_note(f: DossierFacts) -> str:
         notes.append("Dừng xử lý")
     if f.withdrawal_requested_at:
         notes.append("Rút hồ sơ")
+    if f.payment_waits:
+        paid = all(resumed is not None for _, resumed in f.payment_waits)
+        notes.append("Đã thực hiện nghĩa vụ tài chính" if paid else "Chờ thực hiện nghĩa vụ tài chính")
     return "; ".join(notes)
 
 
@@ -483,6 +574,7 @@ class Counts:
     in_progress_on_time: int = 0
     in_progress_overdue: int = 0
     waiting_supplement: int = 0
+    waiting_payment: int = 0
     supplemented_dossiers: int = 0
     supplement_requests: int = 0
     refused: int = 0
@@ -503,7 +595,12 @@ class Counts:
 
     @property
     def in_progress(self) -> int:
-        return self.in_progress_on_time + self.in_progress_overdue + self.waiting_supplement
+        return (
+            self.in_progress_on_time
+            + self.in_progress_overdue
+            + self.waiting_supplement
+            + self.waiting_payment
+        )
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -546,6 +643,8 @@ def count_dossier(f: DossierFacts, start: datetime, end: datetime) -> Counts:
     due = f.due_as_of(end)
     if f.waiting_at(end) is not None:
         c.waiting_supplement = 1  # the clock is stopped: neither on time nor late yet
+    elif f.paying_at(end) is not None and not f.fee_wait_counts:
+        c.waiting_payment = 1  # stopped too, for the fee: never a supplementation
     elif due is not None and due < end:
         c.in_progress_overdue = 1
     else:
@@ -555,7 +654,7 @@ def count_dossier(f: DossierFacts, start: datetime, end: datetime) -> Counts:
 
 PERIODIC_HEADERS = (
     "STT",
-    "Thủ tục / đơn vị",
+    "Thủ tục hành chính / cơ quan, đơn vị",
     "Kỳ trước chuyển qua",
     "Mới tiếp nhận trực tuyến",
     "Mới tiếp nhận trực tiếp",
@@ -567,6 +666,7 @@ PERIODIC_HEADERS = (
     "Đang giải quyết trong hạn",
     "Đang giải quyết quá hạn",
     "Đang chờ bổ sung",
+    "Đang chờ thực hiện nghĩa vụ tài chính",
     "Hồ sơ phải bổ sung",
     "Số lần yêu cầu bổ sung",
     "Từ chối",
@@ -598,41 +698,47 @@ class PeriodicReport:
         }
 
     def table(self) -> Table:
-        rows: list[tuple[Cell, ...]] = []
-        lines = [(self.procedure_names.get(k, k), v) for k, v in sorted(self.by_procedure.items())]
-        if len(self.by_unit) > 1 or any(k != UNKNOWN_UNIT for k in self.by_unit):
-            lines += [(f"Đơn vị: {k}", v) for k, v in sorted(self.by_unit.items())]
-        lines.append(("Tổng cộng", self.total))
-        for number, (name, c) in enumerate(lines, start=1):
-            rows.append(
-                (
-                    number,
-                    name,
-                    c.carried_over,
-                    c.received_online,
-                    c.received_in_person,
-                    c.received_post,
-                    c.total,
-                    c.finished_early,
-                    c.finished_on_time,
-                    c.finished_late,
-                    c.in_progress_on_time,
-                    c.in_progress_overdue,
-                    c.waiting_supplement,
-                    c.supplemented_dossiers,
-                    c.supplement_requests,
-                    c.refused,
-                    c.stopped,
-                    c.withdrawn,
-                )
-            )
+        """Procedure rows and unit rows in two sections (I, II), each numbered from 1, then the total."""
+        rows: list[tuple[Cell, ...]] = [_section("I", "Theo thủ tục hành chính")]
+        procedures = sorted(
+            self.by_procedure.items(), key=lambda kv: (self.procedure_names.get(kv[0], kv[0]), kv[0])
+        )
+        for number, (key, c) in enumerate(procedures, start=1):
+            rows.append((number, self.procedure_names.get(key, key), *_figures(c)))
+        rows.append(_section("II", "Theo cơ quan, đơn vị giải quyết"))
+        for number, (unit, c) in enumerate(sorted(self.by_unit.items()), start=1):
+            rows.append((number, unit, *_figures(c)))
+        rows.append((None, "Tổng cộng", *_figures(self.total)))
         subtitle = (f"{self.label}: từ ngày {self.first:%d/%m/%Y} đến ngày {self.last:%d/%m/%Y}",)
         return Table(
             "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", PERIODIC_HEADERS, tuple(rows), subtitle
         )
 
 
-UNKNOWN_UNIT = "(chưa xác định)"
+def _section(number: str, name: str) -> tuple[Cell, ...]:
+    return (number, name.upper(), *([None] * (len(PERIODIC_HEADERS) - 2)))
+
+
+def _figures(c: Counts) -> tuple[Cell, ...]:
+    return (
+        c.carried_over,
+        c.received_online,
+        c.received_in_person,
+        c.received_post,
+        c.total,
+        c.finished_early,
+        c.finished_on_time,
+        c.finished_late,
+        c.in_progress_on_time,
+        c.in_progress_overdue,
+        c.waiting_supplement,
+        c.waiting_payment,
+        c.supplemented_dossiers,
+        c.supplement_requests,
+        c.refused,
+        c.stopped,
+        c.withdrawn,
+    )
 
 
 def periodic_report(
@@ -651,7 +757,7 @@ def periodic_report(
             continue
         names[f.procedure_id] = f.procedure_name or f.procedure_id
         by_procedure.setdefault(f.procedure_id, Counts()).add(c)
-        by_unit.setdefault(f.unit or UNKNOWN_UNIT, Counts()).add(c)
+        by_unit.setdefault(f.unit or DESK_UNIT, Counts()).add(c)
         total.add(c)
     return PeriodicReport(first, last, label, by_procedure, by_unit, total, names)
 
@@ -659,6 +765,6 @@ def periodic_report(
 def periodic_report_for(
     facts: Iterable[DossierFacts], year: int, period: str, rule: CutoffRule | None = None
 ) -> PeriodicReport:
-    """The report of a named period (q1…q4, h1, 9m, year) with the province's cut-off rule."""
+    """The report of a named period (m1…m12, q1…q4, h1, 9m, year) with the plan's cut-off window."""
     first, last = period_window(year, period, rule)
     return periodic_report(facts, first, last, f"{PERIOD_LABELS.get(period, period)} năm {year}")

@@ -26,6 +26,7 @@ from . import (
     documents,
     drafts,
     index766,
+    index766_targets,
     integrity,
     outbox,
     payments,
@@ -33,6 +34,7 @@ from . import (
     reports,
     results,
     sla,
+    targets_store,
     withdrawal,
 )
 from .calendar import WorkingCalendar
@@ -741,6 +743,56 @@ class Engine:
                 for row in self.procedures.list_latest(session)
             ]
         return index766.scorecard(facts, first, last, procedures, config, self.calendar)
+
+    def director_view_766(
+        self, first: date, last: date, config: index766.ScorecardConfig | None = None
+    ) -> index766_targets.DirectorView:
+        """The scorecard as a director reads it: points, the plan's targets in force for the year the
+        period ends in, the gap, the monthly trend and the dossiers behind each gap."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            procedures = [
+                index766.ProcedureInfo(
+                    row.procedure_id, str(row.meta.get("online_level", "none")), int(row.meta.get("fee") or 0)
+                )
+                for row in self.procedures.list_latest(session)
+            ]
+            targets = targets_store.targets_for(session, last.year)
+        return index766_targets.director_view(facts, first, last, procedures, config, self.calendar, targets)
+
+    def scorecard_targets(self, year: int) -> dict[str, Any]:
+        """The targets in force for a year and every row ever entered for it (the history)."""
+        with self.db.read() as session:
+            return {
+                "year": year,
+                "targets": targets_store.targets_for(session, year),
+                "defaults": dict(index766_targets.DEFAULT_TARGETS),
+                "history": [
+                    {
+                        "id": r.id,
+                        "year": r.year,
+                        "code": r.code,
+                        "target": r.target,
+                        "note": r.note,
+                        "created_at": r.created_at,
+                        "created_by": r.created_by,
+                    }
+                    for r in targets_store.history(session, year)
+                ],
+            }
+
+    def set_scorecard_target(
+        self, year: int, code: str, percent: str, note: str, actor: Actor
+    ) -> dict[str, Any]:
+        """Record a plan target for one line and year (admin only); earlier rows stay as history."""
+        if not actor.has_role("admin"):
+            raise Forbidden("Chỉ quản trị hệ thống được đặt chỉ tiêu của bộ chỉ số 766")
+        with self._uow() as session:
+            row = targets_store.add_target(
+                session, year, code, percent, note, actor.username, self.clock.now()
+            )
+            return {"id": row.id, "year": row.year, "code": row.code, "target": row.target, "note": row.note}
 
     # ------------------------------------------------------------------ designer
     def _library_shared(self) -> dict[str, bytes]:

@@ -55,6 +55,7 @@ Tính năng: Kiểm toán nhật ký hồ sơ, dựng lại trạng thái và b�
       """
       {"method": "electronic", "returned_to": "Nguyễn Văn An"}
       """
-    Thì sổ theo dõi hồ sơ từ "2026-03-01" đến "2026-03-31" ghi hồ sơ với tình trạng "Đã trả kết quả" và ghi chú "Trước hạn"
-    Và báo cáo quý I năm 2026 theo mốc ngày 15 có 1 hồ sơ giải quyết trước hạn
+    # Bản sao văn bằng trả trong ngày: có kết quả 14:00 ngày 02/03, hẹn 17:00 cùng ngày → đúng hạn.
+    Thì sổ theo dõi hồ sơ từ "2026-03-01" đến "2026-03-31" ghi hồ sơ với tình trạng "Đã trả kết quả" và ghi chú "Đúng hạn"
+    Và báo cáo quý I năm 2026 theo mốc ngày 15 có 1 hồ sơ giải quyết đúng hạn
     Và bộ chỉ số 766 từ "2026-03-01" đến "2026-03-31" có chỉ số "2.1" đạt 100 % và 20 điểm

@@ -449,12 +449,14 @@ def register_row(engine: Engine, ctx: dict[str, Any], first: str, last: str, sta
 
 
 @then(
-    parsers.parse("báo cáo quý I năm {year:d} theo mốc ngày {day:d} có {count:d} hồ sơ giải quyết trước hạn")
+    parsers.parse("báo cáo quý I năm {year:d} theo mốc ngày {day:d} có {count:d} hồ sơ giải quyết {outcome}")
 )
-def quarterly_early(engine: Engine, year: int, day: int, count: int) -> None:
+def quarterly_finished(engine: Engine, year: int, day: int, count: int, outcome: str) -> None:
     from engine.reports import CutoffRule
 
-    assert engine.periodic_report(year, "q1", CutoffRule(day=day)).total.finished_early == count
+    column = {"trước hạn": "finished_early", "đúng hạn": "finished_on_time", "quá hạn": "finished_late"}
+    total = engine.periodic_report(year, "q1", CutoffRule(start_day=day)).total
+    assert getattr(total, column[outcome]) == count
 
 
 @then(

@@ -18,8 +18,9 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
       """
       {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
+    # Nhận 10:00 thứ Hai 02/03, trước 15:00 → trả trong ngày: 17:00 02/03.
     Thì hồ sơ có trạng thái 4
-    Và hạn trả kết quả là "2026-03-03 10:00"
+    Và hạn trả kết quả là "2026-03-02 17:00"
     Và công việc đang mở là "verify_register" của vai trò "specialist"
     Khi thời gian trôi tới "2026-03-02 13:45"
     Và chuyên viên hoàn thành bước "verify_register" với dữ liệu:
@@ -32,8 +33,9 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
       """
       {"approved": true}
       """
+    # Có kết quả 15:00 cùng ngày hẹn (≤ 17:00) → đúng hạn.
     Thì hồ sơ có trạng thái 9
-    Và hồ sơ được xếp loại "early"
+    Và hồ sơ được xếp loại "on_time"
     Và công việc đang mở là "return_result" của vai trò "desk_clerk"
     Khi cán bộ một cửa hoàn thành bước "return_result" với dữ liệu:
       """
@@ -87,13 +89,17 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
       """
       {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
       """
-    Thì hạn trả kết quả là "2026-04-28 10:00"
-    Khi thời gian trôi tới "2026-04-28 09:00"
+    # Nhận 10:00 thứ Sáu 24/04 trước 15:00 → 17:00 24/04.
+    Thì hạn trả kết quả là "2026-04-24 17:00"
+    Khi thời gian trôi tới "2026-04-24 14:00"
     Và chuyên viên hoàn thành bước "verify_register" với dữ liệu:
       """
       {"found": true, "register_ref": "Sổ gốc 2010, số 88", "copies": 30, "bulk": true}
       """
-    Thì hạn trả kết quả là "2026-05-04 10:00"
+    # Cộng 2 ngày làm việc vào hẹn 17:00 24/04: 27/04 nghỉ bù Giỗ Tổ → hết ngày 28/04, 29/04, tức
+    # hết giờ làm việc 29/04. Lõi hiện in thời điểm tương đương "07:30 04/05" (30/4–3/5 nghỉ) cho đến
+    # khi gọi sla.extend_due, khi đó dòng này thành "2026-04-29 17:00".
+    Thì hạn trả kết quả là "2026-05-04 07:30"
     Và nhật ký hồ sơ có sự kiện "due_set"
     Khi thời gian trôi tới "2026-04-29 11:00"
     Và hệ thống kích hoạt các hẹn giờ đến hạn

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.calendar import FIRST_YEAR, LAST_YEAR
 from engine.errors import NotFound, ValidationError
+from engine.index766_targets import TARGET_SPECS
 from engine.outbox import EMAIL, PAYMENT_REQUEST, RESULT_PUBLISH, SMS, STATUS_SYNC
 from engine.sla import LOCAL_TZ
 from engine.users import ROLES, Actor
@@ -34,6 +35,7 @@ HANDLERS = {
     PAYMENT_REQUEST: "Yêu cầu thanh toán phí, lệ phí",
     RESULT_PUBLISH: "Công bố kết quả điện tử",
 }
+TARGET_NAMES = {spec.code: spec.name for spec in TARGET_SPECS}
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 UNITS = {"hours": "giờ làm việc", "days": "ngày làm việc"}
 MAX_AMOUNT = {"hours": 20_000.0, "days": 2_500.0}  # ~10 years: more is a typo, not a question
@@ -193,6 +195,50 @@ def add_override() -> ResponseReturnValue:
         return _calendar_page(shown, form, errors, exc.message)
     flash(f"Đã ghi điều chỉnh lịch ngày {day:%d/%m/%Y}: {KINDS[row['kind']].lower()}.", "success")
     return redirect(url_for("admin.calendar", year=day.year))
+
+
+# ---------------------------------------------------------------------------------- 766 targets
+
+
+@bp.get("/targets")
+@requires(ROLE)
+def targets() -> ResponseReturnValue:
+    return _targets_page(_year(request.args.get("year")))
+
+
+@bp.post("/targets")
+@requires(ROLE)
+def set_target() -> ResponseReturnValue:
+    """Set one line's target for a year; the earlier value stays in the history."""
+    form = request.form
+    raw_year = (form.get("year") or "").strip()
+    code, percent, note = form.get("code") or "", form.get("target") or "", form.get("note") or ""
+    year = int(raw_year) if raw_year.isdigit() else 0
+    try:
+        if not 2000 <= year <= 2100:
+            raise BadInput(f"Năm không hợp lệ: «{raw_year[:10]}» (2000–2100)")
+        row = engine().set_scorecard_target(year, code, percent, note[:600], require_actor())
+    except ValidationError as exc:
+        shown = year if 2000 <= year <= 2100 else _year(None)
+        return _targets_page(shown, form, exc.message)
+    flash(f"Đã đặt chỉ tiêu năm {year}: {TARGET_NAMES[row['code']]} {row['target'] * 100:g} %.", "success")
+    return redirect(url_for("admin.targets", year=year))
+
+
+def _targets_page(year: int, form: Any = None, error: str | None = None) -> ResponseReturnValue:
+    data = engine().scorecard_targets(year)
+    return (
+        render_template(
+            "admin/targets.html",
+            year=year,
+            years=range(year - 3, year + 3),
+            data=data,
+            names=TARGET_NAMES,
+            form=form or {},
+            error=error,
+        ),
+        422 if error else 200,
+    )
 
 
 # -------------------------------------------------------------------------------------- incidents

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
+from engine.sla import LOCAL_TZ
 from engine.users import CITIZEN
 
-from . import security
+from . import auditor, security
 from .admin import incident_number
 from .api_models import (
     ApologyRequest,
@@ -32,6 +33,7 @@ from .api_models import (
     PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    ScorecardTargetRequest,
     WithdrawalRequest,
     override_views,
 )
@@ -254,6 +256,31 @@ def board() -> ResponseReturnValue:
     return ok(engine().sla_board())
 
 
+@bp.get("/reports/periodic")
+@requires(*auditor.REPORT_READERS)
+def periodic_report() -> ResponseReturnValue:
+    """The periodic report (month … year) with the plan's data window: counts and the printed table."""
+    year, period, rule = auditor.periodic_args()
+    report = engine().periodic_report(year, period, rule)
+    return ok({**report.as_dict(), "window": rule.describe(), "table": report.table().as_dict()})
+
+
+@bp.get("/reports/register")
+@requires(*auditor.REPORT_READERS)
+def dossier_register() -> ResponseReturnValue:
+    """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two dates."""
+    first, last = auditor.date_range()
+    return ok(engine().dossier_register(first, last).as_dict())
+
+
+@bp.get("/reports/index766")
+@requires(*auditor.REPORT_READERS)
+def scorecard() -> ResponseReturnValue:
+    """The Decision 766 scorecard: values, targets, gaps, trend and the dossiers behind each gap."""
+    first, last = auditor.date_range()
+    return ok(auditor.scorecard_answer(first, last))
+
+
 @bp.get("/desk/queue")
 @requires("desk_clerk")
 def desk_queue() -> ResponseReturnValue:
@@ -333,6 +360,24 @@ def add_calendar_override() -> ResponseReturnValue:
     row = engine().add_calendar_override(req.day, req.kind, req.note, require_actor())
     [view] = [v for v in override_views(engine().calendar_overrides()) if v.id == row["id"]]
     return ok(view, 201)
+
+
+@bp.get("/admin/targets")
+@requires("admin")
+def scorecard_targets() -> ResponseReturnValue:
+    """The 766 targets in force for ``year`` (default: this year) and the rows entered for it."""
+    raw = (request.args.get("year") or "").strip()
+    if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        raise ValidationError(f"Năm không hợp lệ: “{raw[:10]}” (2000–2100)")
+    year = int(raw) if raw else engine().clock.now().astimezone(LOCAL_TZ).year
+    return ok(engine().scorecard_targets(year))
+
+
+@bp.post("/admin/targets")
+@requires("admin")
+def set_scorecard_target() -> ResponseReturnValue:
+    req = body(ScorecardTargetRequest)
+    return ok(engine().set_scorecard_target(req.year, req.code, req.target, req.note, require_actor()), 201)
 
 
 @bp.get("/admin/incidents")

@@ -149,6 +149,19 @@ class CalendarOverrideRequest(BaseModel):
     note: str = Field(min_length=1, max_length=500, description="Căn cứ: văn bản, quyết định")
 
 
+class ScorecardTargetRequest(BaseModel):
+    """A plan target of the 766 director's view for one year and line, as a percentage ("99,4")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    code: str = Field(
+        min_length=1, max_length=20, description="2.1, online, 3.6, 4.1, 4.2, 4.3, satisfied, receipt_8h"
+    )
+    target: str = Field(min_length=1, max_length=10, description="phần trăm, ví dụ 99,4")
+    note: str = Field(min_length=1, max_length=500, description="Căn cứ: kế hoạch, văn bản giao chỉ tiêu")
+
+
 class CalendarOverrideView(BaseModel):
     """One stored override row; ``in_force`` is false once a later row for the same day replaced it."""
 

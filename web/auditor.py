@@ -10,6 +10,7 @@ the answer is rendered. The case page's slider asks ``/state?at=N`` for each eve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,7 +20,8 @@ from flask.typing import ResponseReturnValue
 from engine import reports
 from engine.audit_store import ReplayReport
 from engine.errors import MotcuaError, NotFound, ValidationError
-from engine.index766 import Scorecard, ScorecardConfig
+from engine.index766 import ScorecardConfig
+from engine.index766_targets import INDICATOR_STATUS, parse_group_max, scorecard_table
 from engine.replay import CaseState, Divergence, ReplayError
 from engine.service import CaseView, EventView
 from engine.sla import LOCAL_TZ
@@ -44,8 +46,6 @@ SLA_STATUS = {
     "on_time": "Hoàn thành đúng hạn",
     "late": "Hoàn thành quá hạn",
 }
-INDICATOR_STATUS = {"ok": "Đo được", "partial": "Đo được một phần", "no_data": "Chưa có dữ liệu"}
-INDICATOR_STATUS["not_applicable"] = "Không áp dụng"
 
 
 # ------------------------------------------------------------------------------------ home, verify
@@ -227,7 +227,7 @@ def reports_home() -> ResponseReturnValue:
 @requires(*REPORT_READERS)
 def register() -> ResponseReturnValue:
     """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two dates."""
-    first, last = _date_range()
+    first, last = date_range()
     table = engine().dossier_register(first, last)
     return _table_answer(table, f"mau06-{first.isoformat()}-{last.isoformat()}", "auditor/table.html")
 
@@ -235,36 +235,54 @@ def register() -> ResponseReturnValue:
 @bp.get("/reports/periodic")
 @requires(*REPORT_READERS)
 def periodic() -> ResponseReturnValue:
-    """Quarter / 6 months / 9 months / year, with the province's cut-off day."""
+    """Month / quarter / 6 months / 9 months / year, with the plan's data window."""
+    year, period, rule = periodic_args()
+    report = engine().periodic_report(year, period, rule)
+    return _table_answer(report.table(), f"baocao-{year}-{period}", "auditor/table.html")
+
+
+def periodic_args() -> tuple[int, str, reports.CutoffRule]:
+    """Year, period and data window of a periodic-report request (pages and JSON API alike).
+
+    ``plan`` picks a plan's window (calendar, 000 = 15th–14th, 002 = 10th–10th); ``start`` (alias
+    ``cutoff``) and ``end`` set the first day and the last day (inclusive) by hand.
+    """
     year = _int_arg("year", "Năm báo cáo", 2000, 2100, engine().clock.now().astimezone(LOCAL_TZ).year)
     period = request.args.get("period", "q1")
     if period not in reports.PERIOD_MONTHS:
-        raise ValidationError(f"Kỳ báo cáo không hợp lệ: “{period}” (quý I–IV, 6 tháng, 9 tháng, năm)")
-    cutoff = _int_arg("cutoff", "Ngày chốt số liệu", 1, 28, 1)
-    report = engine().periodic_report(year, period, reports.CutoffRule(day=cutoff))
-    return _table_answer(report.table(), f"baocao-{year}-{period}", "auditor/table.html")
+        raise ValidationError(
+            f"Kỳ báo cáo không hợp lệ: “{period}” (tháng m1–m12, quý q1–q4, 6 tháng h1, 9 tháng 9m, năm year)"
+        )
+    plan = (request.args.get("plan") or "").strip()
+    if plan and plan not in reports.CUTOFF_PRESETS:
+        raise ValidationError(f"Kế hoạch không hợp lệ: “{plan}” (calendar, 000 hoặc 002)")
+    rule = reports.CUTOFF_PRESETS[plan] if plan else reports.CutoffRule()
+    start_name = "start" if request.args.get("start") else "cutoff"
+    start = _int_arg(start_name, "Ngày chốt số liệu", 1, 28, rule.start_day)
+    end_raw = (request.args.get("end") or "").strip()
+    end = _int_arg("end", "Ngày cuối kỳ số liệu", 1, 31, 0) if end_raw else rule.end_day
+    if start != rule.start_day or end != rule.end_day:
+        rule = reports.CutoffRule(start, end)
+    return year, period, rule
 
 
 @bp.get("/reports/index766")
 @requires(*REPORT_READERS)
 def index766() -> ResponseReturnValue:
-    """Decision 766 scorecard: each group's points and the sub-indicator rates behind them."""
-    first, last = _date_range()
-    fee_procedures = _fee_procedures()
-    paid = [p for p in request.args.getlist("paid") if p]
-    unknown = sorted(set(paid) - {p.procedure_id for p in fee_procedures})
-    if unknown:
-        raise ValidationError(f"Không có thủ tục có phí: {', '.join(unknown)}")
-    config = ScorecardConfig(online_payment_procedures=frozenset(paid) if paid else None)
-    card = engine().scorecard_766(first, last, config)
+    """Decision 766 as a director's view: each line's value, target, gap, trend and the dossiers
+    behind the gap, then the groups' points and the sub-indicator rates behind them."""
+    first, last = date_range()
+    view = engine().director_view_766(first, last, scorecard_config())
     if request.args.get("format", "html") != "html":
-        return _table_answer(_scorecard_table(card), f"chiso766-{first}-{last}", "auditor/table.html")
+        return _table_answer(scorecard_table(view), f"chiso766-{first}-{last}", "auditor/table.html")
+    paid = [p for p in request.args.getlist("paid") if p]
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("format", "paid")}
     return render_template(
         "auditor/index766.html",
-        card=card,
-        chart=card.as_dict(),
-        procedures=fee_procedures,
+        view=view,
+        card=view.card,
+        chart=view.as_dict(),
+        procedures=_fee_procedures(),
         paid=set(paid),
         status_labels=INDICATOR_STATUS,
         csv_url=url_for("auditor.index766", **args, paid=paid, format="csv"),
@@ -272,39 +290,26 @@ def index766() -> ResponseReturnValue:
     )
 
 
-SCORECARD_HEADERS = (
-    "Mã",
-    "Nhóm / chỉ số",
-    "Tử số",
-    "Mẫu số",
-    "Tỷ lệ (%)",
-    "Điểm",
-    "Điểm tối đa",
-    "Tình trạng",
-    "Ghi chú",
-)
+def scorecard_config() -> ScorecardConfig:
+    """The scorecard settings of a request: integrated fee procedures (``paid``, repeated) and group
+    maxima by group code (``group_max=CKMB=18,TDGQ=20,…``; default the national values)."""
+    fee_procedures = _fee_procedures()
+    paid = [p for p in request.args.getlist("paid") if p]
+    unknown = sorted(set(paid) - {p.procedure_id for p in fee_procedures})
+    if unknown:
+        raise ValidationError(f"Không có thủ tục có phí: {', '.join(unknown)}")
+    maxima = parse_group_max(request.args.get("group_max") or "")
+    config = ScorecardConfig(online_payment_procedures=frozenset(paid) if paid else None)
+    return replace(config, group_max=maxima) if maxima else config
 
 
-def _scorecard_table(card: Scorecard) -> reports.Table:
-    """The scorecard as a printable table (one line per group, then its sub-indicators)."""
-    rows: list[tuple[reports.Cell, ...]] = []
-    for g in card.groups:
-        measured = f"Đo được {g.measured_max:g} điểm" if g.points is not None else "Chưa có dữ liệu"
-        rows.append((g.code, g.name, None, None, None, g.points, g.max_points, measured, None))
-        for i in g.indicators:
-            rate = None if i.rate is None else round(i.rate * 100, 1)
-            status = INDICATOR_STATUS.get(i.status, i.status)
-            rows.append(
-                (i.code, i.name, i.numerator, i.denominator, rate, i.points, i.max_points, status, i.note)
-            )
-    rows.append((None, "Tổng cộng", None, None, None, card.points, card.max_points, None, None))
-    subtitle = (
-        f"Từ ngày {card.first:%d/%m/%Y} đến ngày {card.last:%d/%m/%Y}",
-        f"Đạt {card.points:g} điểm trên {card.measured_max:g} điểm đo được (tối đa {card.max_points:g})",
-    )
-    return reports.Table(
-        "BỘ CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (QĐ 766/QĐ-TTg)", SCORECARD_HEADERS, tuple(rows), subtitle
-    )
+def scorecard_answer(first: date, last: date) -> dict[str, Any]:
+    """The director's view as JSON (the API's answer), with each dossier's page behind the gaps."""
+    view = engine().director_view_766(first, last, scorecard_config())
+    answer = view.as_dict()
+    for line in answer["lines"]:
+        line["behind_links"] = [url_for("auditor.case", code=code) for code in line["behind"]]
+    return answer
 
 
 def _table_answer(table: reports.Table, stem: str, template: str) -> ResponseReturnValue:
@@ -331,7 +336,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
     )
 
 
-def _date_range() -> tuple[date, date]:
+def date_range() -> tuple[date, date]:
     defaults = _default_period()
     first = _date_arg("from", "Từ ngày", defaults["first"])
     last = _date_arg("to", "Đến ngày", defaults["last"])

@@ -19,7 +19,12 @@ OUTCOMES = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá 
 COLOURS = {"green": "Còn hạn", "amber": "Sắp đến hạn", "red": "Quá hạn", "none": "—"}
 APPLICANT_TYPES = {0: "Công dân", 1: "Doanh nghiệp", 2: "Hộ kinh doanh"}
 DOCUMENT_KINDS = {"original": "Bản chính", "copy": "Bản sao", "certified_copy": "Bản sao chứng thực"}
-LEGAL_UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
+LEGAL_UNITS = {
+    "same_working_day": "ngày làm việc (trả trong ngày tiếp nhận)",
+    "working_days": "ngày làm việc",
+    "working_hours": "giờ làm việc",
+    "calendar_days": "ngày",
+}
 EVENT_LABELS = {
     "case_started": "Nộp hồ sơ",
     "status_changed": "Chuyển trạng thái",

@@ -35,6 +35,7 @@ from .api_models import (
     PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    ScorecardTargetRequest,
     Submitted,
     WithdrawalRequest,
 )
@@ -68,6 +69,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CalendarOverrideRequest,
     CalendarOverrideView,
     IncidentView,
+    ScorecardTargetRequest,
 )
 
 
@@ -187,6 +189,25 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/api/board": {"get": _op("Bảng theo dõi thời hạn", _ref(Board))},
+        "/api/reports/periodic": {
+            "get": _op(
+                "Báo cáo định kỳ (tháng m1–m12, quý q1–q4, 6 tháng h1, 9 tháng 9m, năm year); "
+                "kỳ số liệu theo kế hoạch (plan=calendar|000|002) "
+                "hoặc từ ngày start đến ngày end (tính cả hai)",
+                {"type": "object"},
+                query=("year", "period", "plan", "start", "end"),
+            )
+        },
+        "/api/reports/register": {
+            "get": _op("Sổ theo dõi hồ sơ (Mẫu 06)", {"type": "object"}, query=("from", "to"))
+        },
+        "/api/reports/index766": {
+            "get": _op(
+                "Bộ chỉ số 766: giá trị, chỉ tiêu, chênh lệch, xu hướng theo tháng, hồ sơ sau chênh lệch",
+                {"type": "object"},
+                query=("from", "to", "paid"),
+            )
+        },
         "/api/desk/queue": {
             "get": _op(
                 "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9)", _array(QueueRow), query=("status",)
@@ -229,6 +250,19 @@ def openapi_document() -> dict[str, Any]:
                 "Ghi điều chỉnh lịch: nghỉ thêm, làm bù hoặc huỷ (quản trị)",
                 _ref(CalendarOverrideView),
                 request=CalendarOverrideRequest,
+                status="201",
+            ),
+        },
+        "/api/admin/targets": {
+            "get": _op(
+                "Chỉ tiêu bộ chỉ số 766 của một năm và lịch sử (quản trị)",
+                {"type": "object"},
+                query=("year",),
+            ),
+            "post": _op(
+                "Đặt chỉ tiêu bộ chỉ số 766 cho một năm (quản trị; dòng cũ giữ làm lịch sử)",
+                {"type": "object"},
+                request=ScorecardTargetRequest,
                 status="201",
             ),
         },

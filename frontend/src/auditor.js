@@ -3,7 +3,8 @@
 // Every page works without JavaScript: the slider is a GET form and prev/next are plain links.
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import {
-  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip,
+  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
+  PointElement, Tooltip,
 } from 'chart.js';
 
 const DONE = 'motcua-done';
@@ -172,10 +173,33 @@ function short(name) {
 }
 
 function setupScorecard(box) {
-  Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+  Chart.register(
+    BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement,
+    Legend, Tooltip,
+  );
   const card = jsonFrom('scorecard-data');
   const groups = card.groups;
   const charts = [];
+  const trendCanvas = document.getElementById('chart-trend');
+  if (trendCanvas && card.trend) {
+    // One line per plan target; a month without data is a gap in the line, never 0 %.
+    const palette = ['#a4161a', '#1d4e89', '#1e7b34', '#d98c00', '#6a4c93', '#00798c', '#5f0f40', '#7f7f7f'];
+    const lines = card.lines.filter((l) => card.trend.some((p) => p.values[l.code] !== null));
+    charts.push(new Chart(trendCanvas, {
+      type: 'line',
+      data: {
+        labels: card.trend.map((p) => p.month),
+        datasets: lines.map((l, index) => ({
+          label: l.name,
+          data: card.trend.map((p) => (p.values[l.code] === null ? null : Math.round(p.values[l.code] * 1000) / 10)),
+          borderColor: palette[index % palette.length],
+          backgroundColor: palette[index % palette.length],
+          spanGaps: false,
+        })),
+      },
+      options: { responsive: true, animation: false, scales: { y: { beginAtZero: true, max: 100 } } },
+    }));
+  }
   charts.push(new Chart(document.getElementById('chart-groups'), {
     type: 'bar',
     data: {

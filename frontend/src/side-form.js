@@ -14,7 +14,7 @@ const STEP_KINDS = [['', 'Bước xử lý'], ['receipt', 'Tiếp nhận (ngoài
 const STATUSES = [['', '— không đặt —']].concat(
   [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => [String(n), `Trạng thái ${n}`]),
 );
-const LEGAL_UNITS = [['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
+const LEGAL_UNITS = [['same_working_day', 'Trong ngày làm việc (sau giờ chốt: ngày làm việc tiếp theo)'], ['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
 const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
 const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
 const CLOCK_MODES = [['restart', 'Tính lại thời hạn từ đầu (mặc định)'], ['extend', 'Cộng thêm thời gian chờ bổ sung']];

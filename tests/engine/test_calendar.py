@@ -330,3 +330,19 @@ def test_zone_with_daylight_saving_is_refused() -> None:
 def test_invalid_configuration_is_rejected(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         CalendarConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("moment", "before", "after"),
+    [
+        # Saturday 05/12/2026 09:00 → the close of Friday 04/12 or the opening of Monday 07/12.
+        (vn(2026, 12, 5, 9, 0), vn(2026, 12, 4, 17, 0), vn(2026, 12, 7, 7, 30)),
+        (vn(2026, 3, 2, 12, 0), vn(2026, 3, 2, 11, 30), vn(2026, 3, 2, 13, 30)),  # lunch
+        (vn(2026, 3, 2, 18, 0), vn(2026, 3, 2, 17, 0), vn(2026, 3, 3, 7, 30)),  # after hours
+        (vn(2026, 2, 17, 9, 0), vn(2026, 2, 13, 17, 0), vn(2026, 2, 23, 7, 30)),  # Tết
+        (vn(2026, 3, 2, 9, 0), vn(2026, 3, 2, 9, 0), vn(2026, 3, 2, 9, 0)),  # already valid
+        (vn(2026, 3, 2, 17, 0), vn(2026, 3, 2, 17, 0), vn(2026, 3, 2, 17, 0)),  # a close is valid
+    ],
+)
+def test_nearest_valid_appointments(moment: datetime, before: datetime, after: datetime) -> None:
+    assert WorkingCalendar().nearest_valid_appointments(moment) == (before, after)

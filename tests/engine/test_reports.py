@@ -14,12 +14,16 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from engine.errors import ValidationError
 from engine.replay import ReplayEvent
 from engine.reports import (
+    CUTOFF_PRESETS,
+    DESK_UNIT,
     CutoffRule,
     DossierFacts,
     control_sheet,
     dossier_facts,
+    handling_unit,
     period_window,
     periodic_report,
     periodic_report_for,
@@ -29,7 +33,7 @@ from engine.reports import (
 )
 from tests.support.fixtures import vn
 
-HANOI = CutoffRule(day=15)
+HANOI = CutoffRule(start_day=15)
 
 
 # ------------------------------------------------------------------------------------ periods
@@ -53,11 +57,57 @@ def test_period_windows(period: str, calendar: tuple[date, date], hanoi: tuple[d
 
 
 def test_a_window_can_be_set_by_hand_and_bad_periods_are_refused() -> None:
-    rule = CutoffRule(day=15, overrides={(2026, "q1"): (date(2025, 12, 16), date(2026, 3, 13))})
+    rule = CutoffRule(start_day=15, overrides={(2026, "q1"): (date(2025, 12, 16), date(2026, 3, 13))})
     assert period_window(2026, "q1", rule) == (date(2025, 12, 16), date(2026, 3, 13))
     assert period_window(2026, "q2", rule) == (date(2026, 3, 15), date(2026, 6, 14))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="Kỳ báo cáo không hợp lệ"):
         period_window(2026, "q5")
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # Plan 002 (Hà Nội 2024): every report from 10/12 of the previous year to the 10th of the
+        # period's last month, both ends inclusive.
+        ("q1", (date(2023, 12, 10), date(2024, 3, 10))),
+        ("h1", (date(2023, 12, 10), date(2024, 6, 10))),
+        ("9m", (date(2023, 12, 10), date(2024, 9, 10))),
+        ("year", (date(2023, 12, 10), date(2024, 12, 10))),
+        ("m2", (date(2024, 1, 10), date(2024, 2, 10))),
+    ],
+)
+def test_plan_002_windows_end_on_the_tenth_inclusive(period: str, expected: tuple[date, date]) -> None:
+    assert period_window(2024, period, CUTOFF_PRESETS["002"]) == expected
+
+
+def test_monthly_periods_and_month_ends() -> None:
+    assert period_window(2026, "m2") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert period_window(2024, "m2") == (date(2024, 2, 1), date(2024, 2, 29))
+    # Plan 000's window for a month: 15th of the month before to the 14th.
+    assert period_window(2026, "m1", CUTOFF_PRESETS["000"]) == (date(2025, 12, 15), date(2026, 1, 14))
+    # An end day beyond the month is its last day; start 1 with an end day cuts the month short.
+    assert period_window(2026, "q1", CutoffRule(20, 31)) == (date(2025, 12, 20), date(2026, 3, 31))
+    assert period_window(2026, "m2", CutoffRule(1, 25)) == (date(2026, 2, 1), date(2026, 2, 25))
+    assert periodic_report_for([], 2026, "m7").label == "Tháng 7 năm 2026"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (lambda: CutoffRule(0), "Ngày bắt đầu kỳ số liệu phải từ 1 đến 28"),
+        (lambda: CutoffRule(29), "Ngày bắt đầu kỳ số liệu phải từ 1 đến 28"),
+        (lambda: CutoffRule(10, 32), "Ngày chốt số liệu phải từ 1 đến 31"),
+    ],
+)
+def test_bad_cutoff_windows_are_refused(rule: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        rule()
+
+
+def test_cutoff_windows_describe_themselves() -> None:
+    assert CutoffRule().describe() == "theo tháng dương lịch"
+    assert CUTOFF_PRESETS["000"].describe() == "từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ"
+    assert CUTOFF_PRESETS["002"].describe() == "từ ngày 10 tháng trước kỳ đến ngày 10 tháng cuối kỳ"
 
 
 # ------------------------------------------------------------------------------------ facts
@@ -141,6 +191,20 @@ def history() -> list[ReplayEvent]:
     ]  # fmt: skip
 
 
+def test_the_handling_unit_is_the_first_processing_unit_else_the_desk() -> None:
+    units = {"clerk": "Bộ phận một cửa", "anh": "Phòng GDTX", "binh": "Ban Giám đốc"}
+
+    def done(seq: int, actor: str, role: str) -> ReplayEvent:
+        return ev(seq, vn(2026, 3, 2, 9, seq), "task_completed", actor, payload={"role": role, "data": {}})
+
+    start = ev(1, vn(2026, 3, 2, 8, 0), "case_started", status_to=1, payload={})
+    assert handling_unit([start], units) == DESK_UNIT  # awaiting receipt: the desk holds it
+    assert handling_unit([start, done(2, "clerk", "desk_clerk")], units) == "Bộ phận một cửa"
+    steps = [start, done(2, "clerk", "desk_clerk"), done(3, "anh", "specialist"), done(4, "binh", "director")]
+    assert handling_unit(steps, units) == "Phòng GDTX"
+    assert handling_unit(steps, {}) == DESK_UNIT  # removed accounts: still never "(chưa xác định)"
+
+
 def test_facts_follow_the_timeline() -> None:
     f = dossier_facts(
         "H99.12-260302-0001", history(), procedure_name="Trung tâm", elements=ELEMENTS, unit="Phòng GDTX"
@@ -189,7 +253,8 @@ def test_register_rows_mau_06() -> None:
     row = dict(zip(table.headers, table.rows[1], strict=True))
     assert row["STT"] == 2 and row["Tên cá nhân, tổ chức"] == "Lê Văn Cường"
     assert row["Địa chỉ, số điện thoại"] == "12 Lê Lợi, Huế, 0905000111"
-    assert row["Kênh nộp"] == "Trực tuyến" and row["Cơ quan, đơn vị giải quyết"] == "Sở GDĐT"
+    # No unit known (no staff table here): the desk handles it, never the agency code.
+    assert row["Kênh nộp"] == "Trực tuyến" and row["Cơ quan, đơn vị giải quyết"] == DESK_UNIT
     assert row["Ngày, giờ nhận hồ sơ"] == "09:00 02/03/2026"
     assert row["Ngày, giờ hẹn trả kết quả"] == "09:00 16/03/2026"
     assert row["Ngày, giờ chuyển hồ sơ"] == "09:00 02/03/2026"
@@ -322,7 +387,8 @@ def test_periodic_report_per_procedure_with_the_hanoi_cutoff() -> None:
     total = report.total.as_dict()
     assert (total["total"], total["finished"], total["in_progress"]) == (8, 3, 4)
     assert report.by_unit["Phòng 1"].finished == 2 and report.by_unit["Phòng 2"].finished_late == 1
-    assert report.by_unit["(chưa xác định)"].total == 5
+    # Dossiers no processing department touched yet stay with the desk: never "(chưa xác định)".
+    assert report.by_unit[DESK_UNIT].total == 5
 
 
 def test_the_same_dossiers_in_calendar_quarters() -> None:
@@ -342,7 +408,17 @@ def test_periodic_table_and_exports() -> None:
     report = periodic_report_for(q1_fixture(), 2026, "q1", HANOI)
     table = report.table()
     assert table.rows[-1][1] == "Tổng cộng" and table.rows[-1][6] == 8
-    assert any(str(r[1]).startswith("Đơn vị: Phòng 1") for r in table.rows)
+    # Two sections, each numbered from 1: I procedures (diploma, transfer), II units.
+    assert [r[:2] for r in table.rows] == [
+        ("I", "THEO THỦ TỤC HÀNH CHÍNH"),
+        (1, "DIPLOMA"),
+        (2, "TRANSFER"),
+        ("II", "THEO CƠ QUAN, ĐƠN VỊ GIẢI QUYẾT"),
+        (1, DESK_UNIT),
+        (2, "Phòng 1"),
+        (3, "Phòng 2"),
+        (None, "Tổng cộng"),
+    ]
     raw = to_csv(table)
     assert raw.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -385,14 +461,17 @@ def test_reports_from_a_real_history(engine: Any, clock: Any, tmp_path: Any, cap
     accept = {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]}
     engine.complete_task(open_case.code, "receipt_check", accept, engine.actor("clerk"))
     report = engine.periodic_report(2026, "q1")
-    assert report.by_procedure["diploma_copy"].finished_early == 1
+    # Same working day: accepted 09:30, result 10:30 on 2/3, appointment 17:00 2/3 → on time.
+    assert report.by_procedure["diploma_copy"].finished_on_time == 1
     assert report.by_procedure["diploma_copy"].received_online == 1
     # Measured at the end of the quarter (31/3): its 40 working hours from 2/3 have run out.
     assert report.by_procedure["student_transfer"].in_progress_overdue == 1
     assert report.by_unit["Phòng thử nghiệm"].finished == 1  # the specialist's unit
     table = engine.dossier_register(date(2026, 3, 1), date(2026, 3, 31))
     assert [r[1] for r in table.rows] == [done.code, open_case.code]
-    assert table.rows[0][-2] == "Đã trả kết quả" and table.rows[0][-1] == "Trước hạn"
+    assert table.rows[0][-2] == "Đã trả kết quả" and table.rows[0][-1] == "Đúng hạn"
+    # The handling unit: the specialist's for the finished one, the desk officer's for the other.
+    assert [r[6] for r in table.rows] == ["Phòng thử nghiệm", "Phòng thử nghiệm"]
     sheet = engine.control_sheet_form(done.code)
     assert [r[3] for r in sheet.rows][1:] == [
         "Người dùng clerk",

@@ -25,15 +25,17 @@ def received_case(engine: Engine) -> str:
 
 
 def test_admin_day_off_override_moves_the_appointment(engine: Engine, clock: FixedClock) -> None:
-    clock.set(vn(2026, 3, 6, 10, 0))  # Friday
-    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 9, 10, 0)
+    clock.set(vn(2026, 3, 6, 15, 30))  # Friday after the 15:00 cut-off: the next working day's close
+    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 9, 17, 0)
     with pytest.raises(Forbidden):
         engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định giả định", engine.actor("clerk"))
     with pytest.raises(ValidationError):
         engine.add_calendar_override(date(2026, 3, 9), "maybe", "x", engine.actor("admin"))
-    engine.add_calendar_override(date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND", engine.actor("admin"))
+    engine.add_calendar_override(
+        date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND ngày 02/03/2026", engine.actor("admin")
+    )
     assert not engine.fresh_calendar().is_working_day(date(2026, 3, 9))
-    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 10, 10, 0)
+    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 10, 17, 0)
     # A fresh engine (another process) sees the stored override too.
     other = Engine(engine.db, clock=clock)
     assert not other.fresh_calendar().is_working_day(date(2026, 3, 9))
@@ -45,7 +47,7 @@ def test_admin_day_off_override_moves_the_appointment(engine: Engine, clock: Fix
 def test_late_case_needs_an_apology_before_it_can_continue(engine: Engine, clock: FixedClock) -> None:
     clock.set(vn(2026, 3, 2, 10, 0))
     code = received_case(engine)
-    assert engine.get_case(code).due_at == vn(2026, 3, 3, 10, 0)
+    assert engine.get_case(code).due_at == vn(2026, 3, 2, 17, 0)  # same working day, before 15:00
     clock.set(vn(2026, 3, 3, 10, 30))
     engine.fire_due_timers()
     late = engine.get_case(code)
@@ -69,7 +71,7 @@ def test_late_case_needs_an_apology_before_it_can_continue(engine: Engine, clock
     assert done.status == 9
     assert done.outcome == "late"  # an apologised case still counts as late
     apology = next(e for e in engine.events(code) if e.kind == "apology_issued")
-    assert datetime.fromisoformat(apology.payload["original_due_at"]) == vn(2026, 3, 3, 10, 0)
+    assert datetime.fromisoformat(apology.payload["original_due_at"]) == vn(2026, 3, 2, 17, 0)
     assert apology.payload["form"] == "Mẫu 04"
 
 
@@ -95,17 +97,18 @@ def test_bulk_copy_request_extends_the_appointment_by_two_working_days(
     working days (diploma_copy's motcua:dueExtension on the ``bulk`` answer), granted once."""
     clock.set(vn(2026, 4, 24, 10, 0))  # Friday before Hùng Kings' day (Sunday 26/4 → Monday 27/4 off)
     code = received_case(engine)
-    assert engine.get_case(code).due_at == vn(2026, 4, 28, 10, 0)
-    clock.set(vn(2026, 4, 28, 9, 0))
+    assert engine.get_case(code).due_at == vn(2026, 4, 24, 17, 0)  # the same working day's close
+    clock.set(vn(2026, 4, 24, 14, 0))
     engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
     case = engine.get_case(code)
-    # Two working days after Tuesday 28/4 10:00: Wednesday 29/4, then Thursday 30/4 and Friday 1/5
-    # are holidays and the weekend follows → Monday 4/5 10:00.
-    assert case.due_at == vn(2026, 5, 4, 10, 0)
+    # Two working days after the close of Friday 24/4: Monday 27/4 is off, so the end of Tuesday
+    # 28/4 and Wednesday 29/4 — the same working moment as the opening after 30/4–3/5 (holidays and
+    # a weekend), which is how the core prints it until it moves the due with sla.extend_due.
+    assert case.due_at == vn(2026, 5, 4, 7, 30)
     assert case.sla["extensions"] == ["bulk"]
     extended = [e for e in engine.events(code) if e.kind == "due_set"][-1]
     assert extended.payload["reason"] == "extended_bulk"
-    assert datetime.fromisoformat(extended.payload["previous_due_at"]) == vn(2026, 4, 28, 10, 0)
+    assert datetime.fromisoformat(extended.payload["previous_due_at"]) == vn(2026, 4, 24, 17, 0)
     # Past the original appointment but within the extended one: no breach, finished on time.
     clock.set(vn(2026, 4, 29, 11, 0))
     engine.fire_due_timers()
@@ -120,7 +123,7 @@ def test_a_plain_request_is_not_extended(engine: Engine, clock: FixedClock) -> N
     code = received_case(engine)
     engine.complete_task(code, "verify_register", {**FOUND, "bulk": False}, engine.actor("specialist"))
     case = engine.get_case(code)
-    assert case.due_at == vn(2026, 3, 3, 10, 0)
+    assert case.due_at == vn(2026, 3, 2, 17, 0)
     assert "extensions" not in case.sla
 
 
@@ -144,7 +147,7 @@ def test_applicant_hears_of_a_moved_appointment_by_email_and_sms(engine: Engine,
     engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
     extended = _notices(engine, code)
     assert sorted(h for h, _ in extended) == ["notify.email", "notify.sms"]
-    assert all("gia hạn 2 ngày làm việc" in t and "10:00 ngày 04/05/2026" in t for _, t in extended)
+    assert all("gia hạn 2 ngày làm việc" in t and "07:30 ngày 04/05/2026" in t for _, t in extended)
 
     clock.set(vn(2026, 5, 4, 10, 30))
     engine.fire_due_timers()
@@ -153,3 +156,38 @@ def test_applicant_hears_of_a_moved_appointment_by_email_and_sms(engine: Engine,
     assert len(apology) == 2 and "16:00 ngày 05/05/2026" in apology[0] and "Sổ gốc đang lưu kho" in apology[0]
     keys = [m.delivery_key for m in engine.case_outbox(code)]
     assert len(keys) == len(set(keys))  # each notice delivered at most once
+
+
+@pytest.mark.parametrize(
+    ("day", "kind", "note", "message"),
+    [
+        # Wednesday 02/12/2026 is an ordinary working day: a make-up day must be on a weekend.
+        (
+            date(2026, 12, 2),
+            "work",
+            "Thông báo số 5/TB-UBND ngày 20/11/2026",
+            "Ngày làm bù phải là ngày nghỉ cuối tuần",
+        ),
+        # Saturday, and 1/5 (a holiday) are already days off.
+        (date(2026, 3, 7), "off", "Quyết định số 7/QĐ-UBND ngày 01/03/2026", "đã là ngày nghỉ"),
+        (date(2026, 5, 1), "off", "Quyết định số 7/QĐ-UBND ngày 01/03/2026", "đã là ngày nghỉ"),
+        # The basis names the document's number and date.
+        (date(2026, 11, 30), "off", "thử", "số và ngày của văn bản"),
+        (date(2026, 11, 30), "off", "Quyết định số 12/QĐ-UBND", "số và ngày của văn bản"),
+        (date(2026, 11, 28), "work", "ngày 20/11/2026", "số và ngày của văn bản"),
+    ],
+)
+def test_an_override_the_law_would_not_make_is_refused(
+    engine: Engine, day: date, kind: str, note: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        engine.add_calendar_override(day, kind, note, engine.actor("admin"))
+    assert engine.calendar_overrides() == []
+
+
+def test_a_well_founded_override_is_stored(engine: Engine) -> None:
+    basis = "Thông báo số 5/TB-UBND ngày 20/11/2026"
+    engine.add_calendar_override(date(2026, 11, 30), "off", basis, engine.actor("admin"))
+    engine.add_calendar_override(date(2026, 12, 5), "work", basis, engine.actor("admin"))
+    engine.add_calendar_override(date(2026, 11, 30), "none", "Nhập nhầm", engine.actor("admin"))
+    assert [r["kind"] for r in engine.calendar_overrides()] == ["off", "work", "none"]

@@ -21,7 +21,7 @@ from engine.service import Engine
 from tests.support.fixtures import TEST_USERS, VN, vn
 from tests.web.conftest import submit_online
 
-NOTE = "Thông báo số 123/TB-UBND về hoán đổi ngày làm việc"
+NOTE = "Thông báo số 123/TB-UBND ngày 15/01/2026 về hoán đổi ngày làm việc"
 
 
 def _trial(admin: Any, start: str, amount: str, unit: str) -> str:

@@ -32,7 +32,7 @@ def test_admin_adds_a_day_off_and_sees_it_listed_and_applied(
 
     page.fill("#day", "2026-03-03")
     page.select_option("#kind", "off")
-    page.fill("#note", "Thông báo số 123/TB-UBND về hoán đổi ngày làm việc")
+    page.fill("#note", "Thông báo số 123/TB-UBND ngày 15/01/2026 về hoán đổi ngày làm việc")
     page.click("#override-form button[type=submit]")
     expect(page.locator(".flash-success")).to_contain_text("Đã ghi điều chỉnh lịch ngày 03/03/2026")
     row = page.locator("#override-history tr[data-day='2026-03-03']")

@@ -287,9 +287,23 @@ def test_scorecard_page_shows_the_engine_numbers(engine: Engine, clock: FixedClo
     row = re.search(r'<tr data-indicator="3.3">(.*?)</tr>', html, re.S)
     assert row is not None and online.rate is not None
     assert f"{online.rate * 100:.1f} %".replace(".", ",") in row.group(1)
-    assert "Chưa có dữ liệu" in html  # 4.2, 5.1–5.3
+    assert "Không áp dụng (chưa có dữ liệu)" in html  # 4.2, 5.1–5.3
+    # The director's view: plan 004's targets, the gap and the dossiers behind it, with links.
+    view = engine.director_view_766(date(2026, 3, 1), date(2026, 3, 31))
+    late = view.line("2.1")
+    assert (late.numerator, late.denominator, late.target) == (3, 4, 1.0) and len(late.behind) == 1
+    row = re.search(r'<tr data-line="2.1" class="missed">(.*?)</tr>', html, re.S)
+    assert row is not None and "75,0 %" in row.group(1) and "100,0 %" in row.group(1)
+    assert "-25,0 điểm %" in row.group(1) and f'href="/auditor/cases/{late.behind[0]}"' in row.group(1)
+    online = re.search(r'<tr data-line="online" class="met">(.*?)</tr>', html, re.S)
+    assert online is not None and "100,0 %" in online.group(1)  # the plain share, next to 3.3
+    digitised = re.search(r'<tr data-line="4.2" class="not-applicable">(.*?)</tr>', html, re.S)
+    assert digitised is not None and "không áp dụng" in digitised.group(1)
+    assert '<tr data-line="receipt_8h"' in html and '<canvas id="chart-trend"' in html
+    assert view.summary() in html and "chỉ số thành phần" in view.summary()
     data = json.loads(re.search(r'id="scorecard-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
     assert data["points"] == card.points and len(data["groups"]) == 6
+    assert [p["month"] for p in data["trend"]] == ["03/2026"] and data["trend"][0]["values"]["2.1"] == 0.75
     assert '<canvas id="chart-groups"' in html and '<canvas id="chart-indicators"' in html
 
 
@@ -337,14 +351,20 @@ def test_scorecard_downloads_as_csv_and_xlsx(engine: Engine, clock: FixedClock, 
     html = page(auditor.get(url))
     assert "format=csv" in html and "format=xlsx" in html
     sheet = xlsx_rows(auditor.get(url + "&format=xlsx").data)
-    lines = {r[0]: r for r in sheet if isinstance(r[0], str) and r[0] not in ("Mã",)}
+    codes = [r[0] for r in sheet]
+    # Section I: the plan's lines (value, target, gap in %); section II: groups and indicators.
+    targets = {r[0]: r for r in sheet[codes.index("I") + 1 : codes.index("II")]}
+    assert targets["2.1"][2:7] == (3, 4, 75.0, 100.0, -25.0)
+    assert targets["online"][4:7] == (100.0, 99.4, 0.6) and targets["4.2"][7] == "Không áp dụng"
+    lines = {r[0]: r for r in sheet[codes.index("II") + 1 :] if isinstance(r[0], str)}
     indicators = [i for g in card.groups for i in g.indicators]
     assert all(g.code in lines for g in card.groups) and all(i.code in lines for i in indicators)
     assert lines["2.1"][2:6] == (3, 4, 75.0, card.indicator("2.1").points)
     total = next(r for r in sheet if r[1] == "Tổng cộng")
     assert total[5] == card.points and total[6] == card.max_points
     rows = csv_rows(auditor.get(url + "&format=csv").data)
-    assert sum(1 for r in rows if len(r) > 1 and r[0] in lines) == len(card.groups) + len(indicators)
+    first = [r[0] for r in rows].index("II")
+    assert sum(1 for r in rows[first:] if len(r) > 1 and r[0] in lines) == len(card.groups) + len(indicators)
 
 
 def test_declared_payment_integration_feeds_indicator_3_5(
@@ -355,7 +375,7 @@ def test_declared_payment_integration_feeds_indicator_3_5(
     base = "/auditor/reports/index766?from=2026-03-01&to=2026-03-31"
     assert 'value="language_centre_operation"' in page(auditor.get("/auditor/reports"))
     unknown = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', page(auditor.get(base)), re.S)
-    assert unknown is not None and "Chưa có dữ liệu" in unknown.group(1)
+    assert unknown is not None and "Không áp dụng (chưa có dữ liệu)" in unknown.group(1)
     declared = page(auditor.get(base + "&paid=language_centre_operation"))
     row = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', declared, re.S)
     assert row is not None and "100,0 %" in row.group(1)

@@ -130,16 +130,25 @@ def test_integrity_check_and_scorecard_charts(
     page.fill("#index766-form input[name=to]", "2026-03-31")
     page.click("#index766-form button[type=submit]")
     expect(page.locator("#scorecard-charts")).to_have_attribute("data-state", "ready")
-    for canvas in ("#chart-groups", "#chart-indicators"):
+    for canvas in ("#chart-trend", "#chart-groups", "#chart-indicators"):
         box = page.locator(canvas).bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 100
     drawn = page.evaluate(
         "() => window.motcuaCharts.map((c) => ({bars: c.getDatasetMeta(0).data.length,"
-        " labels: c.data.labels.length, inked: c.canvas.toDataURL().length}))"
+        " labels: c.data.labels.length, lines: c.data.datasets.length, inked: c.canvas.toDataURL().length}))"
     )
-    assert drawn[0]["bars"] == drawn[0]["labels"] == 6
-    assert drawn[1]["bars"] > 0 and all(d["inked"] > 2000 for d in drawn)
+    # The trend: one point per month of the period (March), one line per target with data.
+    assert drawn[0]["labels"] == drawn[0]["bars"] == 1 and drawn[0]["lines"] >= 3
+    assert drawn[1]["bars"] == drawn[1]["labels"] == 6
+    assert drawn[2]["bars"] > 0 and all(d["inked"] > 2000 for d in drawn)
     expect(page.locator("#scorecard-table tr[data-indicator='2.1']")).to_contain_text("%")
+    # The drill-down: the dossier behind the on-time gap opens its history.
+    late = page.locator("#targets-table tr[data-line='2.1']")
+    expect(late).to_contain_text("Chưa đạt")
+    late.locator("summary").click()
+    late.locator("ul.behind a").first.click()
+    expect(page.locator("h1")).to_contain_text("H99.12-")
+    page.go_back()
     director.shot("auditor-04-scorecard")
 
     page.goto(f"{server}/auditor/reports")

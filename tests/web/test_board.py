@@ -16,12 +16,13 @@ def test_board_counts_breaches_approaching_and_receipt_breaches(
     unreceived = submit_online(engine, "Chưa tiếp nhận")  # 08:00 Monday: receipt due Tuesday 08:30
     late = submit_online(engine, "Hồ sơ trễ")
     engine.complete_work_item(late.code, "receipt_check", ACCEPT, engine.actor("clerk"))
-    clock.advance(timedelta(hours=6))
-    close = submit_online(engine, "Hồ sơ sắp hạn")  # 14:00 Monday
+    clock.advance(timedelta(hours=7))
+    close = submit_online(engine, "Hồ sơ sắp hạn")  # 15:00 Monday: after the cut-off
     engine.complete_work_item(close.code, "receipt_check", ACCEPT, engine.actor("clerk"))
-    # Tuesday 13:45: the first is past its 08:00 appointment, the second has 15 minutes of 8 h left
-    # (amber), the third has waited more than 8 working hours at the desk.
-    clock.set(clock.now() + timedelta(days=1) - timedelta(minutes=15))
+    # Tuesday 15:45: the first is past its same-day appointment (17:00 Monday); the second, accepted
+    # after 15:00, is due at 17:00 Tuesday: 1 h 15 min left of 9.5 working hours (amber, ≤ 20 %);
+    # the third has waited more than 8 working hours at the desk.
+    clock.set(clock.now() + timedelta(days=1, minutes=45))
     board = engine.sla_board()
     counts = {p.procedure_id: p for p in board.procedures}["diploma_copy"]
     assert (counts.breached, counts.approaching, counts.receipt_breached) == (1, 1, 1)

@@ -64,7 +64,7 @@ def test_counter_intake_then_accept_prints_receipt_form_01(engine: Engine, as_us
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in form
     assert code in form and "Lê Thị Hoa" in form
     assert 'id="lookup-secret"' in form  # counter dossier: the secret is printed on the receipt
-    assert "08 giờ 00 phút, ngày 03/03/2026" in form  # appointment: 1 working day after 08:00 Monday
+    assert "17 giờ 00 phút, ngày 02/03/2026" in form  # same working day: accepted 08:00 Monday
     # the secret printed on the receipt really opens the citizen lookup
     secret = form.split('id="lookup-secret">')[1].split("<")[0]
     assert engine.lookup(code, secret).code == code
