@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -39,8 +39,7 @@ from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_
 from .users import SYSTEM, Actor
 
 TERMINAL_STATUSES = frozenset(int(s) for s in TERMINAL)
-due_moment = rules.due_moment
-__all__ = ["CaseRuntime", "find_case", "secret_digest", "spiff_errors", "validate_form", "due_moment"]
+__all__ = ["CaseRuntime", "find_case", "secret_digest", "spiff_errors", "validate_form"]
 
 # Test seam for fault injection: runs after the rows are flushed, before COMMIT (None in production).
 after_flush_hook: Callable[[str], None] | None = None
@@ -198,7 +197,8 @@ class CaseRuntime:
         """Record an apology letter (Mẫu 04) with a new appointment; the case still counts as late."""
         unit = self._begin(session, case, actor)
         rules.check_apology(unit.step.state, unit.step.at, new_due, reason, self.settings.max_apologies)
-        rules.apology_issued(unit.step, rules.due_moment(self.calendar, new_due), reason, unit_at_fault)
+        rules.check_appointment(self.calendar, new_due)
+        rules.apology_issued(unit.step, new_due.astimezone(UTC), reason, unit_at_fault)
         self._store(session, unit)
         return case
 

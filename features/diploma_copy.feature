@@ -97,9 +97,8 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
       {"found": true, "register_ref": "Sổ gốc 2010, số 88", "copies": 30, "bulk": true}
       """
     # Cộng 2 ngày làm việc vào hẹn 17:00 24/04: 27/04 nghỉ bù Giỗ Tổ → hết ngày 28/04, 29/04, tức
-    # hết giờ làm việc 29/04. Lõi hiện in thời điểm tương đương "07:30 04/05" (30/4–3/5 nghỉ) cho đến
-    # khi gọi sla.extend_due, khi đó dòng này thành "2026-04-29 17:00".
-    Thì hạn trả kết quả là "2026-05-04 07:30"
+    # hết giờ làm việc 29/04 (không phải 07:30 04/05, cùng lượng giờ làm việc nhưng in sang ngày khác).
+    Thì hạn trả kết quả là "2026-04-29 17:00"
     Và nhật ký hồ sơ có sự kiện "due_set"
     Khi thời gian trôi tới "2026-04-29 11:00"
     Và hệ thống kích hoạt các hẹn giờ đến hạn

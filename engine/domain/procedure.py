@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
 from typing import Any
 
 from .. import sla
@@ -47,12 +46,7 @@ class ProcedureFacts:
         return str(value) if value else None
 
     def legal_time(self) -> sla.LegalTime:
-        cutoff = self.meta.get("receipt_cutoff")
-        return sla.LegalTime(
-            amount=float(self.meta["legal_time"]),
-            unit=self.meta["legal_unit"],
-            receipt_cutoff=time.fromisoformat(cutoff) if cutoff else None,
-        )
+        return sla.LegalTime.from_meta(self.meta)
 
     @property
     def clock_mode(self) -> str:
@@ -62,7 +56,7 @@ class ProcedureFacts:
     @property
     def fee_wait_counts(self) -> bool:
         """Whether waiting for a fee counts toward the processing time (default: it does not)."""
-        return bool(self.meta.get("fee_wait_counts", False))
+        return sla.fee_wait_counts(self.meta)
 
     @property
     def due_extensions(self) -> Sequence[Mapping[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import sla
@@ -194,6 +194,22 @@ def check_apology(
         raise ValidationError("Ngày hẹn mới phải sau ngày hẹn cũ và sau thời điểm hiện tại")
 
 
+def check_appointment(calendar: sla.BusinessCalendar, moment: datetime) -> None:
+    """A new appointment must be a moment the desk works (a window's close counts): one typed on a
+    day off, at lunch or after hours is refused with the nearest valid moments, never moved silently."""
+    before, after = calendar.nearest_valid_appointments(moment)
+    if before == moment or after == moment:
+        return
+    raise ValidationError(
+        f"Ngày hẹn mới {_local_text(moment)} nằm ngoài giờ làm việc. Hãy chọn {_local_text(before)} "
+        f"hoặc {_local_text(after)}.",
+        details={
+            "fields": [{"field": "new_due", "message": "ngoài giờ làm việc"}],
+            "nearest": [before.isoformat(), after.isoformat()],
+        },
+    )
+
+
 def apology_issued(step: Step, new_due: datetime, reason: str, unit_at_fault: str) -> None:
     """An apology letter (Mẫu 04) with a new appointment; the case still counts as late."""
     step.emit(
@@ -359,7 +375,10 @@ def _extend_due(step: Step, answers: Mapping[str, Any]) -> None:
         return
     for name, days in sla.granted_extensions(step.facts.due_extensions, answers, s.sla.extensions):
         previous = s.due_at
-        due = step.calendar.add_working_days(previous, days)
+        if s.history_format >= 3:
+            due = sla.extend_due(previous, days, step.calendar)
+        else:
+            due = step.calendar.add_working_days(previous, days)
         step.emit(
             EventKind.DUE_SET,
             payload={
@@ -400,13 +419,6 @@ def applicant_notice(event: Event, case_code: str) -> str | None:
             f"làm việc theo quy định của thủ tục. Hẹn trả kết quả mới: {_local_text(p.get('due_at'))}."
         )
     return None
-
-
-def due_moment(calendar: sla.BusinessCalendar, moment: datetime) -> datetime:
-    """An appointment as given: kept at a window's close (17:00), else moved to working time."""
-    if calendar.next_working_moment(moment - timedelta(seconds=1)) == moment - timedelta(seconds=1):
-        return moment.astimezone(UTC)
-    return calendar.next_working_moment(moment)
 
 
 def _local_text(value: Any) -> str:

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 WaitingFor = Literal["supplementation", "payment"]
-#: Format of the histories this code writes (``case_started.payload.format``). Histories written
-#: before format 2 do not record cancelled steps (``task_cancelled``) nor withdrawal inputs.
-HISTORY_FORMAT = 2
+#: Format of the histories this code writes (``case_started.payload.format``): the rules a case
+#: started under stay the rules it replays with. Before 2: no ``task_cancelled`` and withdrawal as a
+#: bare status change. Before 3: a due extension moved a 17:00 appointment to 07:30 of the next day.
+HISTORY_FORMAT = 3
 
 
 @dataclass(frozen=True)

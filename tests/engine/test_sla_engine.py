@@ -102,9 +102,9 @@ def test_bulk_copy_request_extends_the_appointment_by_two_working_days(
     engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
     case = engine.get_case(code)
     # Two working days after the close of Friday 24/4: Monday 27/4 is off, so the end of Tuesday
-    # 28/4 and Wednesday 29/4 — the same working moment as the opening after 30/4–3/5 (holidays and
-    # a weekend), which is how the core prints it until it moves the due with sla.extend_due.
-    assert case.due_at == vn(2026, 5, 4, 7, 30)
+    # 28/4 and Wednesday 29/4 — printed as 17:00 29/4, not as the equivalent opening after the
+    # 30/4–3/5 holidays (07:30 4/5).
+    assert case.due_at == vn(2026, 4, 29, 17, 0)
     assert case.sla["extensions"] == ["bulk"]
     extended = [e for e in engine.events(code) if e.kind == "due_set"][-1]
     assert extended.payload["reason"] == "extended_bulk"
@@ -147,9 +147,9 @@ def test_applicant_hears_of_a_moved_appointment_by_email_and_sms(engine: Engine,
     engine.complete_task(code, "verify_register", {**FOUND, "bulk": True}, engine.actor("specialist"))
     extended = _notices(engine, code)
     assert sorted(h for h, _ in extended) == ["notify.email", "notify.sms"]
-    assert all("gia hạn 2 ngày làm việc" in t and "07:30 ngày 04/05/2026" in t for _, t in extended)
+    assert all("gia hạn 2 ngày làm việc" in t and "17:00 ngày 29/04/2026" in t for _, t in extended)
 
-    clock.set(vn(2026, 5, 4, 10, 30))
+    clock.set(vn(2026, 5, 4, 10, 30))  # past the extended appointment (17:00 29/4)
     engine.fire_due_timers()
     engine.apologise(code, vn(2026, 5, 5, 16, 0), "Sổ gốc đang lưu kho", "Phòng QLCL", engine.actor("head"))
     apology = [t for _, t in _notices(engine, code) if "xin lỗi" in t]
@@ -191,3 +191,22 @@ def test_a_well_founded_override_is_stored(engine: Engine) -> None:
     engine.add_calendar_override(date(2026, 12, 5), "work", basis, engine.actor("admin"))
     engine.add_calendar_override(date(2026, 11, 30), "none", "Nhập nhầm", engine.actor("admin"))
     assert [r["kind"] for r in engine.calendar_overrides()] == ["off", "work", "none"]
+
+
+def test_an_apology_appointment_outside_working_time_is_refused_with_the_nearest(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """Mẫu 04's new appointment is what the clerk typed, or refused: never moved silently."""
+    clock.set(vn(2026, 3, 2, 10, 0))
+    code = received_case(engine)
+    clock.set(vn(2026, 3, 3, 9, 0))  # past the same-day appointment (17:00 2/3)
+    before = len(engine.events(code))
+    with pytest.raises(ValidationError) as refused:  # Saturday 7/3
+        engine.apologise(code, vn(2026, 3, 7, 9, 0), "Chờ xác minh", "Phòng QLCL", engine.actor("head"))
+    assert "ngoài giờ làm việc" in refused.value.message
+    assert (
+        "17:00 ngày 06/03/2026" in refused.value.message and "07:30 ngày 09/03/2026" in refused.value.message
+    )
+    assert len(engine.events(code)) == before
+    done = engine.apologise(code, vn(2026, 3, 6, 17, 0), "Chờ xác minh", "Phòng QLCL", engine.actor("head"))
+    assert done.due_at == vn(2026, 3, 6, 17, 0)

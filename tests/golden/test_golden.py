@@ -1,8 +1,9 @@
 """Golden histories: committed case histories that must keep replaying to their recorded state.
 
-Each file under tests/golden/ is a real engine run (``python -m tests.golden.generate``; the two
-``legacy_*`` files were written by the engine before history format 2) with its BPMN files and the
-case as the engine stored it. Every run re-executes them through the runtime's rules (deep replay)
+Each file is a real engine run with its BPMN files and the case as the engine stored it. The files
+directly under tests/golden/ are written by ``python -m tests.golden.generate`` with the current
+history format; format1/ and format2/ are frozen runs of earlier formats (format1/ written by the
+engine before the case core), never regenerated: a case keeps replaying under the rules it started with. Every run re-executes them through the runtime's rules (deep replay)
 and re-applies them (rebuild); together they must hold every event kind the engine can emit.
 """
 
@@ -18,12 +19,13 @@ import pytest
 from engine import audit_store
 from engine.calendar import WorkingCalendar
 from engine.domain.evolve import handled_kinds
+from engine.domain.state import HISTORY_FORMAT
 from engine.domain.vocab import EventKind
 from engine.procedures import compile_files
 from engine.replay import ReplayEvent, VersionSpec, rebuild, replay
 
 HERE = Path(__file__).resolve().parent
-GOLDENS = sorted(HERE.glob("*.json"))
+GOLDENS = sorted(HERE.glob("*.json")) + sorted(HERE.glob("format*/*.json"))
 CALENDAR = WorkingCalendar()
 
 
@@ -54,10 +56,14 @@ def plain(value: Any) -> Any:
 
 
 def test_there_are_goldens() -> None:
-    assert len(GOLDENS) >= 10
+    assert len(GOLDENS) >= 20
+    assert sorted({p.parent.name for p in GOLDENS}) == ["format1", "format2", "golden"]
 
 
-@pytest.mark.parametrize("path", GOLDENS, ids=[p.stem for p in GOLDENS])
+IDS = [f"{p.parent.name}/{p.stem}" for p in GOLDENS]
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=IDS)
 @pytest.mark.parametrize("mode", ["fast", "faithful"])
 def test_golden_replays_to_its_recorded_state(path: Path, mode: str) -> None:
     spec, events, final = load(path)
@@ -67,7 +73,7 @@ def test_golden_replays_to_its_recorded_state(path: Path, mode: str) -> None:
     assert plain(result.states[-1].comparable()) == plain(final)
 
 
-@pytest.mark.parametrize("path", GOLDENS, ids=[p.stem for p in GOLDENS])
+@pytest.mark.parametrize("path", GOLDENS, ids=IDS)
 def test_golden_rebuilds_to_its_recorded_state(path: Path) -> None:
     spec, events, final = load(path)
     result = rebuild(spec, events, lambda _at: CALENDAR)
@@ -76,8 +82,9 @@ def test_golden_rebuilds_to_its_recorded_state(path: Path) -> None:
 
 
 def test_goldens_hold_every_event_kind_and_the_core_handles_each() -> None:
-    seen = {e.kind for path in GOLDENS for e in load(path)[1]}
-    assert seen == {k.value for k in EventKind}
+    current = [p for p in GOLDENS if p.parent == HERE]
+    seen = {e.kind for path in current for e in load(path)[1]}
+    assert seen == {k.value for k in EventKind}  # the current format alone holds every kind
     assert handled_kinds() == {k.value for k in EventKind}
 
 
@@ -98,6 +105,7 @@ def test_goldens_hold_both_waits_and_both_breaches() -> None:
 @pytest.mark.parametrize("at", [3, 10])
 def test_an_unknown_event_kind_is_a_divergence_at_its_seq(at: int) -> None:
     spec, events, _ = load(HERE / "diploma_everything.json")
+    assert events[0].payload["format"] == HISTORY_FORMAT
     forged = list(events)
     forged[at - 1] = ReplayEvent(**{**forged[at - 1].__dict__, "kind": "invented_kind"})
     for result in (
