@@ -3,8 +3,9 @@
 Each file is a real engine run with its BPMN files and the case as the engine stored it. The files
 directly under tests/golden/ are written by ``python -m tests.golden.generate`` with the current
 history format; format1/ and format2/ are frozen runs of earlier formats (format1/ written by the
-engine before the case core), never regenerated: a case keeps replaying under the rules it started with. Every run re-executes them through the runtime's rules (deep replay)
-and re-applies them (rebuild); together they must hold every event kind the engine can emit.
+engine before the case core), never regenerated: a case keeps replaying under the rules it started
+with. Every run re-executes them through the runtime's rules (deep replay) and re-applies them
+(rebuild); the current ones together must hold every event kind the engine can emit.
 """
 
 from __future__ import annotations
