@@ -100,13 +100,13 @@ def test_process_without_procedure_metadata_is_refused() -> None:
 
 def test_missing_attribute_is_named() -> None:
     ext = PROCEDURE.replace('legalUnit="working_days" ', "")
-    with pytest.raises(ProcedureError, match="legal_unit"):
+    with pytest.raises(ProcedureError, match="legalUnit"):
         read_procedure_meta(parse_xml(document(process("p", "", ext=ext))))
 
 
 def test_unknown_unit_is_refused() -> None:
     ext = PROCEDURE.replace("working_days", "fortnights")
-    with pytest.raises(ProcedureError, match="legal_unit"):
+    with pytest.raises(ProcedureError, match="legalUnit"):
         read_procedure_meta(parse_xml(document(process("p", "", ext=ext))))
 
 
