@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import (
+    accounts,
     assignment,
     audit_store,
     citizen,
@@ -44,6 +45,7 @@ from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
+from .sessions import SessionStore, SqlSessionStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
@@ -166,8 +168,10 @@ class Engine:
         clock: Clock | None = None,
         calendar: WorkingCalendar | None = None,
         settings: EngineSettings | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.db = db
+        self.sessions: SessionStore = sessions or SqlSessionStore(db)
         self.clock: Clock = clock or SystemClock()
         # Leases and delivery retries are about live processes and networks, not business time, so
         # they follow real time even under --now; tests replace it with a FixedClock.
@@ -239,6 +243,78 @@ class Engine:
     def authenticate(self, username: str, password: str) -> Actor | None:
         with self.db.read() as session:
             return authenticate(session, username, password)
+
+    # ------------------------------------------------------------------ accounts
+    def list_accounts(self, actor: Actor) -> list[accounts.AccountView]:
+        accounts.require_account_manager(actor)
+        with self.db.read() as session:
+            return accounts.list_accounts(session)
+
+    def account(self, username: str, actor: Actor) -> accounts.AccountView:
+        accounts.require_account_manager(actor)
+        with self.db.read() as session:
+            return accounts.get_account(session, username)
+
+    def create_account(
+        self,
+        username: str,
+        full_name: str,
+        roles: list[str],
+        actor: Actor,
+        *,
+        unit: str | None = None,
+        password: str | None = None,
+    ) -> accounts.IssuedCredential:
+        """A new account; a generated first password comes back once and must be changed at login."""
+        with self._uow() as session:
+            return accounts.create_account(
+                session, actor, self.clock.now(), username, full_name, roles, unit, password
+            )
+
+    def set_account_active(self, username: str, active: bool, actor: Actor) -> accounts.AccountView:
+        """Deactivating also ends every session of the account, so it is locked out at once."""
+        with self._uow() as session:
+            view = accounts.set_active(session, actor, self.clock.now(), username, active)
+        if not active:
+            self.sessions.revoke_user(username)
+        return view
+
+    def change_account_roles(self, username: str, roles: list[str], actor: Actor) -> accounts.AccountView:
+        with self._uow() as session:
+            return accounts.change_roles(session, actor, self.clock.now(), username, roles)
+
+    def change_account_unit(self, username: str, unit: str | None, actor: Actor) -> accounts.AccountView:
+        with self._uow() as session:
+            return accounts.change_unit(session, actor, self.clock.now(), username, unit)
+
+    def reset_password(self, username: str, actor: Actor, *, link: bool) -> accounts.IssuedCredential:
+        """The old password stops working and the account's sessions end (whoever reset it may
+        suspect it was stolen)."""
+        with self._uow() as session:
+            issued = accounts.reset_password(session, actor, self.clock.now(), username, link=link)
+        self.sessions.revoke_user(username)
+        return issued
+
+    def reset_link_user(self, token: str) -> str:
+        with self.db.read() as session:
+            return accounts.reset_link_user(session, self.clock.now(), token)
+
+    def redeem_reset_link(self, token: str, new_password: str) -> accounts.AccountView:
+        with self._uow() as session:
+            view = accounts.redeem_reset_link(session, self.clock.now(), token, new_password)
+        self.sessions.revoke_user(view.username)
+        return view
+
+    def change_password(self, username: str, current: str, new_password: str) -> accounts.AccountView:
+        with self._uow() as session:
+            return accounts.change_own_password(session, self.clock.now(), username, current, new_password)
+
+    def account_events(self, actor: Actor, username: str | None = None) -> list[accounts.AccountEventView]:
+        """The account audit trail: administrators and auditors read it."""
+        if actor.username != "system" and not (actor.has_role("admin") or actor.has_role("auditor")):
+            raise Forbidden("Chỉ quản trị hệ thống và kiểm tra viên được xem nhật ký tài khoản")
+        with self.db.read() as session:
+            return accounts.account_events(session, username)
 
     # ------------------------------------------------------------------ cases
     def start_case(self, request: StartCase | Mapping[str, Any], actor: Actor) -> CaseView:
