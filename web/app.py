@@ -36,7 +36,7 @@ from . import (
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security, reject_unreadable_form
-from .sessions import ServerSessionInterface
+from .sessions import ServerSessionInterface, raise_session_error
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -71,6 +71,14 @@ def default_config() -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": os.environ.get("MOTCUA_LOGIN_RATE_LIMIT", "10 per minute"),
         "LOOKUP_RATE_LIMIT": os.environ.get("MOTCUA_LOOKUP_RATE_LIMIT", "20 per minute"),
         "SUBMIT_RATE_LIMIT": os.environ.get("MOTCUA_SUBMIT_RATE_LIMIT", "30 per hour"),
+        # Anonymous upload bytes per hour: from one address, and from everyone together.
+        "UPLOAD_BYTES_PER_ADDRESS_HOUR": int(
+            os.environ.get("MOTCUA_UPLOAD_BYTES_PER_ADDRESS_HOUR", 50 * 2**20)
+        ),
+        "UPLOAD_BYTES_GLOBAL_HOUR": int(os.environ.get("MOTCUA_UPLOAD_BYTES_GLOBAL_HOUR", 2 * 2**30)),
+        # Chromium PDF renders at once per process; more wait PDF_QUEUE_SECONDS, then get 503.
+        "PDF_MAX_CONCURRENT": int(os.environ.get("MOTCUA_PDF_MAX_CONCURRENT", "2")),
+        "PDF_QUEUE_SECONDS": float(os.environ.get("MOTCUA_PDF_QUEUE_SECONDS", "10")),
         "AGENCY_NAME": os.environ.get("MOTCUA_AGENCY_NAME", "Sở Giáo dục và Đào tạo"),
     }
 
@@ -86,6 +94,7 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+    app.before_request(raise_session_error)
     app.before_request(reject_unreadable_form)  # before CSRFProtect, which reads every field name
     CSRFProtect(app)
     init_security(app)

@@ -14,9 +14,9 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerHour, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
 from engine.errors import NotFound
@@ -146,9 +146,31 @@ class RateLimits:
         options: dict[str, Any] = {"key_prefix": prefix} if storage_uri.startswith("redis") else {}
         self.storage = storage_from_string(storage_uri, **options)
         self._limiter = MovingWindowRateLimiter(self.storage)
+        # Byte quotas count in one counter per window (a moving window would keep one entry per byte).
+        self._bytes = FixedWindowRateLimiter(self.storage)
+        self.set_upload_quotas(50 * 2**20, 2 * 2**30)
         self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
         self._prefix = prefix
         self._free, self._base, self._max = backoff_free, backoff_seconds, backoff_max
+
+    def set_upload_quotas(self, per_address: int, everyone: int) -> None:
+        """Bytes of anonymous uploads allowed per hour from one address and from all addresses."""
+        self._upload_address = RateLimitItemPerHour(per_address)
+        self._upload_global = RateLimitItemPerHour(everyone)
+
+    def charge_upload(self, address: str, size: int) -> None:
+        """Refuse (429) an anonymous upload of ``size`` bytes that would exceed either quota."""
+        checks = ((self._upload_address, "upload-bytes", address), (self._upload_global, "upload-bytes", "*"))
+        for item, *keys in checks:
+            if not self._bytes.test(item, self._prefix, *keys, cost=size):
+                raise TooManyRequests(
+                    "Đã vượt hạn mức dung lượng tệp tải lên trong một giờ"
+                    + (" từ địa chỉ này" if keys[1] != "*" else " của toàn hệ thống")
+                    + ". Vui lòng thử lại sau hoặc nộp trực tiếp tại Bộ phận một cửa.",
+                    retry_after=item.get_expiry(),
+                )
+        for item, *keys in checks:
+            self._bytes.hit(item, self._prefix, *keys, cost=size)
 
     def hit(self, rule: str, *keys: str) -> None:
         """Count one attempt under every key; refuse with 429 when any key is over its limit."""
@@ -237,6 +259,9 @@ def init_security(app: Flask) -> None:
         prefix=app.config["RATELIMIT_KEY_PREFIX"],
         backoff_free=int(app.config["LOGIN_BACKOFF_FREE"]),
         backoff_seconds=int(app.config["LOGIN_BACKOFF_SECONDS"]),
+    )
+    app.extensions["motcua_rate_limits"].set_upload_quotas(
+        int(app.config["UPLOAD_BYTES_PER_ADDRESS_HOUR"]), int(app.config["UPLOAD_BYTES_GLOBAL_HOUR"])
     )
     app.before_request(guard)
 

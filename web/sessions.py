@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -35,6 +35,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.record = record
         self.modified = False
         self.rotate = False  # set at login: the next save moves the contents to a fresh id
+        # A store that could not be read (database away) is reported from inside the request, where
+        # the error handlers answer 503; Flask would otherwise turn it into a bare 500.
+        self.load_error: Exception | None = None
 
     def regenerate(self) -> None:
         self.rotate = True
@@ -53,13 +56,20 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid and len(sid) <= 100:
-            record = self._engine(app).sessions.load(sid, self._now(app))
+            try:
+                record = self._engine(app).sessions.load(sid, self._now(app))
+            except Exception as exc:  # noqa: BLE001 - re-raised by raise_session_error
+                broken = ServerSession()
+                broken.load_error = exc
+                return broken
             if record is not None:
                 return ServerSession(_serializer.loads(record.data["blob"]), sid, record)
         return ServerSession()
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
+        if session.load_error is not None:
+            return
         store = self._engine(app).sessions
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if not session:
@@ -94,3 +104,9 @@ class ServerSessionInterface(SessionInterface):
             path=path,
         )
         response.vary.add("Cookie")
+
+
+def raise_session_error() -> None:
+    """``before_request``: surface a session store failure to the error handlers."""
+    if isinstance(session, ServerSession) and session.load_error is not None:
+        raise session.load_error
