@@ -599,6 +599,10 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     which = verify.add_mutually_exclusive_group()
     which.add_argument("--case", help="one dossier code")
     which.add_argument("--all", action="store_true", help="every case plus the latest daily seal (default)")
+    verify.add_argument(
+        "--seals",
+        help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
+    )
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -732,7 +736,9 @@ def _audit(args: argparse.Namespace) -> int:
     engine = make_engine(args)
     sub = args.audit_command
     if sub == "verify":
-        report = engine.verify_history(args.case)
+        from pathlib import Path
+
+        report = engine.verify_history(args.case, Path(args.seals) if args.seals else None)
         emit(args, report.as_dict(), _verify_text)
         return 0 if report.ok else INTEGRITY_BROKEN
     if sub == "digest":
@@ -821,7 +827,9 @@ def _table_text(table: Any) -> str:
 
 def _verify_text(r: dict[str, Any]) -> str:
     seal = (
-        f"; niêm phong gần nhất: ngày {r['digest_day']}" if r["digest_day"] else "; chưa có niêm phong ngày"
+        f"; niêm phong gần nhất: {r['digest_day']} (mã {r['digest_seal']})"
+        if r["digest_day"]
+        else "; chưa có niêm phong ngày"
     )
     head = f"{r['cases']} hồ sơ, {r['events']} sự kiện{seal}"
     if r["ok"]:

@@ -380,8 +380,9 @@ class AuditDigest(Base):
     __tablename__ = "audit_digests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), unique=True)  # local ISO date
-    as_of: Mapped[datetime]  # end of that local day: events before it are covered
+    # Local ISO date (a daily seal) or YYYY-MM-DDTHH:00 (an hourly checkpoint of the current day).
+    day: Mapped[str] = mapped_column(String(20), unique=True)
+    as_of: Mapped[datetime]  # end of that local day (or hour): events before it are covered
     case_count: Mapped[int] = mapped_column(Integer)
     event_count: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))

@@ -33,6 +33,7 @@ from . import (
     queries,
     reports,
     results,
+    seal_log,
     sla,
     withdrawal,
 )
@@ -172,6 +173,9 @@ class Engine:
     ) -> None:
         self.db = db
         self.sessions: SessionStore = sessions or SqlSessionStore(db)
+        # The outside anchor of the audit seals: neither file is in the database.
+        self.seal_log_path: Path = seal_log.log_path()
+        self.seal_key_path: Path = seal_log.key_path()
         self.clock: Clock = clock or SystemClock()
         # Leases and delivery retries are about live processes and networks, not business time, so
         # they follow real time even under --now; tests replace it with a FixedClock.
@@ -747,8 +751,11 @@ class Engine:
 
     # ------------------------------------------------------------------ auditor (issue 7)
     # History integrity, replay and reports; the logic lives in integrity, replay, reports, index766.
-    def verify_history(self, ref: str | None = None) -> integrity.VerifyReport:
-        """Verify one case's hash chain (``ref``) or every case's plus the latest daily seal."""
+    def verify_history(
+        self, ref: str | None = None, seals_file: Path | None = None
+    ) -> integrity.VerifyReport:
+        """Verify one case's hash chain (``ref``) or every case's plus the latest seal; with
+        ``seals_file`` also compare every seal with its signed copy outside the database."""
         with self.db.read() as session:
             self.calendar.refresh(session)
             code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
@@ -758,7 +765,18 @@ class Engine:
             report.findings.extend(
                 audit_store.snapshot_findings(session, self.procedures, self.calendar.current, code, altered)
             )
+            if seals_file is not None:
+                if not seals_file.exists():
+                    raise NotFound(f"Không tìm thấy tệp niêm phong {seals_file}")
+                public = seal_log.public_key_of(self.seal_key_path)
+                report.findings.extend(seal_log.compare(session, seal_log.read_entries(seals_file), public))
             return report
+
+    def _anchor_seals(self) -> None:
+        """Copy every new seal to the signed outside log (after the sealing transaction committed)."""
+        log = seal_log.SealLog(self.seal_log_path, seal_log.load_or_create_key(self.seal_key_path))
+        with self.db.read() as session:
+            log.export(session)
 
     def seal_day(self, day: date | None = None) -> integrity.DigestView:
         """Store the daily digest of every case's chain head (default: yesterday, local)."""
@@ -767,12 +785,23 @@ class Engine:
         now = self.clock.now()
         target = day or (now.astimezone(sla.LOCAL_TZ).date() - timedelta(days=1))
         with self.db.unit_of_work() as session:
-            return integrity.record_digest(session, target, now)
+            view = integrity.record_digest(session, target, now)
+        self._anchor_seals()
+        return view
 
     def seal_finished_days(self) -> list[integrity.DigestView]:
         """Seal every finished day since the latest digest; what a worker calls once in a while."""
         with self.db.unit_of_work() as session:
-            return integrity.record_due_digests(session, self.clock.now())
+            views = integrity.record_due_digests(session, self.clock.now())
+        self._anchor_seals()
+        return views
+
+    def seal_current_hour(self) -> integrity.DigestView | None:
+        """Checkpoint-seal today up to the start of this hour (the worker calls this hourly)."""
+        with self.db.unit_of_work() as session:
+            view = integrity.record_checkpoint(session, self.clock.now())
+        self._anchor_seals()
+        return view
 
     def replay_case(self, ref: str, at: int | None = None) -> audit_store.ReplayReport:
         """Rebuild a case's state at event ``at`` from its events alone (and check the snapshot)."""

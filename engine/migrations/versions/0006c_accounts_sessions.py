@@ -1,4 +1,5 @@
-"""accounts and sessions: forced password change, account audit, reset links, server-side sessions
+"""accounts and sessions: forced password change, account audit, reset links, server-side sessions;
+hourly audit checkpoints (longer digest keys)
 
 Revision ID: 0006c
 Revises: 0005
@@ -19,6 +20,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('audit_digests') as batch:
+        batch.alter_column('day', existing_type=sa.String(length=10), type_=sa.String(length=20))
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table('account_events',
@@ -54,6 +57,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('audit_digests') as batch:
+        batch.alter_column('day', existing_type=sa.String(length=20), type_=sa.String(length=10))
     op.drop_table('web_sessions')
     op.drop_table('password_resets')
     op.drop_table('account_events')
