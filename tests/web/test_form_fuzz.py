@@ -57,7 +57,9 @@ def _fuzz(client: Any, url: str, token: str | None) -> str | None:
 
 def throwaway_account(engine: Engine) -> str:
     name = f"fuzz-{uuid.uuid4().hex[:8]}"
-    engine.create_account(name, "Tài khoản thử", ["specialist"], engine.actor("system"), password=TEST_PASSWORD)
+    engine.create_account(
+        name, "Tài khoản thử", ["specialist"], engine.actor("system"), password=TEST_PASSWORD
+    )
     return name
 
 
