@@ -59,7 +59,8 @@ def test_editing_only_the_stored_hash_is_detected(engine: Engine, clock: FixedCl
 
 
 def _rewrite_chain(engine: Engine, code: str) -> None:
-    """A forger edits event 3 and recomputes every later hash and the case row."""
+    """A forger credits the clerk's steps to someone else everywhere — events (with every later hash
+    recomputed), work items and the case row — so the database agrees with itself."""
     cid = case_id(engine, code)
     with engine.db.unit_of_work() as session:
         rows = list(
@@ -67,7 +68,7 @@ def _rewrite_chain(engine: Engine, code: str) -> None:
         )
         prev = audit.GENESIS
         for row in rows:
-            if row.seq == 3:
+            if row.actor == "clerk":
                 row.actor = "ke-gia-mao"
             content = audit.event_content(
                 case_code=code,
@@ -84,6 +85,11 @@ def _rewrite_chain(engine: Engine, code: str) -> None:
             row.prev_hash, row.hash = prev, audit.chain_hash(prev, content)
             prev = row.hash
         session.execute(text("UPDATE cases SET last_hash = :h WHERE id = :c"), {"h": prev, "c": cid})
+        for column in ("completed_by", "assignee"):
+            session.execute(
+                text(f"UPDATE work_items SET {column} = :new WHERE case_id = :c AND {column} = :old"),
+                {"c": cid, "new": "ke-gia-mao", "old": "clerk"},
+            )
 
 
 def test_a_rewritten_history_resealed_in_the_database_is_caught_by_the_outside_copy(
