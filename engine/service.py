@@ -310,8 +310,11 @@ class Engine:
         return view
 
     def change_password(self, username: str, current: str, new_password: str) -> accounts.AccountView:
+        """Every session of the account ends (a thief's included); the caller starts a fresh one."""
         with self._uow() as session:
-            return accounts.change_own_password(session, self.clock.now(), username, current, new_password)
+            view = accounts.change_own_password(session, self.clock.now(), username, current, new_password)
+        self.sessions.revoke_user(username)
+        return view
 
     def account_events(self, actor: Actor, username: str | None = None) -> list[accounts.AccountEventView]:
         """The account audit trail: administrators and auditors read it."""

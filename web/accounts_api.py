@@ -22,7 +22,7 @@ from .api_models import (
     PasswordChange,
     PasswordResetRequest,
 )
-from .security import engine, refresh_actor, require_actor, requires
+from .security import engine, login, refresh_actor, require_actor, requires
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api")
 ADMIN = "admin"
@@ -104,5 +104,5 @@ def account_events() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     req = body(PasswordChange)
     view = engine().change_password(require_actor().username, req.current_password, req.password)
-    refresh_actor()
+    login(engine().actor(view.username))  # a fresh session: every other one has ended
     return ok(account_out(view))

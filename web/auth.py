@@ -80,8 +80,8 @@ def change_password() -> ResponseReturnValue:
             except ValidationError as exc:
                 message, errors = exc.message, field_errors(exc.details)
             else:
-                security.refresh_actor()
-                flash("Đã đổi mật khẩu.", "success")
+                security.login(security.engine().actor(actor.username))  # a fresh session, the others ended
+                flash("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc.", "success")
                 return redirect(url_for("public.home"))
     return render_template(
         "account/password.html", forced=actor.must_change_password, message=message, errors=errors

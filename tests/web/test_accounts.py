@@ -51,11 +51,13 @@ def test_admin_creates_an_account_whose_owner_must_change_the_password_first(
         "/account/password", {"current_password": password.group(1), "password": NEW, "password_confirm": "x"}
     )
     assert mismatch.status_code == 422 and "không khớp" in mismatch.get_data(as_text=True)
+    elsewhere = Client(app).login(name, password.group(1))  # e.g. a session someone else opened
     done = owner.post(
         "/account/password", {"current_password": password.group(1), "password": NEW, "password_confirm": NEW}
     )
     assert done.status_code == 302
-    assert owner.get("/tasks/").status_code == 200
+    assert owner.get("/tasks/").status_code == 200  # the owner continues in a fresh session
+    assert elsewhere.get("/tasks/").status_code == 302  # every other session ended
     listing = admin.get("/admin/users").get_data(as_text=True)
     assert f'data-username="{name}"' in listing
     detail = admin.get(f"/admin/users/{name}").get_data(as_text=True)
