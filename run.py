@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(cal, "overrides", "list every stored override (history)")
 
     _audit_parser(sub, leaf)
+    _users_parser(sub, leaf)
     bench = leaf(sub, "bench", "run the benchmarks and print one table")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
     loadtest = sub.add_parser(
@@ -188,8 +189,11 @@ def make_engine(args: argparse.Namespace) -> Any:
 
     now = parse_now(getattr(args, "now", None))
     clock = FixedClock(now) if now else SystemClock()
+    from engine.sessions import session_store_from_env
+
     url = normalise_url(args.db) if getattr(args, "db", None) else default_url()
-    return Engine(Database(url), clock=clock, settings=EngineSettings.from_env())
+    db = Database(url)
+    return Engine(db, clock=clock, settings=EngineSettings.from_env(), sessions=session_store_from_env(db))
 
 
 def emit(args: argparse.Namespace, value: Any, human: Callable[[Any], str]) -> None:
@@ -340,6 +344,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return cli_digital.case(engine, args, emit)
     if command == "case":
         return _case(engine, args)
+    if command == "users":
+        return _users(engine, args)
     if command == "timers" and args.timers_command == "fire-due":
         result = engine.fire_due_timers(limit=args.limit)
         emit(args, result, lambda r: f"Đã kích hoạt {r.fired} hẹn giờ, bỏ qua {r.skipped}")
@@ -594,6 +600,10 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
     which = verify.add_mutually_exclusive_group()
     which.add_argument("--case", help="one dossier code")
     which.add_argument("--all", action="store_true", help="every case plus the latest daily seal (default)")
+    verify.add_argument(
+        "--seals",
+        help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
+    )
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -657,11 +667,114 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         parser.add_argument("--out", help="write the file here (required for xlsx)")
 
 
+def _users_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="staff accounts (admin)").add_subparsers(dest="users_command")
+
+    def account(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = leaf(users, name, help_text)
+        parser.add_argument(
+            "--as", dest="actor", default="system", help="acting administrator (default: this console)"
+        )
+        return parser
+
+    account("list", "every account with roles, unit and state")
+    create = account("create", "create an account; its first password must be changed at login")
+    create.add_argument("username")
+    create.add_argument("--name", required=True, help="full name")
+    create.add_argument("--role", action="append", required=True, help="a role (repeat for several)")
+    create.add_argument("--unit")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the first password from stdin (else generated)"
+    )
+    for name, text in (("deactivate", "deactivate and end every session"), ("activate", "reactivate")):
+        account(name, text).add_argument("username")
+    roles = account("set-roles", "replace the roles of an account")
+    roles.add_argument("username")
+    roles.add_argument("--role", action="append", required=True)
+    unit = account("set-unit", "change the unit of an account (empty: none)")
+    unit.add_argument("username")
+    unit.add_argument("--unit", default="")
+    reset = account("reset-password", "temporary password printed once (or --link: a one-time link)")
+    reset.add_argument("username")
+    reset.add_argument("--link", action="store_true")
+    events = account("events", "the account audit trail (newest first)")
+    events.add_argument("username", nargs="?")
+
+
+def _account_text(a: Any) -> str:
+    state = (
+        "đã vô hiệu hoá" if not a.active else ("chờ đổi mật khẩu" if a.must_change_password else "hoạt động")
+    )
+    return f"{a.username:<16} {','.join(a.roles):<28} {a.unit or '-':<30} {state}"
+
+
+def _issued_text(issued: Any) -> str:
+    import os
+
+    lines = [f"Tài khoản: {issued.username} (chỉ in một lần; phải đổi mật khẩu khi đăng nhập)"]
+    if issued.password:
+        lines.append(f"Mật khẩu tạm: {issued.password}")
+    if issued.reset_token:
+        base = os.environ.get("MOTCUA_BASE_URL", "").rstrip("/")
+        lines.append(
+            f"Liên kết đặt lại: {base}/account/reset/{issued.reset_token} (hết hạn {issued.expires_at})"
+        )
+    return "\n".join(lines)
+
+
+def _users(engine: Any, args: argparse.Namespace) -> int:
+    """Same engine functions (and checks) as the admin pages and /api/admin/users."""
+    from dataclasses import asdict
+
+    actor = engine.actor(args.actor)
+    sub = args.users_command
+    if sub == "list":
+        accounts = engine.list_accounts(actor)
+        emit(args, [asdict(a) for a in accounts], lambda _: "\n".join(_account_text(a) for a in accounts))
+        return 0
+    if sub == "create":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+        issued = engine.create_account(
+            args.username, args.name, args.role, actor, unit=args.unit, password=password
+        )
+        emit(args, asdict(issued), lambda _: _issued_text(issued))
+        return 0
+    if sub == "reset-password":
+        issued = engine.reset_password(args.username, actor, link=args.link)
+        emit(args, asdict(issued), lambda _: _issued_text(issued))
+        return 0
+    if sub == "events":
+        events = engine.account_events(actor, args.username)
+        emit(
+            args,
+            [asdict(e) for e in events],
+            lambda _: "\n".join(
+                f"{_local(e.at)}  {e.actor:<14} {e.username:<14} {e.action:<26} "
+                + json.dumps(e.details, ensure_ascii=False)
+                for e in events
+            ),
+        )
+        return 0
+    if sub in ("deactivate", "activate"):
+        view = engine.set_account_active(args.username, sub == "activate", actor)
+    elif sub == "set-roles":
+        view = engine.change_account_roles(args.username, args.role, actor)
+    elif sub == "set-unit":
+        view = engine.change_account_unit(args.username, args.unit or None, actor)
+    else:
+        print("Lệnh không hợp lệ; xem run.py users --help", file=sys.stderr)
+        return 2
+    emit(args, asdict(view), lambda _: _account_text(view))
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     engine = make_engine(args)
     sub = args.audit_command
     if sub == "verify":
-        report = engine.verify_history(args.case)
+        from pathlib import Path
+
+        report = engine.verify_history(args.case, Path(args.seals) if args.seals else None)
         emit(args, report.as_dict(), _verify_text)
         return 0 if report.ok else INTEGRITY_BROKEN
     if sub == "digest":
@@ -783,7 +896,9 @@ def _table_text(table: Any) -> str:
 
 def _verify_text(r: dict[str, Any]) -> str:
     seal = (
-        f"; niêm phong gần nhất: ngày {r['digest_day']}" if r["digest_day"] else "; chưa có niêm phong ngày"
+        f"; niêm phong gần nhất: {r['digest_day']} (mã {r['digest_seal']})"
+        if r["digest_day"]
+        else "; chưa có niêm phong ngày"
     )
     head = f"{r['cases']} hồ sơ, {r['events']} sự kiện{seal}"
     if r["ok"]:

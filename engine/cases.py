@@ -9,8 +9,6 @@ same rules rebuild a case from its history in ``engine.replay``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +44,9 @@ after_flush_hook: Callable[[str], None] | None = None
 
 
 def secret_digest(code: str, secret: str) -> str:
-    return hmac.new(secret.encode("utf-8"), code.encode("utf-8"), hashlib.sha256).hexdigest()
+    from .lookup_secrets import digest
+
+    return digest(code, secret)
 
 
 @dataclass
@@ -98,7 +98,7 @@ class CaseRuntime:
         version = self.procedures.load(session, row.id)
         now = self.clock.now()
         code = self._next_code(session, now)
-        secret = secrets.token_hex(4).upper()
+        secret = secrets.token_hex(8).upper()  # 64 bits; stored peppered (engine.lookup_secrets)
         case = Case(
             code=code,
             procedure_id=procedure_id,

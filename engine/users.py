@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .errors import NotFound, ValidationError
 from .models import User
+from .passwords import check_password, generate_password
 
 ROLES: dict[str, str] = {
     "desk_clerk": "Cán bộ tiếp nhận (một cửa)",
@@ -36,6 +37,7 @@ class Actor:
     full_name: str
     roles: frozenset[str]
     unit: str | None = None
+    must_change_password: bool = False
 
     def has_role(self, role: str | None) -> bool:
         return role is None or role in self.roles
@@ -58,20 +60,28 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def to_actor(user: User) -> Actor:
     roles = frozenset(r for r in user.roles.split(",") if r)
-    return Actor(user.username, user.full_name, roles, user.unit)
+    return Actor(user.username, user.full_name, roles, user.unit, bool(user.must_change_password))
 
 
 def create_user(
-    session: Session, username: str, full_name: str, roles: list[str], password: str, unit: str | None = None
+    session: Session,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    password: str,
+    unit: str | None = None,
+    *,
+    must_change_password: bool = False,
 ) -> User:
-    """Add an account; unknown roles and duplicate usernames are refused."""
+    """Add an account; unknown roles, duplicate usernames and weak passwords are refused."""
+    if not roles:
+        raise ValidationError("Tài khoản phải có ít nhất một vai trò")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValidationError(f"Vai trò không hợp lệ: {', '.join(unknown)}")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ValidationError(f"Tên đăng nhập '{username}' đã tồn tại")
-    if len(password) < 8:
-        raise ValidationError("Mật khẩu phải có ít nhất 8 ký tự")
+    check_password(password, username=username, full_name=full_name)
     user = User(
         username=username,
         full_name=full_name,
@@ -79,6 +89,7 @@ def create_user(
         unit=unit,
         password_hash=hash_password(password),
         active=True,
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()
@@ -124,7 +135,7 @@ def seed_demo_users(session: Session) -> list[tuple[str, str, str]]:
     for username, full_name, roles, unit in DEMO_USERS:
         if session.scalar(select(User).where(User.username == username)) is not None:
             continue
-        password = secrets.token_urlsafe(9)
+        password = generate_password()
         create_user(session, username, full_name, roles, password, unit)
         created.append((username, roles[0], password))
     return created

@@ -38,6 +38,7 @@ def run_worker(
         "worker started: batch %d, lease %.0f s, handlers %s", batch, lease_seconds, sorted(handlers or {})
     )
     sealed_day: object = None
+    sealed_hour: object = None
     while not stop.is_set():
         busy = False
         try:
@@ -56,6 +57,7 @@ def run_worker(
             except Exception:
                 log.exception("outbox pass crashed")
         sealed_day = _seal_if_new_day(engine, sealed_day)
+        sealed_hour = _seal_if_new_hour(engine, sealed_hour)
         if once:
             return
         if not busy:
@@ -75,3 +77,19 @@ def _seal_if_new_day(engine: Engine, sealed_day: object) -> object:
         log.exception("daily seal failed")
         return sealed_day
     return today
+
+
+def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
+    """Checkpoint-seal the current day once per local hour, so no dossier stays unsealed for long."""
+    from .sla import LOCAL_TZ
+
+    hour = engine.clock.now().astimezone(LOCAL_TZ).replace(minute=0, second=0, microsecond=0)
+    if hour == sealed_hour:
+        return sealed_hour
+    try:
+        engine.seal_current_hour()
+    except Exception:  # a concurrent worker may have sealed it; the next pass retries
+        log.exception("hourly seal failed")
+        return sealed_hour
+    return hour
+

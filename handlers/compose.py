@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.db import Database, default_url
 from engine.service import Engine
+from engine.sessions import session_store_from_env
 from engine.settings import EngineSettings
 from engine.worker import run_worker
 
@@ -44,6 +45,8 @@ class Composition:
 
 def compose(engine: Engine | None = None, env: Mapping[str, str] | None = None) -> Composition:
     """Wire ``engine`` (default: from the environment's database URL and settings) to its handlers."""
-    engine = engine or Engine(Database(default_url()), settings=EngineSettings.from_env())
+    if engine is None:
+        db = Database(default_url())
+        engine = Engine(db, settings=EngineSettings.from_env(), sessions=session_store_from_env(db))
     settings = HandlerSettings.from_env(env)
     return Composition(engine, build_handlers(settings, engine), settings)

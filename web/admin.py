@@ -19,9 +19,10 @@ from engine.errors import NotFound, ValidationError
 from engine.index766_targets import TARGET_SPECS
 from engine.outbox import EMAIL, PAYMENT_REQUEST, RESULT_PUBLISH, SMS, STATUS_SYNC
 from engine.sla import LOCAL_TZ
-from engine.users import ROLES, Actor
+from engine.users import ROLES
 
 from .api_models import CalendarOverrideView, override_views
+from .schema_forms import field_errors
 from .security import engine, require_actor, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -288,11 +289,119 @@ def retry_incident(incident_id: str) -> ResponseReturnValue:
 @bp.get("/users")
 @requires(ROLE)
 def users() -> ResponseReturnValue:
-    """Active staff accounts with their roles and unit (read-only: accounts are managed by the CLI)."""
+    return _users_page()
+
+
+def _users_page(
+    form: Any = None, errors: dict[str, str] | None = None, message: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """Every account (inactive ones too) with the form that creates one."""
     eng = engine()
-    usernames = {username for role in ROLES for username, _ in eng.users_with_role(role)}
-    staff: list[Actor] = sorted(
-        (eng.actor(username) for username in usernames), key=lambda a: (a.unit or "", a.full_name, a.username)
+    staff = sorted(eng.list_accounts(require_actor()), key=lambda a: (not a.active, a.unit or "", a.username))
+    active = [a for a in staff if a.active]
+    per_role = {role: sum(role in a.roles for a in active) for role in ROLES}
+    return render_template(
+        "admin/users.html",
+        staff=staff,
+        active_count=len(active),
+        per_role=per_role,
+        roles=ROLES,
+        form=form or {},
+        chosen_roles=form.getlist("roles") if form is not None else [],
+        errors=errors or {},
+        message=message,
+    ), status
+
+
+@bp.post("/users")
+@requires(ROLE)
+def create_user() -> ResponseReturnValue:
+    form = request.form
+    try:
+        issued = engine().create_account(
+            (form.get("username") or "")[:100],
+            (form.get("full_name") or "")[:300],
+            form.getlist("roles"),
+            require_actor(),
+            unit=(form.get("unit") or "")[:200] or None,
+        )
+    except ValidationError as exc:
+        return _users_page(form, field_errors(exc.details), exc.message, 422)
+    # Rendered, not redirected: the password must not pass through the session or a URL.
+    return render_template("admin/issued.html", issued=issued, created=True, reset_url=None)
+
+
+def _account_page(username: str, message: str | None = None, status: int = 200) -> ResponseReturnValue:
+    eng, actor = engine(), require_actor()
+    account = eng.account(username[:100], actor)
+    return render_template(
+        "admin/user.html",
+        account=account,
+        roles=ROLES,
+        events=eng.account_events(actor, account.username)[:50],
+        message=message,
+    ), status
+
+
+@bp.get("/users/<username>")
+@requires(ROLE)
+def user(username: str) -> ResponseReturnValue:
+    return _account_page(username)
+
+
+def _account_change(username: str, change: Any, done: str) -> ResponseReturnValue:
+    try:
+        change()
+    except ValidationError as exc:
+        return _account_page(username, exc.message, 422)
+    flash(done, "success")
+    return redirect(url_for("admin.user", username=username))
+
+
+@bp.post("/users/<username>/roles")
+@requires(ROLE)
+def user_roles(username: str) -> ResponseReturnValue:
+    roles = request.form.getlist("roles")
+    return _account_change(
+        username,
+        lambda: engine().change_account_roles(username[:100], roles, require_actor()),
+        "Đã cập nhật vai trò.",
     )
-    per_role = {role: sum(role in a.roles for a in staff) for role in ROLES}
-    return render_template("admin/users.html", staff=staff, per_role=per_role)
+
+
+@bp.post("/users/<username>/unit")
+@requires(ROLE)
+def user_unit(username: str) -> ResponseReturnValue:
+    unit = (request.form.get("unit") or "")[:200] or None
+    return _account_change(
+        username,
+        lambda: engine().change_account_unit(username[:100], unit, require_actor()),
+        "Đã cập nhật đơn vị.",
+    )
+
+
+@bp.post("/users/<username>/active")
+@requires(ROLE)
+def user_active(username: str) -> ResponseReturnValue:
+    active = request.form.get("active") == "1"
+    return _account_change(
+        username,
+        lambda: engine().set_account_active(username[:100], active, require_actor()),
+        "Đã kích hoạt lại tài khoản."
+        if active
+        else "Đã vô hiệu hoá tài khoản; mọi phiên đăng nhập đã kết thúc.",
+    )
+
+
+@bp.post("/users/<username>/reset")
+@requires(ROLE)
+def user_reset(username: str) -> ResponseReturnValue:
+    link = request.form.get("mode", "link") != "password"
+    try:
+        issued = engine().reset_password(username[:100], require_actor(), link=link)
+    except ValidationError as exc:
+        return _account_page(username, exc.message, 422)
+    reset_url = (
+        url_for("auth.reset", token=issued.reset_token, _external=True) if issued.reset_token else None
+    )
+    return render_template("admin/issued.html", issued=issued, created=False, reset_url=reset_url)

@@ -100,8 +100,7 @@ def csrf() -> ResponseReturnValue:
 @public
 def login() -> ResponseReturnValue:
     req = body(LoginRequest)
-    rate_limit("login", f"user:{req.username.lower()}")
-    actor = engine().authenticate(req.username, req.password)
+    actor = security.attempt_login(req.username, req.password)
     if actor is None:
         return ok(
             {
@@ -111,7 +110,6 @@ def login() -> ResponseReturnValue:
             },
             401,
         )
-    security.login(actor)
     return ok(_me())
 
 
@@ -129,6 +127,7 @@ def _me() -> dict[str, Any]:
         "full_name": actor.full_name,
         "roles": sorted(actor.roles),
         "unit": actor.unit,
+        "must_change_password": actor.must_change_password,
     }
 
 

@@ -34,6 +34,7 @@ class Me(BaseModel):
     full_name: str
     roles: list[str]
     unit: str | None
+    must_change_password: bool = False
 
 
 class CounterCase(BaseModel):
@@ -178,3 +179,80 @@ def override_views(rows: list[dict[str, Any]]) -> list[CalendarOverrideView]:
     """The engine's override rows (oldest first) marked with whether each is still in force."""
     latest = {row["day"]: row["id"] for row in rows}
     return [CalendarOverrideView(**row, in_force=latest[row["day"]] == row["id"]) for row in rows]
+
+
+# ------------------------------------------------------------------------------------- accounts
+
+
+class AccountOut(BaseModel):
+    """A staff account (never its password hash)."""
+
+    username: str
+    full_name: str
+    roles: list[str]
+    unit: str | None
+    active: bool
+    must_change_password: bool
+
+
+class AccountCreate(BaseModel):
+    """A new account; without ``password`` one is generated and returned once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    full_name: str = Field(min_length=1, max_length=300)
+    roles: list[str] = Field(min_length=1, max_length=8)
+    unit: str | None = Field(default=None, max_length=100)
+    password: str | None = Field(default=None, max_length=256)
+
+
+class AccountActive(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
+
+
+class AccountRoles(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[str] = Field(min_length=1, max_length=8)
+
+
+class AccountUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str | None = Field(default=None, max_length=100)
+
+
+class PasswordResetRequest(BaseModel):
+    """``link``: a one-time link valid 24 hours; ``password``: a temporary password shown once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["link", "password"] = "link"
+
+
+class IssuedCredentialOut(BaseModel):
+    """Shown exactly once; the owner must choose a new password at the next login."""
+
+    username: str
+    password: str | None = None
+    reset_url: str | None = None
+    expires_at: datetime | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class AccountEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    username: str
+    action: str
+    details: dict[str, Any]

@@ -13,10 +13,12 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.service import Engine
 
 from . import (
+    accounts_api,
     admin,
     api,
     auditor,
@@ -34,6 +36,7 @@ from . import (
 from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security, reject_unreadable_form
+from .sessions import ServerSessionInterface, raise_session_error
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -51,14 +54,31 @@ def default_config() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies need HTTPS; on by MOTCUA_SECURE_COOKIES=1 behind TLS.
         "SESSION_COOKIE_SECURE": _env_flag("MOTCUA_SECURE_COOKIES", False),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),  # the store's absolute limit decides
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": 10 * 3600,
         "WTF_CSRF_SSL_STRICT": True,
-        "RATELIMIT_STORAGE_URI": os.environ.get("MOTCUA_RATELIMIT_STORAGE", "memory://"),
+        # Shared counters across web processes: Redis when configured, else this process's memory.
+        "RATELIMIT_STORAGE_URI": os.environ.get("MOTCUA_RATELIMIT_STORAGE")
+        or os.environ.get("MOTCUA_REDIS_URL")
+        or "memory://",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("MOTCUA_REDIS_PREFIX", "motcua"),
+        # Wrong passwords free per account+address before the doubling wait starts, and its first step.
+        "LOGIN_BACKOFF_FREE": int(os.environ.get("MOTCUA_LOGIN_BACKOFF_FREE", "3")),
+        "LOGIN_BACKOFF_SECONDS": int(os.environ.get("MOTCUA_LOGIN_BACKOFF_SECONDS", "30")),
+        # How many reverse proxies in front of us set X-Forwarded-For/-Proto; 0 trusts no header.
+        "TRUSTED_PROXIES": int(os.environ.get("MOTCUA_TRUSTED_PROXIES", "0")),
         "LOGIN_RATE_LIMIT": os.environ.get("MOTCUA_LOGIN_RATE_LIMIT", "10 per minute"),
         "LOOKUP_RATE_LIMIT": os.environ.get("MOTCUA_LOOKUP_RATE_LIMIT", "20 per minute"),
         "SUBMIT_RATE_LIMIT": os.environ.get("MOTCUA_SUBMIT_RATE_LIMIT", "30 per hour"),
+        # Anonymous upload bytes per hour: from one address, and from everyone together.
+        "UPLOAD_BYTES_PER_ADDRESS_HOUR": int(
+            os.environ.get("MOTCUA_UPLOAD_BYTES_PER_ADDRESS_HOUR", 50 * 2**20)
+        ),
+        "UPLOAD_BYTES_GLOBAL_HOUR": int(os.environ.get("MOTCUA_UPLOAD_BYTES_GLOBAL_HOUR", 2 * 2**30)),
+        # Chromium PDF renders at once per process; more wait PDF_QUEUE_SECONDS, then get 503.
+        "PDF_MAX_CONCURRENT": int(os.environ.get("MOTCUA_PDF_MAX_CONCURRENT", "2")),
+        "PDF_QUEUE_SECONDS": float(os.environ.get("MOTCUA_PDF_QUEUE_SECONDS", "10")),
         "AGENCY_NAME": os.environ.get("MOTCUA_AGENCY_NAME", "Sở Giáo dục và Đào tạo"),
     }
 
@@ -68,13 +88,20 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     app.config.update(default_config())
     app.config.update(config or {})
     app.extensions["motcua_engine"] = engine
+    app.session_interface = ServerSessionInterface()
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    app.before_request(raise_session_error)
     app.before_request(reject_unreadable_form)  # before CSRFProtect, which reads every field name
     CSRFProtect(app)
     init_security(app)
     register_filters(app)
     register_error_handlers(app)
     blueprints = (auth, public, desk, tasks, cases, board, designer, auditor, admin, api)
-    for module in (*blueprints, digital, feedback_pages, digital_api):
+    for module in (*blueprints, digital, feedback_pages, digital_api, accounts_api):
         app.register_blueprint(module.bp)
     return app
 

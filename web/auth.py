@@ -1,14 +1,18 @@
-"""Login and logout for staff (argon2 passwords checked by the engine), with rate limiting."""
+"""Login, logout and passwords for staff: argon2 checked by the engine, per-address limits and a
+per-account+address backoff, a forced change of any password somebody else set, one-time reset links."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.errors import NotFound, ValidationError
+
 from . import security
-from .security import public, rate_limit, requires
+from .schema_forms import field_errors
+from .security import public, require_actor, requires
 
 bp = Blueprint("auth", __name__)
 
@@ -31,10 +35,10 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:100]
         password = request.form.get("password") or ""
-        rate_limit("login", f"user:{username.lower()}")
-        actor = security.engine().authenticate(username, password) if username and password else None
+        actor = security.attempt_login(username, password)
         if actor is not None:
-            security.login(actor)
+            if actor.must_change_password:
+                return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
         error = "Tên đăng nhập hoặc mật khẩu không đúng"
     status = 401 if error else 200
@@ -48,3 +52,66 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     security.logout()
     return redirect(url_for("auth.login"))
+
+
+def _password_pair() -> tuple[str, str | None]:
+    """The new password and, when the confirmation differs, the message saying so."""
+    new = request.form.get("password") or ""
+    if new != (request.form.get("password_confirm") or ""):
+        return new, "Mật khẩu nhập lại không khớp"
+    return new, None
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires()
+def change_password() -> ResponseReturnValue:
+    actor = require_actor()
+    message: str | None = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        new, mismatch = _password_pair()
+        if mismatch:
+            message, errors = mismatch, {"password_confirm": "không khớp"}
+        else:
+            try:
+                security.engine().change_password(
+                    actor.username, request.form.get("current_password") or "", new
+                )
+            except ValidationError as exc:
+                message, errors = exc.message, field_errors(exc.details)
+            else:
+                security.login(security.engine().actor(actor.username))  # a fresh session, the others ended
+                flash("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc.", "success")
+                return redirect(url_for("public.home"))
+    return render_template(
+        "account/password.html", forced=actor.must_change_password, message=message, errors=errors
+    ), (422 if message else 200)
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str) -> ResponseReturnValue:
+    """A one-time reset link: choose a new password (then log in with it)."""
+    security.rate_limit("lookup")
+    eng = security.engine()
+    try:
+        username = eng.reset_link_user(token[:100])
+    except NotFound as exc:
+        return render_template("account/reset.html", invalid=exc.message), 404
+    message: str | None = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        new, mismatch = _password_pair()
+        if mismatch:
+            message, errors = mismatch, {"password_confirm": "không khớp"}
+        else:
+            try:
+                eng.redeem_reset_link(token[:100], new)
+            except ValidationError as exc:
+                message, errors = exc.message, field_errors(exc.details)
+            else:
+                flash("Đã đặt mật khẩu mới. Vui lòng đăng nhập.", "success")
+                return redirect(url_for("auth.login"))
+    return render_template("account/reset.html", username=username, message=message, errors=errors), (
+        422 if message else 200
+    )

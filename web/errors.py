@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import MotcuaError
@@ -44,6 +45,25 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return render_template("error.html", status=status, code=code, message=message, details=details), status
 
 
+# Connection refused, dropped or reset: the database is away, not our code wrong — say so and when
+# to come back, instead of a 500 that monitoring files as a bug.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_RETRY_SECONDS = 30
+
+
+def database_unavailable(exc: BaseException) -> ResponseReturnValue:
+    log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+    response = make_response(
+        error_response(
+            503,
+            "database_unavailable",
+            "Hệ thống tạm thời không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau ít phút.",
+        )
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(MotcuaError)
     def motcua_error(exc: MotcuaError) -> ResponseReturnValue:
@@ -68,9 +88,17 @@ def register_error_handlers(app: Flask) -> None:
             message = exc.description
         response = make_response(error_response(status, code, message))
         retry = getattr(exc, "retry_after", None)
-        if status == 429 and isinstance(retry, int):
+        if status in (429, 503) and isinstance(retry, int):
             response.headers["Retry-After"] = str(retry)
+        if status == 500 and isinstance(getattr(exc, "original_exception", None), DATABASE_DOWN):
+            return database_unavailable(exc.original_exception)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError) -> ResponseReturnValue:
+        if isinstance(exc, DATABASE_DOWN) or exc.connection_invalidated:
+            return database_unavailable(exc)
+        return unexpected(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> ResponseReturnValue:

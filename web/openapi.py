@@ -19,6 +19,12 @@ from engine.queries import Board, QueueRow, TaskRow
 from engine.service import CaseView, EventView, ProcedureView, TaskView
 
 from .api_models import (
+    AccountActive,
+    AccountCreate,
+    AccountEventOut,
+    AccountOut,
+    AccountRoles,
+    AccountUnit,
     ApiError,
     ApologyRequest,
     CalendarOverrideRequest,
@@ -27,10 +33,13 @@ from .api_models import (
     CounterCase,
     CsrfToken,
     DocumentUpload,
+    IssuedCredentialOut,
     LoginRequest,
     LookupRequest,
     Me,
     OnlineSubmission,
+    PasswordChange,
+    PasswordResetRequest,
     PublicStatus,
     PublicWithdrawalRequest,
     RatingRequest,
@@ -41,6 +50,15 @@ from .api_models import (
 )
 
 MODELS: tuple[type[BaseModel], ...] = (
+    AccountOut,
+    AccountCreate,
+    AccountActive,
+    AccountRoles,
+    AccountUnit,
+    PasswordResetRequest,
+    IssuedCredentialOut,
+    PasswordChange,
+    AccountEventOut,
     ApiError,
     CsrfToken,
     LoginRequest,
@@ -117,11 +135,14 @@ def _op(
     return op
 
 
+INPUTS = (LoginRequest, CompleteRequest, AccountCreate, PasswordChange)
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     from . import digital_api  # imports web.api, which imports this module
 
-    inputs = (LoginRequest, CompleteRequest, *digital_api.INPUTS)
+    inputs = (*INPUTS, *digital_api.INPUTS)
     _, defs = models_json_schema(
         [(m, "validation" if m in inputs else "serialization") for m in (*MODELS, *digital_api.MODELS)],
         ref_template="#/components/schemas/{model}",
@@ -268,6 +289,44 @@ def openapi_document() -> dict[str, Any]:
         },
         "/api/admin/incidents": {
             "get": _op("Sự cố gửi tin (state=open|all)", _array(IncidentView), query=("state",))
+        },
+        "/api/admin/users": {
+            "get": _op("Tài khoản cán bộ (quản trị)", _array(AccountOut)),
+            "post": _op(
+                "Tạo tài khoản; mật khẩu đầu tiên phải đổi khi đăng nhập (quản trị)",
+                _ref(IssuedCredentialOut),
+                request=AccountCreate,
+                status="201",
+            ),
+        },
+        "/api/admin/users/{username}": {"get": _op("Một tài khoản", _ref(AccountOut), params=("username",))},
+        "/api/admin/users/{username}/active": {
+            "post": _op(
+                "Vô hiệu hoá (kết thúc mọi phiên) hoặc kích hoạt lại tài khoản",
+                _ref(AccountOut),
+                request=AccountActive,
+                params=("username",),
+            )
+        },
+        "/api/admin/users/{username}/roles": {
+            "post": _op("Đổi vai trò", _ref(AccountOut), request=AccountRoles, params=("username",))
+        },
+        "/api/admin/users/{username}/unit": {
+            "post": _op("Đổi đơn vị", _ref(AccountOut), request=AccountUnit, params=("username",))
+        },
+        "/api/admin/users/{username}/reset": {
+            "post": _op(
+                "Đặt lại mật khẩu: liên kết dùng một lần hoặc mật khẩu tạm (hiện một lần)",
+                _ref(IssuedCredentialOut),
+                request=PasswordResetRequest,
+                params=("username",),
+            )
+        },
+        "/api/admin/account-events": {
+            "get": _op("Nhật ký thay đổi tài khoản (quản trị, kiểm tra viên)", _array(AccountEventOut))
+        },
+        "/api/account/password": {
+            "post": _op("Đổi mật khẩu của chính mình", _ref(AccountOut), request=PasswordChange)
         },
         "/api/admin/incidents/{incident_id}/retry": {
             "post": _op("Thử lại: đưa tin lỗi vào lại hàng đợi", _ref(IncidentView), params=("incident_id",))

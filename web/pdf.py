@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
+from typing import cast
 
-from flask import Response, current_app
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import ServiceUnavailable
 
 TIMEOUT_SECONDS = 60
@@ -37,8 +39,33 @@ def chromium_path() -> Path:
     )
 
 
+def pdf_slots(app: Flask) -> threading.BoundedSemaphore:
+    """Chromium renders running at once in this process: each is a browser (hundreds of MB), so
+    a burst of PDF requests would otherwise exhaust the server's memory."""
+    slots = app.extensions.get("motcua_pdf_slots")
+    if slots is None:
+        slots = app.extensions["motcua_pdf_slots"] = threading.BoundedSemaphore(
+            int(app.config["PDF_MAX_CONCURRENT"])
+        )
+    return cast(threading.BoundedSemaphore, slots)
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Print ``html`` with Chromium; 503 when Chromium is missing or fails (the HTML page still works)."""
+    """Print ``html`` with Chromium, at most PDF_MAX_CONCURRENT at once; 503 when busy, or when
+    Chromium is missing or fails (the HTML page still works)."""
+    slots = pdf_slots(current_app)
+    if not slots.acquire(timeout=float(current_app.config["PDF_QUEUE_SECONDS"])):
+        raise ServiceUnavailable(
+            "Máy chủ đang bận tạo các tệp PDF khác; vui lòng thử lại sau ít phút hoặc dùng nút In phiếu.",
+            retry_after=30,
+        )
+    try:
+        return _render(html)
+    finally:
+        slots.release()
+
+
+def _render(html: str) -> bytes:
     binary = chromium_path()
     if not binary.exists():
         raise ServiceUnavailable(

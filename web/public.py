@@ -18,7 +18,7 @@ from .desk import applicant_from_form
 from .dossier import task_fields
 from .schema_forms import field_errors, parse_submission
 from .security import current_actor, engine, public, rate_limit
-from .uploads import store_citizen_uploads
+from .uploads import charge_anonymous_upload, store_citizen_uploads
 
 bp = Blueprint("public", __name__)
 
@@ -42,6 +42,7 @@ def submit(procedure_id: str) -> ResponseReturnValue:
     message = None
     if request.method == "POST":
         rate_limit("submit")
+        charge_anonymous_upload()
         payload = {"procedure_id": procedure_id, "channel": 2, "applicant": applicant_from_form()}
         try:
             view = eng.start_case(payload, CITIZEN)
@@ -151,6 +152,7 @@ def supplement() -> ResponseReturnValue:
         return _lookup_page(case, secret, message="Hồ sơ không có yêu cầu bổ sung đang mở", status=409)
     fields = task_fields(task, eng.procedure(case.procedure_id))
     data = parse_submission(fields, request.form)
+    charge_anonymous_upload()
     try:
         store_citizen_uploads(code, secret)
         case = eng.citizen_complete(code, secret, task.task_id, data)

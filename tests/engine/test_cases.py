@@ -31,7 +31,7 @@ def test_start_creates_dossier_code_events_and_open_task(engine: Engine) -> None
     second = engine.start_case({"procedure_id": "timer_demo", "applicant": APPLICANT}, engine.actor("clerk"))
     assert re.fullmatch(r"H99\.12-260302-0001", first.code)
     assert second.code == "H99.12-260302-0002"
-    assert first.secret and len(first.secret) == 8
+    assert first.secret and len(first.secret) == 16
     assert [t.element_id for t in first.tasks] == ["review"]
     assert first.tasks[0].role == "specialist"
     # Allocated 2 working hours from Monday 08:00 local.

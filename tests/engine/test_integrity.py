@@ -363,7 +363,13 @@ def test_the_worker_seals_finished_days(engine: Engine, clock: FixedClock) -> No
     gone = run_case(engine, clock, "Sẽ bị xoá")
     clock.set(vn(2026, 3, 3, 8, 0))
     run_worker(engine, once=True)
-    assert engine.verify_history().digest_day == "2026-03-02"
+    # The finished day, then this morning's hourly checkpoint.
+    with engine.db.read() as session:
+        assert list(session.scalars(select(AuditDigest.day).order_by(AuditDigest.id))) == [
+            "2026-03-02",
+            "2026-03-03T08:00",
+        ]
+    assert engine.verify_history().digest_day == "2026-03-03T08:00"
     cid = case_id(engine, gone)
     for table in ("case_events", "work_items", "timers"):
         sql(engine, f"DELETE FROM {table} WHERE case_id = :case", case=cid)

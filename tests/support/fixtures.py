@@ -133,6 +133,13 @@ def clean(db: Database) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _outside_seal_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test anchors its seals in its own outside log and signing key (never the checkout's var/)."""
+    monkeypatch.setenv("MOTCUA_SEAL_LOG", str(tmp_path / "audit-seals.jsonl"))
+    monkeypatch.setenv("MOTCUA_SEAL_KEY_FILE", str(tmp_path / "seal-signing-key.pem"))
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     # Monday 2 March 2026, 08:00 local: an ordinary working morning.

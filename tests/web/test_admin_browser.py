@@ -47,3 +47,50 @@ def test_admin_adds_a_day_off_and_sees_it_listed_and_applied(
     expect(page.locator("#trial-result")).to_contain_text("08:30 04/03/2026")
     admin.shot("admin-calendar")
     admin.close()
+
+
+def test_admin_creates_an_account_and_its_owner_must_change_the_password(
+    browser: Browser,  # noqa: F811
+    server: str,  # noqa: F811
+    sqlite_engine: Engine,
+) -> None:
+    import uuid
+
+    name = f"b{uuid.uuid4().hex[:8]}"
+    admin = Session(browser, server, "admin")
+    page = admin.goto("/admin/users")
+    page.fill("#username", name)
+    page.fill("#full_name", "Lý Thị Trình Duyệt")
+    page.check("#create-user input[value=specialist]")
+    page.fill("#unit", "Phòng Khảo thí")
+    page.click("#create-user button[type=submit]")
+    password = page.locator("#issued-password").inner_text()
+    assert len(password) == 16
+    admin.shot("admin-account-created")
+
+    owner = Session(browser, server)
+    login = owner.goto("/login")
+    login.fill("#username", name)
+    login.fill("#password", password)
+    login.click("button[type=submit]")
+    expect(login.locator("h1")).to_have_text("Đổi mật khẩu")
+    expect(login.locator("#forced")).to_be_visible()
+    login.fill("#current_password", password)
+    login.fill("#password", "1234567890ab")
+    login.fill("#password_confirm", "1234567890ab")
+    login.click("#password-form button[type=submit]")
+    expect(login.locator(".flash-error")).to_contain_text("dễ đoán")
+    login.fill("#current_password", password)
+    login.fill("#password", "nang-vang-tren-song-huong")
+    login.fill("#password_confirm", "nang-vang-tren-song-huong")
+    login.click("#password-form button[type=submit]")
+    expect(login.locator(".flash-success")).to_contain_text("Đã đổi mật khẩu")
+
+    # The administrator deactivates the account: the owner's open session ends at once.
+    page = admin.goto(f"/admin/users/{name}")
+    page.click("#deactivate-form button[type=submit]")
+    expect(page.locator("#state")).to_have_text("Đã vô hiệu hoá")
+    owner.goto("/tasks/")
+    expect(owner.page.locator("h1")).to_have_text("Đăng nhập cán bộ")
+    owner.close()
+    admin.close()

@@ -133,7 +133,7 @@ def test_online_dossier_received_processed_returned_and_rated(
 ) -> None:
     engine = sqlite_engine
     code, secret = submit_online(browser, server, "Nguyễn Thị Mai", shot="01-citizen-submit")
-    assert re.fullmatch(r"H99\.12-260302-\d{4}", code) and len(secret) == 8
+    assert re.fullmatch(r"H99\.12-260302-\d{4}", code) and len(secret) == 16
 
     # The desk sees it with the 8-working-hour countdown and accepts it within the window.
     clock.set(vn(2026, 3, 2, 10, 0))

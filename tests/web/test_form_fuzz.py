@@ -5,6 +5,7 @@ Complements tests/web/test_api_fuzz.py, which covers the JSON API from its OpenA
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -54,6 +55,14 @@ def _fuzz(client: Any, url: str, token: str | None) -> str | None:
     return None
 
 
+def throwaway_account(engine: Engine) -> str:
+    name = f"fuzz-{uuid.uuid4().hex[:8]}"
+    engine.create_account(
+        name, "Tài khoản thử", ["specialist"], engine.actor("system"), password=TEST_PASSWORD
+    )
+    return name
+
+
 def test_no_generated_form_gets_a_server_error(sqlite_engine: Engine) -> None:
     engine = sqlite_engine
     ensure_fuzzer(engine)
@@ -68,6 +77,10 @@ def test_no_generated_form_gets_a_server_error(sqlite_engine: Engine) -> None:
         "procedure_id": "diploma_copy",
         "incident_id": "1",
         "digitised_id": "1",
+        # Account pages act on a throw-away account: the fuzzer holds the admin role and would
+        # otherwise deactivate or reset a shared test user.
+        "username": throwaway_account(engine),
+        "token": "no-such-token",
     }
     app = create_app(engine, dict(TEST_CONFIG))
     client = app.test_client()

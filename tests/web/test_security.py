@@ -22,6 +22,8 @@ PLACEHOLDERS = {
     "procedure_id": "diploma_copy",
     "incident_id": "1",
     "digitised_id": "1",
+    "token": "no-such-token",
+    "username": "clerk",
 }
 
 
