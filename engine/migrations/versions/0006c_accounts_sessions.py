@@ -2,7 +2,7 @@
 hourly audit checkpoints (longer digest keys)
 
 Revision ID: 0006c
-Revises: 0006f
+Revises: 0006e
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0006c'
-down_revision: Union[str, Sequence[str], None] = '0006f'
+down_revision: Union[str, Sequence[str], None] = '0006e'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
