@@ -7,7 +7,8 @@ so callers cannot change state behind the engine's back.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (
@@ -33,6 +35,7 @@ from . import (
     reports,
     results,
     sla,
+    submissions,
     withdrawal,
 )
 from .calendar import WorkingCalendar
@@ -47,8 +50,11 @@ from .procedures import ProcedureStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
+from .text import nfc
 from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
-from .users import Actor, authenticate, get_actor, seed_demo_users
+from .users import CITIZEN, Actor, authenticate, get_actor, seed_demo_users
+
+PHONE = re.compile(r"^(\+84|0)\d{8,10}$")
 
 # ---------------------------------------------------------------------------------- edge models
 
@@ -64,6 +70,22 @@ class Applicant(BaseModel):
     phone: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     address: str | None = Field(default=None, max_length=500)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nfc(cls, value: Any) -> Any:
+        return nfc(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        """Vietnamese numbers: 0 or +84 then 8–10 digits; spaces, dots and dashes are allowed."""
+        if value is None or value == "":
+            return None
+        digits = re.sub(r"[\s.\-()]", "", value)
+        if not PHONE.fullmatch(digits):
+            raise ValueError("số điện thoại không hợp lệ")
+        return value
 
 
 class StartCase(BaseModel):
@@ -82,7 +104,7 @@ class StartCase(BaseModel):
         for key in value:
             if not key.isidentifier() or key.startswith("_"):
                 raise ValueError(f"tên trường không hợp lệ: {key!r}")
-        return value
+        return dict(nfc(value))
 
 
 class TaskView(BaseModel):
@@ -147,6 +169,7 @@ class ProcedureView(BaseModel):
     deployed_by: str
     steps: list[dict[str, Any]]
     meta: dict[str, Any]
+    submission_form: dict[str, Any] | None = None
 
 
 class FireResult(BaseModel):
@@ -252,6 +275,64 @@ class Engine:
         view.secret = secret
         return view
 
+    def submit_online(
+        self,
+        request: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+        idempotency_key: str | None = None,
+    ) -> CaseView:
+        """A citizen's online submission (channel 2): every required field and component checked
+        first, all problems reported together, the dossier and its files stored together or not at
+        all. A repeated request with the same idempotency key returns the first one's dossier."""
+        key = submissions.check_key(idempotency_key)
+        if key is not None:
+            repeated = self._repeated_submission(key)
+            if repeated is not None:
+                return repeated
+        problems: list[dict[str, Any]] = []
+        req: StartCase | None = None
+        try:
+            req = _parse(StartCase, {**dict(request), "channel": 2})
+        except ValidationError as exc:
+            problems.extend(exc.details.get("fields", []))
+        procedure = self.procedure(str(request.get("procedure_id") or ""))
+        problems.extend(submissions.document_problems(procedure.meta.get("documents") or [], uploads))
+        data = dict(req.data) if req is not None else dict(nfc(request.get("data") or {}))
+        problems.extend(submissions.data_problems(procedure.submission_form, data))
+        if problems or req is None:
+            raise submissions.refuse(problems)
+        try:
+            with self._uow() as session:
+                claimed = submissions.claim(session, key, self.clock.now()) if key else None
+                case, secret = self.cases.start(
+                    session, req.procedure_id, req.applicant.model_dump(mode="json"), 2, req.data, CITIZEN
+                )
+                for upload in uploads:
+                    self._attach(
+                        session, case, upload.document_code, upload.filename, upload.content, CITIZEN
+                    )
+                if claimed is not None and key is not None:
+                    submissions.record(claimed, key, case, secret)
+                view = self._case_view(session, case)
+        except IntegrityError:
+            # A concurrent request with the same key won the insert: answer with its dossier.
+            repeated = self._repeated_submission(key) if key else None
+            if repeated is None:
+                raise
+            return repeated
+        view.secret = secret
+        return view
+
+    def _repeated_submission(self, key: str) -> CaseView | None:
+        with self.db.read() as session:
+            found = submissions.earlier(session, key)
+            if found is None:
+                return None
+            case, secret = found
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
     def get_case(self, ref: str) -> CaseView:
         with self.db.read() as session:
             return self._case_view(session, find_case(session, ref))
@@ -271,6 +352,7 @@ class Engine:
     ) -> CaseView:
         """Complete an open step: the one completion path of the web, the API and the CLI, with the
         same checks (withdrawal pending, unit, claim, the receipt's completeness, role, form)."""
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = find_case(session, ref)
             self._complete(session, case, task_ref, data, actor, expected_version)
@@ -312,6 +394,7 @@ class Engine:
 
     def lookup(self, code: str, secret: str) -> CaseView:
         """Citizen lookup: the same error for an unknown code and a wrong secret (no enumeration)."""
+        code = nfc(code or "").strip().upper()
         with self.db.read() as session:
             case = session.scalar(select(Case).where(Case.code == code))
             expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
@@ -610,16 +693,13 @@ class Engine:
         self, code: str, secret: str, document_code: str, filename: str, content: bytes
     ) -> documents.DocumentView:
         """A citizen attaches a file while submitting or supplementing (secret checked first)."""
-        from .users import CITIZEN
-
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             return self._attach(session, case, document_code, filename, content, CITIZEN)
 
     def citizen_complete(self, code: str, secret: str, task_ref: str, data: Mapping[str, Any]) -> CaseView:
         """A citizen completes their own step (supplementation), after the secret check."""
-        from .users import CITIZEN
-
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             self._complete(session, case, task_ref, data, CITIZEN)
@@ -650,8 +730,6 @@ class Engine:
 
     def citizen_request_withdrawal(self, code: str, secret: str, reason: str) -> CaseView:
         """The citizen asks to withdraw online, after the secret check; status 7."""
-        from .users import CITIZEN
-
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             withdrawal.request(self.cases, session, case, reason, CITIZEN)
@@ -834,17 +912,67 @@ class Engine:
             return name, str(row.files.get(name, "")).encode("utf-8")
 
 
+FIELD_TITLES = {
+    "procedure_id": "Thủ tục",
+    "channel": "Hình thức nộp",
+    "applicant": "Người nộp",
+    "applicant.name": "Họ và tên",
+    "applicant.type": "Đối tượng",
+    "applicant.id_number": "Số CCCD / mã số",
+    "applicant.phone": "Điện thoại",
+    "applicant.email": "Thư điện tử",
+    "applicant.address": "Địa chỉ",
+}
+_PATTERN_MESSAGES = {"applicant.email": "thư điện tử không hợp lệ"}
+
+
+def _vietnamese(err: Mapping[str, Any], field: str) -> str:
+    """pydantic's English messages, said in Vietnamese for the person who filled the form."""
+    kind, ctx = str(err.get("type", "")), err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "bắt buộc"
+    if kind == "string_too_short":
+        return f"tối thiểu {ctx.get('min_length')} ký tự"
+    if kind == "string_too_long":
+        return f"tối đa {ctx.get('max_length')} ký tự"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(field, "sai định dạng")
+    if kind == "value_error":
+        return str(ctx.get("error") or err.get("msg", "không hợp lệ"))
+    if kind == "extra_forbidden":
+        return "trường không được phép"
+    if kind in ("literal_error", "enum"):
+        return "giá trị không nằm trong danh sách cho phép"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "sai kiểu dữ liệu"
+    return "không hợp lệ"
+
+
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
     if isinstance(value, model):
         return value
     try:
         return model.model_validate(value)
     except PydanticValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
-        ]
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            message = _vietnamese(dict(err), field)
+            problems.append({"field": field, "title": FIELD_TITLES.get(field, field), "message": message})
+        text = "; ".join(f"{p['title']}: {p['message']}" for p in problems)
         raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
+
+
+def submission_form(elements: Mapping[str, Mapping[str, Any]], procedure_id: str) -> dict[str, Any] | None:
+    """The procedure's own submission fields: the form on the start event of its main process."""
+    for element in elements.values():
+        if (
+            element.get("type") == "startEvent"
+            and element.get("process_id") == procedure_id
+            and element.get("form")
+        ):
+            return dict(element["form"])
+    return None
 
 
 def _procedure_view(row: ProcedureVersion) -> ProcedureView:
@@ -865,6 +993,7 @@ def _procedure_view(row: ProcedureVersion) -> ProcedureView:
         deployed_by=row.deployed_by,
         steps=steps,
         meta=row.meta,
+        submission_form=submission_form(row.elements, row.procedure_id),
     )
 
 

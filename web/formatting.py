@@ -45,6 +45,21 @@ def local(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
+def legal_days(procedure: Any) -> str:
+    """The statutory time as citizens read it: in days, even when the law counts working hours
+    (40 working hours are 5 working days of 8 hours)."""
+    amount, unit = float(procedure.legal_time), str(procedure.legal_unit)
+    if unit == "working_hours":
+        amount, unit = amount / 8, "working_days"
+    return f"{amount:g}".replace(".", ",") + " " + LEGAL_UNITS.get(unit, unit)
+
+
+def fee_text(value: Any) -> str:
+    """A fee in đồng with Vietnamese thousands separators; 0 reads "Không thu phí"."""
+    amount = int(value or 0)
+    return "Không thu phí" if amount == 0 else f"{amount:,}".replace(",", ".") + " đồng"
+
+
 def hours(value: float | None) -> str:
     """Working hours as "3 giờ 15 phút"; negative values read "quá 2 giờ"."""
     if value is None:
@@ -89,6 +104,8 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(fromiso, "fromiso")
     app.add_template_filter(local, "local")
     app.add_template_filter(hours, "hours")
+    app.add_template_filter(legal_days, "legal_days")
+    app.add_template_filter(fee_text, "fee")
     app.add_template_filter(due_reason, "due_reason")
     app.add_template_filter(lambda v: STATUS_LABELS.get(int(v), str(v)) if v is not None else "—", "status")
     app.add_template_filter(lambda v: CHANNELS.get(v, str(v)), "channel")
