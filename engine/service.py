@@ -705,6 +705,29 @@ class Engine:
             self._complete(session, case, task_ref, data, CITIZEN)
             return self._case_view(session, case)
 
+    def citizen_supplement(
+        self,
+        code: str,
+        secret: str,
+        task_ref: str,
+        data: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+    ) -> CaseView:
+        """The citizen answers a supplementation request: the files, each filed under its component,
+        and the step's form in one transaction, so a refused form leaves no orphan files behind."""
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            meta = self.procedures.load(session, case.procedure_version_id).meta
+            optional = [{**d, "required": False} for d in meta.get("documents", [])]
+            problems = submissions.document_problems(optional, uploads)
+            if problems:
+                raise submissions.refuse(problems)
+            for upload in uploads:
+                self._attach(session, case, upload.document_code, upload.filename, upload.content, CITIZEN)
+            self.cases.complete(session, case, task_ref, data, CITIZEN)
+            return self._case_view(session, case)
+
     def rate(self, code: str, secret: str, score: int, comment: str = "") -> citizen.RatingView:
         """The citizen's satisfaction rating after the result was returned (one per dossier)."""
         with self._uow() as session:

@@ -26,10 +26,10 @@ from engine.service import CaseView, ProcedureView
 from engine.submissions import Upload
 
 from .desk import applicant_from_form
-from .dossier import task_fields
+from .dossier import supplement_reason, supplement_request, task_fields
 from .schema_forms import FormField, field_errors, fields_from_schema, parse_submission
 from .security import current_actor, engine, public, rate_limit
-from .uploads import posted_files, store_citizen_uploads
+from .uploads import posted_files
 
 bp = Blueprint("public", __name__)
 
@@ -124,6 +124,15 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
     citizen_task = next((t for t in case.tasks if t.role == "citizen"), None)
     fields = task_fields(citizen_task, eng.procedure(case.procedure_id)) if citizen_task else []
     rating = eng.rating(case.code, secret) if case.status == 10 else None
+    reason, missing = "", []
+    if citizen_task is not None:
+        request_event = supplement_request(eng.events(case.code))
+        asked = request_event.payload.get("data") if request_event is not None else None
+        if isinstance(asked, dict):
+            reason = supplement_reason(asked)
+            wanted = {str(c) for c in asked.get("missing_documents") or []}
+            documents = eng.procedure(case.procedure_id).meta.get("documents") or []
+            missing = [d for d in documents if str(d.get("code")) in wanted] or list(documents)
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     return (
         render_template(
@@ -135,6 +144,8 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
             fields=fields,
             rating=rating,
             scores=SCORES,
+            supplement_reason=reason,
+            missing_documents=missing,
             values=extra.pop("values", {}),
             errors=extra.pop("errors", {}),
             **extra,
@@ -192,9 +203,14 @@ def supplement() -> ResponseReturnValue:
         return _lookup_page(case, secret, message="Hồ sơ không có yêu cầu bổ sung đang mở", status=409)
     fields = task_fields(task, eng.procedure(case.procedure_id))
     data = parse_submission(fields, request.form)
+    uploads = [Upload(doc, name, content) for doc, name, content in posted_files()]
+    filed = {u.document_code for u in uploads if u.document_code}
+    for f in fields:
+        # A file in a component's slot says that component was supplemented; no need to tick it too.
+        if f.widget == "checkboxes" and filed and filed <= {o.value for o in f.options}:
+            data[f.name] = sorted(set(data.get(f.name) or []) | filed)
     try:
-        store_citizen_uploads(code, secret)
-        case = eng.citizen_complete(code, secret, task.task_id, data)
+        case = eng.citizen_supplement(code, secret, task.task_id, data, uploads)
     except ValidationError as exc:
         return _lookup_page(
             eng.lookup(code, secret),

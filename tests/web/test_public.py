@@ -298,3 +298,41 @@ def test_procedure_page_and_list_speak_to_citizens_in_days(client: Client) -> No
 def test_favicon_is_served(client: Client) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"
+
+
+def test_supplementation_names_reason_and_components_and_files_them(
+    engine: Engine, client: Client, as_user: Any
+) -> None:
+    case = submit_online(engine)
+    assert case.secret is not None
+    engine.complete_work_item(
+        case.code,
+        "receipt_check",
+        {"decision": "supplement", "missing_documents": ["TP2"], "reason": "Ảnh CCCD bị mờ"},
+        engine.actor("clerk"),
+    )
+    page = client.post("/public/lookup", {"code": case.code, "secret": case.secret}).get_data(as_text=True)
+    assert 'id="supplement-reason">Ảnh CCCD bị mờ<' in page
+    assert re.search(r'id="missing-documents">\s*<li data-code="TP2">', page)
+    assert 'name="doc_TP2"' in page and 'name="doc_TP1"' not in page
+    # A file that cannot be stored refuses the answer: nothing is filed, the request stays open.
+    refused = client.post(
+        "/public/supplement",
+        {"code": case.code, "secret": case.secret, "doc_TP2": (io.BytesIO(b"MZ"), "x.exe")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "không đúng định dạng" in refused.get_data(as_text=True)
+    assert engine.list_documents(case.code) == [] and engine.get_case(case.code).status == 5
+    done = client.post(
+        "/public/supplement",
+        {"code": case.code, "secret": case.secret, "doc_TP2": (io.BytesIO(b"%PDF-1.7 cccd"), "cccd-ro.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 200 and "Đã gửi hồ sơ bổ sung" in done.get_data(as_text=True)
+    assert [(d.document_code, d.filename) for d in engine.list_documents(case.code)] == [
+        ("TP2", "cccd-ro.pdf")
+    ]
+    receipt = as_user("clerk").get(f"/desk/receipt/{case.code}").get_data(as_text=True)
+    row = re.search(r"<tr><td>TP2</td>.*?</tr>", receipt, re.S)
+    assert row and row.group(0).endswith("<td>1</td></tr>")
+    assert "<td>TP2</td>" in receipt.split("Tệp đã nộp")[1]
