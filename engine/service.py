@@ -594,11 +594,13 @@ class Engine:
         with self.db.read() as session:
             return _procedure_view(self.procedures.latest(session, procedure_id))
 
-    def desk_queue(self, status: int = 1) -> list[queries.QueueRow]:
-        """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return."""
+    def desk_queue(self, status: int = 1, search: str | None = None) -> list[queries.QueueRow]:
+        """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return;
+        ``search`` keeps those whose code, applicant name or CCCD contains it (accents optional)."""
         with self.db.read() as session:
             self.calendar.refresh(session)
-            return queries.desk_queue(session, self.clock.now(), self.calendar, status)
+            rows = queries.desk_queue(session, self.clock.now(), self.calendar, status)
+        return queries.matching(rows, search)
 
     def tasklist(
         self, actor: Actor, filters: queries.TaskFilter | Mapping[str, Any] | None = None

@@ -264,7 +264,7 @@ def desk_queue() -> ResponseReturnValue:
             "Trạng thái hàng chờ phải là 1, 5, 7 hoặc 9",
             details={"fields": [{"field": "status", "message": "không hợp lệ"}]},
         )
-    return ok(engine().desk_queue(int(raw)))
+    return ok(engine().desk_queue(int(raw), (request.args.get("q") or "")[:100] or None))
 
 
 @bp.post("/cases/<code>/apology")

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from . import security
+from .homes import role_home
 from .security import public, rate_limit, requires
 
 bp = Blueprint("auth", __name__)
@@ -35,7 +36,8 @@ def login() -> ResponseReturnValue:
         actor = security.engine().authenticate(username, password) if username and password else None
         if actor is not None:
             security.login(actor)
-            return redirect(_safe_next(request.args.get("next")))
+            wanted = request.args.get("next")
+            return redirect(_safe_next(wanted) if wanted else role_home(actor))
         error = "Tên đăng nhập hoặc mật khẩu không đúng"
     status = 401 if error else 200
     return render_template(

@@ -30,12 +30,14 @@ def applicant_from_form() -> dict[str, object]:
 @requires("desk_clerk")
 def queue() -> ResponseReturnValue:
     eng = engine()
+    search = (request.args.get("q") or "").strip()[:100]
     return render_template(
         "desk/queue.html",
-        awaiting_receipt=eng.desk_queue(1),
-        awaiting_return=eng.desk_queue(9),
-        awaiting_supplement=eng.desk_queue(5),
-        withdrawal_requests=eng.desk_queue(7),
+        search=search,
+        awaiting_receipt=eng.desk_queue(1, search),
+        awaiting_return=eng.desk_queue(9, search),
+        awaiting_supplement=eng.desk_queue(5, search),
+        withdrawal_requests=eng.desk_queue(7, search),
         now=eng.clock.now(),
     )
 

@@ -244,10 +244,10 @@ def test_multipart_field_name_that_cannot_be_read_is_a_bad_request(engine: Engin
     ).get_json()
     boundary = "motcua-boundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"".encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="'.encode()
         + b"a\rb"  # a bare carriage return inside the quoted name
-        + f"\"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n".encode()
+        + f'"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n'.encode()
     )
     answer = clerk.http.post(
         f"/api/cases/{case['code']}/documents",

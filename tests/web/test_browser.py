@@ -91,6 +91,15 @@ class Session:
         self.context.close()
 
 
+def fill_diploma_details(page: Page) -> None:
+    """The diploma-copy form's own fields (declared on the BPMN start event)."""
+    page.select_option("#f-diploma_type", "thpt")
+    page.fill("#f-graduation_year", "2012")
+    page.fill("#f-school", "Trường THPT Phan Châu Trinh, Đà Nẵng")
+    page.fill("#f-copies", "2")
+    page.check("input[name=delivery][value=in_person]")
+
+
 def submit_online(browser: Browser, server: str, name: str, shot: str | None = None) -> tuple[str, str]:
     citizen = Session(browser, server)
     page = citizen.goto("/")
@@ -98,6 +107,7 @@ def submit_online(browser: Browser, server: str, name: str, shot: str | None = N
     page.fill("#a-name", name)
     page.fill("#a-phone", "0905123456")
     page.fill("#a-email", "congdan@example.vn")
+    fill_diploma_details(page)
     page.set_input_files(
         "input[name=doc_TP1]", {"name": "don-de-nghi.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.clock import FixedClock
 from engine.service import Engine
-from tests.support.fixtures import vn
+from tests.support.fixtures import TEST_PASSWORD, vn
 from tests.web.conftest import submit_online
 
 
@@ -258,3 +258,43 @@ def _happy(schema: Any) -> dict[str, Any]:
     from engine.bench import sample_data
 
     return sample_data(schema)
+
+
+def test_each_role_lands_on_its_own_queue(app: Any) -> None:
+    from tests.web.conftest import Client
+
+    homes = {
+        "clerk": "/desk/",
+        "specialist": "/tasks/",
+        "head": "/tasks/",
+        "director": "/tasks/",
+        "designer": "/designer/",
+        "auditor": "/auditor/",
+        "admin": "/admin/",
+    }
+    for username, home in homes.items():
+        c = Client(app)
+        response = c.post("/login", {"username": username, "password": TEST_PASSWORD})
+        assert response.status_code == 302 and response.headers["Location"] == home, username
+    c = Client(app)
+    response = c.post("/login?next=/board/", {"username": "clerk", "password": TEST_PASSWORD})
+    assert response.headers["Location"] == "/board/"
+
+
+def test_desk_queue_search_by_code_name_or_cccd(engine: Engine, as_user: Any) -> None:
+    first = engine.start_case(
+        {
+            "procedure_id": "diploma_copy",
+            "channel": 2,
+            "applicant": {"name": "Nguyễn Văn Đức", "id_number": "048090001234"},
+        },
+        engine.actor("citizen"),
+    )
+    second = submit_online(engine, "Trần Thị Bé")
+    clerk = as_user("clerk")
+    for query in ("nguyen van duc", "001234", first.code.lower()):
+        page = clerk.get("/desk/", query_string={"q": query}).get_data(as_text=True)
+        assert f'data-code="{first.code}"' in page and f'data-code="{second.code}"' not in page, query
+    page = clerk.get("/desk/").get_data(as_text=True)
+    assert f'data-code="{first.code}"' in page and f'data-code="{second.code}"' in page
+    assert [r.code for r in engine.desk_queue(1, "Bé")] == [second.code]
