@@ -24,6 +24,7 @@ from . import (
     assignment,
     audit_store,
     citizen,
+    date_bounds,
     designer,
     documents,
     drafts,
@@ -43,7 +44,7 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
-from .errors import Forbidden, NotFound, ProcedureError, ValidationError
+from .errors import Forbidden, MotcuaError, NotFound, ProcedureError, ValidationError
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
@@ -374,6 +375,8 @@ class Engine:
             assignment.check_may_complete(
                 session, case, item, element, list(version.meta.get("documents", [])), data, actor
             )
+            today = self.clock.now().astimezone(sla.LOCAL_TZ).date()
+            date_bounds.check_dates(element.get("form"), data, today)
         self.cases.complete(session, case, item.task_id, data, actor, expected_version)
 
     def apologise(

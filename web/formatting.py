@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
+from engine.date_bounds import bounds
 from engine.sla import LOCAL_TZ
 from engine.statuses import STATUS_LABELS
 from engine.users import ROLES
@@ -99,7 +100,15 @@ def due_reason(reason: str | None) -> str:
     return DUE_REASONS.get(reason or "", "")
 
 
+def date_bounds(spec: Any) -> tuple[str, str]:
+    """ISO min/max for a date input, from the same rule the engine checks (engine.date_bounds)."""
+    engine = current_app.extensions["motcua_engine"]
+    low, high = bounds(spec if isinstance(spec, dict) else {}, engine.clock.now().astimezone(LOCAL_TZ).date())
+    return low.isoformat(), high.isoformat()
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(date_bounds, "date_bounds")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(fromiso, "fromiso")
     app.add_template_filter(local, "local")

@@ -82,9 +82,14 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-document.addEventListener("change", (event) => {
+// Re-checked while typing (not on blur: a message vanishing on blur would move the page under the
+// pointer that is about to click the next field).
+document.addEventListener("input", (event) => {
   const input = event.target;
-  if (input instanceof HTMLInputElement && input.closest("form[data-validate]")) {
+  if (
+    (input instanceof HTMLInputElement || input instanceof HTMLSelectElement) &&
+    input.closest("form[data-validate]")
+  ) {
     show(input, problemOf(input));
   }
 });
