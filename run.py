@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("task_id")
     reassign.add_argument("--to", dest="assignee", required=True, help="username")
     reassign.add_argument("--as", dest="actor", required=True)
+    reissue = leaf(case, "reissue-secret", "issue a new lookup secret (the old one stops working)")
+    reissue.add_argument("case")
+    reissue.add_argument("--as", dest="actor", required=True, help="a desk clerk's username")
 
     import cli_digital
 
@@ -469,11 +472,15 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         emit(args, operation(args.task_id, engine.actor(args.actor)), _case_text)
     elif sub == "reassign":
         emit(args, engine.reassign_task(args.task_id, args.assignee, engine.actor(args.actor)), _case_text)
+    elif sub == "reissue-secret":
+        view = engine.reissue_secret(args.case, engine.actor(args.actor))
+        issued = {"code": view.code, "secret": view.secret}
+        emit(args, issued, lambda v: f"{v['code']}: mã tra cứu mới {v['secret']}")
     else:
         print(
             "Thiếu lệnh con: start | show | tasks | events | complete | apologise | withdraw | "
             "withdraw-confirm | documents | document-add | result-attach | results | payments | pay | "
-            "rate | claim | release | reassign",
+            "rate | claim | release | reassign | reissue-secret",
             file=sys.stderr,
         )
         return 2

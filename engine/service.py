@@ -30,6 +30,7 @@ from . import (
     drafts,
     index766,
     integrity,
+    lookup_secrets,
     outbox,
     payments,
     queries,
@@ -45,6 +46,7 @@ from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
 from .errors import Forbidden, MotcuaError, NotFound, ProcedureError, ValidationError
+from .messages import input_problems
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
@@ -321,6 +323,16 @@ class Engine:
             if repeated is None:
                 raise
             return repeated
+        view.secret = secret
+        return view
+
+    def reissue_secret(self, ref: str, actor: Actor) -> CaseView:
+        """The desk issues a new lookup secret (the old one stops working); the view carries it once,
+        to be printed on a new Mẫu 01. Recorded as a ``secret_reissued`` event."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            secret = lookup_secrets.reissue(self.cases, session, case, actor)
+            view = self._case_view(session, case)
         view.secret = secret
         return view
 
@@ -940,53 +952,13 @@ class Engine:
             return name, str(row.files.get(name, "")).encode("utf-8")
 
 
-FIELD_TITLES = {
-    "procedure_id": "Thủ tục",
-    "channel": "Hình thức nộp",
-    "applicant": "Người nộp",
-    "applicant.name": "Họ và tên",
-    "applicant.type": "Đối tượng",
-    "applicant.id_number": "Số CCCD / mã số",
-    "applicant.phone": "Điện thoại",
-    "applicant.email": "Thư điện tử",
-    "applicant.address": "Địa chỉ",
-}
-_PATTERN_MESSAGES = {"applicant.email": "thư điện tử không hợp lệ"}
-
-
-def _vietnamese(err: Mapping[str, Any], field: str) -> str:
-    """pydantic's English messages, said in Vietnamese for the person who filled the form."""
-    kind, ctx = str(err.get("type", "")), err.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return "bắt buộc"
-    if kind == "string_too_short":
-        return f"tối thiểu {ctx.get('min_length')} ký tự"
-    if kind == "string_too_long":
-        return f"tối đa {ctx.get('max_length')} ký tự"
-    if kind == "string_pattern_mismatch":
-        return _PATTERN_MESSAGES.get(field, "sai định dạng")
-    if kind == "value_error":
-        return str(ctx.get("error") or err.get("msg", "không hợp lệ"))
-    if kind == "extra_forbidden":
-        return "trường không được phép"
-    if kind in ("literal_error", "enum"):
-        return "giá trị không nằm trong danh sách cho phép"
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return "sai kiểu dữ liệu"
-    return "không hợp lệ"
-
-
 def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> StartCase:
     if isinstance(value, model):
         return value
     try:
         return model.model_validate(value)
     except PydanticValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            message = _vietnamese(dict(err), field)
-            problems.append({"field": field, "title": FIELD_TITLES.get(field, field), "message": message})
+        problems = input_problems(exc)
         text = "; ".join(f"{p['title']}: {p['message']}" for p in problems)
         raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
 

@@ -39,7 +39,8 @@ from .security import init_security, reject_unreadable_form
 
 
 def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    # A multipart part whose name werkzeug cannot read arrives as None: left for the guards to refuse.
+    return unicodedata.normalize("NFC", text) if isinstance(text, str) else text
 
 
 class NfcRequest(Request):

@@ -18,6 +18,7 @@ from .dossier import (
     last_event,
     prefill,
     readable_data,
+    remember_secret,
     supplement_reason,
     supplement_request,
     task_fields,
@@ -223,6 +224,20 @@ def _parse_local(day: str | None, at: str | None) -> datetime | None:
     return datetime.combine(d, t, LOCAL_TZ)
 
 
+@bp.post("/<code>/secret")
+@requires("desk_clerk")
+def reissue_secret(code: str) -> ResponseReturnValue:
+    """A new lookup secret for an applicant who lost theirs, printed on a new Mẫu 01."""
+    view = engine().reissue_secret(code, require_actor())
+    assert view.secret is not None
+    remember_secret(view.code, view.secret)
+    if view.received_at is not None:
+        flash("Đã cấp lại mã tra cứu; mã cũ không còn dùng được. In Mẫu 01 mới cho người nộp.", "success")
+        return redirect(url_for("cases.print_form", code=view.code, number="01"))
+    flash(f"Đã cấp lại mã tra cứu: {view.secret} (mã cũ không còn dùng được).", "success")
+    return redirect(url_for("cases.view", code=view.code))
+
+
 # ------------------------------------------------------------------------------ printed forms
 
 
@@ -259,6 +274,7 @@ def _form_context(code: str, number: str) -> dict[str, object]:
             documents=document_rows(procedure, _data(accepted).get("checked_documents")),
             files=eng.list_documents(code),
             secret=issued_secret(code),
+            reissued=last_event(events, "secret_reissued"),
             officer=_officer(accepted),
         )
     elif number in ("02", "03"):

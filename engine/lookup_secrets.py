@@ -1,0 +1,37 @@
+"""A new lookup secret for a dossier whose applicant lost theirs (or never got it: a counter
+dossier's secret is printed once on Mẫu 01).
+
+Only the digest is stored, so a lost secret cannot be shown again; the desk issues a new one, which
+invalidates the old one, and the reissue is recorded in the case's hash-chained history (who and
+when; the secret itself never enters the history).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.orm import Session
+
+from .cases import CaseRuntime, _Operation, secret_digest
+from .errors import Forbidden
+from .models import Case
+from .users import Actor
+
+EVENT_KIND = "secret_reissued"
+
+
+def new_secret() -> str:
+    """Eight characters like the first one (4 random bytes, hex, upper case)."""
+    return secrets.token_hex(4).upper()
+
+
+def reissue(runtime: CaseRuntime, session: Session, case: Case, actor: Actor) -> str:
+    if not actor.has_role("desk_clerk"):
+        raise Forbidden("Chỉ Bộ phận một cửa được cấp lại mã tra cứu")
+    secret = new_secret()
+    case.secret_hash = secret_digest(case.code, secret)
+    version = runtime.procedures.load(session, case.procedure_version_id)
+    op = _Operation(runtime, session, case, version, None, actor)
+    op.emit(EVENT_KIND, payload={})
+    op.finish_events_only()
+    return secret
