@@ -326,6 +326,62 @@ class Engine:
         view.secret = secret
         return view
 
+    def counter_intake(
+        self,
+        request: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+        receipt: Mapping[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> CaseView:
+        """The desk's one-step intake of a dossier handed in at the counter (1) or by post (3): the
+        dossier, its scanned components and the receipt check (accept / supplement / refuse) in one
+        transaction, so a refused check leaves no half-made dossier. The view carries the secret."""
+        if actor is None or not actor.has_role("desk_clerk"):
+            raise Forbidden("Chỉ Bộ phận một cửa được tiếp nhận hồ sơ tại quầy")
+        req = _parse(StartCase, request)
+        if req.channel == 2:
+            raise ValidationError(
+                "Hồ sơ tại quầy chỉ nhận hình thức trực tiếp hoặc bưu chính",
+                details={"fields": [{"field": "channel", "message": "không hợp lệ"}]},
+            )
+        receipt_data = nfc(dict(receipt)) if receipt is not None else None
+        with self._uow() as session:
+            case, secret = self.cases.start(
+                session, req.procedure_id, req.applicant.model_dump(mode="json"), req.channel, req.data, actor
+            )
+            for upload in uploads:
+                self._attach(session, case, upload.document_code, upload.filename, upload.content, actor)
+            if receipt_data is not None:
+                version = self.procedures.load(session, case.procedure_version_id)
+                items = session.scalars(
+                    select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
+                )
+                item = next(
+                    (i for i in items if (version.elements.get(i.element_id) or {}).get("kind") == "receipt"),
+                    None,
+                )
+                if item is None:
+                    raise ProcedureError("Thủ tục không có bước kiểm tra, tiếp nhận hồ sơ")
+                element = version.elements.get(item.element_id) or {}
+                documents_meta = list(version.meta.get("documents", []))
+                assignment.check_may_complete(
+                    session, case, item, element, documents_meta, receipt_data, actor
+                )
+                self.cases.complete(session, case, item.task_id, receipt_data, actor)
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
+    def step_form(self, procedure_id: str, kind: str) -> dict[str, Any] | None:
+        """The form of the latest version's first step of ``kind`` (e.g. "receipt"), for pages that
+        fill that step together with another operation."""
+        with self.db.read() as session:
+            row = self.procedures.latest(session, procedure_id)
+            for element in row.elements.values():
+                if element.get("kind") == kind and element.get("form"):
+                    return dict(element["form"])
+        return None
+
     def reissue_secret(self, ref: str, actor: Actor) -> CaseView:
         """The desk issues a new lookup secret (the old one stops working); the view carries it once,
         to be printed on a new Mẫu 01. Recorded as a ``secret_reissued`` event."""

@@ -256,7 +256,9 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     # The engine refuses to continue a late dossier without the apology letter.
     specialist = Session(browser, server, "specialist")
     page = complete_on_case_page(specialist, code, {"found": True, "register_ref": "S-77", "copies": 1})
-    expect(page.locator(".error-message")).to_contain_text("Mẫu 04")
+    expect(page.locator("#task-error")).to_contain_text("Mẫu 04")
+    expect(page.locator("#apology-hint")).to_be_visible()  # a specialist cannot issue it: who can
+    expect(page.locator("#task-form [name=register_ref]")).to_have_value("S-77")  # the input is kept
 
     # The head issues Mẫu 04 with a new appointment.
     page = head.goto(f"/cases/{code}/apology")
