@@ -12,12 +12,11 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from .cases import CaseRuntime, _Operation, secret_digest
+from .cases import CaseRuntime, secret_digest
+from .domain.vocab import EventKind
 from .errors import Forbidden
 from .models import Case
 from .users import Actor
-
-EVENT_KIND = "secret_reissued"
 
 
 def new_secret() -> str:
@@ -29,9 +28,6 @@ def reissue(runtime: CaseRuntime, session: Session, case: Case, actor: Actor) ->
     if not actor.has_role("desk_clerk"):
         raise Forbidden("Chỉ Bộ phận một cửa được cấp lại mã tra cứu")
     secret = new_secret()
+    runtime.record(session, case, actor, EventKind.SECRET_REISSUED, {})
     case.secret_hash = secret_digest(case.code, secret)
-    version = runtime.procedures.load(session, case.procedure_version_id)
-    op = _Operation(runtime, session, case, version, None, actor)
-    op.emit(EVENT_KIND, payload={})
-    op.finish_events_only()
     return secret

@@ -45,7 +45,7 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
-from .errors import Forbidden, MotcuaError, NotFound, ProcedureError, ValidationError
+from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .messages import input_problems
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy

@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "case_finished": "Xử lý xong",
     "case_completed": "Kết thúc hồ sơ",
     "document_added": "Đính kèm tệp",
+    "secret_reissued": "Cấp lại mã tra cứu",
 }
 
 
