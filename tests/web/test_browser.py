@@ -232,6 +232,7 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     clerk = Session(browser, server, "clerk")
     page = clerk.goto("/desk/intake")
     page.select_option("#procedure", "diploma_copy")
+    page.click("#procedure-pick-button")
     page.fill("#a-name", "Phạm Văn Long")
     page.fill("#a-addr", "45 Trần Phú, Nha Trang")
     clerk.shot("10-desk-intake")

@@ -173,7 +173,7 @@ def test_desk_pages_fit_the_screen(
     clerk = Screen(browser, server, width, "clerk")
     for path, name in (
         ("/desk/", "10-desk-queue"),
-        ("/desk/intake", "11-desk-intake"),
+        ("/desk/intake?procedure_id=diploma_copy", "11-desk-intake"),
         (f"/desk/receipt/{case.code}", "12-desk-receipt"),
         (f"/cases/{case.code}", "13-case"),
         ("/tasks/", "14-tasks"),
@@ -191,3 +191,54 @@ def test_desk_pages_fit_the_screen(
     clerk.fits("16-form01")
     clerk.close()
     assert re.fullmatch(r"H99\.12-\d{6}-\d{4}", case.code)
+
+
+def test_counter_intake_on_one_page_with_the_keyboard_alone(
+    browser: Browser, server: str, sqlite_engine: Engine, walk_clock: FixedClock
+) -> None:
+    """Procedure, applicant, scans, "Đủ tất cả" and the decision on one page, driven by keys only
+    (the files are handed to the inputs directly: a file chooser is the operating system's)."""
+    engine = sqlite_engine
+    clerk = Screen(browser, server, 1366, "clerk")
+    page = clerk.goto("/desk/intake")
+    keys = page.keyboard
+    page.focus("#procedure")
+    keys.press("ArrowDown")  # the first procedure of the list
+    first = engine.list_procedures()[0]
+    assert page.eval_on_selector("#procedure", "e => e.value") == first.procedure_id
+    page.focus("#procedure")
+    page.select_option("#procedure", "diploma_copy")  # the same select, set to the one we want
+    keys.press("Tab")
+    keys.press("Enter")  # "Chọn thủ tục"
+    expect(page.locator("#intake-form")).to_be_visible()
+    page.focus("#a-name")
+    keys.type("Trần Thị Lan")
+    keys.press("Tab")  # Đối tượng
+    keys.press("Tab")
+    keys.type("048190001111")
+    keys.press("Tab")
+    keys.type("0905 111 222")
+    keys.press("Tab")
+    keys.press("Tab")
+    keys.type("12 Hùng Vương, Huế")
+    for code in ("TP1", "TP2"):
+        page.set_input_files(
+            f"#doc-{code}", {"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+    page.focus("#receipt-fields input[name=decision][value=accept]")
+    keys.press("Space")
+    page.focus("#check-all-checked_documents")
+    keys.press("Enter")  # "Đủ tất cả"
+    for code in ("TP1", "TP2", "TP3"):
+        expect(page.locator(f"#receipt-fields input[name=checked_documents][value={code}]")).to_be_checked()
+    page.focus("#intake-form button[type=submit]")
+    keys.press("Enter")
+    expect(page.locator("#form-code")).to_be_visible()
+    expect(page.locator("#form-id-number")).to_have_text("048190001111")
+    expect(page.locator("#form-address")).to_have_text("12 Hùng Vương, Huế")
+    expect(page.locator("#lookup-secret")).to_be_visible()
+    code = page.locator("#form-code").inner_text().strip()
+    case = engine.get_case(code)
+    assert case.received_at is not None and case.channel == 1 and case.applicant["id_number"] == "048190001111"
+    assert [d.document_code for d in engine.list_documents(code)] == ["TP1", "TP2"]
+    clerk.close()
