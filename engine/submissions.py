@@ -109,7 +109,7 @@ def document_problems(
             problems.append(
                 {
                     "field": f"doc_{code}",
-                    "title": str(doc.get("name") or code),
+                    "title": f"{code} {doc.get('name') or ''}".strip(),
                     "message": "chưa đính kèm tệp",
                 }
             )

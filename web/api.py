@@ -36,6 +36,7 @@ from .api_models import (
     RatingRequest,
     ReassignRequest,
     ReissuedSecret,
+    UploadedDocument,
     WithdrawalRequest,
     override_views,
 )
@@ -46,6 +47,21 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 READERS = (*STAFF, "auditor")
 M = TypeVar("M", bound=BaseModel)
+
+
+def decode_documents(documents: list[UploadedDocument]) -> list[Upload]:
+    uploads = []
+    for i, doc in enumerate(documents):
+        try:
+            content = base64.b64decode(doc.content_base64, validate=True)
+        except binascii.Error as exc:
+            message = "nội dung không phải base64 hợp lệ"
+            raise ValidationError(
+                f"Tệp '{doc.filename}': {message}",
+                details={"fields": [{"field": f"documents.{i}.content_base64", "message": message}]},
+            ) from exc
+        uploads.append(Upload(doc.code, doc.filename, content))
+    return uploads
 
 
 class BadJson(ValidationError):
@@ -148,7 +164,12 @@ def procedures() -> ResponseReturnValue:
 @requires("desk_clerk")
 def start_case() -> ResponseReturnValue:
     req = body(CounterCase)
-    view = engine().start_case(req.model_dump(), require_actor())
+    payload = {
+        "procedure_id": req.procedure_id,
+        "applicant": req.applicant.model_dump(),
+        "channel": req.channel,
+    }
+    view = engine().counter_intake(payload, decode_documents(req.documents), req.receipt, require_actor())
     return ok(view, 201)
 
 
@@ -157,17 +178,7 @@ def start_case() -> ResponseReturnValue:
 def submit_online() -> ResponseReturnValue:
     rate_limit("submit")
     req = body(OnlineSubmission)
-    uploads = []
-    for i, doc in enumerate(req.documents):
-        try:
-            content = base64.b64decode(doc.content_base64, validate=True)
-        except binascii.Error as exc:
-            message = "nội dung không phải base64 hợp lệ"
-            raise ValidationError(
-                f"Tệp '{doc.filename}': {message}",
-                details={"fields": [{"field": f"documents.{i}.content_base64", "message": message}]},
-            ) from exc
-        uploads.append(Upload(doc.code, doc.filename, content))
+    uploads = decode_documents(req.documents)
     payload = {"procedure_id": req.procedure_id, "applicant": req.applicant.model_dump(), "data": req.data}
     view = engine().submit_online(payload, uploads, request.headers.get("Idempotency-Key"))
     return ok(
