@@ -64,7 +64,7 @@ def seal(key: str, code: str, secret: str) -> str:
 
 def unseal(key: str, code: str, sealed: str) -> str:
     raw = bytes.fromhex(sealed)
-    return bytes(a ^ b for a, b in zip(raw, _pad(key, code, len(raw)), strict=True)).decode("ascii")
+    return bytes(a ^ b for a, b in zip(raw, _pad(key, code, len(raw)), strict=True)).decode("latin-1")
 
 
 def earlier(session: Session, key: str) -> tuple[Case, str] | None:
