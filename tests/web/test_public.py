@@ -336,3 +336,11 @@ def test_supplementation_names_reason_and_components_and_files_them(
     row = re.search(r"<tr><td>TP2</td>.*?</tr>", receipt, re.S)
     assert row and row.group(0).endswith("<td>1</td></tr>")
     assert "<td>TP2</td>" in receipt.split("Tệp đã nộp")[1]
+
+
+def test_error_pages_lead_back_where_the_visitor_came_from(client: Client) -> None:
+    page = client.get("/public/procedures/khong_co", headers={"Referer": "http://localhost/"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 404 and 'id="error-back" href="http://localhost/"' in text
+    foreign = client.get("/public/procedures/khong_co", headers={"Referer": "http://evil.example/"})
+    assert 'id="error-back"' not in foreign.get_data(as_text=True)
