@@ -1,7 +1,7 @@
 """submission keys: one dossier per online submission, however often it is posted
 
 Revision ID: 0006d
-Revises: 0007
+Revises: 0006f
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0006d'
-down_revision: Union[str, Sequence[str], None] = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006f'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
