@@ -68,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--channel", type=int, choices=[1, 2, 3], default=1, help="1 in person, 2 online, 3 postal"
     )
     start.add_argument("--as", dest="actor", default="system", help="username of the receiving officer")
+    start.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="CODE=PATH",
+        help="a scanned component (repeatable; CODE empty for other files): stored with the dossier",
+    )
+    start.add_argument(
+        "--receipt", help='JSON of the receipt check done at once, e.g. {"decision": "accept", ...}'
+    )
+    submit = leaf(case, "submit-online", "a citizen's online submission: every required component checked")
+    submit.add_argument("procedure_id")
+    submit.add_argument("--data", default="{}", help='JSON: {"applicant": {...}, ...the procedure\'s fields}')
+    submit.add_argument("--file", action="append", default=[], metavar="CODE=PATH", help="a component file")
+    submit.add_argument("--idempotency-key", help="a repeated submission with this key returns the first")
     show = leaf(case, "show", "show a case")
     show.add_argument("case")
     tasks = leaf(case, "tasks", "list a case's open tasks")
@@ -125,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("task_id")
     reassign.add_argument("--to", dest="assignee", required=True, help="username")
     reassign.add_argument("--as", dest="actor", required=True)
+    reissue = leaf(case, "reissue-secret", "issue a new lookup secret (the old one stops working)")
+    reissue.add_argument("case")
+    reissue.add_argument("--as", dest="actor", required=True, help="a desk clerk's username")
 
     import cli_digital
 
@@ -406,7 +424,20 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
             "channel": args.channel,
             "data": payload,
         }
-        view = engine.start_case(request, engine.actor(args.actor))
+        uploads = _uploads(args.file)
+        if uploads or args.receipt:
+            receipt = load_json_arg(args.receipt, "--receipt") if args.receipt else None
+            view = engine.counter_intake(request, uploads, receipt, engine.actor(args.actor))
+        else:
+            view = engine.start_case(request, engine.actor(args.actor))
+        emit(args, view, _case_text)
+    elif sub == "submit-online":
+        payload = load_json_arg(args.data, "--data")
+        if not isinstance(payload, dict):
+            raise ValidationError("--data phải là một đối tượng JSON")
+        applicant = payload.pop("applicant", None)
+        request = {"procedure_id": args.procedure_id, "applicant": applicant, "data": payload}
+        view = engine.submit_online(request, _uploads(args.file), args.idempotency_key)
         emit(args, view, _case_text)
     elif sub == "show":
         emit(args, engine.get_case(args.case), _case_text)
@@ -476,15 +507,33 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         emit(args, operation(args.task_id, engine.actor(args.actor)), _case_text)
     elif sub == "reassign":
         emit(args, engine.reassign_task(args.task_id, args.assignee, engine.actor(args.actor)), _case_text)
+    elif sub == "reissue-secret":
+        view = engine.reissue_secret(args.case, engine.actor(args.actor))
+        issued = {"code": view.code, "secret": view.secret}
+        emit(args, issued, lambda v: f"{v['code']}: mã tra cứu mới {v['secret']}")
     else:
         print(
-            "Thiếu lệnh con: start | show | tasks | events | complete | apologise | withdraw | "
-            "withdraw-confirm | documents | document-add | result-attach | results | payments | pay | "
-            "rate | claim | release | reassign",
+            "Thiếu lệnh con: start | submit-online | show | tasks | events | complete | apologise | "
+            "withdraw | withdraw-confirm | documents | document-add | result-attach | results | payments | "
+            "pay | rate | claim | release | reassign | reissue-secret",
             file=sys.stderr,
         )
         return 2
     return 0
+
+
+def _uploads(specs: list[str]) -> list[Any]:
+    """``CODE=PATH`` arguments as uploads filed under their component code."""
+    from engine.submissions import Upload
+
+    uploads = []
+    for spec in specs:
+        code, sep, path = spec.partition("=")
+        if not sep:
+            raise ValidationError(f"--file phải có dạng MÃ=ĐƯỜNG_DẪN (ví dụ TP1=don.pdf), nhận được '{spec}'")
+        name, content = _read_file(path)
+        uploads.append(Upload(code.strip(), name, content))
+    return uploads
 
 
 def _read_file(path: str) -> tuple[str, bytes]:

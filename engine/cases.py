@@ -43,6 +43,11 @@ __all__ = ["CaseRuntime", "find_case", "secret_digest", "spiff_errors", "validat
 after_flush_hook: Callable[[str], None] | None = None
 
 
+def new_secret() -> str:
+    """A lookup secret: 64 random bits in hex, stored only peppered (``engine.lookup_secrets``)."""
+    return secrets.token_hex(8).upper()
+
+
 def secret_digest(code: str, secret: str) -> str:
     from .lookup_secrets import digest
 
@@ -98,7 +103,7 @@ class CaseRuntime:
         version = self.procedures.load(session, row.id)
         now = self.clock.now()
         code = self._next_code(session, now)
-        secret = secrets.token_hex(8).upper()  # 64 bits; stored peppered (engine.lookup_secrets)
+        secret = new_secret()
         case = Case(
             code=code,
             procedure_id=procedure_id,

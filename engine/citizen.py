@@ -7,6 +7,7 @@ and a wrong secret, so the lookup cannot be used to enumerate dossiers.
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -41,7 +42,7 @@ class SatisfactionStats(BaseModel):
 
 def case_by_secret(session: Session, code: str, secret: str) -> Case:
     """The case whose code and secret match; one message for every failure."""
-    code = (code or "").strip()
+    code = unicodedata.normalize("NFC", code or "").strip().upper()
     case = session.scalar(select(Case).where(Case.code == code)) if code else None
     expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
     given = secret_digest(code, (secret or "").strip().upper())

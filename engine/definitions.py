@@ -86,6 +86,7 @@ class ProcedureMeta(BaseModel):
     clock_mode: Literal["restart", "extend"] = "restart"
     documents: tuple[DocumentSpec, ...] = ()
     configurable: dict[str, str] = {}
+    legal_basis: tuple[str, ...] = ()
     due_extensions: tuple[DueExtension, ...] = ()
 
     def legal_hours(self, hours_per_day: float = 8.0) -> float:
@@ -278,6 +279,8 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
         {"field": e.get("field"), "working_days": e.get("workingDays"), "note": e.get("note", "")}
         for e in proc.findall("motcua:dueExtension", NSMAP)
     )
+    bases = (" ".join((b.text or "").split()) for b in proc.findall("motcua:legalBasis", NSMAP))
+    data["legal_basis"] = tuple(text for text in bases if text)
     data["configurable"] = {
         c.get("field", ""): c.get("note", "") for c in proc.findall("motcua:configurable", NSMAP)
     }

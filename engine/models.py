@@ -434,5 +434,21 @@ class ProcedureDraft(Base):
     saved_by: Mapped[str] = mapped_column(String(100))
 
 
+class SubmissionKey(Base):
+    """The idempotency key of an online submission: a repeated POST (a double click, a retry after a
+    lost answer) finds the dossier the first one created instead of opening a second one.
+
+    Only the key's digest is kept; the lookup secret is stored sealed with the key itself, so the
+    repeated request, which holds the key, can show it again and nobody else can read it.
+    """
+
+    __tablename__ = "submission_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=True)
+    sealed_secret: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+
+
 # The digital one-stop tables share this metadata (Alembic, tests); imported last to avoid a cycle.
 from . import digital_models as _digital_models  # noqa: E402,F401

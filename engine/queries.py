@@ -7,6 +7,7 @@ through the calendar, because that is how the statutory deadlines are counted.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ class QueueRow(BaseModel):
     task_name: str | None
     assignee: str | None
     remaining_hours: float | None  # negative = overdue by that many working hours
+    applicant_id_number: str | None = None
     breached: bool
 
 
@@ -207,9 +209,29 @@ def desk_queue(
                 assignee=item.assignee if item else None,
                 remaining_hours=remaining_hours(now, deadline, calendar),
                 breached=deadline is not None and now > deadline,
+                applicant_id_number=(case.applicant or {}).get("id_number"),
             )
         )
     return rows
+
+
+def search_key(text: str) -> str:
+    """Case- and accent-insensitive form for matching what a clerk types ("nguyen van" finds
+    "Nguyễn Văn"); đ has no decomposition, so it is mapped by hand."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def matching(rows: list[QueueRow], search: str | None) -> list[QueueRow]:
+    """Rows whose dossier code, applicant name or CCCD contains ``search``."""
+    wanted = search_key(search or "")
+    if not wanted:
+        return rows
+    return [
+        r
+        for r in rows
+        if any(wanted in search_key(v or "") for v in (r.code, r.applicant_name, r.applicant_id_number))
+    ]
 
 
 # -------------------------------------------------------------------------------------- tasklist

@@ -475,6 +475,7 @@ class _Replayer:
             EventKind.IDENTITY_CHECKED,
             EventKind.IDENTITY_OVERRIDDEN,
             EventKind.DOCUMENT_DIGITISED,
+            EventKind.SECRET_REISSUED,
         ):
             rules.recorded(step, EventKind(kind), dict(p))
         else:  # pragma: no cover — _is_input admits only the kinds above

@@ -7,7 +7,8 @@ so callers cannot change state behind the engine's back.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (
@@ -23,6 +25,7 @@ from . import (
     assignment,
     audit_store,
     citizen,
+    date_bounds,
     designer,
     documents,
     drafts,
@@ -32,10 +35,12 @@ from . import (
     outbox,
     payments,
     queries,
+    reissue,
     reports,
     results,
     seal_log,
     sla,
+    submissions,
     targets_store,
     withdrawal,
 )
@@ -45,6 +50,7 @@ from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
+from .messages import input_problems
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
 from .procedures import ProcedureStore
@@ -52,8 +58,11 @@ from .sessions import SessionStore, SqlSessionStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
+from .text import nfc
 from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
-from .users import Actor, authenticate, get_actor, seed_demo_users
+from .users import CITIZEN, Actor, authenticate, get_actor, seed_demo_users
+
+PHONE = re.compile(r"^(\+84|0)\d{8,10}$")
 
 # ---------------------------------------------------------------------------------- edge models
 
@@ -69,6 +78,22 @@ class Applicant(BaseModel):
     phone: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     address: str | None = Field(default=None, max_length=500)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nfc(cls, value: Any) -> Any:
+        return nfc(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        """Vietnamese numbers: 0 or +84 then 8–10 digits; spaces, dots and dashes are allowed."""
+        if value is None or value == "":
+            return None
+        digits = re.sub(r"[\s.\-()]", "", value)
+        if not PHONE.fullmatch(digits):
+            raise ValueError("số điện thoại không hợp lệ")
+        return value
 
 
 class StartCase(BaseModel):
@@ -87,7 +112,7 @@ class StartCase(BaseModel):
         for key in value:
             if not key.isidentifier() or key.startswith("_"):
                 raise ValueError(f"tên trường không hợp lệ: {key!r}")
-        return value
+        return dict(nfc(value))
 
 
 class TaskView(BaseModel):
@@ -152,6 +177,7 @@ class ProcedureView(BaseModel):
     deployed_by: str
     steps: list[dict[str, Any]]
     meta: dict[str, Any]
+    submission_form: dict[str, Any] | None = None
 
 
 class FireResult(BaseModel):
@@ -337,6 +363,130 @@ class Engine:
         view.secret = secret
         return view
 
+    def submit_online(
+        self,
+        request: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+        idempotency_key: str | None = None,
+    ) -> CaseView:
+        """A citizen's online submission (channel 2): every required field and component checked
+        first, all problems reported together, the dossier and its files stored together or not at
+        all. A repeated request with the same idempotency key returns the first one's dossier."""
+        key = submissions.check_key(idempotency_key)
+        if key is not None:
+            repeated = self._repeated_submission(key)
+            if repeated is not None:
+                return repeated
+        problems: list[dict[str, Any]] = []
+        req: StartCase | None = None
+        try:
+            req = _parse(StartCase, {**dict(request), "channel": 2})
+        except ValidationError as exc:
+            problems.extend(exc.details.get("fields", []))
+        procedure = self.procedure(str(request.get("procedure_id") or ""))
+        problems.extend(submissions.document_problems(procedure.meta.get("documents") or [], uploads))
+        data = dict(req.data) if req is not None else dict(nfc(request.get("data") or {}))
+        problems.extend(submissions.data_problems(procedure.submission_form, data))
+        if problems or req is None:
+            raise submissions.refuse(problems)
+        try:
+            with self._uow() as session:
+                claimed = submissions.claim(session, key, self.clock.now()) if key else None
+                case, secret = self.cases.start(
+                    session, req.procedure_id, req.applicant.model_dump(mode="json"), 2, req.data, CITIZEN
+                )
+                for upload in uploads:
+                    self._attach(
+                        session, case, upload.document_code, upload.filename, upload.content, CITIZEN
+                    )
+                if claimed is not None and key is not None:
+                    submissions.record(claimed, key, case, secret)
+                view = self._case_view(session, case)
+        except IntegrityError:
+            # A concurrent request with the same key won the insert: answer with its dossier.
+            repeated = self._repeated_submission(key) if key else None
+            if repeated is None:
+                raise
+            return repeated
+        view.secret = secret
+        return view
+
+    def counter_intake(
+        self,
+        request: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+        receipt: Mapping[str, Any] | None = None,
+        actor: Actor | None = None,
+    ) -> CaseView:
+        """The desk's one-step intake of a dossier handed in at the counter (1) or by post (3): the
+        dossier, its scanned components and the receipt check (accept / supplement / refuse) in one
+        transaction, so a refused check leaves no half-made dossier. The view carries the secret."""
+        if actor is None or not actor.has_role("desk_clerk"):
+            raise Forbidden("Chỉ Bộ phận một cửa được tiếp nhận hồ sơ tại quầy")
+        req = _parse(StartCase, request)
+        if req.channel == 2:
+            raise ValidationError(
+                "Hồ sơ tại quầy chỉ nhận hình thức trực tiếp hoặc bưu chính",
+                details={"fields": [{"field": "channel", "message": "không hợp lệ"}]},
+            )
+        receipt_data = nfc(dict(receipt)) if receipt is not None else None
+        with self._uow() as session:
+            case, secret = self.cases.start(
+                session, req.procedure_id, req.applicant.model_dump(mode="json"), req.channel, req.data, actor
+            )
+            for upload in uploads:
+                self._attach(session, case, upload.document_code, upload.filename, upload.content, actor)
+            if receipt_data is not None:
+                version = self.procedures.load(session, case.procedure_version_id)
+                items = session.scalars(
+                    select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
+                )
+                item = next(
+                    (i for i in items if (version.elements.get(i.element_id) or {}).get("kind") == "receipt"),
+                    None,
+                )
+                if item is None:
+                    raise ProcedureError("Thủ tục không có bước kiểm tra, tiếp nhận hồ sơ")
+                element = version.elements.get(item.element_id) or {}
+                documents_meta = list(version.meta.get("documents", []))
+                assignment.check_may_complete(
+                    session, case, item, element, documents_meta, receipt_data, actor
+                )
+                self.cases.complete(session, case, item.task_id, receipt_data, actor)
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
+    def step_form(self, procedure_id: str, kind: str) -> dict[str, Any] | None:
+        """The form of the latest version's first step of ``kind`` (e.g. "receipt"), for pages that
+        fill that step together with another operation."""
+        with self.db.read() as session:
+            row = self.procedures.latest(session, procedure_id)
+            for element in row.elements.values():
+                if element.get("kind") == kind and element.get("form"):
+                    return dict(element["form"])
+        return None
+
+    def reissue_secret(self, ref: str, actor: Actor) -> CaseView:
+        """The desk issues a new lookup secret (the old one stops working); the view carries it once,
+        to be printed on a new Mẫu 01. Recorded as a ``secret_reissued`` event."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            secret = reissue.reissue(self.cases, session, case, actor)
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
+    def _repeated_submission(self, key: str) -> CaseView | None:
+        with self.db.read() as session:
+            found = submissions.earlier(session, key)
+            if found is None:
+                return None
+            case, secret = found
+            view = self._case_view(session, case)
+        view.secret = secret
+        return view
+
     def get_case(self, ref: str) -> CaseView:
         with self.db.read() as session:
             return self._case_view(session, find_case(session, ref))
@@ -356,6 +506,7 @@ class Engine:
     ) -> CaseView:
         """Complete an open step: the one completion path of the web, the API and the CLI, with the
         same checks (withdrawal pending, unit, claim, the receipt's completeness, role, form)."""
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = find_case(session, ref)
             self._complete(session, case, task_ref, data, actor, expected_version)
@@ -377,6 +528,8 @@ class Engine:
             assignment.check_may_complete(
                 session, case, item, element, list(version.meta.get("documents", [])), data, actor
             )
+            today = self.clock.now().astimezone(sla.LOCAL_TZ).date()
+            date_bounds.check_dates(element.get("form"), data, today)
         self.cases.complete(session, case, item.task_id, data, actor, expected_version)
 
     def apologise(
@@ -397,6 +550,7 @@ class Engine:
 
     def lookup(self, code: str, secret: str) -> CaseView:
         """Citizen lookup: the same error for an unknown code and a wrong secret (no enumeration)."""
+        code = nfc(code or "").strip().upper()
         with self.db.read() as session:
             case = session.scalar(select(Case).where(Case.code == code))
             expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
@@ -596,11 +750,13 @@ class Engine:
         with self.db.read() as session:
             return _procedure_view(self.procedures.latest(session, procedure_id))
 
-    def desk_queue(self, status: int = 1) -> list[queries.QueueRow]:
-        """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return."""
+    def desk_queue(self, status: int = 1, search: str | None = None) -> list[queries.QueueRow]:
+        """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return;
+        ``search`` keeps those whose code, applicant name or CCCD contains it (accents optional)."""
         with self.db.read() as session:
             self.calendar.refresh(session)
-            return queries.desk_queue(session, self.clock.now(), self.calendar, status)
+            rows = queries.desk_queue(session, self.clock.now(), self.calendar, status)
+        return queries.matching(rows, search)
 
     def tasklist(
         self, actor: Actor, filters: queries.TaskFilter | Mapping[str, Any] | None = None
@@ -695,19 +851,39 @@ class Engine:
         self, code: str, secret: str, document_code: str, filename: str, content: bytes
     ) -> documents.DocumentView:
         """A citizen attaches a file while submitting or supplementing (secret checked first)."""
-        from .users import CITIZEN
-
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             return self._attach(session, case, document_code, filename, content, CITIZEN)
 
     def citizen_complete(self, code: str, secret: str, task_ref: str, data: Mapping[str, Any]) -> CaseView:
         """A citizen completes their own step (supplementation), after the secret check."""
-        from .users import CITIZEN
-
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             self._complete(session, case, task_ref, data, CITIZEN)
+            return self._case_view(session, case)
+
+    def citizen_supplement(
+        self,
+        code: str,
+        secret: str,
+        task_ref: str,
+        data: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+    ) -> CaseView:
+        """The citizen answers a supplementation request: the files, each filed under its component,
+        and the step's form in one transaction, so a refused form leaves no orphan files behind."""
+        data = nfc(dict(data)) if isinstance(data, Mapping) else data
+        with self._uow() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            meta = self.procedures.load(session, case.procedure_version_id).meta
+            optional = [{**d, "required": False} for d in meta.get("documents", [])]
+            problems = submissions.document_problems(optional, uploads)
+            if problems:
+                raise submissions.refuse(problems)
+            for upload in uploads:
+                self._attach(session, case, upload.document_code, upload.filename, upload.content, CITIZEN)
+            self.cases.complete(session, case, task_ref, data, CITIZEN)
             return self._case_view(session, case)
 
     def rate(self, code: str, secret: str, score: int, comment: str = "") -> citizen.RatingView:
@@ -735,8 +911,6 @@ class Engine:
 
     def citizen_request_withdrawal(self, code: str, secret: str, reason: str) -> CaseView:
         """The citizen asks to withdraw online, after the secret check; status 7."""
-        from .users import CITIZEN
-
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             withdrawal.request(self.cases, session, case, reason, CITIZEN)
@@ -1000,11 +1174,21 @@ def _parse(model: type[StartCase], value: StartCase | Mapping[str, Any]) -> Star
     try:
         return model.model_validate(value)
     except PydanticValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
-        ]
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        problems = input_problems(exc)
+        text = "; ".join(f"{p['title']}: {p['message']}" for p in problems)
         raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
+
+
+def submission_form(elements: Mapping[str, Mapping[str, Any]], procedure_id: str) -> dict[str, Any] | None:
+    """The procedure's own submission fields: the form on the start event of its main process."""
+    for element in elements.values():
+        if (
+            element.get("type") == "startEvent"
+            and element.get("process_id") == procedure_id
+            and element.get("form")
+        ):
+            return dict(element["form"])
+    return None
 
 
 def _procedure_view(row: ProcedureVersion) -> ProcedureView:
@@ -1025,6 +1209,7 @@ def _procedure_view(row: ProcedureVersion) -> ProcedureView:
         deployed_by=row.deployed_by,
         steps=steps,
         meta=row.meta,
+        submission_form=submission_form(row.elements, row.procedure_id),
     )
 
 

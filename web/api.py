@@ -8,6 +8,8 @@ Errors are ``{"error", "message", "details"}`` with 4xx for bad input.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
@@ -17,8 +19,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
+from engine.messages import input_problems
 from engine.sla import LOCAL_TZ
-from engine.users import CITIZEN
+from engine.submissions import Upload
 
 from . import auditor, security
 from .admin import incident_number
@@ -33,7 +36,9 @@ from .api_models import (
     PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    ReissuedSecret,
     ScorecardTargetRequest,
+    UploadedDocument,
     WithdrawalRequest,
     override_views,
 )
@@ -44,6 +49,21 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 READERS = (*STAFF, "auditor")
 M = TypeVar("M", bound=BaseModel)
+
+
+def decode_documents(documents: list[UploadedDocument]) -> list[Upload]:
+    uploads = []
+    for i, doc in enumerate(documents):
+        try:
+            content = base64.b64decode(doc.content_base64, validate=True)
+        except binascii.Error as exc:
+            message = "nội dung không phải base64 hợp lệ"
+            raise ValidationError(
+                f"Tệp '{doc.filename}': {message}",
+                details={"fields": [{"field": f"documents.{i}.content_base64", "message": message}]},
+            ) from exc
+        uploads.append(Upload(doc.code, doc.filename, content))
+    return uploads
 
 
 class BadJson(ValidationError):
@@ -63,10 +83,8 @@ def body(model: type[M]) -> M:
     try:
         return model.model_validate(raw)
     except PydanticValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
-        ]
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        problems = input_problems(exc)
+        text = "; ".join(f"{p['title']}: {p['message']}" for p in problems)
         raise ValidationError(f"Dữ liệu không hợp lệ — {text}", details={"fields": problems}) from exc
 
 
@@ -147,7 +165,12 @@ def procedures() -> ResponseReturnValue:
 @requires("desk_clerk")
 def start_case() -> ResponseReturnValue:
     req = body(CounterCase)
-    view = engine().start_case(req.model_dump(), require_actor())
+    payload = {
+        "procedure_id": req.procedure_id,
+        "applicant": req.applicant.model_dump(),
+        "channel": req.channel,
+    }
+    view = engine().counter_intake(payload, decode_documents(req.documents), req.receipt, require_actor())
     return ok(view, 201)
 
 
@@ -156,7 +179,9 @@ def start_case() -> ResponseReturnValue:
 def submit_online() -> ResponseReturnValue:
     rate_limit("submit")
     req = body(OnlineSubmission)
-    view = engine().start_case({**req.model_dump(), "channel": 2}, CITIZEN)
+    uploads = decode_documents(req.documents)
+    payload = {"procedure_id": req.procedure_id, "applicant": req.applicant.model_dump(), "data": req.data}
+    view = engine().submit_online(payload, uploads, request.headers.get("Idempotency-Key"))
     return ok(
         {
             "code": view.code,
@@ -166,6 +191,15 @@ def submit_online() -> ResponseReturnValue:
         },
         201,
     )
+
+
+@bp.post("/cases/<code>/secret")
+@requires("desk_clerk")
+def reissue_secret(code: str) -> ResponseReturnValue:
+    """A new lookup secret (the old one stops working); shown once, like at submission."""
+    view = engine().reissue_secret(code, require_actor())
+    assert view.secret is not None
+    return ok(ReissuedSecret(code=view.code, secret=view.secret), 201)
 
 
 @bp.get("/cases/<code>")
@@ -290,7 +324,7 @@ def desk_queue() -> ResponseReturnValue:
             "Trạng thái hàng chờ phải là 1, 5, 7 hoặc 9",
             details={"fields": [{"field": "status", "message": "không hợp lệ"}]},
         )
-    return ok(engine().desk_queue(int(raw)))
+    return ok(engine().desk_queue(int(raw), (request.args.get("q") or "")[:100] or None))
 
 
 @bp.post("/cases/<code>/apology")

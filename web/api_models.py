@@ -37,23 +37,46 @@ class Me(BaseModel):
     must_change_password: bool = False
 
 
+class UploadedDocument(BaseModel):
+    """One dossier component as a file, base64-encoded (PDF, JPG, PNG, DOC, DOCX, ODT; ≤ 10 MB)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(default="", max_length=50, description="component code (TP1…); empty for other files")
+    filename: str = Field(min_length=1, max_length=255)
+    content_base64: str = Field(min_length=1, max_length=14_000_000)
+
+
 class CounterCase(BaseModel):
-    """A dossier opened by the desk: in person (1) or received by post (3)."""
+    """A dossier opened by the desk: in person (1) or received by post (3), optionally with its
+    scanned components and the receipt check (``receipt``: the receipt step's form, e.g.
+    ``{"decision": "accept", "checked_documents": ["TP1", "TP2"]}``), all stored together."""
 
     model_config = ConfigDict(extra="forbid")
 
     procedure_id: str = Field(min_length=1, max_length=100)
     applicant: Applicant
     channel: Literal[1, 3] = 1
+    documents: list[UploadedDocument] = Field(default_factory=list, max_length=20)
+    receipt: dict[str, Any] | None = None
 
 
 class OnlineSubmission(BaseModel):
-    """A citizen's online submission (channel 2)."""
+    """A citizen's online submission (channel 2): every required component as a file, the
+    procedure's own fields in ``data``. Send an ``Idempotency-Key`` header (16–128 characters of
+    letters, digits, '-' or '_') to make a retry return the first dossier instead of a second one."""
 
     model_config = ConfigDict(extra="forbid")
 
     procedure_id: str = Field(min_length=1, max_length=100)
     applicant: Applicant
+    data: dict[str, Any] = Field(default_factory=dict)
+    documents: list[UploadedDocument] = Field(default_factory=list, max_length=20)
+
+
+class ReissuedSecret(BaseModel):
+    code: str
+    secret: str = Field(description="Mã tra cứu mới: shown once; the previous one no longer works")
 
 
 class Submitted(BaseModel):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.service import Engine
@@ -37,6 +39,24 @@ from .errors import register_error_handlers
 from .formatting import register_filters
 from .security import init_security, reject_unreadable_form
 from .sessions import ServerSessionInterface, raise_session_error
+
+
+def _nfc(text: str) -> str:
+    # A multipart part whose name werkzeug cannot read arrives as None: left for the guards to refuse.
+    return unicodedata.normalize("NFC", text) if isinstance(text, str) else text
+
+
+class NfcRequest(Request):
+    """Form fields in NFC whatever the keyboard sent: decomposed Vietnamese ("Nguyễn" typed as
+    "Nguyễn") would be stored as a different string and never found by a search."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form:
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(_nfc(k), _nfc(v)) for k, v in form.items(multi=True)]
+            )
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -85,6 +105,7 @@ def default_config() -> dict[str, Any]:
 
 def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.request_class = NfcRequest
     app.config.update(default_config())
     app.config.update(config or {})
     app.extensions["motcua_engine"] = engine

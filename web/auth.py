@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from engine.errors import NotFound, ValidationError
 
 from . import security
+from .homes import role_home
 from .schema_forms import field_errors
 from .security import public, require_actor, requires
 
@@ -39,7 +40,8 @@ def login() -> ResponseReturnValue:
         if actor is not None:
             if actor.must_change_password:
                 return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")))
+            wanted = request.args.get("next")
+            return redirect(_safe_next(wanted) if wanted else role_home(actor))
         error = "Tên đăng nhập hoặc mật khẩu không đúng"
     status = 401 if error else 200
     return render_template(

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import NotFound, ValidationError
+from engine.errors import ConflictError, NotFound, SlaViolation, ValidationError
 from engine.sla import LOCAL_TZ
 
 from . import desk
@@ -18,6 +18,7 @@ from .dossier import (
     last_event,
     prefill,
     readable_data,
+    remember_secret,
     supplement_reason,
     supplement_request,
     task_fields,
@@ -58,6 +59,7 @@ def render_case(
     errors: dict[str, str] | None = None,
     message: str | None = None,
     status: int = 200,
+    error_code: str | None = None,
 ) -> ResponseReturnValue:
     eng = engine()
     actor = require_actor()
@@ -80,6 +82,7 @@ def render_case(
             values=values if values is not None else prefill(case, fields),
             errors=errors or {},
             message=message,
+            error_code=error_code,
             documents=eng.list_documents(code),
             events=eng.events(code),
             remaining=eng.remaining_working_hours(case.due_at),
@@ -103,7 +106,9 @@ def complete(code: str, task_id: str) -> ResponseReturnValue:
     before = eng.get_case(code)
     task = next((t for t in before.tasks if t.task_id == task_id), None)
     if task is None:
-        raise NotFound("Công việc không còn mở trong hồ sơ này")
+        # Someone else finished it first: show the dossier as it is now instead of a bare error.
+        message = "Công việc này vừa được người khác hoàn thành hoặc không còn mở. Hồ sơ đã được tải lại."
+        return render_case(code, message=message, status=409, error_code="conflict")
     fields = task_fields(task, eng.procedure(before.procedure_id))
     data = parse_submission(fields, request.form)
     raw_version = request.form.get("version", "")
@@ -114,6 +119,12 @@ def complete(code: str, task_id: str) -> ResponseReturnValue:
     except ValidationError as exc:
         render = desk.render_receipt if origin == "receipt" else render_case
         return render(code, values=data, errors=field_errors(exc.details), message=exc.message, status=422)
+    except (SlaViolation, ConflictError) as exc:
+        # What was typed stays in the form; the page says what to do next (an apology, a reload).
+        if origin == "receipt":
+            return desk.render_receipt(code, values=data, message=exc.message, status=exc.http_status)
+        status = exc.http_status
+        return render_case(code, values=data, message=exc.message, status=status, error_code=exc.code)
     if task.role == "desk_clerk" and before.status == 1 and "decision" in data:
         form_no = {"accept": "01", "supplement": "02", "refuse": "03"}.get(str(data["decision"]))
         if form_no:
@@ -223,6 +234,20 @@ def _parse_local(day: str | None, at: str | None) -> datetime | None:
     return datetime.combine(d, t, LOCAL_TZ)
 
 
+@bp.post("/<code>/secret")
+@requires("desk_clerk")
+def reissue_secret(code: str) -> ResponseReturnValue:
+    """A new lookup secret for an applicant who lost theirs, printed on a new Mẫu 01."""
+    view = engine().reissue_secret(code, require_actor())
+    assert view.secret is not None
+    remember_secret(view.code, view.secret)
+    if view.received_at is not None:
+        flash("Đã cấp lại mã tra cứu; mã cũ không còn dùng được. In Mẫu 01 mới cho người nộp.", "success")
+        return redirect(url_for("cases.print_form", code=view.code, number="01"))
+    flash(f"Đã cấp lại mã tra cứu: {view.secret} (mã cũ không còn dùng được).", "success")
+    return redirect(url_for("cases.view", code=view.code))
+
+
 # ------------------------------------------------------------------------------ printed forms
 
 
@@ -259,6 +284,7 @@ def _form_context(code: str, number: str) -> dict[str, object]:
             documents=document_rows(procedure, _data(accepted).get("checked_documents")),
             files=eng.list_documents(code),
             secret=issued_secret(code),
+            reissued=last_event(events, "secret_reissued"),
             officer=_officer(accepted),
         )
     elif number in ("02", "03"):

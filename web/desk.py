@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import ValidationError
+from engine.errors import ConflictError, ValidationError
+from engine.submissions import Upload
 
 from .dossier import prefill, remember_secret, task_fields, workable_task
-from .schema_forms import field_errors
+from .schema_forms import field_errors, fields_from_schema, parse_submission
 from .security import engine, require_actor, requires
-from .uploads import store_uploads
+from .uploads import posted_files
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -30,12 +31,14 @@ def applicant_from_form() -> dict[str, object]:
 @requires("desk_clerk")
 def queue() -> ResponseReturnValue:
     eng = engine()
+    search = (request.args.get("q") or "").strip()[:100]
     return render_template(
         "desk/queue.html",
-        awaiting_receipt=eng.desk_queue(1),
-        awaiting_return=eng.desk_queue(9),
-        awaiting_supplement=eng.desk_queue(5),
-        withdrawal_requests=eng.desk_queue(7),
+        search=search,
+        awaiting_receipt=eng.desk_queue(1, search),
+        awaiting_return=eng.desk_queue(9, search),
+        awaiting_supplement=eng.desk_queue(5, search),
+        withdrawal_requests=eng.desk_queue(7, search),
         now=eng.clock.now(),
     )
 
@@ -43,29 +46,40 @@ def queue() -> ResponseReturnValue:
 @bp.route("/intake", methods=["GET", "POST"])
 @requires("desk_clerk")
 def intake() -> ResponseReturnValue:
-    """Counter intake: open a dossier for a citizen standing at the desk (channel 1) or by post (3)."""
+    """Counter intake on one page: the applicant, each component's scan and the receipt check
+    (accept / supplement / refuse), stored together; then the matching form (Mẫu 01/02/03) to print.
+    Without a decision the dossier is only opened and the receipt page follows, as before."""
     eng = engine()
     procedures = eng.list_procedures()
+    selected = (request.values.get("procedure_id") or "").strip()
+    procedure = next((p for p in procedures if p.procedure_id == selected), None)
+    documents = list(procedure.meta.get("documents") or []) if procedure else []
+    receipt_fields = fields_from_schema(eng.step_form(selected, "receipt"), documents) if procedure else []
     errors: dict[str, str] = {}
     message = None
+    values: dict[str, object] = {}
     if request.method == "POST":
         channel = request.form.get("channel", "1")
         payload = {
-            "procedure_id": request.form.get("procedure_id") or "",
+            "procedure_id": selected,
             "channel": int(channel) if channel in ("1", "3") else channel,
             "applicant": applicant_from_form(),
         }
+        values = parse_submission(receipt_fields, request.form)
+        uploads = [Upload(code, name, content) for code, name, content in posted_files()]
         try:
-            view = eng.start_case(payload, require_actor())
-        except ValidationError as exc:
+            view = eng.counter_intake(
+                payload, uploads, values if values.get("decision") else None, require_actor()
+            )
+        except (ValidationError, ConflictError) as exc:
             errors, message = field_errors(exc.details), exc.message
         else:
             assert view.secret is not None
             remember_secret(view.code, view.secret)
-            try:
-                store_uploads(view.code, require_actor())
-            except ValidationError as exc:
-                flash(f"Hồ sơ đã tạo nhưng có tệp không lưu được: {exc.message}", "error")
+            form_no = {"accept": "01", "supplement": "02", "refuse": "03"}.get(str(values.get("decision")))
+            if form_no:
+                flash(f"Đã tạo hồ sơ {view.code} và ghi nhận kết quả kiểm tra.", "success")
+                return redirect(url_for("cases.print_form", code=view.code, number=form_no))
             flash(f"Đã tạo hồ sơ {view.code}. Kiểm tra thành phần hồ sơ và tiếp nhận.", "success")
             return redirect(url_for("desk.receipt", code=view.code))
     status = 422 if message else 200
@@ -73,8 +87,11 @@ def intake() -> ResponseReturnValue:
         render_template(
             "desk/intake.html",
             procedures=procedures,
-            selected=request.values.get("procedure_id"),
+            procedure=procedure,
+            selected=selected,
             form=request.form,
+            receipt_fields=receipt_fields,
+            values=values,
             errors=errors,
             message=message,
         ),

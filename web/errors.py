@@ -24,15 +24,15 @@ log = logging.getLogger(__name__)
 
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Yêu cầu không hợp lệ"),
-    401: ("unauthenticated", "Bạn cần đăng nhập để thực hiện chức năng này"),
-    403: ("forbidden", "Bạn không có quyền thực hiện chức năng này"),
+    401: ("unauthenticated", "Vui lòng đăng nhập để thực hiện chức năng này"),
+    403: ("forbidden", "Tài khoản không có quyền thực hiện chức năng này"),
     404: ("not_found", "Không tìm thấy trang hoặc dữ liệu yêu cầu"),
     405: ("method_not_allowed", "Phương thức không được hỗ trợ"),
     409: ("conflict", "Dữ liệu đã thay đổi, vui lòng tải lại"),
-    413: ("payload_too_large", "Dữ liệu gửi lên quá lớn"),
+    413: ("payload_too_large", "Dữ liệu gửi lên quá lớn (mỗi tệp tối đa 10 MB, mỗi lần gửi tối đa 32 MB)"),
     415: ("unsupported_media_type", "Định dạng dữ liệu không được hỗ trợ"),
     422: ("validation_error", "Dữ liệu không hợp lệ"),
-    429: ("rate_limited", "Bạn đã thử quá nhiều lần. Vui lòng đợi một lát rồi thử lại."),
+    429: ("rate_limited", "Đã thử quá nhiều lần. Vui lòng đợi một lát rồi thử lại."),
     500: ("internal_error", "Hệ thống gặp sự cố. Vui lòng thử lại sau."),
 }
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
+from engine.date_bounds import bounds
 from engine.sla import LOCAL_TZ
 from engine.statuses import STATUS_LABELS
 from engine.users import ROLES
@@ -41,6 +42,7 @@ EVENT_LABELS = {
     "case_finished": "Xử lý xong",
     "case_completed": "Kết thúc hồ sơ",
     "document_added": "Đính kèm tệp",
+    "secret_reissued": "Cấp lại mã tra cứu",
 }
 
 
@@ -48,6 +50,21 @@ def local(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     if value is None:
         return "—"
     return value.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def legal_days(procedure: Any) -> str:
+    """The statutory time as citizens read it: in days, even when the law counts working hours
+    (40 working hours are 5 working days of 8 hours)."""
+    amount, unit = float(procedure.legal_time), str(procedure.legal_unit)
+    if unit == "working_hours":
+        amount, unit = amount / 8, "working_days"
+    return f"{amount:g}".replace(".", ",") + " " + LEGAL_UNITS.get(unit, unit)
+
+
+def fee_text(value: Any) -> str:
+    """A fee in đồng with Vietnamese thousands separators; 0 reads "Không thu phí"."""
+    amount = int(value or 0)
+    return "Không thu phí" if amount == 0 else f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def hours(value: float | None) -> str:
@@ -89,11 +106,21 @@ def due_reason(reason: str | None) -> str:
     return DUE_REASONS.get(reason or "", "")
 
 
+def date_bounds(spec: Any) -> tuple[str, str]:
+    """ISO min/max for a date input, from the same rule the engine checks (engine.date_bounds)."""
+    engine = current_app.extensions["motcua_engine"]
+    low, high = bounds(spec if isinstance(spec, dict) else {}, engine.clock.now().astimezone(LOCAL_TZ).date())
+    return low.isoformat(), high.isoformat()
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(date_bounds, "date_bounds")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(fromiso, "fromiso")
     app.add_template_filter(local, "local")
     app.add_template_filter(hours, "hours")
+    app.add_template_filter(legal_days, "legal_days")
+    app.add_template_filter(fee_text, "fee")
     app.add_template_filter(due_reason, "due_reason")
     app.add_template_filter(lambda v: STATUS_LABELS.get(int(v), str(v)) if v is not None else "—", "status")
     app.add_template_filter(lambda v: CHANNELS.get(v, str(v)), "channel")

@@ -44,6 +44,7 @@ from .api_models import (
     PublicWithdrawalRequest,
     RatingRequest,
     ReassignRequest,
+    ReissuedSecret,
     ScorecardTargetRequest,
     Submitted,
     WithdrawalRequest,
@@ -65,6 +66,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Me,
     CounterCase,
     OnlineSubmission,
+    ReissuedSecret,
     Submitted,
     CompleteRequest,
     ReassignRequest,
@@ -165,15 +167,34 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/api/public/cases": {
-            "post": _op(
-                "Nộp hồ sơ trực tuyến (công dân)",
-                _ref(Submitted),
-                request=OnlineSubmission,
-                status="201",
-                auth=False,
-            )
+            "post": {
+                **_op(
+                    "Nộp hồ sơ trực tuyến (công dân)",
+                    _ref(Submitted),
+                    request=OnlineSubmission,
+                    status="201",
+                    auth=False,
+                ),
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"},
+                        "description": "Gửi lại cùng khóa: trả về hồ sơ đã tạo, không tạo hồ sơ thứ hai",
+                    }
+                ],
+            }
         },
         "/api/cases/{code}": {"get": _op("Xem hồ sơ", _ref(CaseView), params=("code",))},
+        "/api/cases/{code}/secret": {
+            "post": _op(
+                "Cấp lại mã tra cứu (cán bộ một cửa; mã cũ hết hiệu lực)",
+                _ref(ReissuedSecret),
+                params=("code",),
+                status="201",
+            )
+        },
         "/api/cases/{code}/events": {"get": _op("Nhật ký hồ sơ", _array(EventView), params=("code",))},
         "/api/cases/{code}/tasks": {
             "get": _op("Công việc đang mở của hồ sơ", _array(TaskView), params=("code",))
@@ -231,7 +252,9 @@ def openapi_document() -> dict[str, Any]:
         },
         "/api/desk/queue": {
             "get": _op(
-                "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9)", _array(QueueRow), query=("status",)
+                "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9; q: mã hồ sơ, họ tên hoặc CCCD)",
+                _array(QueueRow),
+                query=("status", "q"),
             )
         },
         "/api/cases/{code}/apology": {

@@ -6,19 +6,30 @@ be used to discover dossiers. The secret travels only in POST bodies, never in U
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+import secrets
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from engine.citizen import SCORES
 from engine.errors import ConflictError, NotFound, ValidationError
-from engine.service import CaseView
-from engine.users import CITIZEN
+from engine.service import CaseView, ProcedureView
+from engine.submissions import Upload
 
 from .desk import applicant_from_form
-from .dossier import task_fields
-from .schema_forms import field_errors, parse_submission
+from .dossier import supplement_reason, supplement_request, task_fields
+from .schema_forms import FormField, field_errors, fields_from_schema, parse_submission
 from .security import current_actor, engine, public, rate_limit
-from .uploads import charge_anonymous_upload, store_citizen_uploads
+from .uploads import charge_anonymous_upload, posted_files
 
 bp = Blueprint("public", __name__)
 
@@ -32,34 +43,66 @@ def home() -> ResponseReturnValue:
     return render_template("home.html", procedures=engine().list_procedures(), actor=current_actor())
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon() -> ResponseReturnValue:
+    folder = current_app.static_folder or ""
+    return send_from_directory(folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
+@bp.get("/public/procedures/<procedure_id>")
+@public
+def procedure(procedure_id: str) -> ResponseReturnValue:
+    """What a citizen reads before applying: components, time in days, fee, legal basis, result."""
+    proc = engine().procedure(procedure_id)
+    return render_template(
+        "public/procedure.html", procedure=proc, fields=submission_fields(proc), actor=current_actor()
+    )
+
+
+def submission_fields(procedure: ProcedureView) -> list[FormField]:
+    return fields_from_schema(procedure.submission_form, procedure.meta.get("documents") or [])
+
+
 @bp.route("/public/procedures/<procedure_id>/submit", methods=["GET", "POST"])
 @public
 def submit(procedure_id: str) -> ResponseReturnValue:
-    """Online submission (stands in for the national portal): channel 2, enters the desk queue."""
+    """Online submission (stands in for the national portal): channel 2, enters the desk queue.
+
+    The engine checks everything at once and stores the dossier with its files or nothing; the
+    form's hidden key makes a double click or a resent POST land on the same dossier.
+    """
     eng = engine()
     procedure = eng.procedure(procedure_id)
+    fields = submission_fields(procedure)
     errors: dict[str, str] = {}
     message = None
+    values: dict[str, object] = {}
+    key = (request.form.get("submission_key") or "")[:128] or secrets.token_urlsafe(24)
     if request.method == "POST":
         rate_limit("submit")
         charge_anonymous_upload()
-        payload = {"procedure_id": procedure_id, "channel": 2, "applicant": applicant_from_form()}
+        values = parse_submission(fields, request.form)
+        payload = {"procedure_id": procedure_id, "applicant": applicant_from_form(), "data": values}
+        uploads = [Upload(code, name, content) for code, name, content in posted_files()]
         try:
-            view = eng.start_case(payload, CITIZEN)
+            view = eng.submit_online(payload, uploads, key)
         except ValidationError as exc:
             errors, message = field_errors(exc.details), exc.message
         else:
             assert view.secret is not None
-            warning = None
-            try:
-                store_citizen_uploads(view.code, view.secret)
-            except ValidationError as exc:
-                warning = exc.message
-            session[JUST_SUBMITTED] = {"code": view.code, "secret": view.secret, "warning": warning}
+            session[JUST_SUBMITTED] = {"code": view.code, "secret": view.secret}
             return redirect(url_for("public.submitted"))
     return (
         render_template(
-            "public/submit.html", procedure=procedure, form=request.form, errors=errors, message=message
+            "public/submit.html",
+            procedure=procedure,
+            fields=fields,
+            values=values,
+            form=request.form,
+            errors=errors,
+            message=message,
+            submission_key=key,
         ),
         422 if message else 200,
     )
@@ -73,9 +116,7 @@ def submitted() -> ResponseReturnValue:
     if not shown:
         return redirect(url_for("public.lookup"))
     case = engine().lookup(shown["code"], shown["secret"])
-    return render_template(
-        "public/submitted.html", case=case, secret=shown["secret"], warning=shown.get("warning")
-    )
+    return render_template("public/submitted.html", case=case, secret=shown["secret"])
 
 
 def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturnValue:
@@ -84,6 +125,15 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
     citizen_task = next((t for t in case.tasks if t.role == "citizen"), None)
     fields = task_fields(citizen_task, eng.procedure(case.procedure_id)) if citizen_task else []
     rating = eng.rating(case.code, secret) if case.status == 10 else None
+    reason, missing = "", []
+    if citizen_task is not None:
+        request_event = supplement_request(eng.events(case.code))
+        asked = request_event.payload.get("data") if request_event is not None else None
+        if isinstance(asked, dict):
+            reason = supplement_reason(asked)
+            wanted = {str(c) for c in asked.get("missing_documents") or []}
+            documents = eng.procedure(case.procedure_id).meta.get("documents") or []
+            missing = [d for d in documents if str(d.get("code")) in wanted] or list(documents)
     status = int(extra.pop("status", 200))  # type: ignore[call-overload]
     return (
         render_template(
@@ -95,6 +145,8 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
             fields=fields,
             rating=rating,
             scores=SCORES,
+            supplement_reason=reason,
+            missing_documents=missing,
             values=extra.pop("values", {}),
             errors=extra.pop("errors", {}),
             **extra,
@@ -132,7 +184,7 @@ def rate() -> ResponseReturnValue:
         return render_template("public/lookup.html", error=exc.message, code=code), 404
     except (ValidationError, ConflictError) as exc:
         return _lookup_page(eng.lookup(code, secret), secret, message=exc.message, status=exc.http_status)
-    return _lookup_page(eng.lookup(code, secret), secret, notice="Cảm ơn bạn đã đánh giá!")
+    return _lookup_page(eng.lookup(code, secret), secret, notice="Cảm ơn ông/bà đã đánh giá!")
 
 
 @bp.post("/public/supplement")
@@ -153,9 +205,14 @@ def supplement() -> ResponseReturnValue:
     fields = task_fields(task, eng.procedure(case.procedure_id))
     data = parse_submission(fields, request.form)
     charge_anonymous_upload()
+    uploads = [Upload(doc, name, content) for doc, name, content in posted_files()]
+    filed = {u.document_code for u in uploads if u.document_code}
+    for f in fields:
+        # A file in a component's slot says that component was supplemented; no need to tick it too.
+        if f.widget == "checkboxes" and filed and filed <= {o.value for o in f.options}:
+            data[f.name] = sorted(set(data.get(f.name) or []) | filed)
     try:
-        store_citizen_uploads(code, secret)
-        case = eng.citizen_complete(code, secret, task.task_id, data)
+        case = eng.citizen_supplement(code, secret, task.task_id, data, uploads)
     except ValidationError as exc:
         return _lookup_page(
             eng.lookup(code, secret),

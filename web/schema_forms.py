@@ -78,7 +78,9 @@ def fields_from_schema(
         elif kind == "array":
             items = spec.get("items") or {}
             options = _options(spec, documents) or _options(items, documents)
-            result.append(FormField(widget="checkboxes", options=options, **common))
+            # "x-check-all": a button that ticks every box ("Đủ tất cả" for a complete dossier).
+            extra = {"check_all": str(spec["x-check-all"])} if spec.get("x-check-all") else {}
+            result.append(FormField(widget="checkboxes", options=options, extra=extra, **common))
         elif "enum" in spec:
             options = _options(spec, documents)
             widget: Widget = "radio" if len(options) <= 4 else "select"
@@ -93,7 +95,7 @@ def fields_from_schema(
                 )
             )
         elif kind == "string" and spec.get("format") == "date":
-            result.append(FormField(widget="date", **common))
+            result.append(FormField(widget="date", extra={"spec": dict(spec)}, **common))
         elif kind == "string":
             max_length = spec.get("maxLength")
             widget = "textarea" if max_length is None or max_length > LONG_TEXT else "text"

@@ -50,10 +50,3 @@ def charge_anonymous_upload() -> None:
 
 def store_uploads(code: str, actor: Actor) -> list[DocumentView]:
     return [engine().add_document(code, doc, name, content, actor) for doc, name, content in posted_files()]
-
-
-def store_citizen_uploads(code: str, secret: str) -> list[DocumentView]:
-    return [
-        engine().citizen_add_document(code, secret, doc, name, content)
-        for doc, name, content in posted_files()
-    ]

@@ -223,6 +223,7 @@ _HANDLERS: dict[str, Handler] = {
     EventKind.IDENTITY_CHECKED: _nothing,
     EventKind.IDENTITY_OVERRIDDEN: _nothing,
     EventKind.DOCUMENT_DIGITISED: _nothing,
+    EventKind.SECRET_REISSUED: _nothing,  # only the secret's digest on the case row changes
     EventKind.STATUS_CHANGED: _status,
     EventKind.DUE_SET: _due_set,
     EventKind.CLOCK_PAUSED: _paused,

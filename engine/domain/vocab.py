@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     IDENTITY_CHECKED = "identity_checked"
     IDENTITY_OVERRIDDEN = "identity_overridden"
     DOCUMENT_DIGITISED = "document_digitised"
+    SECRET_REISSUED = "secret_reissued"  # payload {}: the desk issued a new lookup secret
     # derived: what the rules conclude from an input
     STATUS_CHANGED = "status_changed"
     DUE_SET = "due_set"
@@ -108,6 +109,7 @@ INPUT_KINDS = frozenset(
         EventKind.IDENTITY_CHECKED,
         EventKind.IDENTITY_OVERRIDDEN,
         EventKind.DOCUMENT_DIGITISED,
+        EventKind.SECRET_REISSUED,
     }
 )
 DERIVED_KINDS = frozenset(EventKind) - INPUT_KINDS

@@ -150,15 +150,53 @@ function setupPlayer(root) {
     if (event.key === 'ArrowRight' && event.target !== slider) next.click();
   });
 
+  // Readable first: the whole process is fitted only while that keeps text legible; otherwise the
+  // diagram opens at a readable scale on the step the dossier is at. Buttons and +/- zoom.
+  const READABLE = 0.8;
+  function fit() {
+    const canvas = viewer.get('canvas');
+    canvas.zoom('fit-viewport');
+    if (canvas.zoom() < READABLE) canvas.zoom(READABLE);
+    state.scale = canvas.zoom();
+  }
+  function focusCurrent() {
+    const registry = viewer.get('elementRegistry');
+    const target = state.marked.map(([id]) => id).reverse().map((id) => registry.get(id)).find(Boolean);
+    if (target && viewer.get('canvas').zoom() <= READABLE + 0.01) viewer.get('canvas').scrollToElement(target);
+  }
+  function zoomBy(factor) {
+    const canvas = viewer.get('canvas');
+    canvas.zoom(Math.min(4, Math.max(0.2, canvas.zoom() * factor)), 'auto');
+    state.scale = canvas.zoom();
+  }
+  const zoomIn = document.getElementById('diagram-zoom-in');
+  const zoomOut = document.getElementById('diagram-zoom-out');
+  const zoomFit = document.getElementById('diagram-zoom-fit');
+  const big = document.getElementById('diagram-big');
+  if (zoomIn) zoomIn.addEventListener('click', () => zoomBy(1.25));
+  if (zoomOut) zoomOut.addEventListener('click', () => zoomBy(0.8));
+  if (zoomFit) zoomFit.addEventListener('click', () => { viewer.get('canvas').zoom('fit-viewport'); state.scale = viewer.get('canvas').zoom(); });
+  if (big) {
+    big.addEventListener('click', () => {
+      const box = document.getElementById('auditor-diagram');
+      const on = box.classList.toggle('large');
+      big.setAttribute('aria-pressed', String(on));
+      viewer.get('canvas').resized();
+      fit();
+      focusCurrent();
+    });
+  }
+
   (async () => {
     try {
       const response = await fetch(root.dataset.diagramUrl, { credentials: 'same-origin' });
       if (!response.ok) throw new Error(`Lỗi ${response.status}`);
       const { warnings } = await viewer.importXML(await response.text());
       state.importErrors = warnings || [];
-      viewer.get('canvas').zoom('fit-viewport');
+      fit();
       state.ready = true;
       mark();
+      focusCurrent();
       root.dataset.state = 'ready';
     } catch (error) {
       diagramStatus.textContent = `Không hiển thị được sơ đồ: ${error.message}`;

@@ -1,7 +1,7 @@
 // Designer page: bpmn-js Modeler + our side form; validation and deployment go to the Flask app.
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import motcuaDescriptor from './motcua-moddle.json';
-import { renderElementForm, renderProcedureForm } from './side-form.js';
+import { pendingSchemaProblems, renderElementForm, renderProcedureForm } from './side-form.js';
 
 const root = document.getElementById('designer');
 const status = document.getElementById('designer-status');
@@ -62,7 +62,18 @@ async function post(url) {
 
 // "Lưu và kiểm tra": the server stores the editor's state as a draft (even when it does not validate
 // yet, so no work is lost) and answers with the validation report.
+function blockedBySchemas() {
+  const problems = pendingSchemaProblems();
+  if (!problems.length) return null;
+  const issues = problems.map((p) => ({ severity: 'error', element_id: p.element_id, message: `Biểu mẫu: ${p.message}` }));
+  showIssues(issues);
+  say(`Chưa lưu: biểu mẫu của ${problems.length} phần tử chưa hợp lệ. Sửa ở khung bên phải rồi thử lại.`, false);
+  return { ok: false, saved: false, issues };
+}
+
 async function validate() {
+  const blocked = blockedBySchemas();
+  if (blocked) { state.lastReport = blocked; return blocked; }
   say('Đang lưu và kiểm tra…', true);
   const { body } = await post(root.dataset.saveUrl);
   state.lastReport = body;
@@ -95,14 +106,29 @@ async function openFile(file) {
   }
 }
 
+// After a deploy the page shows the new version everywhere at once: heading, download link, and no
+// draft banner (the draft became the version).
+function reflectDeploy(version) {
+  document.getElementById('designer-version').textContent = String(version);
+  const notice = document.getElementById('designer-draft-notice');
+  if (notice) notice.remove();
+  const download = document.getElementById('designer-download');
+  if (download) {
+    download.href = download.dataset.template.replace('__VERSION__', String(version));
+    download.textContent = `Tải BPMN phiên bản ${version}`;
+  }
+}
+
 async function deploy() {
+  const blocked = blockedBySchemas();
+  if (blocked) { state.lastReport = blocked; return blocked; }
   say('Đang triển khai…', true);
   const { body } = await post(root.dataset.deployUrl);
   state.lastReport = body;
   showIssues(body.issues || []);
   if (body.ok) {
     say(`Đã triển khai phiên bản ${body.version}. ${body.summary || ''}`, true);
-    document.getElementById('designer-version').textContent = String(body.version);
+    reflectDeploy(body.version);
   } else {
     say(body.message || 'Chưa triển khai: quy trình còn lỗi.', false);
   }

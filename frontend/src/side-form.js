@@ -11,9 +11,26 @@ export const ROLES = [
   ['citizen', 'Công dân'],
 ];
 const STEP_KINDS = [['', 'Bước xử lý'], ['receipt', 'Tiếp nhận (ngoài thời hạn xử lý)'], ['return', 'Trả kết quả']];
-const STATUSES = [['', '— không đặt —']].concat(
-  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => [String(n), `Trạng thái ${n}`]),
-);
+// The national status names come from the page (engine/statuses.py STATUS_LABELS), one source.
+function statusChoices() {
+  const box = document.getElementById('designer');
+  let names = {};
+  try {
+    names = JSON.parse((box && box.dataset.statuses) || '{}');
+  } catch (error) {
+    names = {};
+  }
+  return [['', '— không đặt —']].concat(
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => [String(n), names[n] ? `${n} — ${names[n]}` : `Trạng thái ${n}`]),
+  );
+}
+
+// Form schemas typed into the side panel that do not parse yet, by element id: "Lưu và kiểm tra"
+// and "Triển khai" refuse while any is left, instead of saving the last valid one silently.
+const schemaDrafts = new Map();
+export function pendingSchemaProblems() {
+  return [...schemaDrafts.entries()].map(([id, draft]) => ({ element_id: id, message: draft.message }));
+}
 const LEGAL_UNITS = [['same_working_day', 'Trong ngày làm việc (sau giờ chốt: ngày làm việc tiếp theo)'], ['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
 const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
 const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
@@ -212,7 +229,7 @@ function renderStep(form, moddle, bo) {
 
 function renderStatus(form, moddle, bo) {
   const status = extension(bo, 'motcua:Status');
-  const code = field(form, 'status-code', 'Trạng thái hồ sơ (DVCQG)', select(STATUSES, status && status.code));
+  const code = field(form, 'status-code', 'Trạng thái hồ sơ (DVCQG)', select(statusChoices(), status && status.code));
   code.addEventListener('change', () => {
     if (!code.value) dropExtension(bo, 'motcua:Status');
     else ensureExtension(moddle, bo, 'motcua:Status').set('code', code.value);
@@ -236,13 +253,20 @@ function schemaProblem(text) {
 function renderForm(form, moddle, bo) {
   const existing = extension(bo, 'motcua:Form');
   const area = field(form, 'form-schema', 'Biểu mẫu (JSON Schema)', el('textarea', { spellcheck: 'false' }));
-  area.value = existing ? (existing.body || '').trim() : '';
+  const pending = schemaDrafts.get(bo.id);
+  area.value = pending ? pending.text : (existing ? (existing.body || '').trim() : '');
   const problem = el('p', { class: 'field-error', id: 'form-schema-error', role: 'alert' });
+  problem.textContent = pending ? pending.message : '';
   form.appendChild(problem);
   area.addEventListener('input', () => {
     const message = schemaProblem(area.value);
     problem.textContent = message || '';
-    if (message) return; // keep the last valid schema in the model; the server would refuse it anyway
+    if (message) {
+      // The model keeps the last valid schema, but the page remembers the broken text and blocks saving.
+      schemaDrafts.set(bo.id, { text: area.value, message });
+      return;
+    }
+    schemaDrafts.delete(bo.id);
     if (!area.value.trim()) dropExtension(bo, 'motcua:Form');
     else ensureExtension(moddle, bo, 'motcua:Form').set('body', area.value);
   });

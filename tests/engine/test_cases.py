@@ -110,7 +110,8 @@ def test_bad_start_input_is_rejected_with_field_names(engine: Engine) -> None:
     deploy_fixture(engine)
     with pytest.raises(ValidationError) as err:
         engine.start_case({"procedure_id": "timer_demo", "applicant": {"name": ""}}, engine.actor("clerk"))
-    assert "applicant.name" in err.value.message
+    assert "Họ và tên: bắt buộc" in err.value.message  # Vietnamese, with the field's title
+    assert err.value.details["fields"][0]["field"] == "applicant.name"
     with pytest.raises(ValidationError):
         engine.start_case(
             {"procedure_id": "timer_demo", "applicant": APPLICANT, "channel": 9}, engine.actor("clerk")

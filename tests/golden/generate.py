@@ -168,12 +168,26 @@ def _plain_end(engine: Engine, clock: FixedClock) -> str:
     return code
 
 
+def _secret_reissued(engine: Engine, clock: FixedClock) -> str:
+    """A counter dossier whose applicant lost the lookup secret: the desk issues a new one."""
+    clock.set(vn(2026, 3, 6, 8, 0))
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Hồ Văn Mất"}, "channel": 1},
+        engine.actor("clerk"),
+    ).code
+    engine.complete_task(code, "receipt_check", ACCEPT_DIPLOMA, engine.actor("clerk"))
+    clock.set(vn(2026, 3, 6, 9, 0))
+    engine.reissue_secret(code, engine.actor("clerk"))
+    return code
+
+
 SCRIPTED: dict[str, Callable[[Engine, FixedClock], str]] = {
     "plain_end": _plain_end,
     "diploma_everything": _diploma_everything,
     "withdrawal": _withdrawal,
     "gateway_payment": _gateway_payment,
     "digital_receipt": _digital_receipt,
+    "secret_reissued": _secret_reissued,
 }
 
 

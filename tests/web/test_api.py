@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from engine.service import Engine
@@ -15,11 +16,30 @@ def staff(app_client: Client, username: str) -> Client:
     return app_client
 
 
+def online(name: str, **extra: Any) -> dict[str, Any]:
+    """A complete online submission of the diploma copy: its fields and both required files."""
+    pdf = base64.b64encode(b"%PDF-1.7 test").decode()
+    return {
+        "procedure_id": "diploma_copy",
+        "applicant": {"name": name},
+        "data": {
+            "diploma_type": "thpt",
+            "graduation_year": 2010,
+            "school": "THPT Huế",
+            "copies": 1,
+            "delivery": "post",
+        },
+        "documents": [
+            {"code": "TP1", "filename": "don.pdf", "content_base64": pdf},
+            {"code": "TP2", "filename": "cccd.pdf", "content_base64": pdf},
+        ],
+        **extra,
+    }
+
+
 def test_full_flow_over_the_api(engine: Engine, app: Any) -> None:
     citizen = Client(app)
-    submitted = citizen.api(
-        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "Võ Thị Cúc"}}
-    )
+    submitted = citizen.api("POST", "/api/public/cases", online("Võ Thị Cúc"))
     assert submitted.status_code == 201
     code, secret = submitted.get_json()["code"], submitted.get_json()["secret"]
     clerk = staff(Client(app), "clerk")
@@ -98,9 +118,7 @@ def test_errors_are_json_with_stable_codes(engine: Engine, app: Any) -> None:
 
 def test_form_data_errors_name_fields(engine: Engine, app: Any) -> None:
     citizen = Client(app)
-    code = citizen.api(
-        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "B"}}
-    ).get_json()["code"]
+    code = citizen.api("POST", "/api/public/cases", online("B")).get_json()["code"]
     clerk = staff(Client(app), "clerk")
     response = clerk.api(
         "POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": {"decision": "maybe"}}
@@ -131,9 +149,7 @@ def test_login_errors(app: Any) -> None:
 
 def test_ratings_over_the_api(engine: Engine, app: Any) -> None:
     citizen = Client(app)
-    sub = citizen.api(
-        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "C"}}
-    ).get_json()
+    sub = citizen.api("POST", "/api/public/cases", online("C")).get_json()
     early = citizen.api("POST", "/api/ratings", {"code": sub["code"], "secret": sub["secret"], "score": 3})
     assert early.status_code == 422
     wrong = citizen.api("POST", "/api/ratings", {"code": sub["code"], "secret": "x", "score": 3})
@@ -185,9 +201,7 @@ def test_desk_queue_apology_withdrawal_and_documents_over_the_api(
     from datetime import timedelta
 
     citizen = Client(app)
-    sub = citizen.api(
-        "POST", "/api/public/cases", {"procedure_id": "diploma_copy", "applicant": {"name": "D"}}
-    )
+    sub = citizen.api("POST", "/api/public/cases", online("D"))
     code, secret = sub.get_json()["code"], sub.get_json()["secret"]
     clerk = staff(Client(app), "clerk")
     queue = clerk.get("/api/desk/queue?status=1").get_json()
@@ -205,7 +219,11 @@ def test_desk_queue_apology_withdrawal_and_documents_over_the_api(
     )
     no_file = clerk.http.post(f"/api/cases/{code}/documents", data={}, headers={"X-CSRFToken": clerk.token()})
     assert no_file.status_code == 422 and no_file.get_json()["details"]["fields"][0]["field"] == "file"
-    assert [d["filename"] for d in clerk.get(f"/api/cases/{code}/documents").get_json()] == ["don.pdf"]
+    assert [d["filename"] for d in clerk.get(f"/api/cases/{code}/documents").get_json()] == [
+        "don.pdf",
+        "cccd.pdf",
+        "don.pdf",
+    ]
     clerk.api("POST", f"/api/cases/{code}/tasks/receipt_check/complete", {"data": ACCEPT})
     due = engine.get_case(code).due_at
     assert due is not None
@@ -244,10 +262,10 @@ def test_multipart_field_name_that_cannot_be_read_is_a_bad_request(engine: Engin
     ).get_json()
     boundary = "motcua-boundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"".encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="'.encode()
         + b"a\rb"  # a bare carriage return inside the quoted name
-        + f"\"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n".encode()
+        + f'"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n'.encode()
     )
     answer = clerk.http.post(
         f"/api/cases/{case['code']}/documents",
@@ -259,3 +277,45 @@ def test_multipart_field_name_that_cannot_be_read_is_a_bad_request(engine: Engin
     assert answer.get_json()["error"] == "bad_request"
     assert "tên trường không đọc được" in answer.get_json()["message"]
     assert engine.list_documents(case["code"]) == []
+
+
+def test_online_submission_over_the_api_checks_everything_and_is_idempotent(engine: Engine, app: Any) -> None:
+    citizen = Client(app)
+    incomplete = citizen.api(
+        "POST",
+        "/api/public/cases",
+        {"procedure_id": "diploma_copy", "applicant": {"name": "", "phone": "abc"}},
+    )
+    assert incomplete.status_code == 422
+    fields = {p["field"]: p["message"] for p in incomplete.get_json()["details"]["fields"]}
+    assert (
+        fields["applicant.name"] == "bắt buộc" and fields["applicant.phone"] == "số điện thoại không hợp lệ"
+    )
+    assert "Field required" not in incomplete.get_data(as_text=True)
+    key = {"Idempotency-Key": "retry-key-0123456789abcdef"}
+    first = citizen.api("POST", "/api/public/cases", online("Võ Văn Lặp"), headers=key)
+    again = citizen.api("POST", "/api/public/cases", online("Võ Văn Lặp"), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["code"] == again.get_json()["code"]
+    assert first.get_json()["secret"] == again.get_json()["secret"]
+    assert [r.code for r in engine.desk_queue(1)] == [first.get_json()["code"]]
+    bad_key = citizen.api("POST", "/api/public/cases", online("X"), headers={"Idempotency-Key": "ngắn"})
+    assert bad_key.status_code == 422
+
+
+def test_desk_reissues_a_lookup_secret(engine: Engine, app: Any) -> None:
+    citizen = Client(app)
+    done = citizen.api("POST", "/api/public/cases", online("Phan Thị Quên")).get_json()
+    code, old = done["code"], done["secret"]
+    assert citizen.api("POST", f"/api/cases/{code}/secret").status_code in (401, 403)
+    clerk = staff(Client(app), "clerk")
+    issued = clerk.api("POST", f"/api/cases/{code}/secret")
+    assert issued.status_code == 201
+    new = issued.get_json()["secret"]
+    assert new != old and len(new) == 8
+    assert engine.lookup(code, new).code == code
+    lookup_old = citizen.api("POST", "/api/lookup", {"code": code, "secret": old})
+    assert lookup_old.status_code == 404
+    event = engine.events(code)[-1]
+    assert event.kind == "secret_reissued" and event.payload == {} and event.actor == "clerk"
+    assert old not in str([e.payload for e in engine.events(code)]) and new not in str(engine.events(code))

@@ -177,3 +177,34 @@ def test_integrity_check_and_scorecard_charts(
     expect(page.locator("#auditor-player")).to_have_attribute("data-at", "8")
     assert problems == []
     director.close()
+
+
+def test_history_diagram_opens_readable_and_zooms(
+    browser: Browser,  # noqa: F811
+    server: str,  # noqa: F811
+    engine: Engine,
+    clock: FixedClock,
+) -> None:
+    code = run_case(engine, clock)
+    auditor = Session(browser, server, "auditor")
+    page = auditor.page
+    problems = watch_console(page)
+    page.goto(f"{server}/auditor/cases/{code}?at=3")
+    wait_at(page, 3)
+    scale = lambda: float(page.evaluate("() => window.motcuaAuditor.viewer.get('canvas').zoom()"))  # noqa: E731
+    box = page.locator("#auditor-diagram").bounding_box()
+    assert box is not None and box["width"] >= 1000  # the diagram has the page's full width
+    assert scale() >= 0.79  # labels readable at once
+    before = scale()
+    page.click("#diagram-zoom-in")
+    assert scale() > before
+    page.click("#diagram-zoom-out")
+    page.click("#diagram-zoom-out")
+    assert scale() < before
+    page.click("#diagram-big")
+    expect(page.locator("#auditor-diagram")).to_have_class("auditor-diagram large")
+    big = page.locator("#auditor-diagram").bounding_box()
+    assert big is not None and big["height"] > box["height"]
+    auditor.shot("auditor-diagram-large")
+    assert problems == []
+    auditor.close()

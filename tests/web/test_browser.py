@@ -91,6 +91,15 @@ class Session:
         self.context.close()
 
 
+def fill_diploma_details(page: Page) -> None:
+    """The diploma-copy form's own fields (declared on the BPMN start event)."""
+    page.select_option("#f-diploma_type", "thpt")
+    page.fill("#f-graduation_year", "2012")
+    page.fill("#f-school", "Trường THPT Phan Châu Trinh, Đà Nẵng")
+    page.fill("#f-copies", "2")
+    page.check("input[name=delivery][value=in_person]")
+
+
 def submit_online(browser: Browser, server: str, name: str, shot: str | None = None) -> tuple[str, str]:
     citizen = Session(browser, server)
     page = citizen.goto("/")
@@ -98,6 +107,7 @@ def submit_online(browser: Browser, server: str, name: str, shot: str | None = N
     page.fill("#a-name", name)
     page.fill("#a-phone", "0905123456")
     page.fill("#a-email", "congdan@example.vn")
+    fill_diploma_details(page)
     page.set_input_files(
         "input[name=doc_TP1]", {"name": "don-de-nghi.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
@@ -222,6 +232,7 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     clerk = Session(browser, server, "clerk")
     page = clerk.goto("/desk/intake")
     page.select_option("#procedure", "diploma_copy")
+    page.click("#procedure-pick-button")
     page.fill("#a-name", "Phạm Văn Long")
     page.fill("#a-addr", "45 Trần Phú, Nha Trang")
     clerk.shot("10-desk-intake")
@@ -246,7 +257,9 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     # The engine refuses to continue a late dossier without the apology letter.
     specialist = Session(browser, server, "specialist")
     page = complete_on_case_page(specialist, code, {"found": True, "register_ref": "S-77", "copies": 1})
-    expect(page.locator(".error-message")).to_contain_text("Mẫu 04")
+    expect(page.locator("#task-error")).to_contain_text("Mẫu 04")
+    expect(page.locator("#apology-hint")).to_be_visible()  # a specialist cannot issue it: who can
+    expect(page.locator("#task-form [name=register_ref]")).to_have_value("S-77")  # the input is kept
 
     # The head issues Mẫu 04 with a new appointment.
     page = head.goto(f"/cases/{code}/apology")
@@ -298,3 +311,56 @@ def test_printed_forms_download_as_pdf(sqlite_engine: Engine) -> None:
         assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
         assert "attachment" in response.headers["Content-Disposition"]
     assert clerk.get(f"/cases/{case.code}/forms/09.pdf").status_code == 404
+
+
+def test_form01_fits_one_a5_page_with_ten_components(sqlite_engine: Engine) -> None:
+    """Mẫu 01 of a ten-component dossier with long names prints on one A5 sheet (PDF page count),
+    with the applicant's CCCD and address in its header."""
+    import pypdfium2
+
+    from engine.users import CITIZEN
+    from tests.web.conftest import Client
+
+    engine = sqlite_engine
+    library = Path(__file__).resolve().parents[2] / "bpmn"
+    main = (library / "diploma_copy.bpmn").read_text(encoding="utf-8")
+    start, end = main.index("<motcua:document "), main.index("<motcua:configurable")
+    documents = "".join(
+        f'<motcua:document code="TP{i}" name="Giấy tờ số {i}: bản sao có chứng thực văn bằng, chứng chỉ, '
+        f'học bạ hoặc giấy xác nhận của cơ sở giáo dục nơi người học đã theo học" kind="copy" count="1"/>\n'
+        for i in range(1, 11)
+    )
+    main = main[:start] + documents + main[end:]
+    shared = {f"shared/{p.name}": p.read_bytes() for p in sorted((library / "shared").glob("*.bpmn"))}
+    engine.deploy("diploma_copy.bpmn", main.encode("utf-8"), shared, engine.actor("designer"))
+    case = engine.start_case(
+        {
+            "procedure_id": "diploma_copy",
+            "channel": 2,
+            "applicant": {
+                "name": "Đặng Thu Hà",
+                "id_number": "048190012345",
+                "address": "Số 12 đường Lê Lợi, phường Phú Hội, thành phố Huế, tỉnh Thừa Thiên Huế",
+                "phone": "0905123456",
+                "email": "thuha@example.vn",
+            },
+        },
+        CITIZEN,
+    )
+    checked = [f"TP{i}" for i in range(1, 11)]
+    engine.complete_work_item(
+        case.code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": checked},
+        engine.actor("clerk"),
+    )
+    clerk = Client(create_app(engine, dict(TEST_CONFIG))).login("clerk")
+    html = clerk.get(f"/cases/{case.code}/forms/01").get_data(as_text=True)
+    assert 'id="form-id-number">048190012345<' in html and "phường Phú Hội" in html
+    assert html.count("Giấy tờ số ") == 10
+    response = clerk.get(f"/cases/{case.code}/forms/01.pdf")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    pdf = pypdfium2.PdfDocument(response.data)
+    width, height = pdf[0].get_size()
+    assert len(pdf) == 1
+    assert round(width / 72 * 25.4) == 148 and round(height / 72 * 25.4) == 210  # A5 portrait

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,13 @@ def test_deploying_drops_the_draft(as_user: object, engine: Engine) -> None:
     deployed = designer.api("POST", "/designer/diploma_copy/deploy", json={"xml": changed}).get_json()
     assert deployed["ok"] and deployed["version"] == 2
     assert engine.draft("diploma_copy") is None
+
+
+def test_version_list_shows_deploy_times_in_local_time(as_user: Any, engine: Engine) -> None:
+    from engine.sla import LOCAL_TZ
+
+    page = as_user("designer").get("/designer/").get_data(as_text=True)
+    view = engine.procedure("diploma_copy")
+    local = view.deployed_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    utc = view.deployed_at.strftime("%d/%m/%Y %H:%M")
+    assert local in page and local != utc and utc not in page

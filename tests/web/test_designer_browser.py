@@ -3,6 +3,7 @@ fixed and deployed as version N+1 while a case started on version N keeps runnin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,7 @@ def test_edit_validate_fix_deploy_and_cases_keep_their_version(
     select(page, "check_stamp")
     page.select_option("#step-role", "specialist")
     page.fill("#step-hours", "1")
+    expect(page.locator("#status-code option[value='4']")).to_have_text("4 — Đang xử lý")  # national names
     page.select_option("#status-code", "4")
     page.click("#designer-validate")
     expect(page.locator("#designer-status")).to_contain_text("Hợp lệ")
@@ -141,6 +143,11 @@ def test_edit_validate_fix_deploy_and_cases_keep_their_version(
     page.click("#designer-deploy")
     expect(page.locator("#designer-status")).to_contain_text("Đã triển khai phiên bản 2")
     expect(page.locator("#designer-status")).to_contain_text("Kiểm tra dấu, chữ ký [check_stamp]")
+    # The page follows the deploy without a reload: version, download link, no draft banner.
+    expect(page.locator("#designer-version")).to_have_text("2")
+    expect(page.locator("#designer-draft-notice")).to_have_count(0)
+    expect(page.locator("#designer-download")).to_have_text("Tải BPMN phiên bản 2")
+    expect(page.locator("#designer-download")).to_have_attribute("href", re.compile(r"version=2$"))
     designer.shot("designer-deployed")
     page.goto(f"{server}/designer/")
     expect(page.locator("#procedure-diploma_copy tr[data-version='2'] .summary")).to_contain_text("Thêm")
@@ -237,3 +244,30 @@ def test_a_bpmn_file_from_disk_opens_in_the_modeler_and_is_saved_as_a_draft(
     draft = engine.draft("diploma_copy")
     assert draft is not None and draft.valid and "(tệp mới)" in draft.xml
     assert engine.procedure("diploma_copy").version == 1
+
+
+def test_a_broken_form_schema_blocks_saving_until_fixed(
+    browser: Browser,  # noqa: F811
+    server: str,  # noqa: F811
+    engine: Engine,
+) -> None:
+    designer = Session(browser, server, "designer")
+    page = designer.page
+    open_designer(page, server, "diploma_copy")
+    select(page, "verify_register")
+    original = page.input_value("#form-schema")
+    page.fill("#form-schema", '{"type": "object", "properties": {')
+    expect(page.locator("#form-schema-error")).to_contain_text("JSON không hợp lệ")
+    select(page, "approve_copy")
+    select(page, "verify_register")
+    expect(page.locator("#form-schema")).to_have_value('{"type": "object", "properties": {')  # kept
+    page.click("#designer-validate")
+    expect(page.locator("#designer-status")).to_contain_text("Chưa lưu: biểu mẫu của 1 phần tử")
+    expect(page.locator("#designer-issues li.error")).to_contain_text("[verify_register] Biểu mẫu")
+    page.click("#designer-deploy")
+    expect(page.locator("#designer-status")).to_contain_text("Chưa lưu")
+    assert engine.draft("diploma_copy") is None and engine.procedure("diploma_copy").version == 1
+    page.fill("#form-schema", original)
+    page.click("#designer-validate")
+    expect(page.locator("#designer-status")).to_contain_text("Hợp lệ")
+    designer.close()

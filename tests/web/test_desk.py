@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from engine.clock import FixedClock
 from engine.service import Engine
-from tests.support.fixtures import vn
+from tests.support.fixtures import TEST_PASSWORD, vn
 from tests.web.conftest import submit_online
 
 
@@ -258,3 +259,67 @@ def _happy(schema: Any) -> dict[str, Any]:
     from engine.bench import sample_data
 
     return sample_data(schema)
+
+
+def test_each_role_lands_on_its_own_queue(app: Any) -> None:
+    from tests.web.conftest import Client
+
+    homes = {
+        "clerk": "/desk/",
+        "specialist": "/tasks/",
+        "head": "/tasks/",
+        "director": "/tasks/",
+        "designer": "/designer/",
+        "auditor": "/auditor/",
+        "admin": "/admin/",
+    }
+    for username, home in homes.items():
+        c = Client(app)
+        response = c.post("/login", {"username": username, "password": TEST_PASSWORD})
+        assert response.status_code == 302 and response.headers["Location"] == home, username
+    c = Client(app)
+    response = c.post("/login?next=/board/", {"username": "clerk", "password": TEST_PASSWORD})
+    assert response.headers["Location"] == "/board/"
+
+
+def test_desk_queue_search_by_code_name_or_cccd(engine: Engine, as_user: Any) -> None:
+    first = engine.start_case(
+        {
+            "procedure_id": "diploma_copy",
+            "channel": 2,
+            "applicant": {"name": "Nguyễn Văn Đức", "id_number": "048090001234"},
+        },
+        engine.actor("citizen"),
+    )
+    second = submit_online(engine, "Trần Thị Bé")
+    clerk = as_user("clerk")
+    for query in ("nguyen van duc", "001234", first.code.lower()):
+        page = clerk.get("/desk/", query_string={"q": query}).get_data(as_text=True)
+        assert f'data-code="{first.code}"' in page and f'data-code="{second.code}"' not in page, query
+    page = clerk.get("/desk/").get_data(as_text=True)
+    assert f'data-code="{first.code}"' in page and f'data-code="{second.code}"' in page
+    assert [r.code for r in engine.desk_queue(1, "Bé")] == [second.code]
+
+
+def test_desk_reissues_a_lost_secret_and_prints_it_on_a_new_form01(engine: Engine, as_user: Any) -> None:
+    from tests.web.conftest import ACCEPT
+
+    case = engine.start_case(
+        {"procedure_id": "diploma_copy", "channel": 1, "applicant": {"name": "Hồ Văn Mất"}},
+        engine.actor("clerk"),
+    )
+    engine.complete_work_item(case.code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    other_clerk = as_user("clerk")  # another session: the first secret is not in it
+    page = other_clerk.get(f"/cases/{case.code}/forms/01").get_data(as_text=True)
+    assert "(đã cấp khi tạo hồ sơ)" in page and 'id="reissue-secret-form"' in page
+    response = other_clerk.post(f"/cases/{case.code}/secret")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/cases/{case.code}/forms/01"
+    )
+    printed = other_clerk.get(f"/cases/{case.code}/forms/01").get_data(as_text=True)
+    secret = re.search(r'id="lookup-secret">([0-9A-F]{8})<', printed).group(1)  # type: ignore[union-attr]
+    assert "cấp lại lúc" in printed
+    assert engine.lookup(case.code, secret).code == case.code
+    assert case.secret is not None and case.secret != secret
+    assert as_user("specialist").post(f"/cases/{case.code}/secret").status_code == 403
+    assert [e.kind for e in engine.events(case.code)].count("secret_reissued") == 1
