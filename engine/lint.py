@@ -26,10 +26,11 @@ from .definitions import (
     flow_nodes,
     processes,
 )
+from .domain.vocab import DESK_STEP_KINDS
 from .spiff import TimerSpecError, bare_timer_value, plan_timer
 
 #: Step kinds at the desk: they happen outside the statutory processing clock.
-DESK_KINDS = frozenset({"receipt", "return"})
+DESK_KINDS = DESK_STEP_KINDS
 _EMBEDDED = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from engine.date_bounds import bounds
+from engine.domain.vocab import STEP_KIND_LABELS
 from engine.sla import LOCAL_TZ
 from engine.statuses import STATUS_LABELS
 from engine.users import ROLES
@@ -133,4 +134,9 @@ def register_filters(app: Flask) -> None:
 
     @app.context_processor
     def labels() -> dict[str, Any]:
-        return {"LEGAL_UNITS": LEGAL_UNITS, "STATUS_LABELS": STATUS_LABELS, "ROLES": ROLES}
+        return {
+            "LEGAL_UNITS": LEGAL_UNITS,
+            "STATUS_LABELS": STATUS_LABELS,
+            "ROLES": ROLES,
+            "STEP_KIND_LABELS": STEP_KIND_LABELS,
+        }

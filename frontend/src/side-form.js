@@ -10,7 +10,19 @@ export const ROLES = [
   ['other_department', 'Phòng/đơn vị phối hợp'],
   ['citizen', 'Công dân'],
 ];
-const STEP_KINDS = [['', 'Bước xử lý'], ['receipt', 'Tiếp nhận (ngoài thời hạn xử lý)'], ['return', 'Trả kết quả']];
+// Step kinds come from the page (engine/domain/vocab.py STEP_KIND_LABELS), the registry lint,
+// assignment and reports read too.
+function stepKindChoices() {
+  const box = document.getElementById('designer');
+  let kinds = {};
+  try {
+    kinds = JSON.parse((box && box.dataset.stepKinds) || '{}');
+  } catch (error) {
+    kinds = {};
+  }
+  const choices = Object.entries(kinds).map(([value, label]) => [value, label]);
+  return choices.length ? choices : [['', 'Bước xử lý']];
+}
 // The national status names come from the page (engine/statuses.py STATUS_LABELS), one source.
 function statusChoices() {
   const box = document.getElementById('designer');
@@ -210,7 +222,7 @@ function renderStep(form, moddle, bo) {
   const role = field(form, 'step-role', 'Vai trò thực hiện', select(ROLES, step && step.role));
   const hours = field(form, 'step-hours', 'Số giờ phân bổ', input(step && step.hours, 'number'));
   hours.step = '0.5';
-  const kind = field(form, 'step-kind', 'Loại bước', select(STEP_KINDS, step && step.kind));
+  const kind = field(form, 'step-kind', 'Loại bước', select(stepKindChoices(), step && step.kind));
   const update = () => {
     if (!role.value && !hours.value && !kind.value) {
       dropExtension(bo, 'motcua:Step');

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.domain.vocab import STEP_KIND_LABELS
 from engine.service import Engine
 from tests.engine.test_designer import restore_library
 from tests.web.conftest import Client
@@ -50,6 +54,10 @@ def test_versions_list_download_and_editor_page(as_user: object) -> None:
     assert designer.get("/designer/diploma_copy/download?version=9").status_code == 404
     edit = designer.get("/designer/diploma_copy/edit").get_data(as_text=True)
     assert "vendor/designer.js" in edit and 'data-validate-url="/designer/diploma_copy/validate"' in edit
+    # The side form's step kinds are served from the one registry (engine.domain.vocab), not copied.
+    kinds = re.search(r'data-step-kinds="([^"]*)"', edit)
+    assert kinds is not None
+    assert json.loads(html.unescape(kinds.group(1))) == STEP_KIND_LABELS
 
 
 def test_validate_points_at_elements_and_deploy_refuses_then_creates(as_user: object, engine: Engine) -> None:
