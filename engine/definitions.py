@@ -21,6 +21,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from .domain.vocab import STEP_ROLES
 from .errors import ProcedureError, UnsafeXmlError
 
 #: An ``lxml.etree._Element``; lxml ships no type information, so it is ``Any`` to mypy.
@@ -31,9 +32,7 @@ MOTCUA_NS = "urn:motcua:bpmn:1"
 NSMAP = {"bpmn": BPMN_NS, "motcua": MOTCUA_NS}
 
 #: Who may hold a step; lanes are named after these (glossary: desk, specialist, head, director...).
-ROLES = frozenset(
-    {"desk_clerk", "specialist", "head_of_department", "director", "other_department", "citizen"}
-)
+ROLES = STEP_ROLES
 
 _EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 _TASKS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask"}

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from . import sla
 from .cases import TERMINAL_STATUSES
+from .domain.vocab import CASE_STAFF
 from .models import Case, ProcedureVersion, User, WorkItem
 from .statuses import STATUS_LABELS
 from .users import Actor
 
-STAFF_ROLES = frozenset({"desk_clerk", "specialist", "head_of_department", "director", "other_department"})
+STAFF_ROLES = CASE_STAFF
 Colour = Literal["green", "amber", "red", "none"]
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from . import sla
+from .domain import vocab
 from .errors import ValidationError
 from .replay import ReplayEvent
 from .statuses import STATUS_LABELS
@@ -44,7 +45,7 @@ PERIOD_LABELS = {
 }
 CHANNEL_LABELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính"}
 OUTCOME_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-DESK_ROLES = frozenset({"desk_clerk", "citizen"})
+DESK_ROLES = vocab.DESK_ROLES
 #: Who handles a dossier no processing department has touched yet: the desk that holds it.
 DESK_UNIT = "Bộ phận tiếp nhận và trả kết quả"
 

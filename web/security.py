@@ -19,14 +19,15 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
+from engine.domain.vocab import CASE_STAFF, LEADERS
 from engine.errors import NotFound
 from engine.service import Engine
 from engine.users import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "motcua_access"  # None = public; frozenset() = any logged-in user; else the roles
-STAFF = ("desk_clerk", "specialist", "head_of_department", "director", "other_department")
-HEADS = ("head_of_department", "director")
+STAFF = tuple(sorted(str(r) for r in CASE_STAFF))
+HEADS = tuple(sorted(str(r) for r in LEADERS))
 # What an account whose password someone else set may still do: replace it, or leave.
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
     {"auth.change_password", "auth.logout", "api.logout", "accounts_api.change_password", "api.me"}

@@ -143,6 +143,12 @@ ROLE_LABELS: dict[str, str] = {
     Role.ADMIN: "Quản trị hệ thống",
 }
 
+#: Case workers: the staff who receive, process and decide dossiers (not designers, auditors, admins).
+CASE_STAFF = frozenset(
+    {Role.DESK_CLERK, Role.SPECIALIST, Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR, Role.OTHER_DEPARTMENT}
+)
+#: Who may hold a step of a procedure (``motcua:step role``); lanes are named after these.
+STEP_ROLES = CASE_STAFF | {Role.CITIZEN}
 #: Leaders: reassign and release anyone's step in their unit, confirm a withdrawal, read reports.
 LEADERS = frozenset({Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR})
 #: Staff who may attach files to a dossier.
