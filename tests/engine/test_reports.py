@@ -442,7 +442,11 @@ def test_reports_from_a_real_history(engine: Any, clock: Any, tmp_path: Any, cap
 
     clock.set(vn(2026, 3, 2, 9, 0))
     done = engine.start_case(
-        {"procedure_id": "diploma_copy", "applicant": {"name": "Ngô Văn Hải", "phone": "0912345678"}, "channel": 2},
+        {
+            "procedure_id": "diploma_copy",
+            "applicant": {"name": "Ngô Văn Hải", "phone": "0912345678"},
+            "channel": 2,
+        },
         engine.actor("citizen"),
     )
     for element, user, data in (
