@@ -1010,8 +1010,8 @@ def _local_text(value: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    if given[:1] == ["loadtest"]:  # it parses its own options (tests/load/loadtest.py)
-        from tests.load.loadtest import main as loadtest
+    if given[:1] == ["loadtest"]:  # it parses its own options (bench/loadtest.py)
+        from bench.loadtest import main as loadtest
 
         return loadtest(given[1:])
     parser = build_parser()

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,6 +83,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_procedure", "procedure_id", "received_at"),
+        # The SLA board: open dossiers by deadline (top-N breached, approaching window), receipt breaches.
+        Index("ix_cases_open_due", "completed", "due_at", "id"),
+        Index("ix_cases_receipt_due", "receipt_due_at"),
+        # The desk queue: one status in receipt-deadline order.
+        Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -141,6 +147,23 @@ class WorkItem(Base):
     __table_args__ = (
         Index("ix_work_items_open", "completed_at", "role", "due_at"),
         Index("ix_work_items_case", "case_id"),
+        # Tasklists walk only open items, already in deadline order, per role (unit queue) or per person.
+        Index(
+            "ix_work_items_role_open",
+            "role",
+            "due_at",
+            "id",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+        Index(
+            "ix_work_items_assignee_open",
+            "assignee",
+            "due_at",
+            "id",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

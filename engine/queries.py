@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -120,8 +121,7 @@ class ProcedureCounts(BaseModel):
     breached: int = 0
     approaching: int = 0
     on_track: int = 0
-    paused: int = 0  # waiting for a supplementation (status 5)
-    waiting_payment: int = 0  # waiting for a fee with the clock paused (status 6): not a supplementation
+    paused: int = 0
     receipt_pending: int = 0
     receipt_breached: int = 0
     rescheduled: int = 0
@@ -178,35 +178,62 @@ def desk_queue(
     Sorted by the receipt deadline (online dossiers first: they carry the 8-working-hour rule), then
     by submission time.
     """
-    stmt = (
-        select(Case, ProcedureVersion.name, WorkItem)
+    # Named columns, not entities (a case row carries its workflow state), and two index walks of
+    # (status, receipt_due_at, submitted_at, id): dossiers with a receipt deadline, then the others.
+    base = (
+        select(
+            Case.code,
+            Case.procedure_id,
+            Case.applicant_name,
+            Case.channel,
+            Case.status,
+            Case.submitted_at,
+            Case.receipt_due_at,
+            Case.due_at,
+            ProcedureVersion.name.label("procedure_name"),
+            WorkItem.task_id,
+            WorkItem.name.label("task_name"),
+            WorkItem.assignee,
+            WorkItem.due_at.label("item_due_at"),
+        )
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
         .outerjoin(
             WorkItem,
             (WorkItem.case_id == Case.id) & WorkItem.completed_at.is_(None) & (WorkItem.role == "desk_clerk"),
         )
         .where(Case.status == status, Case.completed.is_(False))
-        .order_by(Case.receipt_due_at.is_(None), Case.receipt_due_at, Case.submitted_at, Case.id)
-        .limit(limit)
     )
+    found: list[Any] = list(
+        session.execute(
+            base.where(Case.receipt_due_at.is_not(None))
+            .order_by(Case.receipt_due_at, Case.submitted_at, Case.id)
+            .limit(limit)
+        )
+    )
+    if len(found) < limit:
+        found += session.execute(
+            base.where(Case.receipt_due_at.is_(None))
+            .order_by(Case.submitted_at, Case.id)
+            .limit(limit - len(found))
+        ).all()
     rows: list[QueueRow] = []
-    for case, name, item in session.execute(stmt):
-        deadline = case.receipt_due_at if status == 1 else (item.due_at if item else None)
+    for r in found:
+        deadline = r.receipt_due_at if status == 1 else r.item_due_at
         rows.append(
             QueueRow(
-                code=case.code,
-                procedure_id=case.procedure_id,
-                procedure_name=name,
-                applicant_name=case.applicant_name,
-                channel=case.channel,
-                status=case.status,
-                status_label=STATUS_LABELS.get(case.status, ""),
-                submitted_at=case.submitted_at,
-                receipt_due_at=case.receipt_due_at,
-                due_at=case.due_at,
-                task_id=item.task_id if item else None,
-                task_name=item.name if item else None,
-                assignee=item.assignee if item else None,
+                code=r.code,
+                procedure_id=r.procedure_id,
+                procedure_name=r.procedure_name,
+                applicant_name=r.applicant_name,
+                channel=r.channel,
+                status=r.status,
+                status_label=STATUS_LABELS.get(r.status, ""),
+                submitted_at=r.submitted_at,
+                receipt_due_at=r.receipt_due_at,
+                due_at=r.due_at,
+                task_id=r.task_id,
+                task_name=r.task_name,
+                assignee=r.assignee,
                 remaining_hours=remaining_hours(now, deadline, calendar),
                 breached=deadline is not None and now > deadline,
                 applicant_id_number=(case.applicant or {}).get("id_number"),
@@ -402,150 +429,282 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------- SLA board
 
+#: Dossiers listed per board section; the counts above them cover every dossier.
+BOARD_TOP = 50
+
+_BOARD_COLUMNS = (
+    Case.id,
+    Case.code,
+    Case.procedure_id,
+    Case.applicant_name,
+    Case.status,
+    Case.received_at,
+    Case.submitted_at,
+    Case.due_at,
+    Case.receipt_due_at,
+    Case.sla,
+    ProcedureVersion.name.label("procedure_name"),
+)
+
+
+def _board_open() -> Any:
+    """Open = received or awaiting receipt, not finished and not terminal."""
+    return and_(
+        Case.completed.is_(False),
+        Case.finished_at.is_(None),
+        Case.status.not_in(TERMINAL_STATUSES),
+        or_(Case.due_at.is_not(None), Case.status == 1),
+    )
+
+
+def _board_running() -> Any:
+    """Open dossiers whose statutory clock runs: received, not at the desk, not waiting for the citizen."""
+    return and_(_board_open(), Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+
 
 def sla_board(
-    session: Session, now: datetime, calendar: sla.BusinessCalendar, threshold: float, recent_days: int = 30
+    session: Session,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+    recent_days: int = 30,
+    top: int = BOARD_TOP,
 ) -> Board:
     """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
 
     Open = received, not finished and not terminal; dossiers waiting for the citizen (status 5) are
-    counted as paused, not breached, because their clock is stopped. A dossier waiting for a fee
-    (status 6) whose clock is paused counts as waiting for payment, never as a supplementation; where
-    the procedure counts the fee wait toward processing time its clock runs and it is judged as usual.
+    counted as paused, not breached, because their clock is stopped. Counts come from SQL and each
+    list holds the ``top`` most urgent dossiers, so neither the queries' rows nor the page grow with
+    the number of dossiers; no workflow state is read.
     """
-    open_rows = session.execute(
-        select(Case, ProcedureVersion.name)
-        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(
-            Case.completed.is_(False),
-            Case.finished_at.is_(None),
-            Case.status.not_in(TERMINAL_STATUSES),
-            or_(Case.due_at.is_not(None), Case.status == 1),
-        )
-    ).all()
-    since = now - timedelta(days=recent_days)
-    late_receipts = session.execute(
-        select(Case, ProcedureVersion.name)
-        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(Case.receipt_due_at.is_not(None), Case.receipt_due_at >= since, Case.status != 1)
-    ).all()
-    steps, steps_lanes = _open_steps(session, [c.id for c, _ in open_rows])
+    names = dict(session.execute(select(ProcedureVersion.procedure_id, ProcedureVersion.name)).all())
     counts: dict[str, ProcedureCounts] = {}
-    breached: list[BoardDossier] = []
-    approaching: list[BoardDossier] = []
-    receipt: list[BoardDossier] = []
-    rescheduled: list[BoardDossier] = []
-    colours: dict[int, Colour] = {}
 
-    def count(case: Case, name: str) -> ProcedureCounts:
+    def count(procedure_id: str) -> ProcedureCounts:
         return counts.setdefault(
-            case.procedure_id, ProcedureCounts(procedure_id=case.procedure_id, procedure_name=name)
+            procedure_id,
+            ProcedureCounts(procedure_id=procedure_id, procedure_name=names.get(procedure_id, procedure_id)),
         )
 
-    for case, name in open_rows:
-        entry = count(case, name)
-        if case.status == 1:
-            entry.receipt_pending += 1
-            if case.receipt_due_at is not None and now > case.receipt_due_at:
-                entry.receipt_breached += 1
-                receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
+    late = when((Case.due_at < now, 1), else_=0)
+    receipt_late = when((Case.receipt_due_at < now, 1), else_=0)
+    running = when((and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None)), 1), else_=0)
+    for procedure_id, status, is_running, n, n_late, n_receipt_late in session.execute(
+        select(
+            Case.procedure_id,
+            Case.status,
+            running,
+            func.count(),
+            func.sum(late),
+            func.sum(receipt_late),
+        )
+        .where(_board_open())
+        .group_by(Case.procedure_id, Case.status, running)
+    ):
+        entry = count(procedure_id)
+        if status == 1:
+            entry.receipt_pending += n
+            entry.receipt_breached += int(n_receipt_late or 0)
             continue
-        entry.open += 1
-        if case.status == 5:
-            entry.paused += 1
-            continue
-        if _paused_for_payment(case):
-            entry.waiting_payment += 1
-            continue
-        view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
-        colours[case.id] = view.colour
-        if view.apologies:
-            entry.rescheduled += 1
-            rescheduled.append(view)
-        if view.colour == "red":
-            entry.breached += 1
-            breached.append(view)
-        elif view.colour == "amber":
-            entry.approaching += 1
-            approaching.append(view)
+        entry.open += n
+        if status == 5:
+            entry.paused += n
+        elif is_running:
+            entry.breached += int(n_late or 0)
+            entry.on_track += n - int(n_late or 0)
         else:
-            entry.on_track += 1
-    for case, name in late_receipts:
-        if case.sla.get("receipt_outcome") == "late" or "receipt_overdue" in case.sla.get("flags", []):
-            count(case, name).receipt_breached += 1
-            receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
-    breached.sort(key=lambda d: d.due_at or now)
-    approaching.sort(key=lambda d: d.due_at or now)
+            entry.on_track += n
+    amber = _approaching(session, now, calendar, threshold)
+    for procedure_id in amber.values():
+        entry = count(procedure_id)
+        entry.approaching += 1
+        entry.on_track -= 1
+    apologised = func.coalesce(Case.sla["apologies"].as_integer(), 0) > 0
+    for procedure_id, n in session.execute(
+        select(Case.procedure_id, func.count())
+        .where(_board_running(), apologised)
+        .group_by(Case.procedure_id)
+    ):
+        count(procedure_id).rescheduled += n
+    listed = _board_query().where(_board_running())
+    breached_rows = session.execute(
+        listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
+    ).all()
+    approaching_rows = _rows_by_id(session, list(amber)[:top])
+    rescheduled_rows = session.execute(
+        listed.where(apologised).order_by(Case.due_at, Case.id).limit(top)
+    ).all()
+    pending_rows = session.execute(
+        _board_query()
+        .where(_board_open(), Case.status == 1, Case.receipt_due_at < now)
+        .order_by(Case.receipt_due_at, Case.id)
+        .limit(top)
+    ).all()
+    late_receipts = _late_receipts(session, now - timedelta(days=recent_days), now)
+    for row in late_receipts:
+        count(row.procedure_id).receipt_breached += 1
+    steps = _open_steps(
+        session,
+        [r.id for rows in (breached_rows, approaching_rows, rescheduled_rows, pending_rows) for r in rows]
+        + [r.id for r in late_receipts[:top]],
+    )
+
+    def view(row: Any) -> BoardDossier:
+        started = row.submitted_at if row.status == 1 else row.received_at
+        return _dossier(row, now, calendar, threshold, steps, started)
+
+    receipt = [view(r) for r in pending_rows] + [view(r) for r in late_receipts]
     receipt.sort(key=lambda d: d.receipt_due_at or now)
-    rescheduled.sort(key=lambda d: d.due_at or now)
-    units: dict[str, UnitCounts] = {}
-    for case, _ in open_rows:
-        if case.status in (1, 5) or _paused_for_payment(case):
-            continue
-        colour = colours.get(case.id, "green")
-        for lane in steps_lanes.get(case.id, []) or ["—"]:
-            unit = units.setdefault(lane, UnitCounts(unit=lane))
-            unit.open += 1
-            unit.breached += colour == "red"
-            unit.approaching += colour == "amber"
     return Board(
         generated_at=now,
         procedures=sorted(counts.values(), key=lambda c: c.procedure_name),
-        breached=breached,
-        approaching=approaching,
-        receipt_breaches=receipt,
-        rescheduled=rescheduled,
-        units=sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit)),
+        breached=[view(r) for r in breached_rows],
+        approaching=[view(r) for r in approaching_rows],
+        receipt_breaches=receipt[:top],
+        rescheduled=[view(r) for r in rescheduled_rows],
+        units=_unit_counts(session, now, list(amber)),
     )
 
 
-def _paused_for_payment(case: Case) -> bool:
-    return case.status == 6 and case.sla.get("paused_at") is not None
+def _board_query() -> Select[Any]:
+    return select(*_BOARD_COLUMNS).join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
 
 
-def _open_steps(session: Session, case_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Open step labels and the lanes (units) holding them, per case."""
+def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    found = {r.id: r for r in session.execute(_board_query().where(Case.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _approaching(
+    session: Session, now: datetime, calendar: sla.BusinessCalendar, threshold: float
+) -> dict[int, str]:
+    """Ids (most urgent first) and procedures of running dossiers whose colour is amber.
+
+    Amber means at most ``threshold`` of the allocated working time is left: left <= t * (used +
+    left), i.e. left <= t / (1 - t) * used. Used time is at most the working time since the oldest
+    running dossier was received, which bounds how far ahead an amber deadline can lie; only
+    dossiers due before that horizon are read, as four small columns, and coloured exactly.
+    """
+    window = and_(_board_running(), Case.due_at >= now)
+    if threshold < 1:
+        oldest = session.scalar(select(func.min(Case.received_at)).where(window))
+        if oldest is None:
+            return {}
+        used = calendar.working_hours_between(oldest, now) if oldest < now else 0.0
+        horizon = calendar.add_working_hours(now, threshold / (1 - threshold) * used + 1)
+        window = and_(window, Case.due_at <= horizon)
+    found: dict[int, str] = {}
+    for case_id, procedure_id, received_at, due_at in session.execute(
+        select(Case.id, Case.procedure_id, Case.received_at, Case.due_at)
+        .where(window)
+        .order_by(Case.due_at, Case.id)
+    ):
+        if _colour(now, received_at, due_at, calendar, threshold) == "amber":
+            found[case_id] = procedure_id
+    return found
+
+
+def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any]:
+    """Dossiers past the desk whose receipt came after the 8-working-hour deadline (recent ones).
+
+    A late receipt has a deadline already past, and either a receipt time after it or, when it was
+    never received (refused, withdrawn), the breach recorded in its SLA state.
+    """
+    rows = session.execute(
+        _board_query()
+        .where(
+            Case.receipt_due_at >= since,
+            Case.receipt_due_at < now,
+            Case.status != 1,
+            or_(Case.received_at.is_(None), Case.received_at > Case.receipt_due_at),
+        )
+        .order_by(Case.receipt_due_at, Case.id)
+    ).all()
+    return [
+        r
+        for r in rows
+        if r.sla.get("receipt_outcome") == "late" or "receipt_overdue" in r.sla.get("flags", [])
+    ]
+
+
+def _unit_counts(session: Session, now: datetime, amber: list[int]) -> list[UnitCounts]:
+    """Running dossiers per lane of their open steps ("—" when no open step names a lane)."""
+    units: dict[str, UnitCounts] = {}
+    laned = and_(WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None))
+    for lane, n, n_late in session.execute(
+        select(
+            WorkItem.lane,
+            func.count(func.distinct(WorkItem.case_id)),
+            func.count(func.distinct(when((Case.due_at < now, WorkItem.case_id)))),
+        )
+        .join(Case, Case.id == WorkItem.case_id)
+        .where(_board_running(), laned)
+        .group_by(WorkItem.lane)
+    ):
+        units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
+    has_lane = select(WorkItem.id).where(WorkItem.case_id == Case.id, laned).exists()
+    n, n_late = session.execute(
+        select(func.count(), func.coalesce(func.sum(when((Case.due_at < now, 1), else_=0)), 0)).where(
+            _board_running(), ~has_lane
+        )
+    ).one()
+    if n:
+        units["—"] = UnitCounts(unit="—", open=n, breached=n_late)
+    amber_lanes: dict[int, set[str]] = {}
+    for start in range(0, len(amber), 500):
+        for case_id, lane in session.execute(
+            select(WorkItem.case_id, WorkItem.lane).where(
+                WorkItem.case_id.in_(amber[start : start + 500]), laned
+            )
+        ):
+            amber_lanes.setdefault(case_id, set()).add(str(lane))
+    for case_id in amber:
+        for lane in amber_lanes.get(case_id) or {"—"}:
+            units.setdefault(lane, UnitCounts(unit=lane)).approaching += 1
+    return sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit))
+
+
+def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    """Open step labels per case, for the dossiers a board section lists."""
     found: dict[int, list[str]] = {}
-    lanes: dict[int, list[str]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
         for case_id, name, lane in session.execute(
-            select(WorkItem.case_id, WorkItem.name, WorkItem.lane).where(
-                WorkItem.case_id.in_(chunk), WorkItem.completed_at.is_(None)
-            )
+            select(WorkItem.case_id, WorkItem.name, WorkItem.lane)
+            .where(WorkItem.case_id.in_(chunk), WorkItem.completed_at.is_(None))
+            .order_by(WorkItem.id)
         ):
             found.setdefault(case_id, []).append(f"{name} ({lane})" if lane else name)
-            if lane and lane not in lanes.setdefault(case_id, []):
-                lanes[case_id].append(lane)
-    return found, lanes
+    return found
 
 
 def _dossier(
-    case: Case,
-    name: str,
+    row: Any,
     now: datetime,
     calendar: sla.BusinessCalendar,
     threshold: float,
     steps: dict[int, list[str]],
     started: datetime | None,
 ) -> BoardDossier:
-    due = case.receipt_due_at if case.status == 1 else case.due_at
+    due = row.receipt_due_at if row.status == 1 else row.due_at
     return BoardDossier(
-        code=case.code,
-        procedure_id=case.procedure_id,
-        procedure_name=name,
-        applicant_name=case.applicant_name,
-        status=case.status,
-        status_label=STATUS_LABELS.get(case.status, ""),
-        received_at=case.received_at,
-        submitted_at=case.submitted_at,
-        due_at=case.due_at,
-        receipt_due_at=case.receipt_due_at,
+        code=row.code,
+        procedure_id=row.procedure_id,
+        procedure_name=row.procedure_name,
+        applicant_name=row.applicant_name,
+        status=row.status,
+        status_label=STATUS_LABELS.get(row.status, ""),
+        received_at=row.received_at,
+        submitted_at=row.submitted_at,
+        due_at=row.due_at,
+        receipt_due_at=row.receipt_due_at,
         colour=_colour(now, started, due, calendar, threshold),
         remaining_hours=remaining_hours(now, due, calendar),
-        apologies=int(case.sla.get("apologies", 0)),
-        flags=list(case.sla.get("flags", [])),
-        open_steps=steps.get(case.id, []),
+        apologies=int(row.sla.get("apologies", 0)),
+        flags=list(row.sla.get("flags", [])),
+        open_steps=steps.get(row.id, []),
     )
 
 

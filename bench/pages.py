@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.bench_data import seed_open_cases
+from bench.seed import seed_open_cases
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.queries import TaskFilter
 from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import create_user
-
-from .app import create_app
+from web.app import create_app
 
 BENCH_PASSWORD = "bench-password-766"
 

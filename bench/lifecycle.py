@@ -24,13 +24,13 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from .calendar import bench_add_working_hours
-from .clock import FixedClock
-from .db import Database
-from .definitions import ProcedureBundle, load_library
-from .service import Engine
-from .settings import EngineSettings
-from .users import SYSTEM, Actor
+from bench.calendar import add_working_hours_rate
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.definitions import ProcedureBundle, load_library
+from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.users import SYSTEM, Actor
 
 BENCH_PROCEDURE = "diploma_copy"
 ALL_ROLES = Actor(
@@ -229,10 +229,10 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
             with psycopg.connect(pg, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     calls = 20_000 if quick else 200_000
-    ops = bench_add_working_hours(calls)
+    ops = add_working_hours_rate(calls)
     rows.append(Row("calendar add_working_hours", ops, 1000.0 / ops, None, f"{calls} calls"))
     rows += _auditor_rows(quick)
-    from .timer_bench import timer_rows
+    from bench.timers import timer_rows
 
     rows += [Row(**r) for r in timer_rows(quick, _postgres_url())]
     from .sandbox_bench import sandbox_rows
@@ -243,7 +243,7 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
 
 def _auditor_rows(quick: bool) -> list[Row]:
     """Replay of a long case (per second = replays) and chain verification (per second = events)."""
-    from .audit_bench import replay_samples, verify_samples
+    from bench.audit import replay_samples, verify_samples
 
     events, samples = replay_samples(quick)
     replayed = _row(f"auditor: replay a {events}-event case on SQLite (per second = events)", samples)

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from . import audit
-from .clock import FixedClock
-from .db import Database
-from .models import Case, Timer
-from .service import Engine
-from .users import SYSTEM
+from engine import audit
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.models import Case, Timer
+from engine.service import Engine
+from engine.users import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCEDURE = "diploma_copy"

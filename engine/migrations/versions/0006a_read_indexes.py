@@ -1,0 +1,41 @@
+"""read-side indexes: SLA board, desk queue, and partial open-item indexes for the tasklists
+
+Revision ID: 0006a
+Revises: 0005
+Create Date: 2026-11-29 10:45:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision: str = '0006a'
+down_revision: Union[str, Sequence[str], None] = '0005'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+OPEN = sa.text("completed_at IS NULL")
+
+
+def upgrade() -> None:
+    op.create_index('ix_cases_open_due', 'cases', ['completed', 'due_at', 'id'], unique=False)
+    op.create_index('ix_cases_receipt_due', 'cases', ['receipt_due_at'], unique=False)
+    op.create_index('ix_cases_desk', 'cases', ['status', 'receipt_due_at', 'submitted_at', 'id'], unique=False)
+    op.create_index(
+        'ix_work_items_role_open', 'work_items', ['role', 'due_at', 'id'], unique=False,
+        sqlite_where=OPEN, postgresql_where=OPEN,
+    )
+    op.create_index(
+        'ix_work_items_assignee_open', 'work_items', ['assignee', 'due_at', 'id'], unique=False,
+        sqlite_where=OPEN, postgresql_where=OPEN,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index('ix_work_items_assignee_open', table_name='work_items')
+    op.drop_index('ix_work_items_role_open', table_name='work_items')
+    op.drop_index('ix_cases_desk', table_name='cases')
+    op.drop_index('ix_cases_receipt_due', table_name='cases')
+    op.drop_index('ix_cases_open_due', table_name='cases')
