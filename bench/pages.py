@@ -1,94 +1,111 @@
-"""Tasklist benchmark for ``python run.py bench``: the page a department opens all day, over 100k cases.
+"""Every staff page at 10k, 100k and 1M open dossiers, through the Flask app, on SQLite and PostgreSQL.
 
-Measured through the Flask test client, so the figure includes the query, the SLA colours (calendar
-arithmetic per row) and the Jinja rendering of the first page of work.
+Each figure includes the queries, the SLA colours (calendar arithmetic per row) and the Jinja
+rendering. The database grows in place between scales (seeded by :mod:`bench.seed` with real
+workflow state), so the same process serves every scale: its resident memory after the page views
+shows whether the web process grows with the number of dossiers.
 """
 
 from __future__ import annotations
 
-import statistics
-import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.seed import seed_open_cases
 from engine.clock import FixedClock
 from engine.db import Database
-from engine.queries import TaskFilter
 from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import create_user
-from web.app import create_app
+
+from .seed import Template, real_templates, seed_open_cases
+from .stats import Summary, rss_mib, summarise, timed_ms
 
 BENCH_PASSWORD = "bench-password-766"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+USERS = {
+    "bench_clerk": ["desk_clerk"],
+    "bench_specialist": ["specialist"],
+    "bench_director": ["director"],
+    "bench_auditor": ["auditor"],
+}
+#: (page, user, path); ``{code}`` is a real dossier with its full history.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("desk queue", "bench_clerk", "/desk/"),
+    ("my tasks", "bench_specialist", "/tasks/?scope=mine"),
+    ("unit queue", "bench_specialist", "/tasks/"),
+    ("SLA board", "bench_director", "/board/"),
+    ("case page", "bench_specialist", "/cases/{code}"),
+    (
+        "auditor case list (register, one day)",
+        "bench_auditor",
+        "/auditor/reports/register?from=2026-02-27&to=2026-02-27",
+    ),
+    ("periodic report, a quarter", "bench_auditor", "/auditor/reports/periodic?year=2026&period=q1"),
+)
 
 
-def _p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
+class _Browser:
+    """One logged-in Flask test client per user."""
+
+    def __init__(self, engine: Engine) -> None:
+        from web.app import create_app
+
+        self.app = create_app(engine, {"LOGIN_RATE_LIMIT": "10000 per minute"})
+        self.clients: dict[str, Any] = {}
+
+    def get(self, user: str, path: str) -> int:
+        client = self.clients.get(user)
+        if client is None:
+            client = self.clients[user] = self.app.test_client()
+            token = client.get("/api/csrf").get_json()["csrf_token"]
+            client.post("/login", data={"csrf_token": token, "username": user, "password": BENCH_PASSWORD})
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} as {user}: HTTP {response.status_code}")
+        return len(response.get_data())
 
 
-def tasklist_benchmark(n_cases: int = 100_000, runs: int = 100) -> list[dict[str, Any]]:
-    """Seed ``n_cases`` open dossiers in a temporary SQLite database and time the tasklist."""
-    now = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'tasklist.sqlite3'}")
-        engine = Engine(db, clock=FixedClock(now), settings=EngineSettings())
-        engine.init_db(load_library=True, seed_users=False)
-        with db.unit_of_work() as session:
-            create_user(session, "bench_specialist", "Chuyên viên đo", ["specialist"], BENCH_PASSWORD)
+def _getter(browser: _Browser, user: str, path: str) -> Callable[[], int]:
+    return lambda: browser.get(user, path)
+
+
+def page_rows(
+    url: str, backend: str, scales: list[int], runs: int, log: Callable[[str], None] = print
+) -> list[Summary]:
+    """Seed up to each scale in turn and time every page ``runs`` times at each."""
+    engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
+    engine.init_db(load_library=True, seed_users=False)
+    with engine.db.unit_of_work() as session:
+        for name, roles in USERS.items():
+            create_user(session, name, name, roles, BENCH_PASSWORD)
+    templates: list[Template] = real_templates(engine)
+    code = templates[-1].code
+    browser = _Browser(engine)
+    rows: list[Summary] = []
+    seeded = 0
+    for scale in sorted(scales):
         t0 = time.perf_counter()
-        seed_open_cases(db, n_cases, now)
-        seeded_s = time.perf_counter() - t0
-        actor = engine.actor("bench_specialist")
-        query = _timed(lambda: engine.tasklist(actor, TaskFilter()), runs)
-        app = create_app(engine, {"LOGIN_RATE_LIMIT": "1000 per minute"})
-        client = app.test_client()
-        token = client.get("/api/csrf").get_json()["csrf_token"]
-        client.post(
-            "/login", data={"csrf_token": token, "username": "bench_specialist", "password": BENCH_PASSWORD}
-        )
-        assert client.get("/tasks/").status_code == 200
-
-        def page() -> None:
-            response = client.get("/tasks/")
-            assert response.status_code == 200
-
-        rendered = _timed(page, runs)
-        db.dispose()
-    note = f"{n_cases:,} cases, first 200 rows; seeded in {seeded_s:.1f} s"
-    return [
-        _row(f"tasklist query, SQLite ({n_cases // 1000}k cases)", query, note),
-        _row(
-            f"tasklist page GET /tasks/, SQLite ({n_cases // 1000}k cases)", rendered, "target p95 < 100 ms"
-        ),
-    ]
-
-
-def _timed(fn: Any, n: int) -> list[float]:
-    fn()  # warm caches (calendar years, compiled templates)
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
-def _row(name: str, samples: list[float], note: str) -> dict[str, Any]:
-    median = statistics.median(samples)
-    return {
-        "name": name,
-        "per_second": 1000.0 / median,
-        "median_ms": median,
-        "p95_ms": _p95(samples),
-        "note": note,
-    }
-
-
-def table_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"| {r['name']} | {r['per_second']:,.0f} | {r['median_ms']:.3f} | {r['p95_ms']:.2f} | |" for r in rows
-    ]
+        seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
+        log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
+        for page, user, path in PAGES:
+            target = path.format(code=code)
+            size = browser.get(user, target)
+            samples = timed_ms(_getter(browser, user, target), runs)
+            rows.append(
+                summarise(
+                    f"{page}, {backend}, {scale // 1000}k dossiers",
+                    "ms",
+                    samples,
+                    page=page,
+                    backend=backend,
+                    scale=scale,
+                    kib=round(size / 1024, 1),
+                    rss_mib=round(rss_mib(), 1),
+                )
+            )
+            log(f"    {page}: median {rows[-1].median:.1f} ms, p95 {rows[-1].p95:.1f} ms, {size // 1024} KiB")
+    engine.db.dispose()
+    return rows

@@ -33,6 +33,7 @@ AT_DESK = 0.02
 class Template:
     """One real dossier's row and open steps, copied under new ids by :func:`seed_open_cases`."""
 
+    code: str  # the real dossier it was taken from (which has events: the case page bench reads it)
     case: dict[str, Any]
     items: list[dict[str, Any]]
 
@@ -88,6 +89,7 @@ def _snapshot(engine: Engine, code: str) -> Template:
             select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
         ).all()
         return Template(
+            code,
             {c: getattr(case, c) for c in _CASE_COLUMNS},
             [{c: getattr(i, c) for c in _ITEM_COLUMNS} for i in items],
         )

@@ -83,9 +83,29 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_procedure", "procedure_id", "received_at"),
-        # The SLA board: open dossiers by deadline (top-N breached, approaching window), receipt breaches.
-        Index("ix_cases_open_due", "completed", "due_at", "id"),
-        Index("ix_cases_receipt_due", "receipt_due_at"),
+        # The SLA board: open dossiers by deadline (top-N breached, approaching window), receipt breaches,
+        # and its counts read from the index alone (a case row carries its workflow state).
+        Index(
+            "ix_cases_open_due",
+            "completed",
+            "due_at",
+            "status",
+            "finished_at",
+            "received_at",
+            "procedure_id",
+            "id",
+        ),
+        Index(
+            "ix_cases_board",
+            "completed",
+            "status",
+            "procedure_id",
+            "due_at",
+            "received_at",
+            "receipt_due_at",
+            "finished_at",
+        ),
+        Index("ix_cases_receipt_due", "receipt_due_at", "status", "received_at"),
         # The desk queue: one status in receipt-deadline order.
         Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
     )
@@ -146,7 +166,8 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         Index("ix_work_items_open", "completed_at", "role", "due_at"),
-        Index("ix_work_items_case", "case_id"),
+        # By case, with what the board needs to tell open laned steps without reading the row.
+        Index("ix_work_items_case_open", "case_id", "completed_at", "lane"),
         # Tasklists walk only open items, already in deadline order, per role (unit queue) or per person.
         Index(
             "ix_work_items_role_open",

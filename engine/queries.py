@@ -488,6 +488,7 @@ def sla_board(
 
     late = when((Case.due_at < now, 1), else_=0)
     receipt_late = when((Case.receipt_due_at < now, 1), else_=0)
+    running_total = 0
     running = when((and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None)), 1), else_=0)
     for procedure_id, status, is_running, n, n_late, n_receipt_late in session.execute(
         select(
@@ -510,6 +511,7 @@ def sla_board(
         if status == 5:
             entry.paused += n
         elif is_running:
+            running_total += n
             entry.breached += int(n_late or 0)
             entry.on_track += n - int(n_late or 0)
         else:
@@ -519,21 +521,20 @@ def sla_board(
         entry = count(procedure_id)
         entry.approaching += 1
         entry.on_track -= 1
+    # One pass over the apologised dossiers (the count lives in their SLA state): counts, then the top.
     apologised = func.coalesce(Case.sla["apologies"].as_integer(), 0) > 0
-    for procedure_id, n in session.execute(
-        select(Case.procedure_id, func.count())
-        .where(_board_running(), apologised)
-        .group_by(Case.procedure_id)
+    rescheduled_ids: list[int] = []
+    for case_id, procedure_id in session.execute(
+        select(Case.id, Case.procedure_id).where(_board_running(), apologised).order_by(Case.due_at, Case.id)
     ):
-        count(procedure_id).rescheduled += n
+        count(procedure_id).rescheduled += 1
+        rescheduled_ids.append(case_id)
     listed = _board_query().where(_board_running())
     breached_rows = session.execute(
         listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
     ).all()
     approaching_rows = _rows_by_id(session, list(amber)[:top])
-    rescheduled_rows = session.execute(
-        listed.where(apologised).order_by(Case.due_at, Case.id).limit(top)
-    ).all()
+    rescheduled_rows = _rows_by_id(session, rescheduled_ids[:top])
     pending_rows = session.execute(
         _board_query()
         .where(_board_open(), Case.status == 1, Case.receipt_due_at < now)
@@ -562,7 +563,13 @@ def sla_board(
         approaching=[view(r) for r in approaching_rows],
         receipt_breaches=receipt[:top],
         rescheduled=[view(r) for r in rescheduled_rows],
-        units=_unit_counts(session, now, list(amber)),
+        units=_unit_counts(
+            session,
+            now,
+            list(amber),
+            running_total,
+            sum(c.breached for c in counts.values()),
+        ),
     )
 
 
@@ -629,37 +636,39 @@ def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any
     ]
 
 
-def _unit_counts(session: Session, now: datetime, amber: list[int]) -> list[UnitCounts]:
-    """Running dossiers per lane of their open steps ("—" when no open step names a lane)."""
+def _unit_counts(
+    session: Session, now: datetime, amber: list[int], running_total: int, running_late: int
+) -> list[UnitCounts]:
+    """Running dossiers per lane of their open steps ("—" when no open step names a lane).
+
+    Both aggregates walk the board index of running dossiers and look their open items up by case,
+    so neither reads a case row (which carries the workflow state).
+    """
     units: dict[str, UnitCounts] = {}
     laned = and_(WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None))
-    for lane, n, n_late in session.execute(
-        select(
-            WorkItem.lane,
-            func.count(func.distinct(WorkItem.case_id)),
-            func.count(func.distinct(when((Case.due_at < now, WorkItem.case_id)))),
-        )
-        .join(Case, Case.id == WorkItem.case_id)
-        .where(_board_running(), laned)
-        .group_by(WorkItem.lane)
+    per_case = (
+        func.count(func.distinct(WorkItem.case_id)),
+        func.count(func.distinct(when((Case.due_at < now, WorkItem.case_id)))),
+    )
+    joined = select(*per_case).select_from(Case).join(WorkItem, WorkItem.case_id == Case.id)
+    for n, n_late, lane in session.execute(
+        joined.add_columns(WorkItem.lane).where(_board_running(), laned).group_by(WorkItem.lane)
     ):
         units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
-    has_lane = select(WorkItem.id).where(WorkItem.case_id == Case.id, laned).exists()
-    n, n_late = session.execute(
-        select(func.count(), func.coalesce(func.sum(when((Case.due_at < now, 1), else_=0)), 0)).where(
-            _board_running(), ~has_lane
-        )
-    ).one()
+    # Running dossiers with no laned open step: all running ones minus those with one.
+    n_laned, n_laned_late = session.execute(joined.where(_board_running(), laned)).one()
+    n = running_total - n_laned
     if n:
-        units["—"] = UnitCounts(unit="—", open=n, breached=n_late)
+        units["—"] = UnitCounts(unit="—", open=n, breached=running_late - n_laned_late)
     amber_lanes: dict[int, set[str]] = {}
     for start in range(0, len(amber), 500):
-        for case_id, lane in session.execute(
-            select(WorkItem.case_id, WorkItem.lane).where(
-                WorkItem.case_id.in_(amber[start : start + 500]), laned
+        for case_id, lane, completed_at in session.execute(
+            select(WorkItem.case_id, WorkItem.lane, WorkItem.completed_at).where(
+                WorkItem.case_id.in_(amber[start : start + 500])
             )
         ):
-            amber_lanes.setdefault(case_id, set()).add(str(lane))
+            if lane is not None and completed_at is None:  # filtered here: see _open_steps
+                amber_lanes.setdefault(case_id, set()).add(lane)
     for case_id in amber:
         for lane in amber_lanes.get(case_id) or {"—"}:
             units.setdefault(lane, UnitCounts(unit=lane)).approaching += 1
@@ -667,17 +676,22 @@ def _unit_counts(session: Session, now: datetime, amber: list[int]) -> list[Unit
 
 
 def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
-    """Open step labels per case, for the dossiers a board section lists."""
-    found: dict[int, list[str]] = {}
+    """Open step labels per case, for the dossiers a board section lists.
+
+    Read by case id and filtered here: asking SQL for "open" too tempts the planner to walk the
+    open-items index over every open dossier instead of looking up the few listed.
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
     for start in range(0, len(case_ids), 500):
         chunk = case_ids[start : start + 500]
-        for case_id, name, lane in session.execute(
-            select(WorkItem.case_id, WorkItem.name, WorkItem.lane)
-            .where(WorkItem.case_id.in_(chunk), WorkItem.completed_at.is_(None))
-            .order_by(WorkItem.id)
+        for item_id, case_id, name, lane, completed_at in session.execute(
+            select(WorkItem.id, WorkItem.case_id, WorkItem.name, WorkItem.lane, WorkItem.completed_at).where(
+                WorkItem.case_id.in_(chunk)
+            )
         ):
-            found.setdefault(case_id, []).append(f"{name} ({lane})" if lane else name)
-    return found
+            if completed_at is None:
+                found.setdefault(case_id, []).append((item_id, f"{name} ({lane})" if lane else name))
+    return {case_id: [label for _, label in sorted(items)] for case_id, items in found.items()}
 
 
 def _dossier(

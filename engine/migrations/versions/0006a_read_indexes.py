@@ -20,9 +20,20 @@ OPEN = sa.text("completed_at IS NULL")
 
 
 def upgrade() -> None:
-    op.create_index('ix_cases_open_due', 'cases', ['completed', 'due_at', 'id'], unique=False)
-    op.create_index('ix_cases_receipt_due', 'cases', ['receipt_due_at'], unique=False)
+    op.create_index(
+        'ix_cases_open_due', 'cases',
+        ['completed', 'due_at', 'status', 'finished_at', 'received_at', 'procedure_id', 'id'],
+        unique=False,
+    )
+    op.create_index(
+        'ix_cases_board', 'cases',
+        ['completed', 'status', 'procedure_id', 'due_at', 'received_at', 'receipt_due_at', 'finished_at'],
+        unique=False,
+    )
+    op.create_index('ix_cases_receipt_due', 'cases', ['receipt_due_at', 'status', 'received_at'], unique=False)
     op.create_index('ix_cases_desk', 'cases', ['status', 'receipt_due_at', 'submitted_at', 'id'], unique=False)
+    op.create_index('ix_work_items_case_open', 'work_items', ['case_id', 'completed_at', 'lane'], unique=False)
+    op.drop_index('ix_work_items_case', table_name='work_items')
     op.create_index(
         'ix_work_items_role_open', 'work_items', ['role', 'due_at', 'id'], unique=False,
         sqlite_where=OPEN, postgresql_where=OPEN,
@@ -36,6 +47,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_work_items_assignee_open', table_name='work_items')
     op.drop_index('ix_work_items_role_open', table_name='work_items')
+    op.create_index('ix_work_items_case', 'work_items', ['case_id'], unique=False)
+    op.drop_index('ix_work_items_case_open', table_name='work_items')
     op.drop_index('ix_cases_desk', table_name='cases')
     op.drop_index('ix_cases_receipt_due', table_name='cases')
+    op.drop_index('ix_cases_board', table_name='cases')
     op.drop_index('ix_cases_open_due', table_name='cases')
