@@ -165,10 +165,11 @@ class WorkItem(Base):
 
     __tablename__ = "work_items"
     __table_args__ = (
-        Index("ix_work_items_open", "completed_at", "role", "due_at"),
         # By case, with what the board needs to tell open laned steps without reading the row.
         Index("ix_work_items_case_open", "case_id", "completed_at", "lane"),
         # Tasklists walk only open items, already in deadline order, per role (unit queue) or per person.
+        # (They replace a (completed_at, role, due_at) index that PostgreSQL ignored for the unit queue
+        # and SQLite preferred, wrongly, for joins from a case to its open desk step.)
         Index(
             "ix_work_items_role_open",
             "role",

@@ -7,7 +7,6 @@ through the calendar, because that is how the statutory deadlines are counted.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -43,7 +42,6 @@ class QueueRow(BaseModel):
     task_name: str | None
     assignee: str | None
     remaining_hours: float | None  # negative = overdue by that many working hours
-    applicant_id_number: str | None = None
     breached: bool
 
 
@@ -182,6 +180,7 @@ def desk_queue(
     # (status, receipt_due_at, submitted_at, id): dossiers with a receipt deadline, then the others.
     base = (
         select(
+            Case.id,
             Case.code,
             Case.procedure_id,
             Case.applicant_name,
@@ -191,16 +190,8 @@ def desk_queue(
             Case.receipt_due_at,
             Case.due_at,
             ProcedureVersion.name.label("procedure_name"),
-            WorkItem.task_id,
-            WorkItem.name.label("task_name"),
-            WorkItem.assignee,
-            WorkItem.due_at.label("item_due_at"),
         )
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .outerjoin(
-            WorkItem,
-            (WorkItem.case_id == Case.id) & WorkItem.completed_at.is_(None) & (WorkItem.role == "desk_clerk"),
-        )
         .where(Case.status == status, Case.completed.is_(False))
     )
     found: list[Any] = list(
@@ -216,9 +207,11 @@ def desk_queue(
             .order_by(Case.submitted_at, Case.id)
             .limit(limit - len(found))
         ).all()
+    desk = _desk_steps(session, [r.id for r in found])
     rows: list[QueueRow] = []
     for r in found:
-        deadline = r.receipt_due_at if status == 1 else r.item_due_at
+        item = desk.get(r.id)
+        deadline = r.receipt_due_at if status == 1 else (item.due_at if item else None)
         rows.append(
             QueueRow(
                 code=r.code,
@@ -231,34 +224,41 @@ def desk_queue(
                 submitted_at=r.submitted_at,
                 receipt_due_at=r.receipt_due_at,
                 due_at=r.due_at,
-                task_id=r.task_id,
-                task_name=r.task_name,
-                assignee=r.assignee,
+                task_id=item.task_id if item else None,
+                task_name=item.name if item else None,
+                assignee=item.assignee if item else None,
                 remaining_hours=remaining_hours(now, deadline, calendar),
                 breached=deadline is not None and now > deadline,
-                applicant_id_number=(case.applicant or {}).get("id_number"),
             )
         )
     return rows
 
 
-def search_key(text: str) -> str:
-    """Case- and accent-insensitive form for matching what a clerk types ("nguyen van" finds
-    "Nguyễn Văn"); đ has no decomposition, so it is mapped by hand."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+def _desk_steps(session: Session, case_ids: list[int]) -> dict[int, Any]:
+    """The open desk step of each listed dossier (the first one, if several).
 
-
-def matching(rows: list[QueueRow], search: str | None) -> list[QueueRow]:
-    """Rows whose dossier code, applicant name or CCCD contains ``search``."""
-    wanted = search_key(search or "")
-    if not wanted:
-        return rows
-    return [
-        r
-        for r in rows
-        if any(wanted in search_key(v or "") for v in (r.code, r.applicant_name, r.applicant_id_number))
-    ]
+    Looked up by case id and filtered here: a join asking SQL for "open desk steps" lets the planner
+    walk every open desk step for each dossier instead.
+    """
+    found: dict[int, Any] = {}
+    for start in range(0, len(case_ids), 500):
+        for item in session.execute(
+            select(
+                WorkItem.id,
+                WorkItem.case_id,
+                WorkItem.task_id,
+                WorkItem.name,
+                WorkItem.assignee,
+                WorkItem.due_at,
+                WorkItem.role,
+                WorkItem.completed_at,
+            )
+            .where(WorkItem.case_id.in_(case_ids[start : start + 500]))
+            .order_by(WorkItem.id)
+        ):
+            if item.completed_at is None and item.role == "desk_clerk":
+                found.setdefault(item.case_id, item)
+    return found
 
 
 # -------------------------------------------------------------------------------------- tasklist
@@ -288,7 +288,7 @@ def _task_query(
 ) -> Select[*tuple[Any, ...]]:
     """One index walk: open items of one role (or mine) in deadline order, with or without a deadline.
 
-    One role per query lets the (completed_at, role, due_at) index deliver rows already sorted, so
+    One role per query lets the partial (role, due_at, id) index of open items deliver rows sorted, so
     the first page costs the same with 100 or 100 000 open items; callers merge the roles.
     """
     # Named columns, not entities: a case row carries its whole workflow state, which a list never needs.

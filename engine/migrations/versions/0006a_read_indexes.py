@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.create_index('ix_cases_desk', 'cases', ['status', 'receipt_due_at', 'submitted_at', 'id'], unique=False)
     op.create_index('ix_work_items_case_open', 'work_items', ['case_id', 'completed_at', 'lane'], unique=False)
     op.drop_index('ix_work_items_case', table_name='work_items')
+    op.drop_index('ix_work_items_open', table_name='work_items')
     op.create_index(
         'ix_work_items_role_open', 'work_items', ['role', 'due_at', 'id'], unique=False,
         sqlite_where=OPEN, postgresql_where=OPEN,
@@ -48,6 +49,7 @@ def downgrade() -> None:
     op.drop_index('ix_work_items_assignee_open', table_name='work_items')
     op.drop_index('ix_work_items_role_open', table_name='work_items')
     op.create_index('ix_work_items_case', 'work_items', ['case_id'], unique=False)
+    op.create_index('ix_work_items_open', 'work_items', ['completed_at', 'role', 'due_at'], unique=False)
     op.drop_index('ix_work_items_case_open', table_name='work_items')
     op.drop_index('ix_cases_desk', table_name='cases')
     op.drop_index('ix_cases_receipt_due', table_name='cases')
