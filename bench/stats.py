@@ -55,15 +55,22 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
-def timed_ms(fn: Callable[[], Any], n: int, warm: int = 1) -> list[float]:
-    """Milliseconds per call over ``n`` calls, after ``warm`` untimed ones (template and calendar caches)."""
+def timed_ms(fn: Callable[[], Any], n: int, warm: int = 1, budget_s: float = 30.0) -> list[float]:
+    """Milliseconds per call over ``n`` calls, after ``warm`` untimed ones (template and calendar caches).
+
+    A slow page stops early once ``budget_s`` is spent and at least 5 samples are in: a page taking
+    seconds is far from its goal, and 50 samples of it would hold the run up for an hour.
+    """
     for _ in range(warm):
         fn()
-    samples = []
+    samples: list[float] = []
+    began = time.perf_counter()
     for _ in range(n):
         t0 = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - t0) * 1000)
+        if len(samples) >= 5 and time.perf_counter() - began > budget_s:
+            break
     return samples
 
 
