@@ -106,6 +106,21 @@ class Case(Base):
             "finished_at",
         ),
         Index("ix_cases_receipt_due", "receipt_due_at", "status", "received_at"),
+        # Dossiers given a new appointment by an apology (the count lives in the SLA state): few,
+        # so the board finds them without reading every open row. queries.APOLOGISED repeats the
+        # predicate, which the query must spell the same way for the index to apply.
+        Index(
+            "ix_cases_apologised",
+            "due_at",
+            "id",
+            "procedure_id",
+            "completed",
+            "finished_at",
+            "status",
+            "received_at",
+            sqlite_where=text("json_extract(sla, '$.apologies') > 0"),
+            postgresql_where=text("CAST(sla ->> 'apologies' AS INTEGER) > 0"),
+        ),
         # The desk queue: one status in receipt-deadline order.
         Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
     )

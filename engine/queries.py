@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -431,6 +431,11 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
 
 #: Dossiers listed per board section; the counts above them cover every dossier.
 BOARD_TOP = 50
+#: "Given a new appointment by an apology", spelt exactly as the partial index ix_cases_apologised.
+APOLOGISED = {
+    "sqlite": text("json_extract(cases.sla, '$.apologies') > 0"),
+    "postgresql": text("CAST(cases.sla ->> 'apologies' AS INTEGER) > 0"),
+}
 
 _BOARD_COLUMNS = (
     Case.id,
@@ -522,10 +527,22 @@ def sla_board(
         entry.approaching += 1
         entry.on_track -= 1
     # One pass over the apologised dossiers (the count lives in their SLA state): counts, then the top.
-    apologised = func.coalesce(Case.sla["apologies"].as_integer(), 0) > 0
+    apologised = APOLOGISED[session.get_bind().dialect.name]
     rescheduled_ids: list[int] = []
     for case_id, procedure_id in session.execute(
-        select(Case.id, Case.procedure_id).where(_board_running(), apologised).order_by(Case.due_at, Case.id)
+        select(Case.id, Case.procedure_id)
+        .where(
+            apologised,
+            # _board_running() spelt without an equality on ``completed``: SQLite, which keeps no
+            # statistics, would take that for selective and walk every open dossier instead of
+            # the small partial index of apologised ones.
+            Case.completed.is_not(True),
+            Case.finished_at.is_(None),
+            Case.status.not_in((1, 5, *TERMINAL_STATUSES)),
+            Case.received_at.is_not(None),
+            Case.due_at.is_not(None),
+        )
+        .order_by(Case.due_at, Case.id)
     ):
         count(procedure_id).rescheduled += 1
         rescheduled_ids.append(case_id)

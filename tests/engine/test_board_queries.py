@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -50,3 +51,17 @@ def test_board_counts_match_a_dossier_by_dossier_colouring(engine: Engine) -> No
     assert [d.code for d in board.breached] == [code for _, code in sorted(by_colour["red"])[:7]]
     assert [d.code for d in board.approaching] == [code for _, code in sorted(by_colour["amber"])[:7]]
     assert sum(u.open for u in board.units) >= counts.open - counts.paused
+
+
+def test_an_apology_moves_a_dossier_to_the_rescheduled_section(engine: Engine) -> None:
+    templates = real_templates(engine, ["diploma_copy"], max_steps=3)
+    seed_open_cases(engine.db, templates, 60, engine.clock.now(), chunk=100)
+    now = engine.clock.now()
+    late = engine.sla_board().breached[0]
+    assert late.due_at is not None
+    engine.apologise(late.code, now + timedelta(days=3), "Chờ xác minh", "Phòng QLCL", engine.actor("head"))
+    board = engine.sla_board()
+    counts = {p.procedure_id: p for p in board.procedures}["diploma_copy"]
+    assert counts.rescheduled == 1
+    assert [(d.code, d.apologies) for d in board.rescheduled] == [(late.code, 1)]
+    assert late.code not in [d.code for d in board.breached]

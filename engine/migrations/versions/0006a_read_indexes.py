@@ -31,6 +31,13 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index('ix_cases_receipt_due', 'cases', ['receipt_due_at', 'status', 'received_at'], unique=False)
+    op.create_index(
+        'ix_cases_apologised', 'cases',
+        ['due_at', 'id', 'procedure_id', 'completed', 'finished_at', 'status', 'received_at'],
+        unique=False,
+        sqlite_where=sa.text("json_extract(sla, '$.apologies') > 0"),
+        postgresql_where=sa.text("CAST(sla ->> 'apologies' AS INTEGER) > 0"),
+    )
     op.create_index('ix_cases_desk', 'cases', ['status', 'receipt_due_at', 'submitted_at', 'id'], unique=False)
     op.create_index('ix_work_items_case_open', 'work_items', ['case_id', 'completed_at', 'lane'], unique=False)
     op.drop_index('ix_work_items_case', table_name='work_items')
@@ -52,6 +59,7 @@ def downgrade() -> None:
     op.create_index('ix_work_items_open', 'work_items', ['completed_at', 'role', 'due_at'], unique=False)
     op.drop_index('ix_work_items_case_open', table_name='work_items')
     op.drop_index('ix_cases_desk', table_name='cases')
+    op.drop_index('ix_cases_apologised', table_name='cases')
     op.drop_index('ix_cases_receipt_due', table_name='cases')
     op.drop_index('ix_cases_board', table_name='cases')
     op.drop_index('ix_cases_open_due', table_name='cases')
