@@ -38,16 +38,28 @@ class Template:
     items: list[dict[str, Any]]
 
 
-_CASE_COLUMNS = (
-    "procedure_id",
-    "procedure_version_id",
-    "applicant",
-    "channel",
-    "status",
-    "sla",
-    "data",
-    "state",
+#: Columns a copy sets itself; every other column of ``cases`` (state, data, SLA, procedure, the
+#: history format…) is copied from the template as it is.
+_OWN_COLUMNS = frozenset(
+    {
+        "id",
+        "code",
+        "applicant_name",
+        "submitted_at",
+        "receipt_due_at",
+        "received_at",
+        "due_at",
+        "finished_at",
+        "returned_at",
+        "completed",
+        "outcome",
+        "secret_hash",
+        "last_seq",
+        "last_hash",
+        "version",
+    }
 )
+_CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
 _ITEM_COLUMNS = ("element_id", "name", "role", "lane", "unit", "allocated_hours")
 
 
