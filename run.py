@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         action="append",
-        choices=["lifecycle", "pages", "timers", "audit", "calendar"],
+        choices=["lifecycle", "pages", "timers", "audit", "calendar", "sandbox"],
         help="run only these parts (repeatable)",
     )
     bench.add_argument("--check", action="store_true", help="exit 1 when a goal of issue 13 is missed")

@@ -22,7 +22,7 @@ FLAT_FACTOR = 2.0
 MEMORY_GROWTH_MIB = 32.0
 TIMERS_PER_SECOND = 2000.0
 TIMER_LAG_P95_MS = 1000.0
-PARTS = ("lifecycle", "pages", "timers", "audit", "calendar")
+PARTS = ("lifecycle", "pages", "timers", "audit", "calendar", "sandbox")
 
 
 def postgres_url() -> str | None:
@@ -87,6 +87,11 @@ def run(
         calls = 20_000 if quick else 200_000
         rates = [add_working_hours_rate(calls) for _ in range(3)]
         rows.append(summarise("calendar add_working_hours", "calls/s", rates, f"{calls:,} calls"))
+    if "sandbox" in parts:
+        from .sandbox import sandbox_rows
+
+        log("sandbox: in-process against the worker pool")
+        rows += sandbox_rows(quick)
     report: dict[str, Any] = {"rows": [r.as_dict() for r in rows]}
     report["goals"] = check_goals(rows)
     report["table"] = table(rows, report["goals"])
@@ -170,18 +175,22 @@ def _ratio(r: Summary) -> str:
     return f"{ratio['median']:.2f}× ({ratio['min']:.2f}–{ratio['max']:.2f})"
 
 
+def _n(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
 def table(rows: list[Summary], goals: list[dict[str, Any]]) -> str:
     lines = [
         "| benchmark | unit | min | median | max | p95 | vs naive loop: median (min–max) | SQL/op |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        p95 = f"{r.p95:,.1f}" if r.p95 is not None and r.unit == "ms" else ""
+        p95 = _n(r.p95) if r.p95 is not None and r.unit == "ms" else ""
         spo = r.extra.get("statements_per_operation", "")
         note = f" ({r.note})" if r.note else ""
         size = f", {r.extra['kib']} KiB" if "kib" in r.extra else ""
         lines.append(
-            f"| {r.name}{note}{size} | {r.unit} | {r.min:,.1f} | {r.median:,.1f} | {r.max:,.1f} | {p95} "
+            f"| {r.name}{note}{size} | {r.unit} | {_n(r.min)} | {_n(r.median)} | {_n(r.max)} | {p95} "
             f"| {_ratio(r)} | {spo} |"
         )
     lines += ["", "| goal (issue 13) | measured | verdict |", "|---|---|---|"]
