@@ -28,6 +28,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, u
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.definitions import ProcedureBundle, load_library
+from engine.errors import ValidationError
 from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import SYSTEM, Actor
@@ -43,7 +44,8 @@ ALL_ROLES = Actor(
 
 
 def sample_data(schema: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Valid data for a task form that takes the 'happy' branch: first enum value, booleans true."""
+    """Valid data for a task form that takes the 'happy' branch: first enum value, booleans true,
+    every value of a multiple choice."""
     if not schema:
         return {}
     data: dict[str, Any] = {}
@@ -67,12 +69,38 @@ def _sample_value(prop: Mapping[str, Any]) -> Any:
         return float(prop.get("minimum", 1))
     if kind == "array":
         items = prop.get("items", {})
-        return [items["enum"][0]] if "enum" in items else []
+        # Every listed value (up to maxItems): on a receipt form that is every document checked,
+        # the complete dossier the happy path needs.
+        return list(items["enum"][: prop.get("maxItems")]) if "enum" in items else []
     if kind == "string":
         if prop.get("format") == "date":
             return "2026-03-02"
         return "Ghi chú" if prop.get("minLength", 0) <= 7 else "x" * int(prop["minLength"])
     return None
+
+
+class HappyPath:
+    """Completes tasks with :func:`sample_data`, plus what the engine's own checks asked for once.
+
+    The receipt step refuses an incomplete dossier and names the missing documents: the first
+    refusal teaches the document list for that step, so every later dossier is complete at once
+    (and timed runs, after a warm-up, never pay for a refusal).
+    """
+
+    def __init__(self) -> None:
+        self.learned: dict[str, dict[str, Any]] = {}
+
+    def complete(self, engine: Engine, code: str, task: Any) -> None:
+        data = {**sample_data(task.form), **self.learned.get(task.element_id, {})}
+        try:
+            engine.complete_task(code, task.task_id, data, ALL_ROLES)
+        except ValidationError as exc:
+            missing = exc.details.get("missing")
+            if not missing:
+                raise
+            checked = sorted({*(data.get("checked_documents") or []), *missing})
+            self.learned[task.element_id] = {"checked_documents": checked}
+            engine.complete_task(code, task.task_id, {**data, "checked_documents": checked}, ALL_ROLES)
 
 
 def load_bundle(library: Path) -> ProcedureBundle:
@@ -197,6 +225,7 @@ class ProductLoop:
         )
         self.engine.init_db(load_library=True, seed_users=False)
         self.counter = StatementCounter(self.engine.db.engine)
+        self.happy = HappyPath()
 
     def lifecycle(self) -> int:
         engine = self.engine
@@ -210,7 +239,7 @@ class ProductLoop:
             if not tasks:
                 break
             with self.counter.counting():
-                engine.complete_task(case.code, tasks[0].task_id, sample_data(tasks[0].form), ALL_ROLES)
+                self.happy.complete(engine, case.code, tasks[0])
             operations += 1
         return operations
 

@@ -21,7 +21,7 @@ from engine.models import Case, ProcedureVersion, WorkItem
 from engine.service import Engine
 from engine.users import SYSTEM
 
-from .lifecycle import ALL_ROLES, sample_data
+from .lifecycle import HappyPath
 
 #: Every `every`-th seeded dossier's open step is claimed by the benchmark user ("my tasks").
 MINE_EVERY = 2_000
@@ -69,6 +69,7 @@ def real_templates(engine: Engine, procedures: list[str] | None = None, max_step
         known = sorted(set(session.scalars(select(ProcedureVersion.procedure_id))))
     wanted = procedures or known
     templates: list[Template] = []
+    happy = HappyPath()
     for procedure_id in wanted:
         for channel in (1, 2):
             try:
@@ -84,7 +85,7 @@ def real_templates(engine: Engine, procedures: list[str] | None = None, max_step
                 if not tasks:
                     break
                 try:
-                    engine.complete_task(case.code, tasks[0].task_id, sample_data(tasks[0].form), ALL_ROLES)
+                    happy.complete(engine, case.code, tasks[0])
                 except Exception:  # a step whose form the sample data cannot satisfy: stop this walk
                     break
     usable = [t for t in templates if t.items and t.case["status"] not in (3, 8, 10)]
