@@ -17,7 +17,6 @@ before 1976) is refused there rather than silently mis-counted.
 from __future__ import annotations
 
 import math
-import random
 import re
 import threading
 from collections.abc import Iterable, Mapping

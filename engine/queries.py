@@ -119,7 +119,8 @@ class ProcedureCounts(BaseModel):
     breached: int = 0
     approaching: int = 0
     on_track: int = 0
-    paused: int = 0
+    paused: int = 0  # waiting for a supplementation (status 5)
+    waiting_payment: int = 0  # waiting for a fee with the clock paused (status 6): not a supplementation
     receipt_pending: int = 0
     receipt_breached: int = 0
     rescheduled: int = 0
@@ -462,9 +463,26 @@ def _board_open() -> Any:
     )
 
 
-def _board_running() -> Any:
-    """Open dossiers whose statutory clock runs: received, not at the desk, not waiting for the citizen."""
-    return and_(_board_open(), Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+def _board_running(paying: tuple[int, ...] = ()) -> Any:
+    """Open dossiers whose statutory clock runs: received, not at the desk, not waiting for the
+    citizen, and not among ``paying`` (waiting for a fee with the clock paused)."""
+    running = and_(_board_open(), Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+    return and_(running, Case.id.not_in(paying)) if paying else running
+
+
+def _waiting_payment(session: Session) -> dict[int, str]:
+    """Open dossiers waiting for a fee with their clock paused (status 6, few): id → procedure.
+
+    Where the procedure counts the fee wait toward processing time the clock runs, and the dossier
+    is judged as usual.
+    """
+    return {
+        case_id: procedure_id
+        for case_id, procedure_id, state in session.execute(
+            select(Case.id, Case.procedure_id, Case.sla).where(_board_open(), Case.status == 6)
+        )
+        if (state or {}).get("paused_at") is not None
+    }
 
 
 def sla_board(
@@ -478,7 +496,10 @@ def sla_board(
     """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
 
     Open = received, not finished and not terminal; dossiers waiting for the citizen (status 5) are
-    counted as paused, not breached, because their clock is stopped. Counts come from SQL and each
+    counted as paused, not breached, because their clock is stopped. A dossier waiting for a fee
+    (status 6) whose clock is paused counts as waiting for payment, never as a supplementation; where
+    the procedure counts the fee wait toward processing time its clock runs and it is judged as usual.
+    Counts come from SQL and each
     list holds the ``top`` most urgent dossiers, so neither the queries' rows nor the page grow with
     the number of dossiers; no workflow state is read.
     """
@@ -491,10 +512,13 @@ def sla_board(
             ProcedureCounts(procedure_id=procedure_id, procedure_name=names.get(procedure_id, procedure_id)),
         )
 
+    waiting = _waiting_payment(session)
+    paying = tuple(waiting)
     late = when((Case.due_at < now, 1), else_=0)
     receipt_late = when((Case.receipt_due_at < now, 1), else_=0)
     running_total = 0
-    running = when((and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None)), 1), else_=0)
+    runs = and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+    running = when((and_(runs, Case.id.not_in(paying)) if paying else runs, 1), else_=0)
     for procedure_id, status, is_running, n, n_late, n_receipt_late in session.execute(
         select(
             Case.procedure_id,
@@ -519,9 +543,11 @@ def sla_board(
             running_total += n
             entry.breached += int(n_late or 0)
             entry.on_track += n - int(n_late or 0)
+        elif status == 6:
+            entry.waiting_payment += n  # received: not running only because its clock is paused
         else:
             entry.on_track += n
-    amber = _approaching(session, now, calendar, threshold)
+    amber = _approaching(session, now, calendar, threshold, paying)
     for procedure_id in amber.values():
         entry = count(procedure_id)
         entry.approaching += 1
@@ -541,12 +567,13 @@ def sla_board(
             Case.status.not_in((1, 5, *TERMINAL_STATUSES)),
             Case.received_at.is_not(None),
             Case.due_at.is_not(None),
+            *([Case.id.not_in(paying)] if paying else []),
         )
         .order_by(Case.due_at, Case.id)
     ):
         count(procedure_id).rescheduled += 1
         rescheduled_ids.append(case_id)
-    listed = _board_query().where(_board_running())
+    listed = _board_query().where(_board_running(paying))
     breached_rows = session.execute(
         listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
     ).all()
@@ -583,6 +610,7 @@ def sla_board(
         units=_unit_counts(
             session,
             now,
+            paying,
             list(amber),
             running_total,
             sum(c.breached for c in counts.values()),
@@ -602,7 +630,11 @@ def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
 
 
 def _approaching(
-    session: Session, now: datetime, calendar: sla.BusinessCalendar, threshold: float
+    session: Session,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+    paying: tuple[int, ...] = (),
 ) -> dict[int, str]:
     """Ids (most urgent first) and procedures of running dossiers whose colour is amber.
 
@@ -611,7 +643,7 @@ def _approaching(
     running dossier was received, which bounds how far ahead an amber deadline can lie; only
     dossiers due before that horizon are read, as four small columns, and coloured exactly.
     """
-    window = and_(_board_running(), Case.due_at >= now)
+    window = and_(_board_running(paying), Case.due_at >= now)
     if threshold < 1:
         oldest = session.scalar(select(func.min(Case.received_at)).where(window))
         if oldest is None:
@@ -654,7 +686,12 @@ def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any
 
 
 def _unit_counts(
-    session: Session, now: datetime, amber: list[int], running_total: int, running_late: int
+    session: Session,
+    now: datetime,
+    paying: tuple[int, ...],
+    amber: list[int],
+    running_total: int,
+    running_late: int,
 ) -> list[UnitCounts]:
     """Running dossiers per lane of their open steps ("—" when no open step names a lane).
 
@@ -669,11 +706,11 @@ def _unit_counts(
     )
     joined = select(*per_case).select_from(Case).join(WorkItem, WorkItem.case_id == Case.id)
     for n, n_late, lane in session.execute(
-        joined.add_columns(WorkItem.lane).where(_board_running(), laned).group_by(WorkItem.lane)
+        joined.add_columns(WorkItem.lane).where(_board_running(paying), laned).group_by(WorkItem.lane)
     ):
         units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
     # Running dossiers with no laned open step: all running ones minus those with one.
-    n_laned, n_laned_late = session.execute(joined.where(_board_running(), laned)).one()
+    n_laned, n_laned_late = session.execute(joined.where(_board_running(paying), laned)).one()
     n = running_total - n_laned
     if n:
         units["—"] = UnitCounts(unit="—", open=n, breached=running_late - n_laned_late)
