@@ -7,6 +7,7 @@ through the calendar, because that is how the statutory deadlines are counted.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ class QueueRow(BaseModel):
     procedure_id: str
     procedure_name: str
     applicant_name: str
+    applicant_id_number: str | None = None
     channel: int
     status: int
     status_label: str
@@ -185,6 +187,7 @@ def desk_queue(
             Case.code,
             Case.procedure_id,
             Case.applicant_name,
+            Case.applicant,
             Case.channel,
             Case.status,
             Case.submitted_at,
@@ -219,6 +222,7 @@ def desk_queue(
                 procedure_id=r.procedure_id,
                 procedure_name=r.procedure_name,
                 applicant_name=r.applicant_name,
+                applicant_id_number=(r.applicant or {}).get("id_number"),
                 channel=r.channel,
                 status=r.status,
                 status_label=STATUS_LABELS.get(r.status, ""),
@@ -233,6 +237,25 @@ def desk_queue(
             )
         )
     return rows
+
+
+def search_key(text: str) -> str:
+    """Case- and accent-insensitive form for matching what a clerk types ("nguyen van" finds
+    "Nguyễn Văn"); đ has no decomposition, so it is mapped by hand."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def matching(rows: list[QueueRow], search: str | None) -> list[QueueRow]:
+    """Rows whose dossier code, applicant name or CCCD contains ``search``."""
+    wanted = search_key(search or "")
+    if not wanted:
+        return rows
+    return [
+        r
+        for r in rows
+        if any(wanted in search_key(v or "") for v in (r.code, r.applicant_name, r.applicant_id_number))
+    ]
 
 
 def _desk_steps(session: Session, case_ids: list[int]) -> dict[int, Any]:

@@ -1,7 +1,7 @@
 """read-side indexes: SLA board, desk queue, and partial open-item indexes for the tasklists
 
 Revision ID: 0006a
-Revises: 0006c
+Revises: 0006d
 Create Date: 2026-11-29 10:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0006a'
-down_revision: Union[str, Sequence[str], None] = '0006c'
+down_revision: Union[str, Sequence[str], None] = '0006d'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
