@@ -171,6 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
     _users_parser(sub, leaf)
     bench = leaf(sub, "bench", "run the benchmarks and print one table")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (for smoke tests)")
+    bench.add_argument(
+        "--scale",
+        type=int,
+        action="append",
+        metavar="N",
+        help="open dossiers to time the staff pages at (repeatable; default 10,000 and 100,000)",
+    )
+    bench.add_argument("--repetitions", type=int, default=5, help="interleaved repetitions (at least 5)")
+    bench.add_argument(
+        "--only",
+        action="append",
+        choices=["lifecycle", "pages", "timers", "audit", "calendar", "sandbox"],
+        help="run only these parts (repeatable)",
+    )
+    bench.add_argument("--check", action="store_true", help="exit 1 when a goal of issue 13 is missed")
     loadtest = sub.add_parser(
         "loadtest",
         help="N clerks against gunicorn on PostgreSQL, then lost-update checks (--clerks, --seconds)",
@@ -301,16 +316,19 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
     if command in cli_digital.COMMANDS:
         return cli_digital.dispatch(command, args, make_engine, emit)
     if command == "bench":
-        from engine.bench import run_benchmarks
+        from bench.runner import PARTS, missed, run
 
-        report = run_benchmarks(quick=args.quick)
-        from web.bench import table_lines, tasklist_benchmark
-
-        size, runs = (10_000, 20) if args.quick else (100_000, 100)
-        tasklist = tasklist_benchmark(n_cases=size, runs=runs)
-        report["rows"] += tasklist
-        report["table"] += "\n" + "\n".join(table_lines(tasklist))
+        report = run(
+            quick=args.quick,
+            scales=args.scale,
+            repetitions=args.repetitions,
+            parts=tuple(args.only or PARTS),
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+        )
         emit(args, report, lambda r: r["table"])
+        if args.check and missed(report):
+            print("Goals missed: " + "; ".join(missed(report)), file=sys.stderr)
+            return 1
         return 0
     if command == "import-assist":
         return _import_assist(args)
@@ -1010,8 +1028,8 @@ def _local_text(value: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    if given[:1] == ["loadtest"]:  # it parses its own options (tests/load/loadtest.py)
-        from tests.load.loadtest import main as loadtest
+    if given[:1] == ["loadtest"]:  # it parses its own options (bench/loadtest.py)
+        from bench.loadtest import main as loadtest
 
         return loadtest(given[1:])
     parser = build_parser()

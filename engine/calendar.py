@@ -17,14 +17,12 @@ before 1976) is refused there rather than silently mis-counted.
 from __future__ import annotations
 
 import math
-import random
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from time import perf_counter
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -493,23 +491,3 @@ class WorkingCalendar:
 
 def _time_us(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
-
-
-def bench_add_working_hours(n: int = 200_000) -> float:
-    """Calls per second of :meth:`WorkingCalendar.add_working_hours` on typical inputs (starts in
-    2025–2027, 0–200 h), with warm caches: deadlines are computed on every list page, so this must
-    stay far from the request budget."""
-    calendar = WorkingCalendar()
-    rng = random.Random(766)
-    base = datetime(2025, 1, 1, tzinfo=UTC)
-    seconds_in_range = 3 * 365 * 86_400
-    cases = [
-        (base + timedelta(seconds=rng.randrange(seconds_in_range)), rng.uniform(0, 200)) for _ in range(n)
-    ]
-    calendar.add_working_hours(base, 0)
-    calendar.add_working_hours(base + timedelta(seconds=seconds_in_range), 400)  # build 2025–2028
-    add = calendar.add_working_hours
-    began = perf_counter()
-    for start, hours in cases:
-        add(start, hours)
-    return n / (perf_counter() - began)

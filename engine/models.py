@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,6 +83,46 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_procedure", "procedure_id", "received_at"),
+        # The SLA board: open dossiers by deadline (top-N breached, approaching window), receipt breaches,
+        # and its counts read from the index alone (a case row carries its workflow state).
+        Index(
+            "ix_cases_open_due",
+            "completed",
+            "due_at",
+            "status",
+            "finished_at",
+            "received_at",
+            "procedure_id",
+            "id",
+        ),
+        Index(
+            "ix_cases_board",
+            "completed",
+            "status",
+            "procedure_id",
+            "due_at",
+            "received_at",
+            "receipt_due_at",
+            "finished_at",
+        ),
+        Index("ix_cases_receipt_due", "receipt_due_at", "status", "received_at"),
+        # Dossiers given a new appointment by an apology (the count lives in the SLA state): few,
+        # so the board finds them without reading every open row. queries.APOLOGISED repeats the
+        # predicate, which the query must spell the same way for the index to apply.
+        Index(
+            "ix_cases_apologised",
+            "due_at",
+            "id",
+            "procedure_id",
+            "completed",
+            "finished_at",
+            "status",
+            "received_at",
+            sqlite_where=text("json_extract(sla, '$.apologies') > 0"),
+            postgresql_where=text("CAST(sla ->> 'apologies' AS INTEGER) > 0"),
+        ),
+        # The desk queue: one status in receipt-deadline order.
+        Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -139,8 +180,27 @@ class WorkItem(Base):
 
     __tablename__ = "work_items"
     __table_args__ = (
-        Index("ix_work_items_open", "completed_at", "role", "due_at"),
-        Index("ix_work_items_case", "case_id"),
+        # By case, with what the board needs to tell open laned steps without reading the row.
+        Index("ix_work_items_case_open", "case_id", "completed_at", "lane"),
+        # Tasklists walk only open items, already in deadline order, per role (unit queue) or per person.
+        # (They replace a (completed_at, role, due_at) index that PostgreSQL ignored for the unit queue
+        # and SQLite preferred, wrongly, for joins from a case to its open desk step.)
+        Index(
+            "ix_work_items_role_open",
+            "role",
+            "due_at",
+            "id",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+        Index(
+            "ix_work_items_assignee_open",
+            "assignee",
+            "due_at",
+            "id",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

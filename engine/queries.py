@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -33,6 +34,7 @@ class QueueRow(BaseModel):
     procedure_id: str
     procedure_name: str
     applicant_name: str
+    applicant_id_number: str | None = None
     channel: int
     status: int
     status_label: str
@@ -43,7 +45,6 @@ class QueueRow(BaseModel):
     task_name: str | None
     assignee: str | None
     remaining_hours: float | None  # negative = overdue by that many working hours
-    applicant_id_number: str | None = None
     breached: bool
 
 
@@ -179,38 +180,61 @@ def desk_queue(
     Sorted by the receipt deadline (online dossiers first: they carry the 8-working-hour rule), then
     by submission time.
     """
-    stmt = (
-        select(Case, ProcedureVersion.name, WorkItem)
-        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .outerjoin(
-            WorkItem,
-            (WorkItem.case_id == Case.id) & WorkItem.completed_at.is_(None) & (WorkItem.role == "desk_clerk"),
+    # Named columns, not entities (a case row carries its workflow state), and two index walks of
+    # (status, receipt_due_at, submitted_at, id): dossiers with a receipt deadline, then the others.
+    base = (
+        select(
+            Case.id,
+            Case.code,
+            Case.procedure_id,
+            Case.applicant_name,
+            Case.applicant,
+            Case.channel,
+            Case.status,
+            Case.submitted_at,
+            Case.receipt_due_at,
+            Case.due_at,
+            ProcedureVersion.name.label("procedure_name"),
         )
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
         .where(Case.status == status, Case.completed.is_(False))
-        .order_by(Case.receipt_due_at.is_(None), Case.receipt_due_at, Case.submitted_at, Case.id)
-        .limit(limit)
     )
+    found: list[Any] = list(
+        session.execute(
+            base.where(Case.receipt_due_at.is_not(None))
+            .order_by(Case.receipt_due_at, Case.submitted_at, Case.id)
+            .limit(limit)
+        )
+    )
+    if len(found) < limit:
+        found += session.execute(
+            base.where(Case.receipt_due_at.is_(None))
+            .order_by(Case.submitted_at, Case.id)
+            .limit(limit - len(found))
+        ).all()
+    desk = _desk_steps(session, [r.id for r in found])
     rows: list[QueueRow] = []
-    for case, name, item in session.execute(stmt):
-        deadline = case.receipt_due_at if status == 1 else (item.due_at if item else None)
+    for r in found:
+        item = desk.get(r.id)
+        deadline = r.receipt_due_at if status == 1 else (item.due_at if item else None)
         rows.append(
             QueueRow(
-                code=case.code,
-                procedure_id=case.procedure_id,
-                procedure_name=name,
-                applicant_name=case.applicant_name,
-                channel=case.channel,
-                status=case.status,
-                status_label=STATUS_LABELS.get(case.status, ""),
-                submitted_at=case.submitted_at,
-                receipt_due_at=case.receipt_due_at,
-                due_at=case.due_at,
+                code=r.code,
+                procedure_id=r.procedure_id,
+                procedure_name=r.procedure_name,
+                applicant_name=r.applicant_name,
+                applicant_id_number=(r.applicant or {}).get("id_number"),
+                channel=r.channel,
+                status=r.status,
+                status_label=STATUS_LABELS.get(r.status, ""),
+                submitted_at=r.submitted_at,
+                receipt_due_at=r.receipt_due_at,
+                due_at=r.due_at,
                 task_id=item.task_id if item else None,
                 task_name=item.name if item else None,
                 assignee=item.assignee if item else None,
                 remaining_hours=remaining_hours(now, deadline, calendar),
                 breached=deadline is not None and now > deadline,
-                applicant_id_number=(case.applicant or {}).get("id_number"),
             )
         )
     return rows
@@ -233,6 +257,33 @@ def matching(rows: list[QueueRow], search: str | None) -> list[QueueRow]:
         for r in rows
         if any(wanted in search_key(v or "") for v in (r.code, r.applicant_name, r.applicant_id_number))
     ]
+
+
+def _desk_steps(session: Session, case_ids: list[int]) -> dict[int, Any]:
+    """The open desk step of each listed dossier (the first one, if several).
+
+    Looked up by case id and filtered here: a join asking SQL for "open desk steps" lets the planner
+    walk every open desk step for each dossier instead.
+    """
+    found: dict[int, Any] = {}
+    for start in range(0, len(case_ids), 500):
+        for item in session.execute(
+            select(
+                WorkItem.id,
+                WorkItem.case_id,
+                WorkItem.task_id,
+                WorkItem.name,
+                WorkItem.assignee,
+                WorkItem.due_at,
+                WorkItem.role,
+                WorkItem.completed_at,
+            )
+            .where(WorkItem.case_id.in_(case_ids[start : start + 500]))
+            .order_by(WorkItem.id)
+        ):
+            if item.completed_at is None and item.role == "desk_clerk":
+                found.setdefault(item.case_id, item)
+    return found
 
 
 # -------------------------------------------------------------------------------------- tasklist
@@ -262,7 +313,7 @@ def _task_query(
 ) -> Select[*tuple[Any, ...]]:
     """One index walk: open items of one role (or mine) in deadline order, with or without a deadline.
 
-    One role per query lets the (completed_at, role, due_at) index deliver rows already sorted, so
+    One role per query lets the partial (role, due_at, id) index of open items deliver rows sorted, so
     the first page costs the same with 100 or 100 000 open items; callers merge the roles.
     """
     # Named columns, not entities: a case row carries its whole workflow state, which a list never needs.
@@ -403,9 +454,68 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------- SLA board
 
+#: Dossiers listed per board section; the counts above them cover every dossier.
+BOARD_TOP = 50
+#: "Given a new appointment by an apology", spelt exactly as the partial index ix_cases_apologised.
+APOLOGISED = {
+    "sqlite": text("json_extract(cases.sla, '$.apologies') > 0"),
+    "postgresql": text("CAST(cases.sla ->> 'apologies' AS INTEGER) > 0"),
+}
+
+_BOARD_COLUMNS = (
+    Case.id,
+    Case.code,
+    Case.procedure_id,
+    Case.applicant_name,
+    Case.status,
+    Case.received_at,
+    Case.submitted_at,
+    Case.due_at,
+    Case.receipt_due_at,
+    Case.sla,
+    ProcedureVersion.name.label("procedure_name"),
+)
+
+
+def _board_open() -> Any:
+    """Open = received or awaiting receipt, not finished and not terminal."""
+    return and_(
+        Case.completed.is_(False),
+        Case.finished_at.is_(None),
+        Case.status.not_in(TERMINAL_STATUSES),
+        or_(Case.due_at.is_not(None), Case.status == 1),
+    )
+
+
+def _board_running(paying: tuple[int, ...] = ()) -> Any:
+    """Open dossiers whose statutory clock runs: received, not at the desk, not waiting for the
+    citizen, and not among ``paying`` (waiting for a fee with the clock paused)."""
+    running = and_(_board_open(), Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+    return and_(running, Case.id.not_in(paying)) if paying else running
+
+
+def _waiting_payment(session: Session) -> dict[int, str]:
+    """Open dossiers waiting for a fee with their clock paused (status 6, few): id → procedure.
+
+    Where the procedure counts the fee wait toward processing time the clock runs, and the dossier
+    is judged as usual.
+    """
+    return {
+        case_id: procedure_id
+        for case_id, procedure_id, state in session.execute(
+            select(Case.id, Case.procedure_id, Case.sla).where(_board_open(), Case.status == 6)
+        )
+        if (state or {}).get("paused_at") is not None
+    }
+
 
 def sla_board(
-    session: Session, now: datetime, calendar: sla.BusinessCalendar, threshold: float, recent_days: int = 30
+    session: Session,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+    recent_days: int = 30,
+    top: int = BOARD_TOP,
 ) -> Board:
     """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
 
@@ -413,140 +523,280 @@ def sla_board(
     counted as paused, not breached, because their clock is stopped. A dossier waiting for a fee
     (status 6) whose clock is paused counts as waiting for payment, never as a supplementation; where
     the procedure counts the fee wait toward processing time its clock runs and it is judged as usual.
+    Counts come from SQL and each
+    list holds the ``top`` most urgent dossiers, so neither the queries' rows nor the page grow with
+    the number of dossiers; no workflow state is read.
     """
-    open_rows = session.execute(
-        select(Case, ProcedureVersion.name)
-        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(
-            Case.completed.is_(False),
-            Case.finished_at.is_(None),
-            Case.status.not_in(TERMINAL_STATUSES),
-            or_(Case.due_at.is_not(None), Case.status == 1),
-        )
-    ).all()
-    since = now - timedelta(days=recent_days)
-    late_receipts = session.execute(
-        select(Case, ProcedureVersion.name)
-        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(Case.receipt_due_at.is_not(None), Case.receipt_due_at >= since, Case.status != 1)
-    ).all()
-    steps, steps_lanes = _open_steps(session, [c.id for c, _ in open_rows])
+    names = dict(session.execute(select(ProcedureVersion.procedure_id, ProcedureVersion.name)).all())
     counts: dict[str, ProcedureCounts] = {}
-    breached: list[BoardDossier] = []
-    approaching: list[BoardDossier] = []
-    receipt: list[BoardDossier] = []
-    rescheduled: list[BoardDossier] = []
-    colours: dict[int, Colour] = {}
 
-    def count(case: Case, name: str) -> ProcedureCounts:
+    def count(procedure_id: str) -> ProcedureCounts:
         return counts.setdefault(
-            case.procedure_id, ProcedureCounts(procedure_id=case.procedure_id, procedure_name=name)
+            procedure_id,
+            ProcedureCounts(procedure_id=procedure_id, procedure_name=names.get(procedure_id, procedure_id)),
         )
 
-    for case, name in open_rows:
-        entry = count(case, name)
-        if case.status == 1:
-            entry.receipt_pending += 1
-            if case.receipt_due_at is not None and now > case.receipt_due_at:
-                entry.receipt_breached += 1
-                receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
+    waiting = _waiting_payment(session)
+    paying = tuple(waiting)
+    late = when((Case.due_at < now, 1), else_=0)
+    receipt_late = when((Case.receipt_due_at < now, 1), else_=0)
+    running_total = 0
+    runs = and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None))
+    running = when((and_(runs, Case.id.not_in(paying)) if paying else runs, 1), else_=0)
+    for procedure_id, status, is_running, n, n_late, n_receipt_late in session.execute(
+        select(
+            Case.procedure_id,
+            Case.status,
+            running,
+            func.count(),
+            func.sum(late),
+            func.sum(receipt_late),
+        )
+        .where(_board_open())
+        .group_by(Case.procedure_id, Case.status, running)
+    ):
+        entry = count(procedure_id)
+        if status == 1:
+            entry.receipt_pending += n
+            entry.receipt_breached += int(n_receipt_late or 0)
             continue
-        entry.open += 1
-        if case.status == 5:
-            entry.paused += 1
-            continue
-        if _paused_for_payment(case):
-            entry.waiting_payment += 1
-            continue
-        view = _dossier(case, name, now, calendar, threshold, steps, case.received_at)
-        colours[case.id] = view.colour
-        if view.apologies:
-            entry.rescheduled += 1
-            rescheduled.append(view)
-        if view.colour == "red":
-            entry.breached += 1
-            breached.append(view)
-        elif view.colour == "amber":
-            entry.approaching += 1
-            approaching.append(view)
+        entry.open += n
+        if status == 5:
+            entry.paused += n
+        elif is_running:
+            running_total += n
+            entry.breached += int(n_late or 0)
+            entry.on_track += n - int(n_late or 0)
+        elif status == 6:
+            entry.waiting_payment += n  # received: not running only because its clock is paused
         else:
-            entry.on_track += 1
-    for case, name in late_receipts:
-        if case.sla.get("receipt_outcome") == "late" or "receipt_overdue" in case.sla.get("flags", []):
-            count(case, name).receipt_breached += 1
-            receipt.append(_dossier(case, name, now, calendar, threshold, steps, case.submitted_at))
-    breached.sort(key=lambda d: d.due_at or now)
-    approaching.sort(key=lambda d: d.due_at or now)
+            entry.on_track += n
+    amber = _approaching(session, now, calendar, threshold, paying)
+    for procedure_id in amber.values():
+        entry = count(procedure_id)
+        entry.approaching += 1
+        entry.on_track -= 1
+    # One pass over the apologised dossiers (the count lives in their SLA state): counts, then the top.
+    apologised = APOLOGISED[session.get_bind().dialect.name]
+    rescheduled_ids: list[int] = []
+    for case_id, procedure_id in session.execute(
+        select(Case.id, Case.procedure_id)
+        .where(
+            apologised,
+            # _board_running() spelt without an equality on ``completed``: SQLite, which keeps no
+            # statistics, would take that for selective and walk every open dossier instead of
+            # the small partial index of apologised ones.
+            Case.completed.is_not(True),
+            Case.finished_at.is_(None),
+            Case.status.not_in((1, 5, *TERMINAL_STATUSES)),
+            Case.received_at.is_not(None),
+            Case.due_at.is_not(None),
+            *([Case.id.not_in(paying)] if paying else []),
+        )
+        .order_by(Case.due_at, Case.id)
+    ):
+        count(procedure_id).rescheduled += 1
+        rescheduled_ids.append(case_id)
+    listed = _board_query().where(_board_running(paying))
+    breached_rows = session.execute(
+        listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
+    ).all()
+    approaching_rows = _rows_by_id(session, list(amber)[:top])
+    rescheduled_rows = _rows_by_id(session, rescheduled_ids[:top])
+    pending_rows = session.execute(
+        _board_query()
+        .where(_board_open(), Case.status == 1, Case.receipt_due_at < now)
+        .order_by(Case.receipt_due_at, Case.id)
+        .limit(top)
+    ).all()
+    late_receipts = _late_receipts(session, now - timedelta(days=recent_days), now)
+    for row in late_receipts:
+        count(row.procedure_id).receipt_breached += 1
+    steps = _open_steps(
+        session,
+        [r.id for rows in (breached_rows, approaching_rows, rescheduled_rows, pending_rows) for r in rows]
+        + [r.id for r in late_receipts[:top]],
+    )
+
+    def view(row: Any) -> BoardDossier:
+        started = row.submitted_at if row.status == 1 else row.received_at
+        return _dossier(row, now, calendar, threshold, steps, started)
+
+    receipt = [view(r) for r in pending_rows] + [view(r) for r in late_receipts]
     receipt.sort(key=lambda d: d.receipt_due_at or now)
-    rescheduled.sort(key=lambda d: d.due_at or now)
-    units: dict[str, UnitCounts] = {}
-    for case, _ in open_rows:
-        if case.status in (1, 5) or _paused_for_payment(case):
-            continue
-        colour = colours.get(case.id, "green")
-        for lane in steps_lanes.get(case.id, []) or ["—"]:
-            unit = units.setdefault(lane, UnitCounts(unit=lane))
-            unit.open += 1
-            unit.breached += colour == "red"
-            unit.approaching += colour == "amber"
     return Board(
         generated_at=now,
         procedures=sorted(counts.values(), key=lambda c: c.procedure_name),
-        breached=breached,
-        approaching=approaching,
-        receipt_breaches=receipt,
-        rescheduled=rescheduled,
-        units=sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit)),
+        breached=[view(r) for r in breached_rows],
+        approaching=[view(r) for r in approaching_rows],
+        receipt_breaches=receipt[:top],
+        rescheduled=[view(r) for r in rescheduled_rows],
+        units=_unit_counts(
+            session,
+            now,
+            paying,
+            list(amber),
+            running_total,
+            sum(c.breached for c in counts.values()),
+        ),
     )
 
 
-def _paused_for_payment(case: Case) -> bool:
-    return case.status == 6 and case.sla.get("paused_at") is not None
+def _board_query() -> Select[Any]:
+    return select(*_BOARD_COLUMNS).join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
 
 
-def _open_steps(session: Session, case_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Open step labels and the lanes (units) holding them, per case."""
-    found: dict[int, list[str]] = {}
-    lanes: dict[int, list[str]] = {}
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start : start + 500]
-        for case_id, name, lane in session.execute(
-            select(WorkItem.case_id, WorkItem.name, WorkItem.lane).where(
-                WorkItem.case_id.in_(chunk), WorkItem.completed_at.is_(None)
+def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    found = {r.id: r for r in session.execute(_board_query().where(Case.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _approaching(
+    session: Session,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    threshold: float,
+    paying: tuple[int, ...] = (),
+) -> dict[int, str]:
+    """Ids (most urgent first) and procedures of running dossiers whose colour is amber.
+
+    Amber means at most ``threshold`` of the allocated working time is left: left <= t * (used +
+    left), i.e. left <= t / (1 - t) * used. Used time is at most the working time since the oldest
+    running dossier was received, which bounds how far ahead an amber deadline can lie; only
+    dossiers due before that horizon are read, as four small columns, and coloured exactly.
+    """
+    window = and_(_board_running(paying), Case.due_at >= now)
+    if threshold < 1:
+        oldest = session.scalar(select(func.min(Case.received_at)).where(window))
+        if oldest is None:
+            return {}
+        used = calendar.working_hours_between(oldest, now) if oldest < now else 0.0
+        horizon = calendar.add_working_hours(now, threshold / (1 - threshold) * used + 1)
+        window = and_(window, Case.due_at <= horizon)
+    found: dict[int, str] = {}
+    for case_id, procedure_id, received_at, due_at in session.execute(
+        select(Case.id, Case.procedure_id, Case.received_at, Case.due_at)
+        .where(window)
+        .order_by(Case.due_at, Case.id)
+    ):
+        if _colour(now, received_at, due_at, calendar, threshold) == "amber":
+            found[case_id] = procedure_id
+    return found
+
+
+def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any]:
+    """Dossiers past the desk whose receipt came after the 8-working-hour deadline (recent ones).
+
+    A late receipt has a deadline already past, and either a receipt time after it or, when it was
+    never received (refused, withdrawn), the breach recorded in its SLA state.
+    """
+    rows = session.execute(
+        _board_query()
+        .where(
+            Case.receipt_due_at >= since,
+            Case.receipt_due_at < now,
+            Case.status != 1,
+            or_(Case.received_at.is_(None), Case.received_at > Case.receipt_due_at),
+        )
+        .order_by(Case.receipt_due_at, Case.id)
+    ).all()
+    return [
+        r
+        for r in rows
+        if r.sla.get("receipt_outcome") == "late" or "receipt_overdue" in r.sla.get("flags", [])
+    ]
+
+
+def _unit_counts(
+    session: Session,
+    now: datetime,
+    paying: tuple[int, ...],
+    amber: list[int],
+    running_total: int,
+    running_late: int,
+) -> list[UnitCounts]:
+    """Running dossiers per lane of their open steps ("—" when no open step names a lane).
+
+    Both aggregates walk the board index of running dossiers and look their open items up by case,
+    so neither reads a case row (which carries the workflow state).
+    """
+    units: dict[str, UnitCounts] = {}
+    laned = and_(WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None))
+    per_case = (
+        func.count(func.distinct(WorkItem.case_id)),
+        func.count(func.distinct(when((Case.due_at < now, WorkItem.case_id)))),
+    )
+    joined = select(*per_case).select_from(Case).join(WorkItem, WorkItem.case_id == Case.id)
+    for n, n_late, lane in session.execute(
+        joined.add_columns(WorkItem.lane).where(_board_running(paying), laned).group_by(WorkItem.lane)
+    ):
+        units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
+    # Running dossiers with no laned open step: all running ones minus those with one.
+    n_laned, n_laned_late = session.execute(joined.where(_board_running(paying), laned)).one()
+    n = running_total - n_laned
+    if n:
+        units["—"] = UnitCounts(unit="—", open=n, breached=running_late - n_laned_late)
+    amber_lanes: dict[int, set[str]] = {}
+    for start in range(0, len(amber), 500):
+        for case_id, lane, completed_at in session.execute(
+            select(WorkItem.case_id, WorkItem.lane, WorkItem.completed_at).where(
+                WorkItem.case_id.in_(amber[start : start + 500])
             )
         ):
-            found.setdefault(case_id, []).append(f"{name} ({lane})" if lane else name)
-            if lane and lane not in lanes.setdefault(case_id, []):
-                lanes[case_id].append(lane)
-    return found, lanes
+            if lane is not None and completed_at is None:  # filtered here: see _open_steps
+                amber_lanes.setdefault(case_id, set()).add(lane)
+    for case_id in amber:
+        for lane in amber_lanes.get(case_id) or {"—"}:
+            units.setdefault(lane, UnitCounts(unit=lane)).approaching += 1
+    return sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit))
+
+
+def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    """Open step labels per case, for the dossiers a board section lists.
+
+    Read by case id and filtered here: asking SQL for "open" too tempts the planner to walk the
+    open-items index over every open dossier instead of looking up the few listed.
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        for item_id, case_id, name, lane, completed_at in session.execute(
+            select(WorkItem.id, WorkItem.case_id, WorkItem.name, WorkItem.lane, WorkItem.completed_at).where(
+                WorkItem.case_id.in_(chunk)
+            )
+        ):
+            if completed_at is None:
+                found.setdefault(case_id, []).append((item_id, f"{name} ({lane})" if lane else name))
+    return {case_id: [label for _, label in sorted(items)] for case_id, items in found.items()}
 
 
 def _dossier(
-    case: Case,
-    name: str,
+    row: Any,
     now: datetime,
     calendar: sla.BusinessCalendar,
     threshold: float,
     steps: dict[int, list[str]],
     started: datetime | None,
 ) -> BoardDossier:
-    due = case.receipt_due_at if case.status == 1 else case.due_at
+    due = row.receipt_due_at if row.status == 1 else row.due_at
     return BoardDossier(
-        code=case.code,
-        procedure_id=case.procedure_id,
-        procedure_name=name,
-        applicant_name=case.applicant_name,
-        status=case.status,
-        status_label=STATUS_LABELS.get(case.status, ""),
-        received_at=case.received_at,
-        submitted_at=case.submitted_at,
-        due_at=case.due_at,
-        receipt_due_at=case.receipt_due_at,
+        code=row.code,
+        procedure_id=row.procedure_id,
+        procedure_name=row.procedure_name,
+        applicant_name=row.applicant_name,
+        status=row.status,
+        status_label=STATUS_LABELS.get(row.status, ""),
+        received_at=row.received_at,
+        submitted_at=row.submitted_at,
+        due_at=row.due_at,
+        receipt_due_at=row.receipt_due_at,
         colour=_colour(now, started, due, calendar, threshold),
         remaining_hours=remaining_hours(now, due, calendar),
-        apologies=int(case.sla.get("apologies", 0)),
-        flags=list(case.sla.get("flags", [])),
-        open_steps=steps.get(case.id, []),
+        apologies=int(row.sla.get("apologies", 0)),
+        flags=list(row.sla.get("flags", [])),
+        open_steps=steps.get(row.id, []),
     )
 
 

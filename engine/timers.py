@@ -7,6 +7,12 @@ If the worker dies, its leases run out and another worker re-claims the timers; 
 most once because the firing transaction locks the timer row, re-checks ``fired_at`` and its lease
 owner, and commits ``fired_at`` together with the events it produced.
 
+The engine's own SLA timers (receipt and statutory deadlines) only append an ``sla_breach`` event
+and a flag: no workflow runs. A transaction per such timer would make a backlog of thousands drain
+at the speed of commits, so they are fired many to a transaction (:func:`fire_events_only_batch`),
+cases locked in id order; if anything in a batch fails, the batch rolls back whole and its timers
+go through the one-by-one path, which isolates the culprit.
+
 Leases measure whether a *process* is still alive, so they are read from a real-time clock even when
 the business clock is fixed (``--now``, replays, tests); that clock is injected like any other.
 On SQLite the same statements run without row locks (``FOR UPDATE`` renders as nothing) because
@@ -35,6 +41,10 @@ from .models import Case, Timer
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 DEFAULT_BATCH = 20  # small batches spread due timers over idle workers (lower lag)
+#: Timer kinds whose firing only appends events (no workflow step): fired many per transaction.
+EVENTS_ONLY_KINDS = frozenset({"receipt_sla", "due_sla"})
+#: At most this many events-only timers per transaction (bounded lock time and rollback cost).
+EVENTS_ONLY_BATCH = 200
 DEFAULT_LEASE_SECONDS = 60.0
 log = logging.getLogger("motcua.timers")
 
@@ -63,8 +73,26 @@ def claim_due(
     limit: int,
 ) -> list[int]:
     """Lease up to ``limit`` unfired timers due by ``due_by`` whose lease is free or expired."""
-    rows = session.scalars(
-        select(Timer.id)
+    return [
+        timer_id
+        for timer_id, _ in claim_due_kinds(
+            session, due_by=due_by, lease_now=lease_now, owner=owner, lease=lease, limit=limit
+        )
+    ]
+
+
+def claim_due_kinds(
+    session: Session,
+    *,
+    due_by: datetime,
+    lease_now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+) -> list[tuple[int, str]]:
+    """:func:`claim_due`, with each timer's kind (which decides how it is fired)."""
+    rows = session.execute(
+        select(Timer.id, Timer.kind)
         .where(
             Timer.fired_at.is_(None),
             Timer.due_at <= due_by,
@@ -74,15 +102,15 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    ids = list(rows)
-    if ids:
+    claimed = [(int(timer_id), str(kind)) for timer_id, kind in rows]
+    if claimed:
         session.execute(
             update(Timer)
-            .where(Timer.id.in_(ids))
+            .where(Timer.id.in_([timer_id for timer_id, _ in claimed]))
             .values(lease_until=lease_now + lease, lease_owner=owner)
             .execution_options(synchronize_session=False)
         )
-    return ids
+    return claimed
 
 
 BUSY = "busy"
@@ -108,6 +136,50 @@ def fire_claimed(session: Session, runtime: CaseRuntime, timer_id: int, owner: s
     return runtime.fire_timer(session, case, timer)
 
 
+@dataclass
+class BatchOutcome:
+    """What one events-only batch did; ``busy`` timers are handed back for the next pass."""
+
+    fired: int = 0
+    skipped: int = 0
+    busy: list[int] | None = None
+
+
+def fire_events_only_batch(
+    session: Session, runtime: CaseRuntime, timer_ids: list[int], owner: str
+) -> BatchOutcome:
+    """Fire claimed events-only timers in one transaction, each through ``runtime.fire_timer``.
+
+    Locks as :func:`fire_claimed` does, for all at once: the cases first, in id order (two workers
+    never wait on each other in a cycle), then the timer rows with SKIP LOCKED; a timer locked
+    elsewhere is handed back, one fired or re-claimed meanwhile is skipped.
+    """
+    outcome = BatchOutcome(busy=[])
+    owning = select(Timer.case_id).where(Timer.id.in_(timer_ids))
+    cases = {
+        c.id: c
+        for c in session.scalars(select(Case).where(Case.id.in_(owning)).order_by(Case.id).with_for_update())
+    }
+    timers = {
+        t.id: t
+        for t in session.scalars(
+            select(Timer).where(Timer.id.in_(timer_ids)).order_by(Timer.id).with_for_update(skip_locked=True)
+        )
+    }
+    for timer_id in timer_ids:
+        timer = timers.get(timer_id)
+        if timer is None:
+            assert outcome.busy is not None
+            outcome.busy.append(timer_id)
+        elif timer.fired_at is not None or timer.lease_owner != owner or timer.case_id not in cases:
+            outcome.skipped += 1
+        elif runtime.fire_timer(session, cases[timer.case_id], timer):
+            outcome.fired += 1
+        else:
+            outcome.skipped += 1
+    return outcome
+
+
 def fire_due(
     uow: UnitOfWork,
     runtime: CaseRuntime,
@@ -119,16 +191,18 @@ def fire_due(
     limit: int,
     batch: int = DEFAULT_BATCH,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    events_only_batch: int = EVENTS_ONLY_BATCH,
 ) -> TimerPass:
     """Claim and fire due timers batch by batch until none is due or ``limit`` were claimed.
 
-    ``claim_uow`` may be a plainer unit of work than ``uow`` (claiming needs no calendar).
+    ``claim_uow`` may be a plainer unit of work than ``uow`` (claiming needs no calendar). Claimed
+    SLA timers are fired ``events_only_batch`` to a transaction, BPMN timers one per transaction.
     """
     result = TimerPass()
     lease = timedelta(seconds=lease_seconds)
     while result.claimed < limit:
         with (claim_uow or uow)() as session:
-            ids = claim_due(
+            claimed = claim_due_kinds(
                 session,
                 due_by=clock.now(),
                 lease_now=lease_clock.now(),
@@ -136,9 +210,26 @@ def fire_due(
                 lease=lease,
                 limit=min(batch, limit - result.claimed),
             )
-        if not ids:
+        if not claimed:
             break
-        result.claimed += len(ids)
+        result.claimed += len(claimed)
+        ids = [timer_id for timer_id, kind in claimed if kind not in EVENTS_ONLY_KINDS]
+        events_only = [timer_id for timer_id, kind in claimed if kind in EVENTS_ONLY_KINDS]
+        for start in range(0, len(events_only), events_only_batch):
+            chunk = events_only[start : start + events_only_batch]
+            try:
+                with uow() as session:
+                    done = fire_events_only_batch(session, runtime, chunk, owner)
+            except Exception:
+                # Rolled back whole: fire these one by one, so one bad timer cannot hold up the rest.
+                log.info("batch of %d SLA timers rolled back; firing them one by one", len(chunk))
+                ids += chunk
+                continue
+            result.fired += done.fired
+            result.skipped += done.skipped
+            for timer_id in done.busy or []:
+                release_claim(uow, timer_id, owner)
+                result.skipped += 1
         for timer_id in ids:
             try:
                 with uow() as session:

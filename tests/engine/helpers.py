@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine.bench import ALL_ROLES, sample_data
+from bench.lifecycle import ALL_ROLES, sample_data
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.models import CaseEvent, Timer, WorkItem

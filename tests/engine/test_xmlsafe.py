@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -148,14 +147,12 @@ def test_doctype_in_wide_encodings_is_rejected(codec: str) -> None:
 
 
 @pytest.mark.parametrize("guarded", [False, True], ids=["prolog-scan", "parser-only"])
-def test_billion_laughs_is_rejected_fast_and_small(guarded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_billion_laughs_is_rejected_and_stays_small(guarded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if guarded:
         monkeypatch.setattr(xmlsafe, "_prolog_declares_doctype", lambda raw: False)
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    started = time.perf_counter()
     with pytest.raises(UnsafeXmlError):
         parse_xml(billion_laughs())
-    assert time.perf_counter() - started < 1.0
     # Expanded, the document would be 3 GB; libxml2's own allocations are invisible to tracemalloc.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
 

@@ -256,7 +256,7 @@ def test_form_02_for_a_supplementation_requested_during_processing(engine: Engin
 
 
 def _happy(schema: Any) -> dict[str, Any]:
-    from engine.bench import sample_data
+    from bench.lifecycle import sample_data
 
     return sample_data(schema)
 

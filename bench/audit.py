@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from . import audit, integrity
-from .clock import FixedClock
-from .db import Database
-from .models import Case, CaseEvent, ProcedureVersion
-from .service import Engine
-from .settings import EngineSettings
-from .users import Actor
+from engine import audit, integrity
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.models import Case, CaseEvent, ProcedureVersion
+from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.users import Actor
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 local
 STAFF = Actor("bench", "Benchmark", frozenset({"desk_clerk", "specialist", "head_of_department"}))

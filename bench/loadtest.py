@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "mat-khau-tai-thu"
 STAFF_ROLES = ["desk_clerk", "specialist", "head_of_department", "director", "other_department"]
 PROCEDURE = "diploma_copy"
@@ -163,7 +163,7 @@ class Clerk:
 
 def form_data(schema: dict[str, Any] | None, documents: Sequence[str]) -> dict[str, Any]:
     """Valid data taking the happy path; the receipt checklist ticks every document of the procedure."""
-    from engine.bench import sample_data
+    from bench.lifecycle import sample_data
 
     data = sample_data(schema)
     for name, prop in (schema or {}).get("properties", {}).items():
@@ -286,8 +286,8 @@ def verify(url: str, stats: Stats) -> dict[str, Any]:
             .where(CaseEvent.kind == "task_completed")
         ).all()
     engine.db.dispose()
-    stored = Counter((code, task) for code, task in completions)
-    told = Counter(stats.completed)
+    stored: Counter[tuple[str, str | None]] = Counter((code, task) for code, task in completions)
+    told: Counter[tuple[str, str | None]] = Counter(stats.completed)
     cli = subprocess.run(
         [sys.executable, "run.py", "audit", "verify", "--all", "--db", url, "--json"],
         cwd=ROOT,

@@ -9,23 +9,23 @@ throughput, so the figure is what a timer waits under a sustained load.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from . import audit
-from .clock import FixedClock
-from .db import Database
-from .models import Case, Timer
-from .service import Engine
-from .users import SYSTEM
+from engine import audit
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.models import Case, Timer
+from engine.service import Engine
+from engine.users import SYSTEM
+
+from .stats import Summary, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCEDURE = "diploma_copy"
@@ -83,17 +83,13 @@ def _lags_ms(db: Database, ids: list[int]) -> list[float]:
     return [(f - d).total_seconds() * 1000 for d, f in rows if f is not None]
 
 
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
-
-
 def _engine(url: str) -> Engine:
     engine = Engine(Database(url), clock=FixedClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)))
     engine.init_db(load_library=True, seed_users=False)
     return engine
 
 
-def sqlite_backlog(quick: bool) -> dict[str, Any]:
+def sqlite_backlog(quick: bool) -> Summary:
     """One process drains a backlog of due timers on SQLite (the single-machine set-up)."""
     n = 300 if quick else 2000
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,16 +101,10 @@ def sqlite_backlog(quick: bool) -> dict[str, Any]:
         fired = engine.fire_due_timers(limit=n).fired
         seconds = time.perf_counter() - t0
         engine.db.dispose()
-    return {
-        "name": f"timers on SQLite: fire a due backlog of {n}, 1 process",
-        "per_second": fired / seconds,
-        "median_ms": seconds * 1000 / fired,
-        "p95_ms": None,
-        "note": "per fire",
-    }
+    return summarise(f"timers on SQLite: fire a due backlog of {n}, 1 process", "timers/s", [fired / seconds])
 
 
-def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any]]:
+def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
     """Backlog drained by ``workers`` worker processes, then lag under a sustained arrival rate."""
     engine = _engine(url)
     logs = Path(tempfile.mkdtemp(prefix="motcua-timer-bench-"))
@@ -127,7 +117,7 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any
         )
         for i in range(workers)
     ]
-    rows: list[dict[str, Any]] = []
+    rows: list[Summary] = []
     try:
         ready_by = time.perf_counter() + 120
         while time.perf_counter() < ready_by and not all(
@@ -144,13 +134,11 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any
         seconds = time.perf_counter() - t0
         rate = n / seconds
         rows.append(
-            {
-                "name": f"timers on PostgreSQL: fire a due backlog of {n}, {workers} worker processes",
-                "per_second": rate,
-                "median_ms": seconds * 1000 / n,
-                "p95_ms": None,
-                "note": "per fire",
-            }
+            summarise(
+                f"timers on PostgreSQL: fire a due backlog of {n}, {workers} worker processes",
+                "timers/s",
+                [rate],
+            )
         )
         window = 5.0 if quick else 20.0
         m = max(20, int(rate * 0.5 * window))
@@ -160,16 +148,12 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any
             time.sleep(0.2)
         lags = _lags_ms(engine.db, ids)
         rows.append(
-            {
-                "name": (
-                    f"timer lag on PostgreSQL, {workers} workers, {m / window:.0f} timers/s arriving "
-                    "(median/p95 = lag)"
-                ),
-                "per_second": len(lags) / window,
-                "median_ms": statistics.median(lags),
-                "p95_ms": _p95(lags),
-                "note": f"{len(lags)}/{m} fired",
-            }
+            summarise(
+                f"timer lag on PostgreSQL, {workers} workers, {m / window:.0f} timers/s arriving",
+                "ms",
+                lags or [float("inf")],
+                f"{len(lags)}/{m} fired",
+            )
         )
     finally:
         for proc in procs:
@@ -183,7 +167,7 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[dict[str, Any
     return rows
 
 
-def timer_rows(quick: bool, postgres_url: str | None) -> list[dict[str, Any]]:
+def timer_rows(quick: bool, postgres_url: str | None) -> list[Summary]:
     """Every timer row of the benchmark table (PostgreSQL rows only when it answers)."""
     rows = [sqlite_backlog(quick)]
     if postgres_url is not None:

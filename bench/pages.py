@@ -1,0 +1,118 @@
+"""Every staff page at 10k, 100k and 1M open dossiers, through the Flask app, on SQLite and PostgreSQL.
+
+Each figure includes the queries, the SLA colours (calendar arithmetic per row) and the Jinja
+rendering. The database grows in place between scales (seeded by :mod:`bench.seed` with real
+workflow state), so the same process serves every scale: its resident memory after the page views
+shows whether the web process grows with the number of dossiers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.clock import FixedClock
+from engine.db import Database
+from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.users import create_user
+
+from .seed import Template, real_templates, seed_open_cases
+from .stats import Summary, rss_mib, summarise, timed_ms
+
+BENCH_PASSWORD = "bench-password-766"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+USERS = {
+    "bench_clerk": ["desk_clerk"],
+    "bench_specialist": ["specialist"],
+    "bench_director": ["director"],
+    "bench_auditor": ["auditor"],
+}
+#: (page, user, path); ``{code}`` is a real dossier with its full history.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("desk queue", "bench_clerk", "/desk/"),
+    ("my tasks", "bench_specialist", "/tasks/?scope=mine"),
+    ("unit queue", "bench_specialist", "/tasks/"),
+    ("SLA board", "bench_director", "/board/"),
+    ("case page", "bench_specialist", "/cases/{code}"),
+    (
+        "auditor case list (register, one day)",
+        "bench_auditor",
+        "/auditor/reports/register?from=2026-02-27&to=2026-02-27",
+    ),
+    ("periodic report, a quarter", "bench_auditor", "/auditor/reports/periodic?year=2026&period=q1"),
+)
+
+
+class _Browser:
+    """One logged-in Flask test client per user."""
+
+    def __init__(self, engine: Engine) -> None:
+        from web.app import create_app
+
+        self.app = create_app(engine, {"LOGIN_RATE_LIMIT": "10000 per minute"})
+        self.clients: dict[str, Any] = {}
+
+    def get(self, user: str, path: str) -> int:
+        client = self.clients.get(user)
+        if client is None:
+            client = self.clients[user] = self.app.test_client()
+            token = client.get("/api/csrf").get_json()["csrf_token"]
+            client.post("/login", data={"csrf_token": token, "username": user, "password": BENCH_PASSWORD})
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} as {user}: HTTP {response.status_code}")
+        return len(response.get_data())
+
+
+def _getter(browser: _Browser, user: str, path: str) -> Callable[[], int]:
+    return lambda: browser.get(user, path)
+
+
+def page_rows(
+    url: str, backend: str, scales: list[int], runs: int, log: Callable[[str], None] = print
+) -> list[Summary]:
+    """Seed up to each scale in turn and time every page ``runs`` times at each."""
+    engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
+    engine.init_db(load_library=True, seed_users=False)
+    with engine.db.unit_of_work() as session:
+        for name, roles in USERS.items():
+            create_user(session, name, name, roles, BENCH_PASSWORD)
+    templates: list[Template] = real_templates(engine)
+    code = templates[-1].code
+    browser = _Browser(engine)
+    rows: list[Summary] = []
+    seeded = 0
+    for scale in sorted(scales):
+        t0 = time.perf_counter()
+        seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
+        if engine.db.engine.dialect.name == "postgresql":
+            # What autovacuum does after a bulk load in production; SQLite keeps no statistics
+            # unless told to, and the engine does not tell it, so its plans are measured as they are.
+            with engine.db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE cases")
+                connection.exec_driver_sql("ANALYZE work_items")
+                connection.commit()
+        log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
+        for page, user, path in PAGES:
+            target = path.format(code=code)
+            size = browser.get(user, target)
+            samples = timed_ms(_getter(browser, user, target), runs)
+            rows.append(
+                summarise(
+                    f"{page}, {backend}, {scale // 1000}k dossiers",
+                    "ms",
+                    samples,
+                    page=page,
+                    backend=backend,
+                    scale=scale,
+                    kib=round(size / 1024, 1),
+                    rss_mib=round(rss_mib(), 1),
+                )
+            )
+            log(f"    {page}: median {rows[-1].median:.1f} ms, p95 {rows[-1].p95:.1f} ms, {size // 1024} KiB")
+    engine.db.dispose()
+    return rows

@@ -1,0 +1,60 @@
+"""Events-only SLA timers fire many to a transaction, still exactly once, and a failing one is isolated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from engine.clock import FixedClock
+from engine.models import Timer
+from engine.service import Engine
+from tests.engine.test_workers import fired_report, seed_timers
+
+
+def _commits(engine: Engine) -> list[int]:
+    seen = [0]
+
+    def count(_conn: Any) -> None:
+        seen[0] += 1
+
+    event.listen(engine.db.engine, "commit", count)
+    return seen
+
+
+def test_sla_timers_fire_in_batches_exactly_once(engine: Engine, clock: FixedClock) -> None:
+    ids = seed_timers(engine, n_sla=60, n_bpmn=4, first_due=clock.now(), spread=timedelta(0))
+    clock.advance(timedelta(days=2))
+    commits = _commits(engine)
+    result = engine.fire_due_timers(limit=1000, batch=64)
+    assert (result.fired, result.skipped) == (64, 0)
+    report = fired_report(engine.db, ids)
+    assert report["proved_once"] == report["proof_events"] == 64 and report["broken_chains"] == {}
+    # One claim, one transaction for the 60 SLA timers, one per BPMN timer, and the empty last claim.
+    assert commits[0] == 1 + 1 + 4 + 1
+    assert engine.fire_due_timers().fired == 0
+
+
+def test_a_failing_timer_rolls_its_batch_back_and_only_it_is_left(
+    engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = seed_timers(engine, n_sla=10, n_bpmn=0, first_due=clock.now(), spread=timedelta(0))
+    clock.advance(timedelta(days=2))
+    bad_case = ids[3]
+    real = engine.cases.fire_timer
+
+    def fire(session: Any, case: Any, timer: Timer) -> bool:
+        if case.id == bad_case:
+            raise RuntimeError("injected failure")
+        return real(session, case, timer)
+
+    monkeypatch.setattr(engine.cases, "fire_timer", fire)
+    result = engine.fire_due_timers(limit=10, batch=10)
+    assert (result.fired, result.skipped) == (9, 1)
+    with engine.db.read() as session:
+        unfired = session.scalars(select(Timer.case_id).where(Timer.fired_at.is_(None))).all()
+    assert list(unfired) == [bad_case]  # its lease is kept: retried when it runs out
+    report = fired_report(engine.db, [i for i in ids if i != bad_case])
+    assert report["proved_once"] == report["proof_events"] == 9 and report["broken_chains"] == {}
