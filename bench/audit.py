@@ -11,16 +11,19 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from engine import audit, integrity
+from engine import audit, audit_store, integrity
+from engine.cases import find_case
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.models import Case, CaseEvent, ProcedureVersion
+from engine.replay import rebuild, replay
 from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import Actor
@@ -38,36 +41,74 @@ def _timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return samples
 
 
-def long_case(engine: Engine, events: int) -> str:
-    """A diploma-copy dossier with at least ``events`` events (verify → send back → verify …)."""
+def long_case(engine: Engine, events: int) -> tuple[str, float]:
+    """A diploma-copy dossier with at least ``events`` events (verify → send back → verify …), and the
+    milliseconds its live operations (every start and completion) took."""
+    t0 = time.perf_counter()
     view = engine.start_case({"procedure_id": "diploma_copy", "applicant": {"name": "Nguyễn Văn Dài"}}, STAFF)
-    engine.complete_task(view.code, "receipt_check", {"decision": "accept"}, STAFF)
+    engine.complete_task(
+        view.code, "receipt_check", {"decision": "accept", "checked_documents": ["TP1", "TP2"]}, STAFF
+    )
+    live = (time.perf_counter() - t0) * 1000
     found = {"found": True, "register_ref": "Sổ gốc 2015", "copies": 1}
     count = len(engine.events(view.code))
     while count < events:
+        t0 = time.perf_counter()
         engine.complete_task(view.code, "verify_register", found, STAFF)
         engine.complete_task(view.code, "approve_copy", {"approved": False, "comment": "Kiểm tra lại"}, STAFF)
+        live += (time.perf_counter() - t0) * 1000
         count += 4  # two task_completed + two task_ready
-    return view.code
+    return view.code, live
 
 
-def replay_samples(quick: bool) -> tuple[int, list[float]]:
-    """Milliseconds to replay (and check against the snapshot) a case of 500 events (100 when quick)."""
-    size, runs = (100, 3) if quick else (500, 3)
+@dataclass(frozen=True)
+class ReplayFigures:
+    """One long case: its size, what its live operations cost, and the two ways to read it back."""
+
+    events: int
+    live_ms: float  # every operation that wrote the case, through the runtime and the database
+    rebuild_ms: list[float]  # the state after every event, from the events (engine.replay.rebuild)
+    deep_ms: list[float]  # re-execution through the runtime's rules (engine.replay.replay, fast)
+    check_ms: list[float]  # audit replay as the auditor runs it (database read + snapshot check)
+
+
+def replay_samples(quick: bool) -> ReplayFigures:
+    """A case of 500 events (100 when quick) read back three ways, all in this run."""
+    size, runs = (100, 3) if quick else (500, 5)
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Database(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}"), clock=FixedClock(START))
         engine.init_db(load_library=True, seed_users=False)
-        code = long_case(engine, size)
-        events = len(engine.events(code))
+        code, live = long_case(engine, size)
+        with engine.db.read() as session:
+            case = find_case(session, code)
+            events = audit_store.case_events(session, case.id)
+            spec = audit_store.version_spec(session, engine.procedures, case)
+            calendar_at = audit_store.calendar_history(session, engine.calendar.current)
+        facts = spec.facts()
 
-        def run() -> None:
+        def rebuilt() -> None:
+            if rebuild(facts, events, calendar_at).divergence is not None:
+                raise RuntimeError("rebuild diverged")
+
+        def deep() -> None:
+            result = replay(spec, events, audit_store.script_engine_for, calendar_at, mode="fast")
+            if result.divergence is not None:
+                raise RuntimeError(f"replay diverged: {result.divergence}")
+
+        def checked() -> None:
             report = engine.replay_case(code)
             if not report.ok:
                 raise RuntimeError(f"replay diverged: {report.divergence}")
 
-        samples = _timed(run, runs)
+        figures = ReplayFigures(
+            events=len(events),
+            live_ms=live,
+            rebuild_ms=_timed(rebuilt, runs),
+            deep_ms=_timed(deep, runs),
+            check_ms=_timed(checked, 3),
+        )
         engine.db.dispose()
-    return events, samples
+    return figures
 
 
 def seed_chains(db: Database, cases: int, per_case: int, chunk: int = 20_000) -> int:

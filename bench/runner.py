@@ -11,6 +11,7 @@ at 2,000/s or more by 4 workers on PostgreSQL with a lag p95 of at most 1 s unde
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from .stats import Summary, summarise
 
 STATEMENTS_PER_OPERATION = 12
 PAGE_P95_MS = 100.0
+REBUILD_MS = 50.0  # issue 12: the state at any event of a 500-event case
 FLAT_FACTOR = 2.0
 MEMORY_GROWTH_MIB = 32.0
 TIMERS_PER_SECOND = 2000.0
@@ -77,8 +79,27 @@ def run(
         from .audit import replay_samples, verify_samples
 
         log("auditor: replay and verification")
-        events, samples = replay_samples(quick)
-        rows.append(summarise(f"auditor: replay a {events}-event case on SQLite", "ms", samples))
+        figures = replay_samples(quick)
+        n = figures.events
+        rows.append(
+            summarise(
+                f"auditor: rebuild the state at every event of a {n}-event case",
+                "ms",
+                figures.rebuild_ms,
+                "engine.replay.rebuild, events only",
+                goal="rebuild_ms",
+            )
+        )
+        deep = summarise(
+            f"auditor: re-execute a {n}-event case through the runtime's rules",
+            "ms",
+            figures.deep_ms,
+            f"its live operations took {figures.live_ms:,.0f} ms",
+            goal="deep_ms",
+        )
+        deep.extra["ratio_to_live"] = statistics.median(figures.deep_ms) / figures.live_ms
+        rows.append(deep)
+        rows.append(summarise(f"auditor: audit replay of a {n}-event case on SQLite", "ms", figures.check_ms))
         count, samples = verify_samples(quick)
         rows.append(summarise(f"auditor: verify {count:,} events on SQLite", "ms", samples))
     if "calendar" in parts:
@@ -152,6 +173,22 @@ def check_goals(rows: list[Summary]) -> list[dict[str, Any]]:
                 max(rss) - min(rss) <= MEMORY_GROWTH_MIB,
                 f"{min(rss):.0f} → {max(rss):.0f} MiB",
             )
+    rebuilt = [r for r in rows if r.extra.get("goal") == "rebuild_ms"]
+    deep = [r for r in rows if r.extra.get("goal") == "deep_ms"]
+    goal(
+        f"rebuild the state at every event of the long case < {REBUILD_MS:.0f} ms (issue 12)",
+        rebuilt[0].median < REBUILD_MS if rebuilt else None,
+        f"median {rebuilt[0].median:.1f} ms" if rebuilt else "not measured",
+    )
+    goal(
+        "deep re-execution ≤ 2× the case's live operations (issue 12)",
+        deep[0].extra["ratio_to_live"] <= 2.0 if deep else None,
+        (
+            f"{deep[0].extra['ratio_to_live']:.2f}× (median {deep[0].median:,.0f} ms)"
+            if deep
+            else "not measured"
+        ),
+    )
     backlog = [r for r in rows if r.name.startswith("timers on PostgreSQL: fire a due backlog")]
     goal(
         f"SLA timer backlog ≥ {TIMERS_PER_SECOND:,.0f}/s, PostgreSQL, 4 workers",
