@@ -61,7 +61,7 @@ class _Unit:
     case: Case
     version: LoadedVersion
     items: dict[str, WorkItem]
-    timers: list[Timer]
+    timers: list[Timer] | None  # read when a deadline or a BPMN timer moves (None: not read yet)
     step: Step
     workflow: BpmnWorkflow | None = None
     seen: Observation | None = None
@@ -182,7 +182,8 @@ class CaseRuntime:
             self._store(session, unit)
             return True
         timer.fired_at = now
-        unit = self._begin(session, case, SYSTEM)
+        # An SLA check reads the case row only: it neither opens nor closes steps.
+        unit = self._begin(session, case, SYSTEM, with_steps=False)
         rule = rules.breached_rule(unit.step.state, timer.kind, now)
         if rule is not None:
             rules.sla_breach(unit.step, rule)
@@ -261,13 +262,18 @@ class CaseRuntime:
     def _step(self, state: CaseState, version: LoadedVersion, actor: Actor) -> Step:
         return Step(state, version.facts, self.calendar, self.clock.now(), actor.username)
 
-    def _begin(self, session: Session, case: Case, actor: Actor, *, with_workflow: bool = False) -> _Unit:
+    def _begin(
+        self,
+        session: Session,
+        case: Case,
+        actor: Actor,
+        *,
+        with_workflow: bool = False,
+        with_steps: bool = True,
+    ) -> _Unit:
         version = self.procedures.load(session, case.procedure_version_id)
-        items = _open_items(session, case)
-        timers = list(session.scalars(select(Timer).where(Timer.case_id == case.id)))
-        unit = _Unit(
-            case, version, items, timers, self._step(_state_of(case, version, items), version, actor)
-        )
+        items = _open_items(session, case) if with_steps else {}
+        unit = _Unit(case, version, items, None, self._step(_state_of(case, version, items), version, actor))
         if with_workflow:
             unit.workflow = load_state(case.state, version.specs, self._script_engine())
         return unit
@@ -394,10 +400,17 @@ class CaseRuntime:
         """SLA checks follow the state's deadlines (only those this operation moved); BPMN timers
         follow the workflow (when it ran)."""
         case = unit.case
+        moved = {
+            kind: due
+            for kind, due in rules.sla_timers(unit.step.state).items()
+            if due != unit.sla_before.get(kind)
+        }
+        if not moved and unit.seen is None:
+            return
+        if unit.timers is None:
+            unit.timers = list(session.scalars(select(Timer).where(Timer.case_id == case.id)))
         existing = {(t.kind, t.ref): t for t in unit.timers}
-        for kind, due in rules.sla_timers(unit.step.state).items():
-            if due == unit.sla_before.get(kind):
-                continue
+        for kind, due in moved.items():
             row = existing.get((kind, kind))
             if due is None:
                 if row is not None and row.fired_at is None:

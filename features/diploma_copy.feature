@@ -108,5 +108,6 @@ Tính năng: Cấp bản sao văn bằng, chứng chỉ từ sổ gốc
       {"approved": true}
       """
     Thì hồ sơ có trạng thái 9
-    Và hồ sơ được xếp loại "early"
+    # Xong 11:00 ngày 29/04, chính ngày hẹn: đúng hạn (trước hạn là xong vào một ngày trước ngày hẹn).
+    Và hồ sơ được xếp loại "on_time"
     Và chuỗi băm của nhật ký hồ sơ toàn vẹn
