@@ -29,6 +29,7 @@ from . import (
     designer,
     documents,
     drafts,
+    identity,
     index766,
     index766_targets,
     integrity,
@@ -49,6 +50,7 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case, secret_digest
 from .clock import Clock, SystemClock
 from .db import Database
+from .domain.vocab import EventKind, StepKind
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .messages import input_problems
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
@@ -530,6 +532,9 @@ class Engine:
             )
             today = self.clock.now().astimezone(sla.LOCAL_TZ).date()
             date_bounds.check_dates(element.get("form"), data, today)
+            if element.get("kind") == StepKind.RECEIPT and data.get("decision") == "accept":
+                # A mismatch with the population data blocks acceptance until the clerk records why.
+                identity.require_identity_ok(identity.identity_facts(_identity_events(session, case)))
         self.cases.complete(session, case, item.task_id, data, actor, expected_version)
 
     def apologise(
@@ -1247,6 +1252,18 @@ def _parse_any(model: type[queries.TaskFilter], value: Mapping[str, Any]) -> que
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
         ]
         raise ValidationError("Bộ lọc không hợp lệ", details={"fields": problems}) from exc
+
+
+def _identity_events(session: Session, case: Case) -> list[tuple[str, Any]]:
+    rows = session.execute(
+        select(CaseEvent.kind, CaseEvent.payload)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind.in_((EventKind.IDENTITY_CHECKED, EventKind.IDENTITY_OVERRIDDEN)),
+        )
+        .order_by(CaseEvent.seq)
+    )
+    return [(str(kind), payload) for kind, payload in rows]
 
 
 def _case_exists(session: Session, ref: str) -> bool:

@@ -236,3 +236,20 @@ def test_portal_asserted_identity_of_an_online_dossier(engine: Engine) -> None:
     assert engine.events(code)[-1].payload["source"] == "portal"
     with pytest.raises(ValidationError, match="Mã tỉnh"):
         record_portal_identity(engine, code, "999090012345", "1990-05-12", "Nguyễn Văn An", SYSTEM)
+
+
+def test_the_completion_path_refuses_acceptance_after_a_mismatch_until_overridden(
+    engine: Engine, local: LocalPopulationData
+) -> None:
+    """The rule holds where staff accept a dossier (web, API and CLI share ``complete_task``)."""
+    code = _case(engine)
+    clerk = engine.actor("clerk")
+    accept = {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
+    check_identity(engine, code, "001090012345", "1990-06-12", clerk, local)
+    before = event_count(engine.db, engine.get_case(code).id)
+    with pytest.raises(ValidationError, match="cần ghi lý do"):
+        engine.complete_task(code, "receipt_check", accept, clerk)
+    assert engine.get_case(code).status == 1
+    assert event_count(engine.db, engine.get_case(code).id) == before
+    override_identity(engine, code, "Đối chiếu bản chính CCCD: dữ liệu dân cư ghi sai ngày sinh", clerk)
+    assert engine.complete_task(code, "receipt_check", accept, clerk).received_at is not None
