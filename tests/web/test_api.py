@@ -312,7 +312,7 @@ def test_desk_reissues_a_lookup_secret(engine: Engine, app: Any) -> None:
     issued = clerk.api("POST", f"/api/cases/{code}/secret")
     assert issued.status_code == 201
     new = issued.get_json()["secret"]
-    assert new != old and len(new) == 8
+    assert new != old and len(new) == 16
     assert engine.lookup(code, new).code == code
     lookup_old = citizen.api("POST", "/api/lookup", {"code": code, "secret": old})
     assert lookup_old.status_code == 404

@@ -317,7 +317,7 @@ def test_desk_reissues_a_lost_secret_and_prints_it_on_a_new_form01(engine: Engin
         f"/cases/{case.code}/forms/01"
     )
     printed = other_clerk.get(f"/cases/{case.code}/forms/01").get_data(as_text=True)
-    secret = re.search(r'id="lookup-secret">([0-9A-F]{8})<', printed).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'id="lookup-secret">([0-9A-F]{16})<', printed).group(1)  # type: ignore[union-attr]
     assert "cấp lại lúc" in printed
     assert engine.lookup(case.code, secret).code == case.code
     assert case.secret is not None and case.secret != secret
