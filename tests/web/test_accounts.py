@@ -103,7 +103,8 @@ def test_admin_changes_roles_and_unit_and_resets_with_a_one_time_link(
     chosen = "bon-mua-xuan-ha-thu-dong"
     assert owner.post(url.group(1), {"password": chosen, "password_confirm": chosen}).status_code == 302
     assert owner.get(url.group(1)).status_code == 404  # spent
-    assert owner.post("/login", {"username": name, "password": chosen}).headers["Location"] == "/"
+    home = owner.post("/login", {"username": name, "password": chosen}).headers["Location"]
+    assert home == "/tasks/"  # the role's own page
     temporary = admin.post(f"/admin/users/{name}/reset", {"mode": "password"}).get_data(as_text=True)
     assert re.search(r'id="issued-password">[^<]{16}<', temporary)
 

@@ -160,7 +160,7 @@ def test_online_dossier_received_processed_returned_and_rated(
     clerk.shot("03-desk-receipt")
     page.click("#task-form button[type=submit]")
     expect(page.locator("#form-code")).to_have_text(code)
-    expect(page.locator("#due-at")).to_contain_text("10 giờ 00 phút, ngày 03/03/2026")
+    expect(page.locator("#due-at")).to_contain_text("17 giờ 00 phút, ngày 02/03/2026")
     clerk.shot("04-form01-receipt")
     assert engine.get_case(code).sla["receipt_outcome"] == "on_time"
 
@@ -218,7 +218,7 @@ def test_online_dossier_received_processed_returned_and_rated(
     expect(page.locator("#rating-done")).to_contain_text("Rất hài lòng")
     citizen.shot("09-citizen-rated")
     final = engine.get_case(code)
-    assert final.status == 10 and final.outcome == "early"
+    assert final.status == 10 and final.outcome == "on_time"  # returned on the appointment's own day
     assert engine.rating(code, secret) is not None
     for s in (clerk, specialist, head, citizen):
         s.close()
@@ -243,7 +243,7 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     page.check("input[name=checked_documents][value=TP2]")
     page.click("#task-form button[type=submit]")
     expect(page.locator("#lookup-secret")).to_be_visible()  # counter dossier: secret on the receipt
-    assert engine.get_case(code).due_at == vn(2026, 3, 3, 9, 0)
+    assert engine.get_case(code).due_at == vn(2026, 3, 2, 17, 0)  # the same working day's close
 
     # Nobody verified the register in time: the appointment passes and the board shows the breach.
     clock.set(vn(2026, 3, 3, 10, 0))
@@ -270,7 +270,7 @@ def test_late_dossier_needs_an_apology_before_it_can_continue(
     head.shot("12-apology-form")
     page.click("#apology-form button[type=submit]")
     expect(page.locator("#new-due")).to_contain_text("16 giờ 00 phút, ngày 04/03/2026")
-    expect(page.locator("#original-due")).to_contain_text("09 giờ 00 phút, ngày 03/03/2026")
+    expect(page.locator("#original-due")).to_contain_text("17 giờ 00 phút, ngày 02/03/2026")
     head.shot("13-form04-apology")
 
     page = head.goto("/board/")

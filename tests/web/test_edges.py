@@ -17,6 +17,7 @@ from engine.service import Engine
 from engine.settings import EngineSettings
 from tests.support.fixtures import vn
 from tests.web.conftest import ACCEPT, TEST_CONFIG, Client
+from tests.web.test_public import complete_form
 from web.app import create_app
 from web.pdf import pdf_slots
 
@@ -26,7 +27,7 @@ KB = 1024
 def _submit(client: Client, size: int, name: str = "Phạm Thu") -> Any:
     return client.post(
         "/public/procedures/diploma_copy/submit",
-        {"applicant_name": name, "doc_TP1": (io.BytesIO(b"%PDF-1.4 " + b"x" * (size - 9)), "don.pdf")},
+        complete_form(applicant_name=name, doc_TP1=(io.BytesIO(b"%PDF-1.4 " + b"x" * (size - 9)), "don.pdf")),
         content_type="multipart/form-data",
     )
 

@@ -14,6 +14,7 @@ from engine.clock import FixedClock
 from engine.service import Engine
 from tests.support.fixtures import TEST_PASSWORD
 from tests.web.conftest import TEST_CONFIG, Client
+from tests.web.test_public import complete_form
 from web.app import create_app
 
 COOKIE = "motcua_session"
@@ -96,7 +97,8 @@ def test_no_lookup_secret_travels_in_the_cookie(engine: Engine, app: Flask, as_u
     citizen = Client(app)
     submitted = citizen.post(
         "/public/procedures/diploma_copy/submit",
-        {"applicant_name": "Trần Văn Bình", "applicant_phone": "0901"},
+        complete_form(applicant_name="Trần Văn Bình"),
+        content_type="multipart/form-data",
     )
     assert submitted.status_code == 302
     for client in (clerk, citizen):
