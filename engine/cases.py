@@ -297,36 +297,20 @@ class CaseRuntime:
             after_flush_hook(case.code)
 
     def _event_row(self, case: Case, event: Event) -> CaseEvent:
-        seq = case.last_seq + 1
-        payload = dict(event.payload)
-        content = audit.event_content(
-            case_code=case.code,
-            seq=seq,
-            at=event.at,
-            actor=event.actor,
-            kind=event.kind,
-            task_id=event.task_id,
-            element_id=event.element_id,
-            status_from=event.status_from,
-            status_to=event.status_to,
-            payload=payload,
-        )
-        digest = audit.chain_hash(case.last_hash, content)
-        row = CaseEvent(
-            case_id=case.id,
-            seq=seq,
-            at=event.at,
-            actor=event.actor,
-            kind=event.kind,
-            task_id=event.task_id,
-            element_id=event.element_id,
-            status_from=event.status_from,
-            status_to=event.status_to,
-            payload=payload,
-            prev_hash=case.last_hash,
-            hash=digest,
-        )
-        case.last_seq = seq
+        fields: dict[str, Any] = {
+            "seq": case.last_seq + 1,
+            "at": event.at,
+            "actor": event.actor,
+            "kind": event.kind,
+            "task_id": event.task_id,
+            "element_id": event.element_id,
+            "status_from": event.status_from,
+            "status_to": event.status_to,
+            "payload": dict(event.payload),
+        }
+        digest = audit.chain_hash(case.last_hash, audit.event_content(case_code=case.code, **fields))
+        row = CaseEvent(case_id=case.id, prev_hash=case.last_hash, hash=digest, **fields)
+        case.last_seq = fields["seq"]
         case.last_hash = digest
         return row
 

@@ -25,10 +25,10 @@ import pypdfium2
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from .case_log import record_case_event
 from .cases import find_case
 from .digital_models import DigitisedDocument
 from .documents import STAFF_UPLOAD_ROLES, safe_filename
+from .domain.vocab import EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .storage import FileStore, StorageError
 from .users import Actor
@@ -270,11 +270,11 @@ def digitise_component(
         )
         session.add(row)
         session.flush()
-        record_case_event(
-            engine.cases,
+        engine.cases.record(
             session,
             case,
-            "document_digitised",
+            actor,
+            EventKind.DOCUMENT_DIGITISED,
             {
                 "digitised_id": row.id,
                 "document_code": document_code,
@@ -285,7 +285,6 @@ def digitise_component(
                 "source_sha256": source.sha256,
                 "text_chars": len(output.text),
             },
-            actor,
         )
         return _view(row, case.code)
 

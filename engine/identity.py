@@ -28,11 +28,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .case_log import record_case_event
 from .cases import find_case
 from .cccd import parse_birth_date, parse_cccd
 from .db import Database
 from .digital_models import IdentityCheck, PopulationRecord
+from .domain.vocab import EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .sla import LOCAL_TZ
 from .users import Actor
@@ -303,11 +303,11 @@ def check_identity(
         )
         session.add(row)
         session.flush()
-        record_case_event(
-            engine.cases,
+        engine.cases.record(
             session,
             case,
-            "identity_checked",
+            actor,
+            EventKind.IDENTITY_CHECKED,
             {
                 "check_id": row.id,
                 "cccd": facts.number,
@@ -317,7 +317,6 @@ def check_identity(
                 "source": source.name,
                 "detail": row.detail,
             },
-            actor,
         )
         return _view(row, case.code)
 
@@ -370,13 +369,12 @@ def override_identity(engine: Engine, ref: str, reason: str, actor: Actor) -> Id
         row.override_reason = text[:2000]
         row.overridden_at = engine.clock.now()
         row.overridden_by = actor.username
-        record_case_event(
-            engine.cases,
+        engine.cases.record(
             session,
             case,
-            "identity_overridden",
-            {"check_id": row.id, "reason": row.override_reason},
             actor,
+            EventKind.IDENTITY_OVERRIDDEN,
+            {"check_id": row.id, "reason": row.override_reason},
         )
         return _view(row, case.code)
 
