@@ -7,6 +7,7 @@ This module holds who may do each and when; the case rules (``engine.domain.rule
 
 from __future__ import annotations
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime
@@ -14,12 +15,13 @@ from .domain.vocab import (
     NOT_WITHDRAWABLE,
     WITHDRAWAL_CONFIRMERS,
     WITHDRAWAL_REQUESTERS,
+    EventKind,
     Status,
     label,
 )
 from .errors import Forbidden, ValidationError
-from .models import Case
-from .users import Actor
+from .models import Case, CaseEvent
+from .users import CITIZEN_ACTOR, Actor
 
 REQUESTED = Status.WITHDRAWAL_REQUESTED
 STOPPED = Status.STOPPED
@@ -49,4 +51,27 @@ def confirm(runtime: CaseRuntime, session: Session, case: Case, actor: Actor) ->
         raise Forbidden("Chỉ cán bộ một cửa hoặc lãnh đạo được xác nhận dừng xử lý hồ sơ")
     if case.status != REQUESTED:
         raise ValidationError("Hồ sơ chưa có yêu cầu rút hồ sơ")
+    requester = _requester(session, case)
+    if requester is not None and requester != CITIZEN_ACTOR and requester == actor.username:
+        # A request entered at the desk is confirmed by a second officer: one clerk alone cannot
+        # stop a dossier the applicant never asked to withdraw online.
+        raise Forbidden(
+            "Yêu cầu rút hồ sơ do chính cán bộ này ghi nhận: cần một cán bộ khác xác nhận dừng xử lý"
+        )
     return runtime.stop(session, case, actor)
+
+
+def _requester(session: Session, case: Case) -> str | None:
+    """Who recorded the pending withdrawal request (format 1 recorded it as the status change to 7)."""
+    return session.scalar(
+        select(CaseEvent.actor)
+        .where(
+            CaseEvent.case_id == case.id,
+            or_(
+                CaseEvent.kind == EventKind.WITHDRAWAL_REQUESTED,
+                and_(CaseEvent.kind == EventKind.STATUS_CHANGED, CaseEvent.status_to == REQUESTED),
+            ),
+        )
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )

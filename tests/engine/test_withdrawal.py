@@ -57,6 +57,9 @@ def test_rules(engine: Engine) -> None:
         engine.request_withdrawal(code, "again", engine.actor("clerk"))
     with pytest.raises(Forbidden):
         engine.confirm_withdrawal(code, engine.actor("specialist"))
-    engine.confirm_withdrawal(code, engine.actor("clerk"))
+    with pytest.raises(Forbidden, match="cán bộ khác"):  # the clerk who entered it cannot confirm alone
+        engine.confirm_withdrawal(code, engine.actor("clerk"))
+    assert engine.get_case(code).status == 7
+    engine.confirm_withdrawal(code, engine.actor("head"))
     with pytest.raises(ValidationError):
         engine.request_withdrawal(code, "x", engine.actor("clerk"))
