@@ -112,16 +112,25 @@ def test_a_lookup_limit_holds_across_four_gunicorn_workers(tmp_path: Path) -> No
                 {"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": cookie},
             )
 
-        with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent, so several workers take requests
-            answers = list(pool.map(lookup, range(4 * LIMIT)))
+        def served_by() -> set[str]:
+            return {line.split()[0] for line in log.read_text().splitlines() if "/api/lookup" in line}
+
+        answers: list[tuple[int, dict[str, str], bytes]] = []
+        # Concurrent rounds until at least two workers have answered (the OS decides which worker
+        # accepts a connection; one alone proves nothing about sharing). Bounded: ten rounds at most.
+        for _ in range(10):
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers += list(pool.map(lookup, range(4 * LIMIT)))
+            if len(served_by()) >= 2:
+                break
         codes = [a[0] for a in answers]
-        # Every worker accepted the session (it lives in Redis) and counted in the same bucket.
-        assert codes.count(404) == LIMIT and codes.count(429) == 3 * LIMIT, codes
+        # Every worker accepted the session (it lives in Redis) and counted in the same bucket: the
+        # limit let exactly LIMIT requests through in all, however many workers answered.
+        assert codes.count(404) == LIMIT and codes.count(429) == len(codes) - LIMIT, codes
         assert all("Retry-After" in a[1] for a in answers if a[0] == 429)
+        assert len(served_by()) >= 2, served_by()  # the bucket was really shared, not one worker's memory
         server.terminate()
         server.wait(timeout=30)
-        served_by = {line.split()[0] for line in log.read_text().splitlines() if "/api/lookup" in line}
-        assert len(served_by) >= 2, served_by  # the bucket was really shared, not one worker's memory
         assert any(key.startswith(f"{prefix}:session:".encode()) for key in store.scan_iter(f"{prefix}*"))
     finally:
         if server.poll() is None:
