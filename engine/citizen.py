@@ -1,26 +1,65 @@
 """What a citizen can do with a dossier code and its lookup secret: see it, supplement it, rate it.
 
 Every entry point checks the secret in constant time and answers the same error for an unknown code
-and a wrong secret, so the lookup cannot be used to enumerate dossiers.
+and a wrong secret, so the lookup cannot be used to enumerate dossiers. A citizen signed in through
+the identity provider (:mod:`engine.oidc`) proves instead who they are: their verified CCCD opens the
+dossiers whose applicant CCCD is theirs, with the same single error for everything else.
 """
 
 from __future__ import annotations
 
 import hmac
 import unicodedata
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .cases import secret_digest
-from .domain.vocab import Status
+from .domain.vocab import Status, label
 from .errors import ConflictError, NotFound, ValidationError
-from .models import Case, Rating
+from .models import Case, ProcedureVersion, Rating, WorkItem
 
 SCORES: dict[int, str] = {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"}
 WRONG_CODE_OR_SECRET = "Mã hồ sơ hoặc mã tra cứu không đúng"
+#: A signed-in citizen asked for a dossier that is not theirs (or does not exist): one answer for both.
+NOT_YOURS = "Không tìm thấy hồ sơ này trong danh sách hồ sơ của ông/bà"
+#: The most dossiers one citizen's list shows (newest first).
+MY_DOSSIERS_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class VerifiedCitizen:
+    """A person the identity provider vouched for (a verified ID token): their CCCD links them to
+    the dossiers whose applicant CCCD is the same."""
+
+    cccd: str
+    full_name: str
+    birthdate: date | None
+    subject: str
+    issuer: str
+
+
+#: What a citizen shows to open a dossier: its lookup secret, or who they are.
+CitizenProof = str | VerifiedCitizen
+
+
+class CitizenDossier(BaseModel):
+    """One line of "Hồ sơ của tôi"."""
+
+    code: str
+    procedure_id: str
+    procedure_name: str
+    status: int
+    status_label: str
+    submitted_at: datetime
+    received_at: datetime | None
+    due_at: datetime | None
+    returned_at: datetime | None
+    completed: bool
+    waiting_for_citizen: bool  # a supplementation request is open: the citizen has something to do
 
 
 class RatingView(BaseModel):
@@ -40,10 +79,15 @@ class SatisfactionStats(BaseModel):
     dissatisfied_share: float
 
 
-def case_by_secret(session: Session, code: str, secret: str) -> Case:
-    """The case whose code and secret match; one message for every failure."""
+def case_by_secret(session: Session, code: str, secret: CitizenProof) -> Case:
+    """The case whose code and secret match (or whose applicant is the signed-in citizen); one
+    message for every failure."""
     code = unicodedata.normalize("NFC", code or "").strip().upper()
     case = session.scalar(select(Case).where(Case.code == code)) if code else None
+    if isinstance(secret, VerifiedCitizen):
+        if case is None or not hmac.compare_digest(_applicant_cccd(case), secret.cccd):
+            raise NotFound(NOT_YOURS)
+        return case
     expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
     given = secret_digest(code, (secret or "").strip().upper())
     if case is None or not hmac.compare_digest(expected, given):
@@ -99,3 +143,47 @@ def _view(case: Case, row: Rating) -> RatingView:
         comment=row.comment,
         rated_at=row.rated_at,
     )
+
+
+def _applicant_cccd(case: Case) -> str:
+    number = (case.applicant or {}).get("id_number")
+    return "".join(str(number).split()) if number else ""
+
+
+def dossiers_of(session: Session, citizen: VerifiedCitizen) -> list[CitizenDossier]:
+    """The dossiers whose applicant CCCD is the signed-in citizen's, newest first."""
+    rows = session.execute(
+        select(Case, ProcedureVersion.name)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .where(Case.applicant["id_number"].as_string() == citizen.cccd)
+        .order_by(Case.submitted_at.desc(), Case.id.desc())
+        .limit(MY_DOSSIERS_LIMIT)
+    ).all()
+    ids = [case.id for case, _ in rows]
+    waiting = (
+        set(
+            session.scalars(
+                select(WorkItem.case_id).where(
+                    WorkItem.case_id.in_(ids), WorkItem.role == "citizen", WorkItem.completed_at.is_(None)
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    return [
+        CitizenDossier(
+            code=case.code,
+            procedure_id=case.procedure_id,
+            procedure_name=name,
+            status=case.status,
+            status_label=label(case.status),
+            submitted_at=case.submitted_at,
+            received_at=case.received_at,
+            due_at=case.due_at,
+            returned_at=case.returned_at,
+            completed=case.completed,
+            waiting_for_citizen=case.id in waiting,
+        )
+        for case, name in rows
+    ]

@@ -6,7 +6,6 @@ so callers cannot change state behind the engine's back.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,7 +46,7 @@ from . import (
 )
 from .calendar import WorkingCalendar
 from .calendar_store import LiveCalendar, add_override, history
-from .cases import CaseRuntime, find_case, secret_digest
+from .cases import CaseRuntime, find_case
 from .clock import Clock, SystemClock
 from .db import Database
 from .domain.vocab import EventKind, StepKind
@@ -553,16 +552,37 @@ class Engine:
             )
             return [_event_view(row) for row in rows]
 
-    def lookup(self, code: str, secret: str) -> CaseView:
-        """Citizen lookup: the same error for an unknown code and a wrong secret (no enumeration)."""
-        code = nfc(code or "").strip().upper()
+    def lookup(self, code: str, secret: citizen.CitizenProof) -> CaseView:
+        """Citizen lookup: the same error for an unknown code and a wrong secret (no enumeration);
+        a signed-in citizen (:class:`citizen.VerifiedCitizen`) opens their own dossiers."""
         with self.db.read() as session:
-            case = session.scalar(select(Case).where(Case.code == code))
-            expected = case.secret_hash if case is not None and case.secret_hash else "0" * 64
-            given = secret_digest(code, secret.strip().upper())
-            if case is None or not hmac.compare_digest(expected, given):
-                raise NotFound("Mã hồ sơ hoặc mã tra cứu không đúng")
-            return self._case_view(session, case)
+            return self._case_view(session, citizen.case_by_secret(session, code, secret))
+
+    def citizen_dossiers(self, who: citizen.VerifiedCitizen) -> list[citizen.CitizenDossier]:
+        """"Hồ sơ của tôi": the dossiers whose applicant CCCD is the signed-in citizen's."""
+        with self.db.read() as session:
+            return citizen.dossiers_of(session, who)
+
+    def submit_online_as(
+        self,
+        who: citizen.VerifiedCitizen,
+        request: Mapping[str, Any],
+        uploads: Sequence[submissions.Upload] = (),
+        idempotency_key: str | None = None,
+    ) -> CaseView:
+        """An online submission by a signed-in citizen: the applicant's CCCD is the verified one
+        (whatever the form said) and the identity the provider asserted is recorded on the dossier
+        as an ``identity_checked`` event (source ``portal``), once even when the request is repeated."""
+        from .identity import identity_checks, record_portal_identity
+
+        applicant = dict(request.get("applicant") or {})
+        applicant["id_number"] = who.cccd
+        applicant.setdefault("name", who.full_name)
+        view = self.submit_online({**dict(request), "applicant": applicant}, uploads, idempotency_key)
+        recorded = any(c.source == "portal" for c in identity_checks(self, view.code))
+        if who.birthdate is not None and not recorded:
+            record_portal_identity(self, view.code, who.cccd, who.birthdate, who.full_name, CITIZEN)
+        return view
 
     # ------------------------------------------------------------------ timers
     def fire_due_timers(
@@ -853,14 +873,16 @@ class Engine:
 
     # ------------------------------------------------------------------ citizens (code + secret)
     def citizen_add_document(
-        self, code: str, secret: str, document_code: str, filename: str, content: bytes
+        self, code: str, secret: citizen.CitizenProof, document_code: str, filename: str, content: bytes
     ) -> documents.DocumentView:
         """A citizen attaches a file while submitting or supplementing (secret checked first)."""
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             return self._attach(session, case, document_code, filename, content, CITIZEN)
 
-    def citizen_complete(self, code: str, secret: str, task_ref: str, data: Mapping[str, Any]) -> CaseView:
+    def citizen_complete(
+        self, code: str, secret: citizen.CitizenProof, task_ref: str, data: Mapping[str, Any]
+    ) -> CaseView:
         """A citizen completes their own step (supplementation), after the secret check."""
         data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
@@ -871,7 +893,7 @@ class Engine:
     def citizen_supplement(
         self,
         code: str,
-        secret: str,
+        secret: citizen.CitizenProof,
         task_ref: str,
         data: Mapping[str, Any],
         uploads: Sequence[submissions.Upload] = (),
@@ -891,13 +913,15 @@ class Engine:
             self.cases.complete(session, case, task_ref, data, CITIZEN)
             return self._case_view(session, case)
 
-    def rate(self, code: str, secret: str, score: int, comment: str = "") -> citizen.RatingView:
+    def rate(
+        self, code: str, secret: citizen.CitizenProof, score: int, comment: str = ""
+    ) -> citizen.RatingView:
         """The citizen's satisfaction rating after the result was returned (one per dossier)."""
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
             return citizen.rate(session, case, score, comment, self.clock.now())
 
-    def rating(self, code: str, secret: str) -> citizen.RatingView | None:
+    def rating(self, code: str, secret: citizen.CitizenProof) -> citizen.RatingView | None:
         with self.db.read() as session:
             return citizen.existing_rating(session, citizen.case_by_secret(session, code, secret))
 
@@ -914,7 +938,7 @@ class Engine:
             withdrawal.request(self.cases, session, case, reason, actor)
             return self._case_view(session, case)
 
-    def citizen_request_withdrawal(self, code: str, secret: str, reason: str) -> CaseView:
+    def citizen_request_withdrawal(self, code: str, secret: citizen.CitizenProof, reason: str) -> CaseView:
         """The citizen asks to withdraw online, after the secret check; status 7."""
         with self._uow() as session:
             case = citizen.case_by_secret(session, code, secret)
