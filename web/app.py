@@ -27,6 +27,7 @@ from . import (
     auth,
     board,
     cases,
+    citizen_auth,
     designer,
     desk,
     digital,
@@ -100,6 +101,10 @@ def default_config() -> dict[str, Any]:
         "PDF_MAX_CONCURRENT": int(os.environ.get("MOTCUA_PDF_MAX_CONCURRENT", "2")),
         "PDF_QUEUE_SECONDS": float(os.environ.get("MOTCUA_PDF_QUEUE_SECONDS", "10")),
         "AGENCY_NAME": os.environ.get("MOTCUA_AGENCY_NAME", "Sở Giáo dục và Đào tạo"),
+        # Citizen sign-in: MOTCUA_OIDC_ISSUER (+ _CLIENT_ID, _CLIENT_SECRET, _CCCD_CLAIM, _SCOPES); the
+        # local test provider under /oidc-test stands in when OIDC_TEST_PROVIDER is on (`run.py serve`).
+        "OIDC_TEST_PROVIDER": _env_flag("MOTCUA_OIDC_TEST_PROVIDER", False),
+        **citizen_auth.config_from_env(),
     }
 
 
@@ -122,8 +127,12 @@ def create_app(engine: Engine, config: dict[str, Any] | None = None) -> Flask:
     register_filters(app)
     register_error_handlers(app)
     blueprints = (auth, public, desk, tasks, cases, board, designer, auditor, admin, api)
-    for module in (*blueprints, digital, feedback_pages, digital_api, accounts_api):
+    for module in (*blueprints, digital, feedback_pages, digital_api, accounts_api, citizen_auth):
         app.register_blueprint(module.bp)
+    if app.config.get("OIDC_TEST_PROVIDER"):
+        from .oidc_provider import LocalProvider, mount
+
+        mount(app, LocalProvider(clock=engine.lease_clock))
     return app
 
 
@@ -131,7 +140,9 @@ def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 5000, worker: 
     """Development/single-machine server with the embedded timer worker."""
     from handlers.compose import compose
 
-    app = create_app(engine)
+    # Without a configured identity provider, the local test provider lets citizens sign in (demo only).
+    test_provider = not os.environ.get("MOTCUA_OIDC_ISSUER") and _env_flag("MOTCUA_OIDC_TEST_PROVIDER", True)
+    app = create_app(engine, {"OIDC_TEST_PROVIDER": test_provider})
     stop = compose(engine).start_worker() if worker else None
     print(f"motcua đang chạy tại http://{host}:{port}", flush=True)
     try:

@@ -25,6 +25,7 @@ from engine.errors import ConflictError, NotFound, ValidationError
 from engine.service import CaseView, ProcedureView
 from engine.submissions import Upload
 
+from .citizen_session import proof, signed_in_citizen
 from .desk import applicant_from_form
 from .dossier import supplement_reason, supplement_request, task_fields
 from .schema_forms import FormField, field_errors, fields_from_schema, parse_submission
@@ -79,6 +80,12 @@ def submit(procedure_id: str) -> ResponseReturnValue:
     message = None
     values: dict[str, object] = {}
     key = (request.form.get("submission_key") or "")[:128] or secrets.token_urlsafe(24)
+    citizen = signed_in_citizen()
+    form: dict[str, str] = dict(request.form.items())
+    if citizen is not None:
+        # Signed in: who applies is who the identity provider vouched for (recorded on the dossier).
+        form.setdefault("applicant_name", citizen.full_name)
+        form["applicant_id_number"] = citizen.cccd
     if request.method == "POST":
         rate_limit("submit")
         charge_anonymous_upload()
@@ -86,7 +93,10 @@ def submit(procedure_id: str) -> ResponseReturnValue:
         payload = {"procedure_id": procedure_id, "applicant": applicant_from_form(), "data": values}
         uploads = [Upload(code, name, content) for code, name, content in posted_files()]
         try:
-            view = eng.submit_online(payload, uploads, key)
+            if citizen is not None:
+                view = eng.submit_online_as(citizen, payload, uploads, key)
+            else:
+                view = eng.submit_online(payload, uploads, key)
         except ValidationError as exc:
             errors, message = field_errors(exc.details), exc.message
         else:
@@ -99,7 +109,7 @@ def submit(procedure_id: str) -> ResponseReturnValue:
             procedure=procedure,
             fields=fields,
             values=values,
-            form=request.form,
+            form=form,
             errors=errors,
             message=message,
             submission_key=key,
@@ -124,7 +134,7 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
     events = [e for e in eng.events(case.code) if e.kind in PUBLIC_EVENTS]
     citizen_task = next((t for t in case.tasks if t.role == "citizen"), None)
     fields = task_fields(citizen_task, eng.procedure(case.procedure_id)) if citizen_task else []
-    rating = eng.rating(case.code, secret) if case.status == 10 else None
+    rating = eng.rating(case.code, proof(secret)) if case.status == 10 else None
     reason, missing = "", []
     if citizen_task is not None:
         request_event = supplement_request(eng.events(case.code))
@@ -170,6 +180,20 @@ def lookup() -> ResponseReturnValue:
     return _lookup_page(case, secret)
 
 
+@bp.get("/public/my/<code>")
+@public
+def my_dossier(code: str) -> ResponseReturnValue:
+    """One of the signed-in citizen's dossiers: the lookup page, opened by who they are."""
+    citizen = signed_in_citizen()
+    if citizen is None:
+        return redirect(url_for("public.lookup"))
+    try:
+        case = engine().lookup(code[:80], citizen)
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code[:80]), 404
+    return _lookup_page(case, "")
+
+
 @bp.post("/public/rate")
 @public
 def rate() -> ResponseReturnValue:
@@ -179,12 +203,13 @@ def rate() -> ResponseReturnValue:
     raw = request.form.get("score") or ""
     eng = engine()
     try:
-        eng.rate(code, secret, int(raw) if raw.isdigit() else 0, request.form.get("comment") or "")
+        eng.rate(code, proof(secret), int(raw) if raw.isdigit() else 0, request.form.get("comment") or "")
     except NotFound as exc:
         return render_template("public/lookup.html", error=exc.message, code=code), 404
     except (ValidationError, ConflictError) as exc:
-        return _lookup_page(eng.lookup(code, secret), secret, message=exc.message, status=exc.http_status)
-    return _lookup_page(eng.lookup(code, secret), secret, notice="Cảm ơn ông/bà đã đánh giá!")
+        case = eng.lookup(code, proof(secret))
+        return _lookup_page(case, secret, message=exc.message, status=exc.http_status)
+    return _lookup_page(eng.lookup(code, proof(secret)), secret, notice="Cảm ơn ông/bà đã đánh giá!")
 
 
 @bp.post("/public/supplement")
@@ -196,7 +221,7 @@ def supplement() -> ResponseReturnValue:
     secret = (request.form.get("secret") or "").strip()[:64]
     eng = engine()
     try:
-        case = eng.lookup(code, secret)
+        case = eng.lookup(code, proof(secret))
     except NotFound as exc:
         return render_template("public/lookup.html", error=exc.message, code=code), 404
     task = next((t for t in case.tasks if t.role == "citizen"), None)
@@ -212,10 +237,10 @@ def supplement() -> ResponseReturnValue:
         if f.widget == "checkboxes" and filed and filed <= {o.value for o in f.options}:
             data[f.name] = sorted(set(data.get(f.name) or []) | filed)
     try:
-        case = eng.citizen_supplement(code, secret, task.task_id, data, uploads)
+        case = eng.citizen_supplement(code, proof(secret), task.task_id, data, uploads)
     except ValidationError as exc:
         return _lookup_page(
-            eng.lookup(code, secret),
+            eng.lookup(code, proof(secret)),
             secret,
             values=data,
             errors=field_errors(exc.details),
@@ -234,9 +259,9 @@ def withdraw() -> ResponseReturnValue:
     secret = (request.form.get("secret") or "").strip()[:64]
     eng = engine()
     try:
-        case = eng.citizen_request_withdrawal(code, secret, request.form.get("reason") or "")
+        case = eng.citizen_request_withdrawal(code, proof(secret), request.form.get("reason") or "")
     except NotFound as exc:
         return render_template("public/lookup.html", error=exc.message, code=code), 404
     except ValidationError as exc:
-        return _lookup_page(eng.lookup(code, secret), secret, message=exc.message, status=422)
+        return _lookup_page(eng.lookup(code, proof(secret)), secret, message=exc.message, status=422)
     return _lookup_page(case, secret, notice="Đã gửi yêu cầu rút hồ sơ. Bộ phận một cửa sẽ xác nhận.")
