@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from engine.citizen import CitizenDossier
 from engine.service import Applicant
 
 
@@ -120,6 +121,20 @@ class PublicStatus(BaseModel):
     due_at: str | None
     returned_at: str | None
     outcome: str | None
+
+
+class SignedInCitizen(BaseModel):
+    """Who signed in through the identity provider (from the verified ID token)."""
+
+    cccd: str
+    full_name: str
+
+
+class MyDossiers(BaseModel):
+    """"Hồ sơ của tôi": the signed-in citizen and the dossiers whose applicant CCCD is theirs."""
+
+    citizen: SignedInCitizen
+    cases: list[CitizenDossier]
 
 
 class RatingRequest(BaseModel):

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from engine.oidc import OidcClient, OidcSettings, PendingSignIn, SignInError, SignInNotConfigured
 from engine.oidc import oidc_settings_from_env as _settings_from_env
 
+from .api_models import MyDossiers, SignedInCitizen
 from .citizen_session import forget, remember, signed_in_citizen
 from .security import engine, public
 
@@ -148,9 +149,8 @@ def api_my_dossiers() -> ResponseReturnValue:
             }
         )
         return response, 401
-    return jsonify(
-        {
-            "citizen": {"cccd": citizen.cccd, "full_name": citizen.full_name},
-            "cases": [d.model_dump(mode="json") for d in engine().citizen_dossiers(citizen)],
-        }
+    listed = MyDossiers(
+        citizen=SignedInCitizen(cccd=citizen.cccd, full_name=citizen.full_name),
+        cases=engine().citizen_dossiers(citizen),
     )
+    return jsonify(listed.model_dump(mode="json"))

@@ -37,6 +37,7 @@ from .api_models import (
     LoginRequest,
     LookupRequest,
     Me,
+    MyDossiers,
     OnlineSubmission,
     PasswordChange,
     PasswordResetRequest,
@@ -72,6 +73,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ReassignRequest,
     LookupRequest,
     PublicStatus,
+    MyDossiers,
     RatingRequest,
     RatingView,
     CaseView,
@@ -224,6 +226,16 @@ def openapi_document() -> dict[str, Any]:
             "post": _op(
                 "Tra cứu hồ sơ (mã hồ sơ + mã tra cứu)", _ref(PublicStatus), request=LookupRequest, auth=False
             )
+        },
+        "/api/public/my/cases": {
+            "get": {
+                **_op(
+                    "Hồ sơ của tôi: hồ sơ có số CCCD người nộp trùng tài khoản định danh đã đăng nhập "
+                    "(phiên công dân sau /public/signin)",
+                    _ref(MyDossiers),
+                ),
+                "security": [{"session": []}],
+            }
         },
         "/api/ratings": {
             "post": _op(
