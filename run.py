@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("task_id")
     reassign.add_argument("--to", dest="assignee", required=True, help="username")
     reassign.add_argument("--as", dest="actor", required=True)
+    mine = leaf(case, "by-cccd", "the dossiers whose applicant CCCD is this one ('Hồ sơ của tôi')")
+    mine.add_argument("cccd")
     reissue = leaf(case, "reissue-secret", "issue a new lookup secret (the old one stops working)")
     reissue.add_argument("case")
     reissue.add_argument("--as", dest="actor", required=True, help="a desk clerk's username")
@@ -525,6 +527,20 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         emit(args, operation(args.task_id, engine.actor(args.actor)), _case_text)
     elif sub == "reassign":
         emit(args, engine.reassign_task(args.task_id, args.assignee, engine.actor(args.actor)), _case_text)
+    elif sub == "by-cccd":
+        from engine.citizen import VerifiedCitizen
+
+        # The operator's shell is trusted as the identity provider would be: the same list, same query.
+        who = VerifiedCitizen("".join(args.cccd.split()), "", None, "cli", "cli")
+        emit(
+            args,
+            engine.citizen_dossiers(who),
+            lambda rows: "\n".join(
+                f"{d.code:<22} {d.status_label:<28} hẹn trả {_local(d.due_at) or '—'}  {d.procedure_name}"
+                for d in rows
+            )
+            or "Không có hồ sơ nào mang số CCCD này",
+        )
     elif sub == "reissue-secret":
         view = engine.reissue_secret(args.case, engine.actor(args.actor))
         issued = {"code": view.code, "secret": view.secret}
@@ -533,7 +549,7 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         print(
             "Thiếu lệnh con: start | submit-online | show | tasks | events | complete | apologise | "
             "withdraw | withdraw-confirm | documents | document-add | result-attach | results | payments | "
-            "pay | rate | claim | release | reassign | reissue-secret",
+            "pay | rate | claim | release | reassign | reissue-secret | by-cccd",
             file=sys.stderr,
         )
         return 2

@@ -46,3 +46,16 @@ def test_online_submission_counter_intake_and_secret_reissue(tmp_path: Path) -> 
     assert json.loads(reissued.stdout)["secret"] not in ("", case["secret"])
     refused = cli("case", "reissue-secret", case["code"], "--as", "chuyenvien", db=db)
     assert refused.returncode != 0
+
+
+def test_dossiers_by_cccd(tmp_path: Path) -> None:
+    db = tmp_path / "cli.sqlite3"
+    assert cli("init-db", db=db).returncode == 0
+    data = json.dumps({"applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345"}})
+    started = cli("case", "start", "diploma_copy", "--data", data, "--as", "tiepnhan", "--json", db=db)
+    assert started.returncode == 0, started.stderr
+    code = json.loads(started.stdout)["code"]
+    listed = cli("case", "by-cccd", "001090012345", "--json", db=db)
+    assert listed.returncode == 0, listed.stderr
+    assert [d["code"] for d in json.loads(listed.stdout)] == [code]
+    assert json.loads(cli("case", "by-cccd", "031185004321", "--json", db=db).stdout) == []

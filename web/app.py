@@ -103,7 +103,7 @@ def default_config() -> dict[str, Any]:
         "AGENCY_NAME": os.environ.get("MOTCUA_AGENCY_NAME", "Sở Giáo dục và Đào tạo"),
         # Citizen sign-in: MOTCUA_OIDC_ISSUER (+ _CLIENT_ID, _CLIENT_SECRET, _CCCD_CLAIM, _SCOPES); the
         # local test provider under /oidc-test stands in when OIDC_TEST_PROVIDER is on (`run.py serve`).
-        "OIDC_TEST_PROVIDER": _env_flag("MOTCUA_OIDC_TEST_PROVIDER", False),
+        "OIDC_TEST_PROVIDER": False,
         **citizen_auth.config_from_env(),
     }
 
