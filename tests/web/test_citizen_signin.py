@@ -19,7 +19,7 @@ from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
 
 from engine.service import Engine
-from tests.web.conftest import TEST_CONFIG, Client
+from tests.web.conftest import ACCEPT, TEST_CONFIG, Client
 from tests.web.test_public import complete_form
 from web.app import create_app
 from web.oidc_provider import LocalProvider, create_provider_app
@@ -181,6 +181,18 @@ def test_signed_in_citizen_supplements_and_rates_without_the_secret(
     anonymous = Client(citizen.app)
     assert anonymous.post("/public/supplement", {"code": code, "secret": ""}).status_code == 404
 
+    engine.complete_work_item(code, "receipt_check", ACCEPT, clerk)
+    engine.complete_work_item(
+        code, "verify_register", {"found": True, "register_ref": "S", "copies": 1}, engine.actor("specialist")
+    )
+    engine.complete_work_item(code, "approve_copy", {"approved": True}, engine.actor("head"))
+    engine.complete_work_item(code, "return_result", {"returned_to": "An", "method": "in_person"}, clerk)
+    assert 'id="rating-form"' in citizen.get(f"/public/my/{code}").get_data(as_text=True)
+    assert anonymous.post("/public/rate", {"code": code, "secret": "", "score": "3"}).status_code == 404
+    rated = citizen.post("/public/rate", {"code": code, "secret": "", "score": "2"})
+    assert rated.status_code == 200 and 'id="rating-done"' in rated.get_data(as_text=True)
+    assert engine.satisfaction().by_score == {2: 1}
+
 
 def test_sign_out_forgets_the_citizen(citizen: Client) -> None:
     sign_in(citizen)
@@ -250,3 +262,6 @@ def test_the_app_can_mount_the_test_provider(engine: Engine) -> None:
     plain = Client(create_app(engine, dict(TEST_CONFIG)))
     assert 'id="citizen-signin"' not in plain.get("/").get_data(as_text=True)
     assert plain.get("/oidc-test/jwks").status_code == 404
+    refused = plain.get("/public/signin")
+    assert refused.status_code == 404 and "chưa cấu hình đăng nhập" in refused.get_data(as_text=True)
+    assert plain.get("/public/my").headers["Location"].endswith("/public/lookup")
