@@ -81,7 +81,7 @@ def submit(procedure_id: str) -> ResponseReturnValue:
     values: dict[str, object] = {}
     key = (request.form.get("submission_key") or "")[:128] or secrets.token_urlsafe(24)
     citizen = signed_in_citizen()
-    form: dict[str, str] = dict(request.form.items())
+    form = request.form.copy()  # a MultiDict: every value as posted, the identity's fields on top
     if citizen is not None:
         # Signed in: who applies is who the identity provider vouched for (recorded on the dossier).
         form.setdefault("applicant_name", citizen.full_name)
