@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--no-worker", action="store_true", help="do not run the embedded timer worker")
+    idp = leaf(sub, "oidc-test-provider", "the local OIDC test provider alone (not for production)")
+    idp.add_argument("--host", default="127.0.0.1")
+    idp.add_argument("--port", type=int, default=5001)
     worker = leaf(sub, "worker", "fire due timers in a loop")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -334,6 +337,17 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
         return 0
     if command == "import-assist":
         return _import_assist(args)
+    if command == "oidc-test-provider":
+        from web.oidc_provider import LocalProvider, create_provider_app
+
+        provider = LocalProvider()
+        print(
+            f"Nhà cung cấp định danh thử nghiệm: MOTCUA_OIDC_ISSUER=http://{args.host}:{args.port}/oidc-test "
+            f"MOTCUA_OIDC_CLIENT_ID={provider.client_id} MOTCUA_OIDC_CLIENT_SECRET={provider.client_secret}",
+            flush=True,
+        )
+        create_provider_app(provider).run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+        return 0
     engine = make_engine(args)
     if command == "serve":
         from web.app import serve

@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
 from engine.messages import input_problems
+from engine.service import CaseView
 from engine.sla import LOCAL_TZ
 from engine.submissions import Upload
 
@@ -42,6 +43,7 @@ from .api_models import (
     WithdrawalRequest,
     override_views,
 )
+from .citizen_session import citizen_unauthorized, signed_in_citizen
 from .openapi import openapi_document
 from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
 
@@ -181,7 +183,11 @@ def submit_online() -> ResponseReturnValue:
     req = body(OnlineSubmission)
     uploads = decode_documents(req.documents)
     payload = {"procedure_id": req.procedure_id, "applicant": req.applicant.model_dump(), "data": req.data}
-    view = engine().submit_online(payload, uploads, request.headers.get("Idempotency-Key"))
+    key, citizen = request.headers.get("Idempotency-Key"), signed_in_citizen()
+    if citizen is not None:  # signed in through the identity provider: submitted as that person
+        view = engine().submit_online_as(citizen, payload, uploads, key)
+    else:
+        view = engine().submit_online(payload, uploads, key)
     return ok(
         {
             "code": view.code,
@@ -259,20 +265,32 @@ def reassign(task_id: str) -> ResponseReturnValue:
 def lookup() -> ResponseReturnValue:
     rate_limit("lookup")
     req = body(LookupRequest)
-    case = engine().lookup(req.code, req.secret)
-    return ok(
-        {
-            "code": case.code,
-            "procedure_name": case.procedure_name,
-            "status": case.status,
-            "status_label": case.status_label,
-            "submitted_at": case.submitted_at.isoformat(),
-            "received_at": case.received_at.isoformat() if case.received_at else None,
-            "due_at": case.due_at.isoformat() if case.due_at else None,
-            "returned_at": case.returned_at.isoformat() if case.returned_at else None,
-            "outcome": case.outcome,
-        }
-    )
+    return ok(public_status(engine().lookup(req.code, req.secret)))
+
+
+@bp.get("/public/my/cases/<code>")
+@public
+def my_case(code: str) -> ResponseReturnValue:
+    """One of the signed-in citizen's dossiers (the lookup's answer, opened by who they are)."""
+    citizen = signed_in_citizen()
+    if citizen is None:
+        return citizen_unauthorized()
+    return ok(public_status(engine().lookup(code[:80], citizen)))
+
+
+def public_status(case: CaseView) -> dict[str, Any]:
+    """What a citizen's lookup answers (:class:`PublicStatus`)."""
+    return {
+        "code": case.code,
+        "procedure_name": case.procedure_name,
+        "status": case.status,
+        "status_label": case.status_label,
+        "submitted_at": case.submitted_at.isoformat(),
+        "received_at": case.received_at.isoformat() if case.received_at else None,
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "returned_at": case.returned_at.isoformat() if case.returned_at else None,
+        "outcome": case.outcome,
+    }
 
 
 @bp.post("/ratings")

@@ -20,7 +20,7 @@ from engine.oidc import OidcClient, OidcSettings, PendingSignIn, SignInError, Si
 from engine.oidc import oidc_settings_from_env as _settings_from_env
 
 from .api_models import MyDossiers, SignedInCitizen
-from .citizen_session import forget, remember, signed_in_citizen
+from .citizen_session import citizen_unauthorized, forget, remember, signed_in_citizen
 from .security import engine, public
 
 bp = Blueprint("citizen", __name__)
@@ -141,14 +141,7 @@ def api_my_dossiers() -> ResponseReturnValue:
     """The signed-in citizen's dossiers as JSON (401 without sign-in)."""
     citizen = signed_in_citizen()
     if citizen is None:
-        response = jsonify(
-            {
-                "error": "unauthenticated",
-                "message": "Ông/bà chưa đăng nhập bằng tài khoản định danh",
-                "details": {},
-            }
-        )
-        return response, 401
+        return citizen_unauthorized()
     listed = MyDossiers(
         citizen=SignedInCitizen(cccd=citizen.cccd, full_name=citizen.full_name),
         cases=engine().citizen_dossiers(citizen),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import session
+from flask import jsonify, session
+from flask.typing import ResponseReturnValue
 
 from engine.citizen import CitizenProof, VerifiedCitizen
 
@@ -58,3 +59,13 @@ def proof(secret: str) -> CitizenProof:
         return secret
     citizen = signed_in_citizen()
     return citizen if citizen is not None else ""
+
+
+def citizen_unauthorized() -> ResponseReturnValue:
+    """The API's 401 for a citizen-only answer asked without sign-in."""
+    body = {
+        "error": "unauthenticated",
+        "message": "Ông/bà chưa đăng nhập bằng tài khoản định danh",
+        "details": {},
+    }
+    return jsonify(body), 401

@@ -171,7 +171,8 @@ def openapi_document() -> dict[str, Any]:
         "/api/public/cases": {
             "post": {
                 **_op(
-                    "Nộp hồ sơ trực tuyến (công dân)",
+                    "Nộp hồ sơ trực tuyến (công dân; đã đăng nhập bằng tài khoản định danh thì hồ sơ "
+                    "mang số CCCD đã xác thực)",
                     _ref(Submitted),
                     request=OnlineSubmission,
                     status="201",
@@ -233,6 +234,16 @@ def openapi_document() -> dict[str, Any]:
                     "Hồ sơ của tôi: hồ sơ có số CCCD người nộp trùng tài khoản định danh đã đăng nhập "
                     "(phiên công dân sau /public/signin)",
                     _ref(MyDossiers),
+                ),
+                "security": [{"session": []}],
+            }
+        },
+        "/api/public/my/cases/{code}": {
+            "get": {
+                **_op(
+                    "Một hồ sơ của công dân đã đăng nhập bằng tài khoản định danh (không cần mã tra cứu)",
+                    _ref(PublicStatus),
+                    params=("code",),
                 ),
                 "security": [{"session": []}],
             }

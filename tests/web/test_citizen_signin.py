@@ -5,6 +5,7 @@ nothing changed."""
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 import urllib.error
@@ -128,6 +129,38 @@ def test_sign_in_lists_the_citizens_own_dossiers(engine: Engine, citizen: Client
 def test_api_list_needs_sign_in(citizen: Client) -> None:
     answer = citizen.get("/api/public/my/cases")
     assert answer.status_code == 401 and answer.get_json()["error"] == "unauthenticated"
+    assert citizen.get("/api/public/my/cases/H99.12-260302-0001").status_code == 401
+
+
+def test_api_submission_and_status_as_the_signed_in_citizen(engine: Engine, citizen: Client) -> None:
+    sign_in(citizen)
+    pdf = base64.b64encode(b"%PDF-1.7 don").decode()
+    submitted = citizen.api(
+        "POST",
+        "/api/public/cases",
+        {
+            "procedure_id": "diploma_copy",
+            "applicant": {"name": "Nguyễn Văn An", "phone": "0905123456"},
+            "data": {
+                "diploma_type": "thpt",
+                "graduation_year": 2012,
+                "school": "THPT Phan Châu Trinh",
+                "copies": 1,
+                "delivery": "in_person",
+            },
+            "documents": [
+                {"code": c, "filename": f"{c}.pdf", "content_base64": pdf} for c in ("TP1", "TP2")
+            ],
+        },
+    )
+    assert submitted.status_code == 201, submitted.get_json()
+    code = submitted.get_json()["code"]
+    assert engine.get_case(code).applicant["id_number"] == AN
+    status = citizen.get(f"/api/public/my/cases/{code.lower()}")
+    assert status.status_code == 200 and status.get_json()["status_label"] == "Mới đăng ký"
+    other = _counter_case(engine, BINH, "Trần Thị Bình")
+    refused = citizen.get(f"/api/public/my/cases/{other}")
+    assert refused.status_code == 404 and refused.get_json()["error"] == "not_found"
 
 
 def test_signed_in_submission_records_the_asserted_identity_once(engine: Engine, citizen: Client) -> None:
