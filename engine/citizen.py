@@ -155,7 +155,10 @@ def dossiers_of(session: Session, citizen: VerifiedCitizen) -> list[CitizenDossi
     rows = session.execute(
         select(Case, ProcedureVersion.name)
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(Case.applicant["id_number"].as_string() == citizen.cccd)
+        # The clerk may have typed the number with spaces ("001 090 012345"): compared without them,
+        # as case_by_secret does. (This reads the JSON field without an index; an indexed applicant-CCCD
+        # column would need a migration and a change where cases are started.)
+        .where(func.replace(Case.applicant["id_number"].as_string(), " ", "") == citizen.cccd)
         .order_by(Case.submitted_at.desc(), Case.id.desc())
         .limit(MY_DOSSIERS_LIMIT)
     ).all()
