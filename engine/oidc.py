@@ -241,10 +241,8 @@ class OidcClient:
         if now.timestamp() - pending.started_at > PENDING_SECONDS:
             raise StateMismatch("Phiên đăng nhập đã quá 10 phút. Vui lòng bấm “Đăng nhập” để bắt đầu lại.")
         if params.get("error"):
-            raise SignInRefused(
-                "Nhà cung cấp định danh không cho đăng nhập"
-                + (f": {params.get('error_description') or params['error']}" if params.get("error") else "")
-            )
+            reason = params.get("error_description") or params["error"]
+            raise SignInRefused(f"Nhà cung cấp định danh không cho đăng nhập: {reason}")
         code = params.get("code") or ""
         if not code:
             raise SignInRefused("Nhà cung cấp định danh không trả về mã cấp quyền (code)")

@@ -18,7 +18,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -33,6 +33,7 @@ from .security import public
 
 DEFAULT_CLIENT_ID = "motcua-local"
 DEFAULT_CLIENT_SECRET = "motcua-local-secret"  # noqa: S105 - a local test provider's known secret
+CALLBACK_PATH = "/public/signin/callback"
 CODE_SECONDS = 120
 TOKEN_SECONDS = 600
 
@@ -137,7 +138,9 @@ class LocalProvider:
             if args.get("client_id") != provider.client_id:
                 abort(400, description="Ứng dụng (client_id) không được đăng ký với nhà cung cấp thử nghiệm")
             redirect_uri = args.get("redirect_uri") or ""
-            if urlsplit(redirect_uri).scheme not in ("http", "https"):
+            # Only motcua's own callback: the provider must not become an open redirect.
+            parts = urlsplit(redirect_uri)
+            if parts.scheme not in ("http", "https") or parts.path != CALLBACK_PATH:
                 abort(400, description="Địa chỉ quay lại (redirect_uri) không hợp lệ")
             if args.get("response_type") != "code" or args.get("code_challenge_method") != "S256":
                 abort(400, description="Chỉ hỗ trợ luồng mã cấp quyền với PKCE (S256)")
@@ -201,8 +204,6 @@ class LocalProvider:
 def _client_credentials() -> tuple[str, str]:
     header = request.headers.get("Authorization") or ""
     if header.startswith("Basic "):
-        from urllib.parse import unquote
-
         try:
             user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except ValueError:

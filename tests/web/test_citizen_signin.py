@@ -290,6 +290,20 @@ def test_the_app_can_mount_the_test_provider(engine: Engine) -> None:
     discovery = client.get("/oidc-test/.well-known/openid-configuration").get_json()
     assert discovery["issuer"] == "http://localhost/oidc-test"
     assert client.get("/oidc-test/jwks").get_json()["keys"][0]["kty"] == "RSA"
+    query = {
+        "client_id": "motcua-local",
+        "response_type": "code",
+        "code_challenge_method": "S256",
+        "code_challenge": "x" * 43,
+        "scope": "openid",
+        "state": "s",
+    }
+    own_uri = "http://localhost/public/signin/callback"
+    own = client.get("/oidc-test/authorize?" + urlencode({**query, "redirect_uri": own_uri}))
+    assert own.status_code == 200 and 'id="idp-form"' in own.get_data(as_text=True)
+    evil = "https://evil.example/cb"
+    foreign = client.get("/oidc-test/authorize?" + urlencode({**query, "redirect_uri": evil}))
+    assert foreign.status_code == 400  # not an open redirect
     home = client.get("/").get_data(as_text=True)
     assert 'id="citizen-signin"' in home
     plain = Client(create_app(engine, dict(TEST_CONFIG)))
