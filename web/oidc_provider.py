@@ -89,7 +89,10 @@ class LocalProvider:
 
     def issue_code(self, grant: _Grant) -> str:
         code = secrets.token_urlsafe(24)
+        oldest = self.clock.now().timestamp() - CODE_SECONDS
         with self._lock:
+            # Codes nobody redeemed are dropped once they expire (the demo server runs for days).
+            self._codes = {c: g for c, g in self._codes.items() if g.issued_at >= oldest}
             self._codes[code] = grant
         return code
 
