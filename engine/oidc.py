@@ -183,9 +183,8 @@ class OidcClient:
         if self._metadata is None:
             url = f"{self.settings.issuer.rstrip('/')}/.well-known/openid-configuration"
             doc = self._fetch("GET", url, None, {})
-            if not isinstance(doc, dict) or doc.get("issuer", "").rstrip("/") != self.settings.issuer.rstrip(
-                "/"
-            ):
+            wanted = self.settings.issuer.rstrip("/")
+            if not isinstance(doc, dict) or str(doc.get("issuer") or "").rstrip("/") != wanted:
                 raise ProviderUnavailable("Tài liệu cấu hình của nhà cung cấp định danh không hợp lệ")
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(doc.get(key), str):
@@ -294,7 +293,8 @@ class OidcClient:
         registry = JWTClaimsRegistry(
             now=int(now.timestamp()),
             leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": self.settings.issuer},
+            # The issuer exactly as the provider spells it (a trailing slash is part of the claim).
+            iss={"essential": True, "value": str(self.metadata()["issuer"])},
             aud={"essential": True, "value": self.settings.client_id},
             sub={"essential": True},
             exp={"essential": True},
