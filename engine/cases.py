@@ -195,18 +195,45 @@ class CaseRuntime:
         self,
         session: Session,
         case: Case,
-        new_due: datetime,
+        new_due: datetime | None,
         reason: str,
         unit_at_fault: str,
         actor: Actor,
+        kind: str = "late",
     ) -> Case:
-        """Record an apology letter (Mẫu 04) with a new appointment; the case still counts as late."""
+        """Record an apology letter (Mẫu 04): for lateness with a new appointment (the case still counts
+        as late), for a mistake (with or without one) or for an appointment a calendar change put on a
+        day off."""
         unit = self._begin(session, case, actor)
-        rules.check_apology(unit.step.state, unit.step.at, new_due, reason, self.settings.max_apologies)
-        rules.check_appointment(self.calendar, new_due)
-        rules.apology_issued(unit.step, new_due.astimezone(UTC), reason, unit_at_fault)
+        rules.check_apology(unit.step.state, unit.step.at, new_due, reason, self.settings.max_apologies, kind)
+        if new_due is not None:
+            rules.check_appointment(self.calendar, new_due)
+        due = new_due.astimezone(UTC) if new_due is not None else None
+        rules.apology_issued(unit.step, due, reason, unit_at_fault, kind)
         self._store(session, unit)
         return case
+
+    # ----------------------------------------------------------------------------- supplementation
+    def approve_supplement(self, session: Session, case: Case, reason: str, actor: Actor) -> Case:
+        """A head of department allows one more supplementation request (where the procedure allows)."""
+        unit = self._begin(session, case, actor)
+        rules.check_supplement_approval(unit.step.state, unit.version.facts, reason)
+        rules.supplement_approved(unit.step, reason)
+        self._store(session, unit)
+        return case
+
+    # ----------------------------------------------------------------------------- calendar
+    def calendar_changed(
+        self, session: Session, case: Case, day: str, change: str, basis: str, actor: Actor
+    ) -> bool:
+        """Recompute an open case's deadlines under the current calendar; False when nothing moved."""
+        unit = self._begin(session, case, actor)
+        moves = rules.calendar_moves(unit.step.state, unit.version.facts, self.calendar)
+        if not moves:
+            return False
+        rules.calendar_changed(unit.step, day, change, basis, moves)
+        self._store(session, unit)
+        return True
 
     # ----------------------------------------------------------------------------- withdrawal
     def request_withdrawal(self, session: Session, case: Case, reason: str, actor: Actor) -> Case:
@@ -358,8 +385,11 @@ class CaseRuntime:
                     item.outcome = sla.classify(now, item.due_at) if item.due_at else None
                 else:
                     item.cancelled = True
-            elif item.assignee != task.assignee:
-                item.assignee = task.assignee
+            else:
+                if item.assignee != task.assignee:
+                    item.assignee = task.assignee
+                if item.due_at != task.due_at:  # a calendar change moved the step's due
+                    item.due_at = task.due_at
         new = [
             WorkItem(
                 case_id=unit.case.id,

@@ -83,6 +83,9 @@ class ProcedureMeta(BaseModel):
     result_type: Literal["paper", "electronic"]
     receipt_cutoff: datetime.time | None = None
     clock_mode: Literal["restart", "extend"] = "restart"
+    # A second supplementation request (at the desk or through it): refused by law (rules.md), or, where
+    # the province allows it, made after a head of department's approval and flagged.
+    repeat_supplement: Literal["refuse", "head_approval"] = "refuse"
     documents: tuple[DocumentSpec, ...] = ()
     configurable: dict[str, str] = {}
     legal_basis: tuple[str, ...] = ()
@@ -230,6 +233,7 @@ XML_ATTRIBUTES = {
     "result_type": "resultType",
     "receipt_cutoff": "receiptCutoff",
     "clock_mode": "clockMode",
+    "repeat_supplement": "repeatSupplement",
     "due_extensions": "motcua:dueExtension",
     "working_days": "workingDays",
     "documents": "motcua:document",
@@ -268,6 +272,7 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
         "fee": "fee",
         "receipt_cutoff": "receiptCutoff",
         "clock_mode": "clockMode",
+        "repeat_supplement": "repeatSupplement",
         "fee_wait_counts": "feeWaitCounts",
     }
     data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})

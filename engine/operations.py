@@ -94,6 +94,7 @@ def complete(
         task.run()
         workflow.do_engine_steps()
     seen = observe(workflow, done)
+    rules.check_supplement_request(step.state, step.facts, task.task_spec.name, answers, seen)
     rules.task_completed(step, task_id or str(task.id), task.task_spec.name, answers)
     rules.observe(step, bind(seen))
     return seen

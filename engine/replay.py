@@ -446,10 +446,20 @@ class _Replayer:
             self._legacy_withdrawal(step, group, first, calendar)
         elif kind == EventKind.APOLOGY_ISSUED:
             new_due = _moment(p.get("new_due_at"))
-            if new_due is None:
+            apology = str(p.get("kind") or "late")
+            if new_due is None and apology != "mistake":
                 self._fail(first, "phiếu xin lỗi không có ngày hẹn mới")
-            assert new_due is not None
-            rules.apology_issued(step, new_due, str(p.get("reason", "")), str(p.get("unit_at_fault", "")))
+            rules.apology_issued(
+                step, new_due, str(p.get("reason", "")), str(p.get("unit_at_fault", "")), apology
+            )
+        elif kind == EventKind.SUPPLEMENT_APPROVED:
+            rules.supplement_approved(step, str(p.get("reason", "")))
+        elif kind == EventKind.CALENDAR_CHANGED:
+            # Recomputed under the calendar in force at the event (it includes the override it records).
+            moves = rules.calendar_moves(self.state, self.facts, calendar)
+            rules.calendar_changed(
+                step, str(p.get("day", "")), str(p.get("change", "")), str(p.get("basis", "")), moves
+            )
         elif kind == EventKind.SLA_BREACH:
             rule = str(p.get("rule", ""))
             if rule not in BREACH_FLAGS:

@@ -45,6 +45,7 @@ from . import (
     withdrawal,
 )
 from .calendar import WorkingCalendar
+from .calendar_changes import affected_case_ids
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case
 from .clock import Clock, SystemClock
@@ -537,11 +538,28 @@ class Engine:
         self.cases.complete(session, case, item.task_id, data, actor, expected_version)
 
     def apologise(
-        self, ref: str, new_due: datetime, reason: str, unit_at_fault: str, actor: Actor
+        self,
+        ref: str,
+        new_due: datetime | None,
+        reason: str,
+        unit_at_fault: str,
+        actor: Actor,
+        kind: str = "late",
     ) -> CaseView:
+        """Mẫu 04: ``late`` (new appointment; counts as late), ``mistake`` (new appointment optional;
+        not late) or ``calendar`` (a printed appointment now on a day off gets a new one)."""
         with self._uow() as session:
             case = find_case(session, ref)
-            self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor)
+            self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor, kind)
+            return self._case_view(session, case)
+
+    def approve_supplement(self, ref: str, reason: str, actor: Actor) -> CaseView:
+        """A head of department allows a second supplementation request (procedures that allow it)."""
+        if not actor.has_role("head_of_department"):
+            raise Forbidden("Chỉ Lãnh đạo phòng được phê duyệt yêu cầu bổ sung hồ sơ lần thứ hai")
+        with self._uow() as session:
+            case = find_case(session, ref)
+            self.cases.approve_supplement(session, case, reason, actor)
             return self._case_view(session, case)
 
     def events(self, ref: str) -> list[EventView]:
@@ -749,12 +767,32 @@ class Engine:
             ]
 
     def add_calendar_override(self, day: date, kind: str, note: str, actor: Actor) -> dict[str, Any]:
-        """Record a government day swap (admin only); applies to computations from now on."""
+        """Record a government day swap (admin only). In the same unit of work every open case whose
+        receipt deadline, step due or appointment the day can move is recomputed under the new
+        calendar, one ``calendar_changed`` event per case that moved (printed appointments stay; one
+        now on a day off is flagged for a new appointment, Mẫu 04)."""
         if not actor.has_role("admin"):
             raise Forbidden("Chỉ quản trị hệ thống được điều chỉnh lịch làm việc")
         with self._uow() as session:
             row = add_override(session, day, kind, note, actor.username, self.clock.now())
-            result = {"id": row.id, "day": row.day, "kind": row.kind, "note": row.note}
+            self.calendar.refresh(session)
+            moved: list[str] = []
+            flagged: list[str] = []
+            for case_id in affected_case_ids(session, day, self.calendar.current.config.tz):
+                case = session.get(Case, case_id)
+                assert case is not None
+                if self.cases.calendar_changed(session, case, row.day, kind, note, actor):
+                    moved.append(case.code)
+                    if "appointment_on_day_off" in (case.sla or {}).get("flags", []):
+                        flagged.append(case.code)
+            result = {
+                "id": row.id,
+                "day": row.day,
+                "kind": row.kind,
+                "note": row.note,
+                "moved": moved,
+                "appointments_on_day_off": flagged,
+            }
         with self.db.read() as session:
             self.calendar.refresh(session)
         return result

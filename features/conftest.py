@@ -325,6 +325,44 @@ def result_field(engine: Engine, ctx: dict[str, Any], field: str, value: str) ->
     assert current(engine, ctx).data.get(field) == json.loads(value)
 
 
+# ------------------------------------------------------------------------------------ supplementation once
+@when(parsers.parse('{person} phê duyệt yêu cầu bổ sung lần thứ hai với lý do "{reason}"'))
+def approve_repeat_supplement(engine: Engine, ctx: dict[str, Any], person: str, reason: str) -> None:
+    engine.approve_supplement(ctx["code"], reason, engine.actor(PEOPLE[person]))
+
+
+@then(parsers.parse('{person} không được phê duyệt yêu cầu bổ sung lần thứ hai vì "{text}"'))
+def cannot_approve(engine: Engine, ctx: dict[str, Any], person: str, text: str) -> None:
+    before = current(engine, ctx)
+    with pytest.raises((ValidationError, Forbidden)) as caught:
+        engine.approve_supplement(ctx["code"], "Đề nghị bổ sung thêm", engine.actor(PEOPLE[person]))
+    assert text in caught.value.message, caught.value.message
+    assert current(engine, ctx).version == before.version
+
+
+@then(
+    parsers.re(
+        r'(?P<person>.+) không được yêu cầu bổ sung lần nữa ở bước "(?P<element>[^"]+)" '
+        r'vì "(?P<text>[^"]+)" với dữ liệu:'
+    )
+)
+def cannot_supplement_again(
+    engine: Engine, ctx: dict[str, Any], person: str, element: str, text: str, docstring: str
+) -> None:
+    before = current(engine, ctx)
+    with pytest.raises((ValidationError, SlaViolation)) as caught:
+        engine.complete_task(ctx["code"], element, json.loads(docstring), engine.actor(PEOPLE[person]))
+    assert text in caught.value.message, caught.value.message
+    after = current(engine, ctx)
+    assert (after.version, after.status, after.sla) == (before.version, before.status, before.sla)
+    assert [t.task_id for t in after.tasks] == [t.task_id for t in before.tasks]
+
+
+@then(parsers.parse("số lần yêu cầu bổ sung khi tiếp nhận là {count:d}"))
+def receipt_supplement_count(engine: Engine, ctx: dict[str, Any], count: int) -> None:
+    assert current(engine, ctx).sla.get("receipt_supplements", 0) == count
+
+
 # ------------------------------------------------------------------------------------ auditor (issue 7)
 
 

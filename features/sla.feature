@@ -135,6 +135,12 @@ Tính năng: Thời hạn giải quyết theo giờ làm việc (SLA)
       """
       {"dossier_valid": false, "conditions_met": true}
       """
+    # Thủ tục này cho phép yêu cầu bổ sung lần thứ hai chỉ khi Lãnh đạo phòng phê duyệt (repeatSupplement).
+    Thì chuyên viên không được yêu cầu bổ sung lần nữa ở bước "appraisal_report" vì "chỉ khi Lãnh đạo phòng phê duyệt" với dữ liệu:
+      """
+      {"appraisal_result": "supplement", "missing_documents": ["TP2"], "report": "Thiếu phương án tài chính"}
+      """
+    Khi lãnh đạo phòng phê duyệt yêu cầu bổ sung lần thứ hai với lý do "Đề án thiếu phương án tài chính"
     Và chuyên viên hoàn thành bước "appraisal_report" với dữ liệu:
       """
       {"appraisal_result": "supplement", "missing_documents": ["TP2"],
@@ -143,6 +149,8 @@ Tính năng: Thời hạn giải quyết theo giờ làm việc (SLA)
     Thì hồ sơ có trạng thái 5
     Và số lần yêu cầu bổ sung là 2
     Và hồ sơ bị tính là trễ hạn theo Quyết định 766
+    Và hồ sơ bị gắn cờ "repeat_supplement"
+    Và lãnh đạo phòng không được phê duyệt yêu cầu bổ sung lần thứ hai vì "đã được yêu cầu bổ sung hai lần"
     Khi thời gian trôi tới "2026-06-12 14:00"
     Và công dân hoàn thành bước "supplement_dossier" với dữ liệu:
       """

@@ -15,7 +15,7 @@ from .. import sla
 from ..errors import MotcuaError
 from .procedure import ProcedureFacts
 from .state import CaseState, Event, OpenTask, SlaState, Withdrawal
-from .vocab import CLOSED_WITHOUT_RESULT, EventKind, Status
+from .vocab import APOLOGY_KINDS, CLOSED_WITHOUT_RESULT, EventKind, Status
 
 CalendarAt = Callable[[datetime], sla.BusinessCalendar]
 
@@ -98,9 +98,56 @@ def _nothing(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: Calenda
 
 
 def _apology(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
-    s.sla.apologies += 1
-    s.sla.late_by_apology = True
-    s.due_at = _required(e.payload.get("new_due_at"))
+    kind = str(e.payload.get("kind") or "late")
+    if kind not in APOLOGY_KINDS:
+        raise ValueError(f"unknown apology kind {kind!r}")
+    if kind == "late":
+        s.sla.apologies += 1
+        s.sla.late_by_apology = True
+        s.due_at = _required(e.payload.get("new_due_at"))
+        return
+    # A mistake or a calendar change: apologised for, not late; a new appointment is optional.
+    s.sla.mistake_apologies += 1
+    new_due = _moment(e.payload.get("new_due_at"))
+    if new_due is not None:
+        s.due_at = new_due
+        _unflag(s, "appointment_on_day_off")
+
+
+def _supplement_approved(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
+    s.sla.repeat_approved = True
+
+
+def _calendar_changed(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
+    p = e.payload
+    if "receipt_due_at" in p:
+        s.receipt_due_at = _required(p["receipt_due_at"])
+    dues = p.get("task_dues") or {}
+    if not isinstance(dues, Mapping):
+        raise TypeError("task_dues is not an object")
+    for task_id, due in dues.items():
+        task = s.tasks[str(task_id)]
+        s.tasks[task.task_id] = OpenTask(**{**task.__dict__, "due_at": _moment(due)})
+    if p.get("appointment_on_day_off"):
+        _flag(s, "appointment_on_day_off")
+    else:
+        _unflag(s, "appointment_on_day_off")
+
+
+def _repeat_request(s: CaseState) -> None:
+    """A second supplementation request in one phase: flagged, and the head's approval is used up."""
+    _flag(s, "repeat_supplement")
+    s.sla.repeat_approved = False
+
+
+def _flag(s: CaseState, flag: str) -> None:
+    if flag not in s.sla.flags:
+        s.sla.flags.append(flag)
+
+
+def _unflag(s: CaseState, flag: str) -> None:
+    if flag in s.sla.flags:
+        s.sla.flags.remove(flag)
 
 
 def _breach(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
@@ -141,6 +188,10 @@ def _status(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: Calendar
         s.sla.receipt_decided_at = e.at
         if s.receipt_due_at is not None:
             s.sla.receipt_outcome = "late" if e.at > s.receipt_due_at else "on_time"
+    if new == Status.SUPPLEMENT and s.received_at is None and s.history_format >= 4:
+        s.sla.receipt_supplements += 1
+        if s.sla.receipt_supplements > 1:
+            _repeat_request(s)
     if new == Status.RECEIVED:
         s.received_at = e.at
     elif new == Status.NEW and old == Status.SUPPLEMENT and s.channel == sla.ONLINE_CHANNEL:
@@ -160,6 +211,8 @@ def _due_set(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: Calenda
     if "paused_at" in e.payload:  # the clock resumes
         s.sla.paused_at = None
         s.sla.waiting_for = None
+    if s.history_format >= 4:
+        _unflag(s, "appointment_on_day_off")  # a due the calendar computed is a working moment
     reason = str(e.payload.get("reason", ""))
     if reason.startswith("extended_"):
         s.sla.extensions.append(reason.removeprefix("extended_"))
@@ -175,6 +228,8 @@ def _paused(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: Calendar
         s.sla.supplements += 1
         if s.sla.supplements > 1:
             s.sla.late_766 = True
+            if s.history_format >= 4:
+                _repeat_request(s)
 
 
 def _finished(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
@@ -224,6 +279,8 @@ _HANDLERS: dict[str, Handler] = {
     EventKind.IDENTITY_OVERRIDDEN: _nothing,
     EventKind.DOCUMENT_DIGITISED: _nothing,
     EventKind.SECRET_REISSUED: _nothing,  # only the secret's digest on the case row changes
+    EventKind.SUPPLEMENT_APPROVED: _supplement_approved,
+    EventKind.CALENDAR_CHANGED: _calendar_changed,
     EventKind.STATUS_CHANGED: _status,
     EventKind.DUE_SET: _due_set,
     EventKind.CLOCK_PAUSED: _paused,

@@ -54,6 +54,11 @@ class ProcedureFacts:
         return str(self.meta.get("clock_mode") or "restart")
 
     @property
+    def repeat_supplement(self) -> str:
+        """A second supplementation request: ``refuse`` (the law's default) or ``head_approval``."""
+        return str(self.meta.get("repeat_supplement") or "refuse")
+
+    @property
     def fee_wait_counts(self) -> bool:
         """Whether waiting for a fee counts toward the processing time (default: it does not)."""
         return sla.fee_wait_counts(self.meta)

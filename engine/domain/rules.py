@@ -18,6 +18,7 @@ from .evolve import CalendarAt, apply
 from .procedure import ProcedureFacts
 from .state import HISTORY_FORMAT, CaseState, Event
 from .vocab import (
+    APOLOGY_KINDS,
     TERMINAL,
     WAITING_FOR_APPLICANT,
     EventKind,
@@ -179,19 +180,46 @@ def sla_breach(step: Step, rule: str) -> None:
 
 
 def check_apology(
-    state: CaseState, now: datetime, new_due: datetime, reason: str, max_apologies: int
+    state: CaseState,
+    now: datetime,
+    new_due: datetime | None,
+    reason: str,
+    max_apologies: int,
+    kind: str = "late",
 ) -> None:
-    """What makes an apology letter acceptable; raises with the reason it is not."""
+    """What makes an apology letter (Mẫu 04) acceptable; raises with the reason it is not.
+
+    ``late``: a new appointment after the old one, at most ``max_apologies`` times; the case counts as
+    late. ``mistake`` (plan 003: "sai sót"): a reason, and a new appointment only if one is needed.
+    ``calendar``: a printed appointment that a declared day off now covers gets a new one.
+    """
+    if kind not in APOLOGY_KINDS:
+        raise ValidationError(f"Loại phiếu xin lỗi không hợp lệ: '{kind}' (late, mistake hoặc calendar)")
+    if not reason.strip():
+        raise ValidationError(
+            "Phải nêu lý do chậm trễ trong phiếu xin lỗi"
+            if kind == "late"
+            else "Phải nêu sai sót (hoặc lý do hẹn lại) trong phiếu xin lỗi"
+        )
+    if kind == "mistake" and new_due is None:
+        return  # an apology without a new appointment: nothing about the appointment to check
     if state.completed or state.finished_at is not None:
-        raise ValidationError("Hồ sơ đã xử lý xong, không cần phiếu xin lỗi")
+        raise ValidationError("Hồ sơ đã xử lý xong, không hẹn lại ngày trả kết quả")
     if state.due_at is None:
         raise ValidationError("Hồ sơ chưa được tiếp nhận nên chưa có ngày hẹn trả")
-    if state.sla.apologies >= max_apologies:
-        raise SlaViolation(f"Hồ sơ đã được hẹn lại {max_apologies} lần — không được hẹn lại thêm")
-    if not reason.strip():
-        raise ValidationError("Phải nêu lý do chậm trễ trong phiếu xin lỗi")
-    if new_due <= max(now, state.due_at):
-        raise ValidationError("Ngày hẹn mới phải sau ngày hẹn cũ và sau thời điểm hiện tại")
+    if new_due is None:
+        raise ValidationError("Phải nhập ngày hẹn trả kết quả mới", details={"fields": [
+            {"field": "new_due", "message": "thiếu trường bắt buộc"}]})
+    if kind == "late":
+        if state.sla.apologies >= max_apologies:
+            raise SlaViolation(f"Hồ sơ đã được hẹn lại {max_apologies} lần — không được hẹn lại thêm")
+        if new_due <= max(now, state.due_at):
+            raise ValidationError("Ngày hẹn mới phải sau ngày hẹn cũ và sau thời điểm hiện tại")
+        return
+    if kind == "calendar" and "appointment_on_day_off" not in state.sla.flags:
+        raise ValidationError("Ngày hẹn trả của hồ sơ không rơi vào ngày nghỉ: không cần hẹn lại vì lịch")
+    if new_due <= now:
+        raise ValidationError("Ngày hẹn mới phải sau thời điểm hiện tại")
 
 
 def check_appointment(calendar: sla.BusinessCalendar, moment: datetime) -> None:
@@ -210,18 +238,21 @@ def check_appointment(calendar: sla.BusinessCalendar, moment: datetime) -> None:
     )
 
 
-def apology_issued(step: Step, new_due: datetime, reason: str, unit_at_fault: str) -> None:
-    """An apology letter (Mẫu 04) with a new appointment; the case still counts as late."""
-    step.emit(
-        EventKind.APOLOGY_ISSUED,
-        payload={
-            "form": "Mẫu 04",
-            "reason": reason.strip(),
-            "unit_at_fault": unit_at_fault,
-            "original_due_at": _iso(step.state.due_at),
-            "new_due_at": _iso(new_due),
-        },
-    )
+def apology_issued(
+    step: Step, new_due: datetime | None, reason: str, unit_at_fault: str, kind: str = "late"
+) -> None:
+    """An apology letter (Mẫu 04): for lateness with a new appointment (the case still counts as late),
+    or for a mistake or a calendar change (not late), with a new appointment or none."""
+    payload: dict[str, Any] = {
+        "form": "Mẫu 04",
+        "reason": reason.strip(),
+        "unit_at_fault": unit_at_fault,
+        "original_due_at": _iso(step.state.due_at),
+        "new_due_at": _iso(new_due),
+    }
+    if kind != "late":  # histories before the kinds hold late apologies without the field
+        payload["kind"] = kind
+    step.emit(EventKind.APOLOGY_ISSUED, payload=payload)
 
 
 def require_apology_if_late(state: CaseState, now: datetime, max_apologies: int) -> None:
@@ -238,6 +269,138 @@ def require_apology_if_late(state: CaseState, now: datetime, max_apologies: int)
             "tiếp tục xử lý",
             details={"due_at": _iso(state.due_at)},
         )
+
+
+def supplementation_requested(state: CaseState, facts: ProcedureFacts, seen: Observation) -> bool:
+    """Whether a workflow run asks the applicant for documents (reaches a step in status 5)."""
+    if state.status == Status.SUPPLEMENT:
+        return False
+    elements = (*seen.reached, *(t.element_id for t in seen.ready))
+    return any(facts.status_of(element) == Status.SUPPLEMENT for element in elements)
+
+
+def check_supplement_request(
+    state: CaseState, facts: ProcedureFacts, element_id: str, answers: Mapping[str, Any], seen: Observation
+) -> None:
+    """Supplementation is asked for once, listing everything missing (Mẫu 02; rules.md): a second
+    request at the desk or from a processing department is refused, unless the procedure allows it
+    with a head of department's approval and that approval was given. Raises with the reason."""
+    if state.history_format < 4 or not supplementation_requested(state, facts, seen):
+        return
+    form = facts.element(element_id).get("form") or {}
+    listed = answers.get("missing_documents")
+    if "missing_documents" in (form.get("properties") or {}) and not listed:
+        raise ValidationError(
+            "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02) phải liệt kê một lần đầy đủ mọi thành phần "
+            "hồ sơ cần bổ sung",
+            details={"fields": [{"field": "missing_documents", "message": "chưa chọn thành phần nào"}]},
+        )
+    at_desk = state.received_at is None
+    asked = state.sla.receipt_supplements if at_desk else state.sla.supplements
+    if asked < 1:
+        return
+    where = "khi tiếp nhận" if at_desk else "trong quá trình giải quyết"
+    if asked >= 2:
+        raise ValidationError(
+            f"Hồ sơ đã được yêu cầu bổ sung hai lần {where}: không được yêu cầu bổ sung thêm",
+            details={"supplements": asked, "phase": "receipt" if at_desk else "processing"},
+        )
+    if facts.repeat_supplement != "head_approval":
+        raise ValidationError(
+            f"Hồ sơ đã được yêu cầu bổ sung một lần {where} (Mẫu 02). Mọi thành phần còn thiếu phải được "
+            "nêu đầy đủ trong một lần; không được yêu cầu bổ sung lần thứ hai — hãy "
+            + ("tiếp nhận hoặc từ chối hồ sơ." if at_desk else "kết luận trên hồ sơ hiện có."),
+            details={"supplements": asked, "phase": "receipt" if at_desk else "processing"},
+        )
+    if not state.sla.repeat_approved:
+        raise SlaViolation(
+            f"Hồ sơ đã được yêu cầu bổ sung một lần {where}. Thủ tục cho phép yêu cầu bổ sung lần thứ hai "
+            "chỉ khi Lãnh đạo phòng phê duyệt: hãy đề nghị Lãnh đạo phòng phê duyệt trước.",
+            details={"supplements": asked, "phase": "receipt" if at_desk else "processing"},
+        )
+
+
+def check_supplement_approval(state: CaseState, facts: ProcedureFacts, reason: str) -> None:
+    """A head may allow one more supplementation request only where the procedure provides for it,
+    after a first request, on an open case, with a reason; raises with what is wrong."""
+    if state.history_format < 4 or facts.repeat_supplement != "head_approval":
+        raise ValidationError(
+            "Thủ tục này không cho phép yêu cầu bổ sung hồ sơ lần thứ hai (chỉ được yêu cầu bổ sung một lần)"
+        )
+    if state.completed or state.finished_at is not None:
+        raise ValidationError("Hồ sơ đã kết thúc, không còn yêu cầu bổ sung")
+    asked = state.sla.receipt_supplements if state.received_at is None else state.sla.supplements
+    if asked < 1:
+        raise ValidationError("Hồ sơ chưa được yêu cầu bổ sung lần nào: lần đầu không cần phê duyệt")
+    if asked >= 2:
+        raise ValidationError("Hồ sơ đã được yêu cầu bổ sung hai lần: không được phê duyệt thêm")
+    if state.sla.repeat_approved:
+        raise ValidationError("Đã có phê duyệt yêu cầu bổ sung lần thứ hai chưa dùng")
+    if not reason.strip():
+        raise ValidationError("Phải nêu lý do phê duyệt yêu cầu bổ sung lần thứ hai")
+
+
+def supplement_approved(step: Step, reason: str) -> None:
+    """A head of department allows one more supplementation request (it will be counted and flagged)."""
+    phase = "receipt" if step.state.received_at is None else "processing"
+    step.emit(EventKind.SUPPLEMENT_APPROVED, payload={"reason": reason.strip(), "phase": phase})
+
+
+def calendar_moves(state: CaseState, facts: ProcedureFacts, calendar: sla.BusinessCalendar) -> dict[str, Any]:
+    """What a changed working calendar moves in an open case (empty: nothing).
+
+    The online receipt deadline (8 working hours from the moment the desk got the dossier, which is
+    when its receipt step opened) and every open step's due are recomputed; the appointment printed
+    on the receipt stays, but one that now falls outside working time is flagged so that the desk
+    offers a new appointment (Mẫu 04).
+    """
+    if state.completed:
+        return {}
+    moves: dict[str, Any] = {}
+    if (
+        state.status == Status.NEW
+        and state.channel == sla.ONLINE_CHANNEL
+        and state.receipt_due_at is not None
+        and state.sla.receipt_decided_at is None
+    ):
+        opened = [t.ready_at for t in state.tasks.values()]
+        base = max(opened) if opened else state.submitted_at
+        if base is not None:
+            receipt_due = sla.receipt_deadline(base, calendar)
+            if receipt_due != state.receipt_due_at:
+                moves["receipt_due_at"] = _iso(receipt_due)
+                moves["previous_receipt_due_at"] = _iso(state.receipt_due_at)
+    dues: dict[str, str | None] = {}
+    for task in state.tasks.values():
+        hours = facts.hours_of(task.element_id)
+        if not hours:
+            continue
+        due = calendar.add_working_hours(task.ready_at, hours)
+        if state.due_at is not None and state.finished_at is None:
+            due = min(due, state.due_at)
+        if due != task.due_at:
+            dues[task.task_id] = _iso(due)
+    if dues:
+        moves["task_dues"] = dues
+    on_day_off = False
+    if state.running and state.due_at is not None:
+        nearest = calendar.nearest_valid_appointments(state.due_at)
+        on_day_off = state.due_at not in nearest
+    if not moves and on_day_off == ("appointment_on_day_off" in state.sla.flags):
+        return {}
+    moves["appointment_on_day_off"] = on_day_off
+    if on_day_off:
+        moves["nearest"] = [_iso(m) for m in nearest]
+    return moves
+
+
+def calendar_changed(step: Step, day: str, change: str, basis: str, moves: Mapping[str, Any]) -> None:
+    """A declared day off (``off``) or make-up day (``work``; ``none`` withdraws one) moved this open
+    case's deadlines (``moves`` from :func:`calendar_moves`), evented so the timeline shows it."""
+    step.emit(
+        EventKind.CALENDAR_CHANGED,
+        payload={"day": day, "change": change, "basis": basis.strip(), "task_dues": {}, **moves},
+    )
 
 
 def withdrawal_requested(step: Step, reason: str) -> None:
@@ -408,6 +571,11 @@ def sla_timers(state: CaseState) -> dict[str, datetime | None]:
 def applicant_notice(event: Event, case_code: str) -> str | None:
     """What the applicant is told by e-mail/SMS about an event that moves their appointment."""
     p = event.payload
+    if event.kind == EventKind.APOLOGY_ISSUED and p.get("kind") in ("mistake", "calendar"):
+        again = (
+            f" Hẹn trả kết quả mới: {_local_text(p.get('new_due_at'))}." if p.get("new_due_at") else ""
+        )
+        return f"Hồ sơ {case_code}: cơ quan xin lỗi ông/bà ({p.get('reason')}).{again}"
     if event.kind == EventKind.APOLOGY_ISSUED:
         return (
             f"Hồ sơ {case_code}: cơ quan xin lỗi vì chậm trả kết quả ({p.get('reason')}). "

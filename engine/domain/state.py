@@ -16,7 +16,9 @@ WaitingFor = Literal["supplementation", "payment"]
 #: Format of the histories this code writes (``case_started.payload.format``): the rules a case
 #: started under stay the rules it replays with. Before 2: no ``task_cancelled`` and withdrawal as a
 #: bare status change. Before 3: a due extension moved a 17:00 appointment to 07:30 of the next day.
-HISTORY_FORMAT = 3
+#: Before 4: supplementation could be asked for again and again (now once per phase, a second time
+#: only with a head's approval where the procedure allows it), and receipt requests were not counted.
+HISTORY_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,10 @@ class SlaState:
     """The statutory clock's state and the counters reports need (``cases.sla``)."""
 
     supplements: int = 0  # supplementation requests after acceptance (clock paused for documents)
-    apologies: int = 0
+    apologies: int = 0  # apologies for lateness (new appointment; the dossier counts as late)
+    mistake_apologies: int = 0  # apologies for a mistake or a calendar change (not late)
+    receipt_supplements: int = 0  # supplementation requests at the desk, before acceptance
+    repeat_approved: bool = False  # a head allowed one more supplementation request, not used yet
     flags: list[str] = field(default_factory=list)  # receipt_overdue, overdue
     paused_at: datetime | None = None
     waiting_for: WaitingFor | None = None  # what the paused clock waits for
@@ -66,6 +71,12 @@ class SlaState:
             "apologies": self.apologies,
             "flags": list(self.flags),
         }
+        if self.mistake_apologies:
+            out["mistake_apologies"] = self.mistake_apologies
+        if self.receipt_supplements:
+            out["receipt_supplements"] = self.receipt_supplements
+        if self.repeat_approved:
+            out["repeat_approved"] = True
         if self.paused_at is not None:
             out["paused_at"] = self.paused_at.isoformat()
         if self.waiting_for is not None:
@@ -102,6 +113,9 @@ class SlaState:
         return cls(
             supplements=int(raw.get("supplements", 0)),
             apologies=int(raw.get("apologies", 0)),
+            mistake_apologies=int(raw.get("mistake_apologies", 0)),
+            receipt_supplements=int(raw.get("receipt_supplements", 0)),
+            repeat_approved=bool(raw.get("repeat_approved", False)),
             flags=[str(f) for f in raw.get("flags", [])],
             paused_at=_moment(raw.get("paused_at")),
             waiting_for=waiting,
@@ -129,6 +143,9 @@ _SLA_KEYS = frozenset(
     {
         "supplements",
         "apologies",
+        "mistake_apologies",
+        "receipt_supplements",
+        "repeat_approved",
         "flags",
         "paused_at",
         "waiting_for",

@@ -81,6 +81,12 @@ class EventKind(StrEnum):
     IDENTITY_OVERRIDDEN = "identity_overridden"
     DOCUMENT_DIGITISED = "document_digitised"
     SECRET_REISSUED = "secret_reissued"  # payload {}: the desk issued a new lookup secret
+    # payload {reason}: a head of department allows one more supplementation request (procedures whose
+    # motcua:procedure repeatSupplement="head_approval"; otherwise a second request is refused)
+    SUPPLEMENT_APPROVED = "supplement_approved"
+    # payload {day, change, basis, receipt_due_at?, task_dues, appointment_on_day_off}: a day off or a
+    # make-up day was declared; the open case's receipt deadline and step dues under the new calendar
+    CALENDAR_CHANGED = "calendar_changed"
     # derived: what the rules conclude from an input
     STATUS_CHANGED = "status_changed"
     DUE_SET = "due_set"
@@ -110,9 +116,27 @@ INPUT_KINDS = frozenset(
         EventKind.IDENTITY_OVERRIDDEN,
         EventKind.DOCUMENT_DIGITISED,
         EventKind.SECRET_REISSUED,
+        EventKind.SUPPLEMENT_APPROVED,
+        EventKind.CALENDAR_CHANGED,
     }
 )
 DERIVED_KINDS = frozenset(EventKind) - INPUT_KINDS
+
+#: Why an apology letter (Mẫu 04) was issued (``apology_issued.kind``): only ``late`` makes the dossier
+#: late; a mistake in receipt or handling (plan 003) and a printed appointment that a calendar change
+#: put on a day off are apologised for without lateness.
+APOLOGY_KINDS: dict[str, str] = {
+    "late": "Quá thời hạn giải quyết",
+    "mistake": "Sai sót trong tiếp nhận, giải quyết hồ sơ",
+    "calendar": "Ngày hẹn trả rơi vào ngày nghỉ do điều chỉnh lịch làm việc",
+}
+#: Board flags raised by the rules (``cases.sla.flags``).
+FLAG_LABELS: dict[str, str] = {
+    "receipt_overdue": "Quá 8 giờ làm việc chưa tiếp nhận",
+    "overdue": "Quá hạn giải quyết",
+    "repeat_supplement": "Yêu cầu bổ sung lần thứ hai (đã được lãnh đạo phòng phê duyệt)",
+    "appointment_on_day_off": "Ngày hẹn trả đã in rơi vào ngày nghỉ — cần hẹn lại (Mẫu 04)",
+}
 
 #: Why a due date was set or moved (``due_set.reason``); extensions add ``extended_<field>``.
 DUE_REASONS = ("accepted", "supplemented_restart", "supplemented_extend", "paid_extend")
