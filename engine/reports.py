@@ -78,7 +78,8 @@ class DossierFacts:
     # count supplementation requests, and a fee is the applicant's obligation, not a missing document.
     payment_waits: tuple[tuple[datetime, datetime | None], ...] = ()
     receipt_supplements: tuple[datetime, ...] = ()  # requests at the desk, before the clock started
-    apologies: tuple[datetime, ...] = ()
+    apologies: tuple[datetime, ...] = ()  # apologies for lateness (Mẫu 04; the dossier is late)
+    mistake_apologies: tuple[datetime, ...] = ()  # for a mistake or a calendar change (not late)
     due_history: tuple[tuple[datetime, datetime], ...] = ()  # (when set, appointment) in order
     return_method: str | None = None
     unit: str | None = None
@@ -158,6 +159,7 @@ def dossier_facts(
     payments: list[tuple[datetime, datetime | None]] = []
     receipt: list[datetime] = []
     apologies: list[datetime] = []
+    mistakes: list[datetime] = []
     dues: list[tuple[datetime, datetime]] = []
     status = 1
     for e in events[1:]:
@@ -195,10 +197,12 @@ def dossier_facts(
             else:
                 supplements.append((e.at, None))
         elif e.kind == "apology_issued":
-            apologies.append(e.at)
-            found["due_at"] = _moment(e.payload.get("new_due_at"))
-            if found["due_at"] is not None:
-                dues.append((e.at, found["due_at"]))
+            late = (e.payload.get("kind") or "late") == "late"
+            (apologies if late else mistakes).append(e.at)
+            new_due = _moment(e.payload.get("new_due_at"))
+            if new_due is not None:
+                found["due_at"] = new_due
+                dues.append((e.at, new_due))
         elif e.kind == "case_finished":
             found.setdefault("finished_at", e.at)
             found["outcome"] = e.payload.get("outcome")
@@ -214,6 +218,7 @@ def dossier_facts(
     found.update(status=status, supplements=tuple(supplements), receipt_supplements=tuple(receipt))
     found["payment_waits"] = tuple(payments)
     found["apologies"] = tuple(apologies)
+    found["mistake_apologies"] = tuple(mistakes)
     found["due_history"] = tuple(dues)
     if found.get("returned_at") is not None and "finished_at" not in found:
         found["finished_at"] = found["returned_at"]
@@ -489,6 +494,8 @@ def _register_note(f: DossierFacts) -> str:
         notes.append(f"Yêu cầu bổ sung {len(f.receipt_supplements) + len(f.supplements)} lần")
     if f.apologies:
         notes.append(f"Phiếu xin lỗi, hẹn lại: {_when(f.due_at)}")
+    if f.mistake_apologies:
+        notes.append(f"Phiếu xin lỗi do sai sót: {len(f.mistake_apologies)}")
     if f.refused_at:
         notes.append("Từ chối")
     if f.stopped_at:
@@ -609,6 +616,9 @@ class Counts:
     refused: int = 0
     stopped: int = 0
     withdrawn: int = 0
+    repeat_supplements: int = 0  # dossiers asked a second time (at the desk or in processing)
+    apologies_late: int = 0  # Mẫu 04 for lateness issued in the period
+    apologies_mistake: int = 0  # Mẫu 04 for a mistake (or an appointment a calendar change moved)
 
     @property
     def received(self) -> int:
@@ -650,6 +660,12 @@ def count_dossier(f: DossierFacts, start: datetime, end: datetime) -> Counts:
     in_window = [r for r in requests if _within(r, start, end)]
     if in_window:
         c.supplemented_dossiers, c.supplement_requests = 1, len(in_window)
+        # The second request of one phase (desk, or processing) falls in this period.
+        phases = ([r for r, _ in f.supplements], list(f.receipt_supplements))
+        seconds = [requests[1] for requests in phases if len(requests) > 1]
+        c.repeat_supplements = int(any(_within(r, start, end) for r in seconds))
+    c.apologies_late = sum(1 for a in f.apologies if _within(a, start, end))
+    c.apologies_mistake = sum(1 for a in f.mistake_apologies if _within(a, start, end))
     c.refused = int(_within(f.refused_at, start, end))
     c.stopped = int(_within(f.stopped_at, start, end))
     c.withdrawn = int(_within(f.withdrawal_requested_at, start, end))
@@ -701,6 +717,9 @@ PERIODIC_HEADERS = (
     "Từ chối",
     "Dừng xử lý",
     "Rút hồ sơ",
+    "Hồ sơ yêu cầu bổ sung lần thứ hai",
+    "Phiếu xin lỗi do quá hạn",
+    "Phiếu xin lỗi do sai sót",
 )
 
 
@@ -767,6 +786,9 @@ def _figures(c: Counts) -> tuple[Cell, ...]:
         c.refused,
         c.stopped,
         c.withdrawn,
+        c.repeat_supplements,
+        c.apologies_late,
+        c.apologies_mistake,
     )
 
 

@@ -1,4 +1,4 @@
-"""A hand-computed dataset: 23 dossiers over Q1 and Q2 2026, every report line and every indicator.
+"""A hand-computed dataset: 24 dossiers over Q1 and Q2 2026, every report line and every indicator.
 
 Each dossier is written as the events the engine records (folded by ``dossier_facts``, so fee waits
 are told apart from supplementations by the ``clock_paused`` payload, as in the database) plus the
@@ -47,6 +47,8 @@ Procedures: ``copy`` (same working day, paper result, no fee), ``centre`` (15 wo
   rated 1
 - D22 copy, channel 2: sub 29/06 08:00, acc 09:00 due 17:00, supplement 10:00, still waiting at 30/06
 - D23 copy, channel 2: sub 30/06 15:00 (receipt due 01/07 14:30), not decided by 30/06
+- D24 copy, channel 1: acc 08/06 09:00 due 17:00, apology for a mistake (name misspelt on the receipt)
+  10:00 without a new appointment, done 14:00 on time, ret 15:00 paper
 
 Portal sync: every dossier synced except D02, D03 and D21.
 """
@@ -127,6 +129,11 @@ class History:
 
     def apology(self, at: datetime, due: datetime) -> History:
         return self._add(at, "apology_issued", payload={"new_due_at": due.isoformat()})
+
+    def mistake(self, at: datetime) -> History:
+        """An apology for a mistake without a new appointment (not late)."""
+        payload = {"kind": "mistake", "new_due_at": None, "reason": "Ghi sai tên trên giấy tiếp nhận"}
+        return self._add(at, "apology_issued", payload=payload)
 
     def done(self, at: datetime, outcome: str) -> History:
         return self.to(at, 9)._add(at, "case_finished", payload={"outcome": outcome})
@@ -221,6 +228,9 @@ def dataset() -> list[DossierFacts]:
         History("D22", "copy", 2, vn(2026, 6, 29, 8, 0), vn(2026, 6, 29, 16, 0))
         .accept(vn(2026, 6, 29, 9, 0), vn(2026, 6, 29, 17, 0)).supplement(vn(2026, 6, 29, 10, 0)).facts(),
         History("D23", "copy", 2, vn(2026, 6, 30, 15, 0), vn(2026, 7, 1, 14, 30)).facts(),
+        History("D24", "copy", 1, vn(2026, 6, 8, 9, 0))
+        .accept(vn(2026, 6, 8, 9, 0), vn(2026, 6, 8, 17, 0)).mistake(vn(2026, 6, 8, 10, 0))
+        .done(vn(2026, 6, 8, 14, 0), "on_time").returned(vn(2026, 6, 8, 15, 0), "in_person").facts(),
     ]  # fmt: skip
 
 
@@ -228,7 +238,7 @@ COLUMNS = (
     "carried_over", "received_online", "received_in_person", "received_post", "total",
     "finished_early", "finished_on_time", "finished_late", "in_progress_on_time", "in_progress_overdue",
     "waiting_supplement", "waiting_payment", "supplemented_dossiers", "supplement_requests",
-    "refused", "stopped", "withdrawn",
+    "refused", "stopped", "withdrawn", "repeat_supplements", "apologies_late", "apologies_mistake",
 )  # fmt: skip
 
 
@@ -244,44 +254,49 @@ def test_quarter_one() -> None:
     report = periodic_report_for(dataset(), 2026, "q1")
     # copy: D01 online, D02 D09 D10 D13 in person, D03 post = 6; finished on time D01 D02 D09 (D09's
     # engine outcome; it is late only for 766), late D03; D13 overdue (its apology moved it to 27/03);
-    # supplementations D09 (2 requests) and D10 (1); D10 stopped.
-    assert line(report.by_procedure["copy"]) == (0, 1, 4, 1, 6, 0, 3, 1, 0, 1, 0, 0, 2, 3, 0, 1, 0)
+    # supplementations D09 (2 requests; its second, 03/03, is a repeat) and D10 (1); D10 stopped;
+    # apologies for lateness D03 (07/01) and D13 (25/03).
+    assert line(report.by_procedure["copy"]) == (0, 1, 4, 1, 6, 0, 3, 1, 0, 1, 0, 0, 2, 3, 0, 1, 0, 1, 2, 0)
     # transfer: D04 D14 online, D11 in person = 3; D04 early; D14 open within time (due 02/04);
     # D05 refused at receipt (not received); D11 asked to withdraw (7) and stopped (8).
-    assert line(report.by_procedure["transfer"]) == (0, 2, 1, 0, 3, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1)
+    transfer = line(report.by_procedure["transfer"])
+    assert transfer == (0, 2, 1, 0, 3, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0)
     # centre: D07 D08 online, D06 in person; D06 early; D07 open past its appointment (13/03 after the
     # fee wait) → overdue; D08 waits for its fee → waiting for payment, never a supplementation.
-    assert line(report.by_procedure["centre"]) == (0, 2, 1, 0, 3, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0)
+    assert line(report.by_procedure["centre"]) == (0, 2, 1, 0, 3, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
     # Total: 12 received = 6 finished + 4 in progress + 2 stopped (D10, D11).
-    assert line(report.total) == (0, 5, 6, 1, 12, 2, 3, 1, 1, 2, 0, 1, 2, 3, 1, 2, 1)
+    assert line(report.total) == (0, 5, 6, 1, 12, 2, 3, 1, 1, 2, 0, 1, 2, 3, 1, 2, 1, 1, 2, 0)
     assert (report.total.finished, report.total.in_progress) == (6, 4)
     assert line(report.by_unit["Phòng A"]) == line(report.by_procedure["copy"])
     # Phòng B = transfer without D05 + centre.
-    assert line(report.by_unit["Phòng B"]) == (0, 4, 2, 0, 6, 2, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1, 1)
-    assert line(report.by_unit[DESK_UNIT]) == (0,) * 14 + (1, 0, 0)  # D05's refusal
+    assert line(report.by_unit["Phòng B"]) == (0, 4, 2, 0, 6, 2, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0)
+    assert line(report.by_unit[DESK_UNIT]) == (0,) * 14 + (1, 0, 0) + (0, 0, 0)  # D05's refusal
     assert set(report.by_unit) == {"Phòng A", "Phòng B", DESK_UNIT}
 
 
 def test_quarter_two() -> None:
     report = periodic_report_for(dataset(), 2026, "q2")
-    # copy: D13 carried over (late 02/04); D12 D15 D22 online, D16 D21 in person; on time D12 D15 D16;
-    # late D13 D21; D22 waits for its supplementation; requests: D16 at the desk (06/04), D22 (29/06).
-    assert line(report.by_procedure["copy"]) == (1, 3, 2, 0, 6, 0, 3, 2, 0, 0, 1, 0, 2, 2, 0, 0, 0)
+    # copy: D13 carried over (late 02/04); D12 D15 D22 online, D16 D21 D24 in person; on time D12 D15
+    # D16 D24; late D13 D21; D22 waits for its supplementation; requests: D16 at the desk (06/04), D22
+    # (29/06); apology for lateness D21 (D13's was in Q1), for a mistake D24 (not late).
+    assert line(report.by_procedure["copy"]) == (1, 3, 3, 0, 7, 0, 4, 2, 0, 0, 1, 0, 2, 2, 0, 0, 0, 0, 1, 1)
     # transfer: D14 carried over (early 01/04); D20 online, withdrawn and stopped; D19 refused.
-    assert line(report.by_procedure["transfer"]) == (1, 1, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1)
+    transfer = line(report.by_procedure["transfer"])
+    assert transfer == (1, 1, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0)
     # centre: D07 D08 carried over (late, early); D17 in person early with one supplementation and a
     # fee wait (only the supplementation counts); D18 online, open past 03/06 → overdue.
-    assert line(report.by_procedure["centre"]) == (2, 1, 1, 0, 4, 2, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0)
-    # Total: 12 = 9 finished + 2 in progress + 1 stopped (D20).
-    assert line(report.total) == (4, 5, 3, 0, 12, 3, 3, 3, 0, 1, 1, 0, 3, 3, 1, 1, 1)
+    assert line(report.by_procedure["centre"]) == (2, 1, 1, 0, 4, 2, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0)
+    # Total: 13 = 10 finished + 2 in progress + 1 stopped (D20).
+    assert line(report.total) == (4, 5, 4, 0, 13, 3, 4, 3, 0, 1, 1, 0, 3, 3, 1, 1, 1, 0, 1, 1)
 
 
 def test_six_months_count_each_dossier_once() -> None:
     report = periodic_report_for(dataset(), 2026, "h1")
-    # 20 received (12 + 8, D05 D19 refused and D23 undecided are not); 15 finished (6 + 9, the four
+    # 21 received (12 + 9, D05 D19 refused and D23 undecided are not); 16 finished (6 + 10, the four
     # carried over counted once); D18 overdue, D22 waiting; D10 D11 D20 stopped; supplementations
-    # D09 ×2, D10, D16, D17, D22 = 5 dossiers, 6 requests; fee waits never among them.
-    assert line(report.total) == (0, 10, 9, 1, 20, 5, 6, 4, 0, 1, 1, 0, 5, 6, 2, 3, 2)
+    # D09 ×2 (one repeat), D10, D16, D17, D22 = 5 dossiers, 6 requests; fee waits never among them;
+    # apologies for lateness D03 D13 D21, for a mistake D24.
+    assert line(report.total) == (0, 10, 10, 1, 21, 5, 7, 4, 0, 1, 1, 0, 5, 6, 2, 3, 2, 1, 3, 1)
 
 
 def test_register_of_quarter_one() -> None:
@@ -369,26 +384,28 @@ def test_scorecard_of_quarter_two() -> None:
     view = director_view(dataset(), date(2026, 4, 1), date(2026, 6, 30), INFO, CONFIG, WorkingCalendar())
     card = view.card
     rates = {i.code: (i.numerator, i.denominator) for g in card.groups for i in g.indicators}
-    # Received in Q2: D12 D15 D16 D17 D18 D20 D21 D22 = 8; D21 not synced → 7/8.
-    assert rates["1.4"] == (7, 8)
+    # Received in Q2: D12 D15 D16 D17 D18 D20 D21 D22 D24 = 9; D21 not synced → 8/9.
+    assert rates["1.4"] == (8, 9)
     # 2.1 over D07 D08 D13 D14 (carried over) and the 8 received: late D07 (15/04 − 1 day > 12/03),
     # D13 D21 (apology), D18 (open at 01/07 − 6 h > 03/06); on time D08 (20/04 − 10 days of fee
     # wait ≤ 21/04), D17 (06/05 − 1 day fee − 2 days supplementation ≤ 12/05), D20 (stopped before
-    # 25/05), D22 (waiting since 29/06 10:00 ≤ 17:00), D12 D14 D15 D16.
-    assert rates["2.1"] == (8, 12)
+    # 25/05), D22 (waiting since 29/06 10:00 ≤ 17:00), D12 D14 D15 D16, and D24 (its apology was for a
+    # mistake, not lateness: finished 14:00 ≤ 17:00).
+    assert rates["2.1"] == (9, 13)
     assert sorted(card.indicator("2.1").detail["late"]) == ["D07", "D13", "D18", "D21"]
     assert rates["3.6"] == (2, 2)  # D17, D18
-    # 3.3: D12 D15 (e-result), D20 (electronic procedure) = 3 of 8, × 7/8.
-    assert rates["3.3"][0] == pytest.approx(3 * 7 / 8) and rates["3.3"][1] == 8
-    # 4.1: paper-result dossiers returned in Q2: D07 D08 D13 D12 D15 D16 D17 D21 = 8; e-result D08 D12 D15.
-    assert rates["4.1"] == (3, 8)
-    assert card.indicator("5.4").rate == pytest.approx(1 - (4 + 1) / 12)  # D21 not satisfied
+    # 3.3: D12 D15 (e-result), D20 (electronic procedure) = 3 of 9, × 8/9.
+    assert rates["3.3"][0] == pytest.approx(3 * 8 / 9) and rates["3.3"][1] == 9
+    # 4.1: paper-result dossiers returned in Q2: D07 D08 D13 D12 D15 D16 D17 D21 D24 = 9; e-result D08
+    # D12 D15.
+    assert rates["4.1"] == (3, 9)
+    assert card.indicator("5.4").rate == pytest.approx(1 - (4 + 1) / 13)  # D21 not satisfied
     lines = {ln.code: ln for ln in view.lines}
     assert lines["2.1"].behind == ("D07", "D13", "D18", "D21")
     assert (lines["online"].numerator, lines["online"].denominator, lines["online"].behind) == (
-        5, 8, ("D16", "D17", "D21"))  # fmt: skip
+        5, 9, ("D16", "D17", "D21", "D24"))  # fmt: skip
     assert lines["3.6"].met is True and lines["3.6"].behind == ()
-    assert lines["4.1"].behind == ("D07", "D13", "D16", "D17", "D21")
+    assert lines["4.1"].behind == ("D07", "D13", "D16", "D17", "D21", "D24")
     assert (lines["satisfied"].numerator, lines["satisfied"].denominator) == (1, 2)
     # Online dossiers submitted in Q2: D15 D18 D20 D22 D23 = 5; D18 accepted 05/05 09:00 after its
     # 04/05 16:00 deadline; D23's deadline (01/07 14:30) has not passed by the period's end.
@@ -406,3 +423,10 @@ def test_a_period_without_dossiers_is_not_a_perfect_score() -> None:
         "Đạt 11 điểm trên 11 điểm đo được (đo được 2/14 chỉ số thành phần; tối đa 100 điểm)"
     )
     assert all(line.status != "ok" and line.value is None and line.gap is None for line in view.lines)
+
+
+def test_register_notes_an_apology_for_a_mistake_apart_from_lateness() -> None:
+    table = register(dataset(), date(2026, 4, 1), date(2026, 6, 30))
+    rows = {r[1]: dict(zip(table.headers, r, strict=True)) for r in table.rows}
+    assert rows["D24"]["Ghi chú"] == "Đúng hạn; Phiếu xin lỗi do sai sót: 1"
+    assert rows["D21"]["Ghi chú"] == "Quá hạn; Phiếu xin lỗi, hẹn lại: 11:00 02/06/2026"
