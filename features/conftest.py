@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -361,6 +361,63 @@ def cannot_supplement_again(
 @then(parsers.parse("số lần yêu cầu bổ sung khi tiếp nhận là {count:d}"))
 def receipt_supplement_count(engine: Engine, ctx: dict[str, Any], count: int) -> None:
     assert current(engine, ctx).sla.get("receipt_supplements", 0) == count
+
+
+# ------------------------------------------------------------------------------------ calendar changes, apologies
+PEOPLE["quản trị hệ thống"] = "admin"
+
+
+@when(
+    parsers.re(
+        r'quản trị hệ thống khai báo ngày "(?P<day>[^"]+)" là (?P<kind>ngày nghỉ|ngày làm bù) '
+        r'theo "(?P<basis>[^"]+)"'
+    )
+)
+def declare_day(engine: Engine, ctx: dict[str, Any], day: str, kind: str, basis: str) -> None:
+    change = "off" if kind == "ngày nghỉ" else "work"
+    ctx["calendar_change"] = engine.add_calendar_override(
+        date.fromisoformat(day), change, basis, engine.actor("admin")
+    )
+
+
+@then(parsers.parse('ngày hẹn gợi ý là "{before}" hoặc "{after}"'))
+def suggested_appointments(engine: Engine, ctx: dict[str, Any], before: str, after: str) -> None:
+    payload = _last_event(engine, ctx, "calendar_changed").payload
+    assert [datetime.fromisoformat(m) for m in payload["nearest"]] == [local(before), local(after)]
+    assert ctx["code"] in ctx["calendar_change"]["appointments_on_day_off"]
+
+
+@when(
+    parsers.re(
+        r'(?P<person>.+) ban hành phiếu xin lỗi vì sai sót "(?P<reason>[^"]+)" '
+        r'(?:không hẹn lại|hẹn lại ngày "(?P<moment>[^"]+)")'
+    )
+)
+def apologise_for_mistake(
+    engine: Engine, ctx: dict[str, Any], person: str, reason: str, moment: str | None
+) -> None:
+    actor = engine.actor(PEOPLE[person])
+    engine.apologise(
+        ctx["code"], local(moment) if moment else None, reason, actor.unit or "", actor, kind="mistake"
+    )
+
+
+@when(parsers.parse('{person} ban hành phiếu xin lỗi hẹn lại do điều chỉnh lịch ngày "{moment}"'))
+def apologise_for_calendar(engine: Engine, ctx: dict[str, Any], person: str, moment: str) -> None:
+    actor = engine.actor(PEOPLE[person])
+    reason = "Ngày hẹn trả trùng ngày nghỉ mới được công bố"
+    engine.apologise(ctx["code"], local(moment), reason, actor.unit or "", actor, kind="calendar")
+
+
+@then(parsers.parse("số phiếu xin lỗi do sai sót là {count:d}"))
+def mistake_apologies(engine: Engine, ctx: dict[str, Any], count: int) -> None:
+    assert current(engine, ctx).sla.get("mistake_apologies", 0) == count
+
+
+@then("hồ sơ không bị tính là trễ hạn do phiếu xin lỗi")
+def not_late_by_apology(engine: Engine, ctx: dict[str, Any]) -> None:
+    sla = current(engine, ctx).sla
+    assert not sla.get("late_by_apology") and sla.get("apologies", 0) == 0
 
 
 # ------------------------------------------------------------------------------------ auditor (issue 7)
