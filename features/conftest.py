@@ -363,7 +363,7 @@ def receipt_supplement_count(engine: Engine, ctx: dict[str, Any], count: int) ->
     assert current(engine, ctx).sla.get("receipt_supplements", 0) == count
 
 
-# ------------------------------------------------------------------------------------ calendar changes, apologies
+# ---------------------------------------------------------------------------- calendar changes, apologies
 PEOPLE["quản trị hệ thống"] = "admin"
 
 
