@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,58 @@ def _apology(
     return code
 
 
+@action(r'^(?P<person>.+) phê duyệt yêu cầu bổ sung lần thứ hai với lý do "(?P<reason>[^"]+)"$')
+def _approve_supplement(
+    engine: Engine, clock: FixedClock, code: str | None, doc: str | None, person: str, reason: str
+) -> str | None:
+    assert code is not None
+    engine.approve_supplement(code, reason, engine.actor(PEOPLE[person]))
+    return code
+
+
+@action(
+    r'^quản trị hệ thống khai báo ngày "(?P<day>[^"]+)" là (?P<kind>ngày nghỉ|ngày làm bù) '
+    r'theo "(?P<basis>[^"]+)"$'
+)
+def _declare_day(
+    engine: Engine, clock: FixedClock, code: str | None, doc: str | None, day: str, kind: str, basis: str
+) -> str | None:
+    change = "off" if kind == "ngày nghỉ" else "work"
+    engine.add_calendar_override(date.fromisoformat(day), change, basis, engine.actor("admin"))
+    return code
+
+
+@action(
+    r'^(?P<person>.+) ban hành phiếu xin lỗi vì sai sót "(?P<reason>[^"]+)" '
+    r'(?:không hẹn lại|hẹn lại ngày "(?P<moment>[^"]+)")$'
+)
+def _mistake(
+    engine: Engine,
+    clock: FixedClock,
+    code: str | None,
+    doc: str | None,
+    person: str,
+    reason: str,
+    moment: str | None,
+) -> str | None:
+    assert code is not None
+    actor = engine.actor(PEOPLE[person])
+    new_due = local(moment) if moment else None
+    engine.apologise(code, new_due, reason, actor.unit or "", actor, kind="mistake")
+    return code
+
+
+@action(r'^(?P<person>.+) ban hành phiếu xin lỗi hẹn lại do điều chỉnh lịch ngày "(?P<moment>[^"]+)"$')
+def _calendar_apology(
+    engine: Engine, clock: FixedClock, code: str | None, doc: str | None, person: str, moment: str
+) -> str | None:
+    assert code is not None
+    actor = engine.actor(PEOPLE[person])
+    reason = "Ngày hẹn trùng ngày nghỉ mới"
+    engine.apologise(code, local(moment), reason, actor.unit or "", actor, kind="calendar")
+    return code
+
+
 def view_comparable(view: CaseView) -> dict[str, Any]:
     return comparable_view(
         status=view.status,
@@ -247,8 +299,11 @@ def _check_event_state(state: CaseState, event: Any) -> None:
         assert state.outcome == event.payload["outcome"] and state.finished_at == event.at
     elif event.kind == "clock_paused":
         assert state.sla["supplements"] == event.payload["supplements"] and state.sla_status == "paused"
-    elif event.kind == "apology_issued":
+    elif event.kind == "apology_issued" and event.payload["new_due_at"] is not None:
         assert state.due_at is not None and state.due_at.isoformat() == event.payload["new_due_at"]
+    elif event.kind == "calendar_changed":
+        dues = {t.task_id: t.due_at.isoformat() if t.due_at else None for t in state.tasks}
+        assert all(dues[task_id] == due for task_id, due in event.payload["task_dues"].items())
 
 
 # ------------------------------------------------------------------------- divergences (pure)

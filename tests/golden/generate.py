@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from engine import audit_store
 from engine.calendar import WorkingCalendar
+from engine.calendar_store import history
 from engine.cases import find_case
 from engine.clock import FixedClock
 from engine.db import Database
@@ -181,6 +182,31 @@ def _secret_reissued(engine: Engine, clock: FixedClock) -> str:
     return code
 
 
+def _calendar_change(engine: Engine, clock: FixedClock) -> str:
+    """Two days off declared while a transfer is open: a step's due moves, then the printed appointment
+    falls on a day off (flagged) and is rescheduled by an apology for the calendar change (not late)."""
+    clock.set(vn(2026, 11, 2, 9, 0))
+    code = engine.start_case(
+        {"procedure_id": "student_transfer", "applicant": {"name": "Lê Minh Châu"}, "channel": 1},
+        engine.actor("clerk"),
+    ).code
+    engine.complete_task(
+        code, "receipt_check", {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]},
+        engine.actor("clerk"),
+    )
+    admin = engine.actor("admin")
+    clock.set(vn(2026, 11, 2, 10, 0))
+    engine.add_calendar_override(date(2026, 11, 3), "off", "Quyết định số 50/QĐ-UBND ngày 02/11/2026", admin)
+    clock.set(vn(2026, 11, 2, 10, 30))
+    engine.add_calendar_override(date(2026, 11, 9), "off", "Quyết định số 51/QĐ-UBND ngày 02/11/2026", admin)
+    clock.set(vn(2026, 11, 2, 11, 0))
+    engine.apologise(
+        code, vn(2026, 11, 10, 11, 30), "Ngày hẹn trả trùng ngày nghỉ mới công bố", "Bộ phận một cửa",
+        engine.actor("head"), kind="calendar",
+    )
+    return code
+
+
 SCRIPTED: dict[str, Callable[[Engine, FixedClock], str]] = {
     "plain_end": _plain_end,
     "diploma_everything": _diploma_everything,
@@ -188,6 +214,7 @@ SCRIPTED: dict[str, Callable[[Engine, FixedClock], str]] = {
     "gateway_payment": _gateway_payment,
     "digital_receipt": _digital_receipt,
     "secret_reissued": _secret_reissued,
+    "calendar_change": _calendar_change,  # last: its days off apply to every later computation
 }
 
 
@@ -201,7 +228,12 @@ def dump_case(engine: Engine, code: str) -> dict[str, Any]:
         stored = audit_store.stored_view(session, case)
         procedure_id = case.procedure_id
         files = dict(version.files)
-    return {
+        overrides = [
+            {"day": r.day, "kind": r.kind, "note": r.note, "created_at": r.created_at.isoformat()}
+            for r in history(session)
+            if r.created_at <= events[-1].at
+        ]
+    golden: dict[str, Any] = {
         "procedure_id": procedure_id,
         "files": files,
         "events": [
@@ -220,6 +252,9 @@ def dump_case(engine: Engine, code: str) -> dict[str, Any]:
         ],
         "final": stored,
     }
+    if overrides:  # the calendar as the engine knew it (replay applies each from its moment)
+        golden["overrides"] = overrides
+    return golden
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 Each file is a real engine run with its BPMN files and the case as the engine stored it. The files
 directly under tests/golden/ are written by ``python -m tests.golden.generate`` with the current
-history format; format1/ and format2/ are frozen runs of earlier formats (format1/ written by the
+history format; format1/, format2/ and format3/ are frozen runs of earlier formats (format1/ written by the
 engine before the case core), never regenerated: a case keeps replaying under the rules it started
 with. Every run re-executes them through the runtime's rules (deep replay) and re-applies them
 (rebuild); the current ones together must hold every event kind the engine can emit.
@@ -11,14 +11,15 @@ with. Every run re-executes them through the runtime's rules (deep replay) and r
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine import audit_store
-from engine.calendar import WorkingCalendar
+from engine.calendar import CalendarOverride, WorkingCalendar
 from engine.domain.evolve import handled_kinds
 from engine.domain.state import HISTORY_FORMAT
 from engine.domain.vocab import EventKind
@@ -28,6 +29,22 @@ from engine.replay import ReplayEvent, VersionSpec, rebuild, replay
 HERE = Path(__file__).resolve().parent
 GOLDENS = sorted(HERE.glob("*.json")) + sorted(HERE.glob("format*/*.json"))
 CALENDAR = WorkingCalendar()
+
+
+def calendar_of(path: Path) -> Callable[[datetime], WorkingCalendar]:
+    """The working calendar at each moment of a golden's run: its recorded overrides from when each
+    was entered (as engine.audit_store.calendar_history reads them from the database)."""
+    rows = json.loads(path.read_text(encoding="utf-8")).get("overrides") or []
+    if not rows:
+        return lambda _at: CALENDAR
+
+    def at(moment: datetime) -> WorkingCalendar:
+        known = [r for r in rows if datetime.fromisoformat(r["created_at"]) <= moment]
+        return CALENDAR.with_overrides(
+            *(CalendarOverride(date.fromisoformat(r["day"]), r["kind"], r["note"]) for r in known)
+        )
+
+    return at
 
 
 def load(path: Path) -> tuple[VersionSpec, list[ReplayEvent], dict[str, Any]]:
@@ -58,7 +75,7 @@ def plain(value: Any) -> Any:
 
 def test_there_are_goldens() -> None:
     assert len(GOLDENS) >= 20
-    assert sorted({p.parent.name for p in GOLDENS}) == ["format1", "format2", "golden"]
+    assert sorted({p.parent.name for p in GOLDENS}) == ["format1", "format2", "format3", "golden"]
 
 
 IDS = [f"{p.parent.name}/{p.stem}" for p in GOLDENS]
@@ -68,7 +85,7 @@ IDS = [f"{p.parent.name}/{p.stem}" for p in GOLDENS]
 @pytest.mark.parametrize("mode", ["fast", "faithful"])
 def test_golden_replays_to_its_recorded_state(path: Path, mode: str) -> None:
     spec, events, final = load(path)
-    result = replay(spec, events, audit_store.script_engine_for, lambda _at: CALENDAR, mode=mode)  # type: ignore[arg-type]
+    result = replay(spec, events, audit_store.script_engine_for, calendar_of(path), mode=mode)  # type: ignore[arg-type]
     assert result.divergence is None, result.divergence
     assert [s.seq for s in result.states] == [e.seq for e in events]
     assert plain(result.states[-1].comparable()) == plain(final)
@@ -77,7 +94,7 @@ def test_golden_replays_to_its_recorded_state(path: Path, mode: str) -> None:
 @pytest.mark.parametrize("path", GOLDENS, ids=IDS)
 def test_golden_rebuilds_to_its_recorded_state(path: Path) -> None:
     spec, events, final = load(path)
-    result = rebuild(spec, events, lambda _at: CALENDAR)
+    result = rebuild(spec, events, calendar_of(path))
     assert result.divergence is None, result.divergence
     assert plain(result.states[-1].comparable()) == plain(final)
 
