@@ -97,12 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("task_id", help="task id, or the element id when only one such task is open")
     complete.add_argument("--as", dest="actor", required=True, help="username")
     complete.add_argument("--data", default="{}", help="JSON object of form fields")
-    apologise = leaf(case, "apologise", "issue an apology letter (Mẫu 04) with a new appointment")
+    apologise = leaf(case, "apologise", "issue an apology letter (Mẫu 04), for lateness or a mistake")
     apologise.add_argument("case")
-    apologise.add_argument("--new-due", required=True, help="ISO 8601")
+    apologise.add_argument("--new-due", help="ISO 8601 (required unless --kind mistake)")
+    apologise.add_argument(
+        "--kind",
+        choices=["late", "mistake", "calendar"],
+        default="late",
+        help="late (counts as late), mistake (not late) or calendar (appointment on a new day off)",
+    )
     apologise.add_argument("--reason", required=True)
     apologise.add_argument("--unit", default="", help="unit at fault")
     apologise.add_argument("--as", dest="actor", required=True)
+    approve = leaf(case, "approve-supplement", "a head allows a second supplementation request")
+    approve.add_argument("case")
+    approve.add_argument("--reason", required=True)
+    approve.add_argument("--as", dest="actor", required=True)
     withdraw = leaf(case, "withdraw", "record the applicant's request to withdraw (status 7)")
     withdraw.add_argument("case")
     withdraw.add_argument("--reason", required=True)
@@ -492,10 +502,13 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         view = engine.complete_task(args.case, args.task_id, data, engine.actor(args.actor))
         emit(args, view, _case_text)
     elif sub == "apologise":
-        new_due = parse_now(args.new_due)
-        assert new_due is not None
-        view = engine.apologise(args.case, new_due, args.reason, args.unit, engine.actor(args.actor))
+        new_due = parse_now(args.new_due) if args.new_due else None
+        view = engine.apologise(
+            args.case, new_due, args.reason, args.unit, engine.actor(args.actor), kind=args.kind
+        )
         emit(args, view, _case_text)
+    elif sub == "approve-supplement":
+        emit(args, engine.approve_supplement(args.case, args.reason, engine.actor(args.actor)), _case_text)
     elif sub == "withdraw":
         emit(args, engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor)), _case_text)
     elif sub == "withdraw-confirm":
@@ -562,6 +575,7 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
     else:
         print(
             "Thiếu lệnh con: start | submit-online | show | tasks | events | complete | apologise | "
+            "approve-supplement | "
             "withdraw | withdraw-confirm | documents | document-add | result-attach | results | payments | "
             "pay | rate | claim | release | reassign | reissue-secret | by-cccd",
             file=sys.stderr,
@@ -622,7 +636,19 @@ def _calendar(args: argparse.Namespace) -> int:
     if args.calendar_command == "override":
         day = _parse_day(args.day)
         row = engine.add_calendar_override(day, args.kind, args.note, engine.actor(args.actor))
-        emit(args, row, lambda r: f"Đã ghi điều chỉnh lịch #{r['id']}: {r['day']} {r['kind']} — {r['note']}")
+        emit(
+            args,
+            row,
+            lambda r: f"Đã ghi điều chỉnh lịch #{r['id']}: {r['day']} {r['kind']} — {r['note']}\n"
+            f"Tính lại thời hạn {len(r['moved'])} hồ sơ đang mở"
+            + (f": {', '.join(r['moved'])}" if r["moved"] else "")
+            + (
+                f"\nNgày hẹn trả rơi vào ngày nghỉ, cần hẹn lại (Mẫu 04): "
+                f"{', '.join(r['appointments_on_day_off'])}"
+                if r["appointments_on_day_off"]
+                else ""
+            ),
+        )
         return 0
     if args.calendar_command == "overrides":
         rows = engine.calendar_overrides()

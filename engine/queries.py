@@ -127,6 +127,8 @@ class ProcedureCounts(BaseModel):
     receipt_pending: int = 0
     receipt_breached: int = 0
     rescheduled: int = 0
+    day_off_appointments: int = 0
+    repeat_supplements: int = 0
 
 
 class UnitCounts(BaseModel):
@@ -146,6 +148,10 @@ class Board(BaseModel):
     receipt_breaches: list[BoardDossier]
     rescheduled: list[BoardDossier]  # apology issued, new appointment set: still counts as late
     units: list[UnitCounts] = []
+    # A calendar change put the printed appointment on a day off: offer a new one (Mẫu 04).
+    day_off_appointments: list[BoardDossier] = []
+    # Asked a second time for documents (with a head's approval): counted and shown apart.
+    repeat_supplements: list[BoardDossier] = []
 
 
 def remaining_hours(now: datetime, due: datetime | None, calendar: sla.BusinessCalendar) -> float | None:
@@ -456,6 +462,13 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
 
 #: Dossiers listed per board section; the counts above them cover every dossier.
 BOARD_TOP = 50
+def _flagged(dialect: str, flag: str) -> Any:
+    """``cases.sla.flags`` holds ``flag`` (a JSON array test in each database's own spelling)."""
+    if dialect == "postgresql":
+        return text(f"CAST(cases.sla -> 'flags' AS jsonb) @> '[\"{flag}\"]'")
+    return text(f"EXISTS (SELECT 1 FROM json_each(cases.sla, '$.flags') WHERE value = '{flag}')")
+
+
 #: "Given a new appointment by an apology", spelt exactly as the partial index ix_cases_apologised.
 APOLOGISED = {
     "sqlite": text("json_extract(cases.sla, '$.apologies') > 0"),
@@ -597,6 +610,23 @@ def sla_board(
     ):
         count(procedure_id).rescheduled += 1
         rescheduled_ids.append(case_id)
+    # Flags the rules raise that need a person: both rare, read from open dossiers only.
+    flagged: dict[str, list[int]] = {}
+    for flag in ("appointment_on_day_off", "repeat_supplement"):
+        ids = flagged.setdefault(flag, [])
+        for case_id, procedure_id in session.execute(
+            select(Case.id, Case.procedure_id)
+            .where(_flagged(session.get_bind().dialect.name, flag), _board_open())
+            .order_by(Case.due_at, Case.id)
+        ):
+            entry = count(procedure_id)
+            if flag == "appointment_on_day_off":
+                entry.day_off_appointments += 1
+            else:
+                entry.repeat_supplements += 1
+            ids.append(case_id)
+    day_off_rows = _rows_by_id(session, flagged["appointment_on_day_off"][:top])
+    repeat_rows = _rows_by_id(session, flagged["repeat_supplement"][:top])
     listed = _board_query().where(_board_running(paying))
     breached_rows = session.execute(
         listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
@@ -614,7 +644,12 @@ def sla_board(
         count(row.procedure_id).receipt_breached += 1
     steps = _open_steps(
         session,
-        [r.id for rows in (breached_rows, approaching_rows, rescheduled_rows, pending_rows) for r in rows]
+        [
+            r.id
+            for rows in (breached_rows, approaching_rows, rescheduled_rows, pending_rows)
+            + (day_off_rows, repeat_rows)
+            for r in rows
+        ]
         + [r.id for r in late_receipts[:top]],
     )
 
@@ -631,6 +666,8 @@ def sla_board(
         approaching=[view(r) for r in approaching_rows],
         receipt_breaches=receipt[:top],
         rescheduled=[view(r) for r in rescheduled_rows],
+        day_off_appointments=[view(r) for r in day_off_rows],
+        repeat_supplements=[view(r) for r in repeat_rows],
         units=_unit_counts(
             session,
             now,

@@ -195,6 +195,18 @@ def add_override() -> ResponseReturnValue:
         shown = day.year if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else _year(None)
         return _calendar_page(shown, form, errors, exc.message)
     flash(f"Đã ghi điều chỉnh lịch ngày {day:%d/%m/%Y}: {KINDS[row['kind']].lower()}.", "success")
+    moved, off = row["moved"], row["appointments_on_day_off"]
+    flash(
+        f"Đã tính lại hạn tiếp nhận, hạn xử lý của {len(moved)} hồ sơ đang giải quyết"
+        + (f": {', '.join(moved)}." if moved else "."),
+        "info",
+    )
+    if off:
+        flash(
+            f"{len(off)} hồ sơ có ngày hẹn trả đã in rơi vào ngày nghỉ, cần hẹn lại (Mẫu 04): "
+            f"{', '.join(off)}. Xem trên bảng theo dõi thời hạn.",
+            "error",
+        )
     return redirect(url_for("admin.calendar", year=day.year))
 
 

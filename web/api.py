@@ -39,6 +39,7 @@ from .api_models import (
     ReassignRequest,
     ReissuedSecret,
     ScorecardTargetRequest,
+    SupplementApprovalRequest,
     UploadedDocument,
     WithdrawalRequest,
     override_views,
@@ -349,7 +350,16 @@ def desk_queue() -> ResponseReturnValue:
 @requires("desk_clerk", *HEADS)
 def apology(code: str) -> ResponseReturnValue:
     req = body(ApologyRequest)
-    return ok(engine().apologise(code, req.new_due, req.reason, req.unit_at_fault, require_actor()))
+    return ok(
+        engine().apologise(code, req.new_due, req.reason, req.unit_at_fault, require_actor(), kind=req.kind)
+    )
+
+
+@bp.post("/cases/<code>/supplement-approval")
+@requires("head_of_department")
+def approve_supplement(code: str) -> ResponseReturnValue:
+    req = body(SupplementApprovalRequest)
+    return ok(engine().approve_supplement(code, req.reason, require_actor()))
 
 
 @bp.post("/cases/<code>/withdrawal")
@@ -410,7 +420,8 @@ def add_calendar_override() -> ResponseReturnValue:
     req = body(CalendarOverrideRequest)
     row = engine().add_calendar_override(req.day, req.kind, req.note, require_actor())
     [view] = [v for v in override_views(engine().calendar_overrides()) if v.id == row["id"]]
-    return ok(view, 201)
+    moved = {"moved": row["moved"], "appointments_on_day_off": row["appointments_on_day_off"]}
+    return ok(view.model_copy(update=moved), 201)
 
 
 @bp.get("/admin/targets")

@@ -147,13 +147,24 @@ class RatingRequest(BaseModel):
 
 
 class ApologyRequest(BaseModel):
-    """Mẫu 04: the unit at fault, the reason, and the new appointment (ISO 8601 with offset)."""
+    """Mẫu 04: the unit at fault, the reason, and the new appointment (ISO 8601 with offset). ``kind``:
+    ``late`` (needs a new appointment; the dossier counts as late), ``mistake`` (a new appointment only
+    if needed; not late) or ``calendar`` (a printed appointment a calendar change put on a day off)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    new_due: AwareDatetime
+    new_due: AwareDatetime | None = None
     reason: str = Field(min_length=1, max_length=2000)
     unit_at_fault: str = Field(min_length=1, max_length=200)
+    kind: Literal["late", "mistake", "calendar"] = "late"
+
+
+class SupplementApprovalRequest(BaseModel):
+    """A head of department allows a second supplementation request (procedures that allow it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class WithdrawalRequest(BaseModel):
@@ -211,6 +222,10 @@ class CalendarOverrideView(BaseModel):
     created_at: datetime
     created_by: str
     in_force: bool
+    # Only in the answer to a new override: open dossiers whose deadlines it moved, and those whose
+    # printed appointment now falls on a day off (to be offered a new one, Mẫu 04).
+    moved: list[str] = []
+    appointments_on_day_off: list[str] = []
 
 
 def override_views(rows: list[dict[str, Any]]) -> list[CalendarOverrideView]:

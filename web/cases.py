@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.domain.vocab import APOLOGY_KINDS
 from engine.errors import ConflictError, NotFound, SlaViolation, ValidationError
 from engine.sla import LOCAL_TZ
 
@@ -24,6 +26,7 @@ from .dossier import (
     task_fields,
     workable_task,
 )
+from .formatting import fromiso
 from .pdf import inline_print_css, pdf_response
 from .schema_forms import field_errors, parse_submission
 from .security import HEADS, STAFF, engine, require_actor, requires
@@ -191,38 +194,66 @@ def confirm_withdrawal(code: str) -> ResponseReturnValue:
 @bp.route("/<code>/apology", methods=["GET", "POST"])
 @requires(*APOLOGISERS)
 def apology(code: str) -> ResponseReturnValue:
-    """Mẫu 04: the unit at fault apologises and sets a new appointment (the case still counts late)."""
+    """Mẫu 04: an apology for lateness (new appointment; the case still counts late), for a mistake
+    (a new appointment only if needed; not late) or for an appointment a calendar change put on a day off."""
     eng = engine()
     case = eng.get_case(code)
     errors: dict[str, str] = {}
     message = None
+    kind = (request.values.get("kind") or "late").strip()
     if request.method == "POST":
         reason = (request.form.get("reason") or "").strip()
         unit = (request.form.get("unit_at_fault") or "").strip()
-        new_due = _parse_local(request.form.get("new_due_date"), request.form.get("new_due_time"))
+        typed_day = (request.form.get("new_due_date") or "").strip()
+        new_due = _parse_local(typed_day, request.form.get("new_due_time"))
         try:
-            if new_due is None:
+            if new_due is None and (kind != "mistake" or typed_day):
                 raise ValidationError(
                     "Ngày hẹn mới không hợp lệ",
                     details={"fields": [{"field": "new_due_date", "message": "chọn ngày hẹn mới"}]},
                 )
             if not unit:
                 raise ValidationError(
-                    "Phải ghi đơn vị để chậm trễ",
+                    "Phải ghi đơn vị để chậm trễ" if kind == "late" else "Phải ghi đơn vị lập phiếu",
                     details={"fields": [{"field": "unit_at_fault", "message": "bắt buộc"}]},
                 )
-            eng.apologise(code, new_due, reason, unit, require_actor())
+            eng.apologise(code, new_due, reason, unit, require_actor(), kind=kind)
         except ValidationError as exc:
             errors, message = field_errors(exc.details), exc.message
-            if not errors and "lý do" in exc.message.lower():
+            if not errors and ("lý do" in exc.message.lower() or "sai sót" in exc.message.lower()):
                 errors["reason"] = "bắt buộc"
         else:
-            flash("Đã lập Phiếu xin lỗi và hẹn lại ngày trả kết quả.", "success")
+            flash("Đã lập Phiếu xin lỗi (Mẫu 04).", "success")
             return redirect(url_for("cases.print_form", code=code, number="04"))
+    nearest = [fromiso(m) for m in (_calendar_flag(eng, code) or {}).get("nearest", [])]
     return (
-        render_template("cases/apology.html", case=case, form=request.form, errors=errors, message=message),
+        render_template(
+            "cases/apology.html",
+            case=case,
+            form=request.form,
+            errors=errors,
+            message=message,
+            kind=kind,
+            kinds=APOLOGY_KINDS,
+            nearest=nearest,
+        ),
         422 if message else 200,
     )
+
+
+def _calendar_flag(eng: Any, code: str) -> Any:
+    """The last calendar change that put the printed appointment on a day off (its nearest moments)."""
+    event = last_event(eng.events(code), "calendar_changed")
+    return event.payload if event is not None and event.payload.get("appointment_on_day_off") else None
+
+
+@bp.post("/<code>/supplement-approval")
+@requires("head_of_department")
+def approve_supplement(code: str) -> ResponseReturnValue:
+    """A head allows a second supplementation request (procedures whose metadata allow it)."""
+    engine().approve_supplement(code, request.form.get("reason") or "", require_actor())
+    flash("Đã phê duyệt yêu cầu bổ sung hồ sơ lần thứ hai.", "success")
+    return redirect(url_for("cases.view", code=code))
 
 
 def _parse_local(day: str | None, at: str | None) -> datetime | None:

@@ -44,6 +44,8 @@ EVENT_LABELS = {
     "case_completed": "Kết thúc hồ sơ",
     "document_added": "Đính kèm tệp",
     "secret_reissued": "Cấp lại mã tra cứu",
+    "supplement_approved": "Lãnh đạo phòng phê duyệt yêu cầu bổ sung lần thứ hai",
+    "calendar_changed": "Điều chỉnh lịch làm việc: tính lại thời hạn",
 }
 
 

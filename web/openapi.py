@@ -48,6 +48,7 @@ from .api_models import (
     ReissuedSecret,
     ScorecardTargetRequest,
     Submitted,
+    SupplementApprovalRequest,
     WithdrawalRequest,
 )
 
@@ -85,6 +86,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     QueueRow,
     DocumentView,
     ApologyRequest,
+    SupplementApprovalRequest,
     WithdrawalRequest,
     PublicWithdrawalRequest,
     DocumentUpload,
@@ -283,6 +285,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/cases/{code}/apology": {
             "post": _op(
                 "Phiếu xin lỗi và hẹn lại (Mẫu 04)", _ref(CaseView), request=ApologyRequest, params=("code",)
+            )
+        },
+        "/api/cases/{code}/supplement-approval": {
+            "post": _op(
+                "Lãnh đạo phòng phê duyệt yêu cầu bổ sung hồ sơ lần thứ hai (thủ tục cho phép)",
+                _ref(CaseView),
+                request=SupplementApprovalRequest,
+                params=("code",),
             )
         },
         "/api/cases/{code}/withdrawal": {
