@@ -639,14 +639,16 @@ def _calendar(args: argparse.Namespace) -> int:
         emit(
             args,
             row,
-            lambda r: f"Đã ghi điều chỉnh lịch #{r['id']}: {r['day']} {r['kind']} — {r['note']}\n"
-            f"Tính lại thời hạn {len(r['moved'])} hồ sơ đang mở"
-            + (f": {', '.join(r['moved'])}" if r["moved"] else "")
-            + (
-                f"\nNgày hẹn trả rơi vào ngày nghỉ, cần hẹn lại (Mẫu 04): "
-                f"{', '.join(r['appointments_on_day_off'])}"
-                if r["appointments_on_day_off"]
-                else ""
+            lambda r: (
+                f"Đã ghi điều chỉnh lịch #{r['id']}: {r['day']} {r['kind']} — {r['note']}\n"
+                f"Tính lại thời hạn {len(r['moved'])} hồ sơ đang mở"
+                + (f": {', '.join(r['moved'])}" if r["moved"] else "")
+                + (
+                    f"\nNgày hẹn trả rơi vào ngày nghỉ, cần hẹn lại (Mẫu 04): "
+                    f"{', '.join(r['appointments_on_day_off'])}"
+                    if r["appointments_on_day_off"]
+                    else ""
+                )
             ),
         )
         return 0

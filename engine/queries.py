@@ -462,6 +462,8 @@ def _full_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
 
 #: Dossiers listed per board section; the counts above them cover every dossier.
 BOARD_TOP = 50
+
+
 def _flagged(dialect: str, flag: str) -> Any:
     """``cases.sla.flags`` holds ``flag`` (a JSON array test in each database's own spelling)."""
     if dialect == "postgresql":

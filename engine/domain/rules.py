@@ -208,8 +208,10 @@ def check_apology(
     if state.due_at is None:
         raise ValidationError("Hồ sơ chưa được tiếp nhận nên chưa có ngày hẹn trả")
     if new_due is None:
-        raise ValidationError("Phải nhập ngày hẹn trả kết quả mới", details={"fields": [
-            {"field": "new_due", "message": "thiếu trường bắt buộc"}]})
+        raise ValidationError(
+            "Phải nhập ngày hẹn trả kết quả mới",
+            details={"fields": [{"field": "new_due", "message": "thiếu trường bắt buộc"}]},
+        )
     if kind == "late":
         if state.sla.apologies >= max_apologies:
             raise SlaViolation(f"Hồ sơ đã được hẹn lại {max_apologies} lần — không được hẹn lại thêm")
@@ -572,9 +574,7 @@ def applicant_notice(event: Event, case_code: str) -> str | None:
     """What the applicant is told by e-mail/SMS about an event that moves their appointment."""
     p = event.payload
     if event.kind == EventKind.APOLOGY_ISSUED and p.get("kind") in ("mistake", "calendar"):
-        again = (
-            f" Hẹn trả kết quả mới: {_local_text(p.get('new_due_at'))}." if p.get("new_due_at") else ""
-        )
+        again = f" Hẹn trả kết quả mới: {_local_text(p.get('new_due_at'))}." if p.get("new_due_at") else ""
         return f"Hồ sơ {case_code}: cơ quan xin lỗi ông/bà ({p.get('reason')}).{again}"
     if event.kind == EventKind.APOLOGY_ISSUED:
         return (

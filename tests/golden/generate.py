@@ -191,7 +191,9 @@ def _calendar_change(engine: Engine, clock: FixedClock) -> str:
         engine.actor("clerk"),
     ).code
     engine.complete_task(
-        code, "receipt_check", {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]},
+        code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]},
         engine.actor("clerk"),
     )
     admin = engine.actor("admin")
@@ -201,8 +203,12 @@ def _calendar_change(engine: Engine, clock: FixedClock) -> str:
     engine.add_calendar_override(date(2026, 11, 9), "off", "Quyết định số 51/QĐ-UBND ngày 02/11/2026", admin)
     clock.set(vn(2026, 11, 2, 11, 0))
     engine.apologise(
-        code, vn(2026, 11, 10, 11, 30), "Ngày hẹn trả trùng ngày nghỉ mới công bố", "Bộ phận một cửa",
-        engine.actor("head"), kind="calendar",
+        code,
+        vn(2026, 11, 10, 11, 30),
+        "Ngày hẹn trả trùng ngày nghỉ mới công bố",
+        "Bộ phận một cửa",
+        engine.actor("head"),
+        kind="calendar",
     )
     return code
 
