@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from engine import reports
 from engine.audit_store import ReplayReport
 from engine.errors import MotcuaError, NotFound, ValidationError
-from engine.index766 import ScorecardConfig
+from engine.index766 import DEFAULT_GROUP_MAX, GROUP_NAMES, ScorecardConfig
 from engine.index766_targets import INDICATOR_STATUS, parse_group_max, scorecard_table
 from engine.replay import CaseState, Divergence, ReplayError
 from engine.service import CaseView, EventView
@@ -220,6 +220,8 @@ def reports_home() -> ResponseReturnValue:
         defaults=_default_period(),
         periods=reports.PERIOD_LABELS,
         procedures=_fee_procedures(),
+        group_max=DEFAULT_GROUP_MAX,
+        group_names=GROUP_NAMES,
     )
 
 
@@ -285,6 +287,8 @@ def index766() -> ResponseReturnValue:
         procedures=_fee_procedures(),
         paid=set(paid),
         status_labels=INDICATOR_STATUS,
+        group_names=GROUP_NAMES,
+        args=args,
         csv_url=url_for("auditor.index766", **args, paid=paid, format="csv"),
         xlsx_url=url_for("auditor.index766", **args, paid=paid, format="xlsx"),
     )
@@ -298,9 +302,15 @@ def scorecard_config() -> ScorecardConfig:
     unknown = sorted(set(paid) - {p.procedure_id for p in fee_procedures})
     if unknown:
         raise ValidationError(f"Không có thủ tục có phí: {', '.join(unknown)}")
-    maxima = parse_group_max(request.args.get("group_max") or "")
+    maxima = parse_group_max(request.args.get("group_max") or _group_max_fields())
     config = ScorecardConfig(online_payment_procedures=frozenset(paid) if paid else None)
     return replace(config, group_max=maxima) if maxima else config
+
+
+def _group_max_fields() -> str:
+    """The form's one input per group code (``max_CKMB=18`` …) in ``parse_group_max``'s spelling."""
+    given = {code: (request.args.get(f"max_{code}") or "").strip() for code in DEFAULT_GROUP_MAX}
+    return ",".join(f"{code}={value.replace(',', '.')}" for code, value in given.items() if value)
 
 
 def scorecard_answer(first: date, last: date) -> dict[str, Any]:

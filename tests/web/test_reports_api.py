@@ -172,3 +172,26 @@ def test_cli_reports_and_targets(engine: Engine, clock: FixedClock, capsys: Any,
     out = tmp_path / "chiso766.xlsx"
     assert run.main([*score, "--format", "xlsx", "--out", str(out)]) == 0
     assert out.stat().st_size > 0
+
+
+def test_group_maxima_are_entered_one_input_per_group_code(
+    engine: Engine, clock: FixedClock, as_user: Any
+) -> None:
+    three_cases(engine, clock)
+    director = as_user("director")
+    form = director.get("/auditor/reports").get_data(as_text=True)
+    assert 'id="group-max-fields"' in form
+    assert all(f'name="max_{code}"' in form for code in ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDSH", "MDHL"))
+    # Plan 004's maxima entered per code in the page's own order, whatever it is: nothing is swapped.
+    maxima = "&max_MDHL=18&max_MDSH=22&max_TTTT=9&max_CLGQ=11&max_TDGQ=20&max_CKMB=18"
+    card = director.get(URL_766 + maxima).get_json()
+    groups = {g["code"]: g["max_points"] for g in card["groups"]}
+    assert groups == {"CKMB": 18, "TDGQ": 20, "CLGQ": 11, "TTTT": 9, "MDSH": 22, "MDHL": 18}
+    page = director.get(URL_766.replace("/api/reports/index766", "/auditor/reports/index766") + maxima)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="group-max-form"' in text and 'name="max_TTTT"' in text
+    assert 'name="max_TTTT" min="0" max="100" step="0.5" value="9"' in text
+    missing = director.get(URL_766 + "&max_CKMB=18&max_TDGQ=20")
+    assert missing.status_code == 422 and "Thiếu điểm tối đa của nhóm" in missing.get_json()["message"]
+    bad = director.get(URL_766 + maxima.replace("max_CKMB=18", "max_CKMB=mười"))
+    assert bad.status_code == 422 and "CKMB" in bad.get_json()["message"]
