@@ -203,6 +203,9 @@ def dossier_facts(
             if new_due is not None:
                 found["due_at"] = new_due
                 dues.append((e.at, new_due))
+        elif e.kind == "calendar_changed" and e.payload.get("receipt_due_at"):
+            # A day off or make-up day declared while the dossier waited at the desk moved its deadline.
+            found["receipt_due_at"] = _moment(e.payload.get("receipt_due_at"))
         elif e.kind == "case_finished":
             found.setdefault("finished_at", e.at)
             found["outcome"] = e.payload.get("outcome")

@@ -501,3 +501,19 @@ def json_loads(text: str) -> Any:
     import json
 
     return json.loads(text)
+
+
+def test_a_calendar_change_moves_the_receipt_deadline_the_reports_judge_by() -> None:
+    started = {"procedure_id": "centre", "channel": 2, "applicant": {"name": "A"}, "data": {},
+               "receipt_due_at": iso(2026, 11, 30, 15, 30)}  # fmt: skip
+    events = [
+        ev(1, vn(2026, 11, 27, 15, 0), "case_started", status_to=1, payload=started),
+        ev(2, vn(2026, 11, 27, 16, 0), "calendar_changed", "admin",
+           payload={"day": "2026-11-30", "change": "off", "basis": "QĐ số 45/QĐ-UBND ngày 27/11/2026",
+                    "task_dues": {}, "receipt_due_at": iso(2026, 12, 1, 15, 30),
+                    "appointment_on_day_off": False}),
+        ev(3, vn(2026, 12, 1, 9, 0), "status_changed", status_from=1, status_to=2),
+    ]  # fmt: skip
+    facts = dossier_facts("X", events)
+    assert facts.receipt_due_at == vn(2026, 12, 1, 15, 30)
+    assert facts.receipt_decided_at is not None and facts.receipt_decided_at < facts.receipt_due_at
