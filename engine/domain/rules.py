@@ -315,7 +315,7 @@ def check_supplement_request(
             details={"supplements": asked, "phase": "receipt" if at_desk else "processing"},
         )
     if not state.sla.repeat_approved:
-        raise SlaViolation(
+        raise ValidationError(
             f"Hồ sơ đã được yêu cầu bổ sung một lần {where}. Thủ tục cho phép yêu cầu bổ sung lần thứ hai "
             "chỉ khi Lãnh đạo phòng phê duyệt: hãy đề nghị Lãnh đạo phòng phê duyệt trước.",
             details={"supplements": asked, "phase": "receipt" if at_desk else "processing"},

@@ -14,7 +14,7 @@ from engine.domain.procedure import ProcedureFacts
 from engine.domain.rules import Observation, ReadyTask, Step
 from engine.domain.state import CaseState, OpenTask, SlaState
 from engine.domain.vocab import Status
-from engine.errors import SlaViolation, ValidationError
+from engine.errors import ValidationError
 from tests.support.fixtures import vn
 
 FORM = {"properties": {"missing_documents": {"type": "array"}, "decision": {"type": "string"}}}
@@ -68,7 +68,7 @@ def test_a_second_request_is_refused_where_the_procedure_does_not_allow_it(phase
 def test_with_head_approval_the_second_request_is_allowed_once_flagged_and_the_third_refused() -> None:
     allowing = facts(repeat_supplement="head_approval")
     case = state(sla=SlaState(receipt_supplements=1))
-    with pytest.raises(SlaViolation, match="Lãnh đạo phòng phê duyệt"):
+    with pytest.raises(ValidationError, match="Lãnh đạo phòng phê duyệt"):
         rules.check_supplement_request(case, allowing, "receipt_check", {"missing_documents": ["TP1"]}, ASKED)
     with pytest.raises(ValidationError, match="lý do"):
         rules.check_supplement_approval(case, allowing, " ")

@@ -323,3 +323,34 @@ def test_desk_reissues_a_lost_secret_and_prints_it_on_a_new_form01(engine: Engin
     assert case.secret is not None and case.secret != secret
     assert as_user("specialist").post(f"/cases/{case.code}/secret").status_code == 403
     assert [e.kind for e in engine.events(case.code)].count("secret_reissued") == 1
+
+
+def test_the_desk_asks_for_supplementation_once(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    unlisted = clerk.post(
+        f"/cases/{case.code}/tasks/{case.tasks[0].task_id}",
+        {"decision": "supplement", "reason": "Thiếu giấy tờ", "origin": "receipt"},
+    )
+    assert unlisted.status_code == 422 and "phải liệt kê một lần đầy đủ" in unlisted.get_data(as_text=True)
+    asked = {
+        "decision": "supplement",
+        "missing_documents": ["TP2"],
+        "reason": "Thiếu CCCD",
+        "origin": "receipt",
+    }
+    assert clerk.post(f"/cases/{case.code}/tasks/{case.tasks[0].task_id}", asked).status_code == 302
+    engine.complete_task(
+        case.code, "receipt_supplement", {"supplemented_documents": ["TP2"]}, engine.actor("citizen")
+    )
+    again = engine.get_case(case.code)
+    assert again.status == 1
+    second = clerk.post(
+        f"/cases/{case.code}/tasks/{again.tasks[0].task_id}",
+        {**asked, "missing_documents": ["TP1"], "reason": "Đơn chưa ký"},
+    )
+    page = second.get_data(as_text=True)
+    assert second.status_code == 422 and "không được yêu cầu bổ sung lần thứ hai" in page
+    assert 'id="apology-link"' not in page
+    after = engine.get_case(case.code)
+    assert (after.status, after.version, after.sla.get("receipt_supplements")) == (1, again.version, 1)
