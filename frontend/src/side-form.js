@@ -47,6 +47,10 @@ const LEGAL_UNITS = [['same_working_day', 'Trong ngày làm việc (sau giờ ch
 const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
 const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
 const CLOCK_MODES = [['restart', 'Tính lại thời hạn từ đầu (mặc định)'], ['extend', 'Cộng thêm thời gian chờ bổ sung']];
+const REPEAT_SUPPLEMENT = [
+  ['refuse', 'Chỉ một lần; lần thứ hai bị từ chối (mặc định)'],
+  ['head_approval', 'Lần thứ hai khi Lãnh đạo phòng phê duyệt (gắn cờ, tính trễ theo QĐ 766)'],
+];
 const DOCUMENT_KINDS = [['original', 'Bản chính'], ['copy', 'Bản sao'], ['certified_copy', 'Bản sao chứng thực']];
 const TIMER_KINDS = [['timeDate', 'Thời điểm (giờ hành chính)'], ['timeDuration', 'Khoảng thời gian'], ['timeCycle', 'Chu kỳ']];
 
@@ -139,6 +143,10 @@ export function renderProcedureForm(container, modeler) {
   field(form, 'proc-receipt-cutoff', 'Nhận sau giờ này thì tính từ ngày làm việc sau (để trống nếu không áp dụng)', cutoff);
   cutoff.addEventListener('change', () => { proc.set('receiptCutoff', cutoff.value || undefined); });
   bind('proc-clock-mode', 'Khi công dân bổ sung hồ sơ', 'clockMode', select(CLOCK_MODES, proc.clockMode || 'restart'));
+  bind(
+    'proc-repeat-supplement', 'Yêu cầu bổ sung hồ sơ lần thứ hai', 'repeatSupplement',
+    select(REPEAT_SUPPLEMENT, proc.repeatSupplement || 'refuse'),
+  );
   renderDocuments(form, moddle, proc);
   renderDueExtensions(form, moddle, proc);
   container.appendChild(form);

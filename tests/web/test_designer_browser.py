@@ -176,7 +176,8 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     server: str,  # noqa: F811
     engine: Engine,
 ) -> None:
-    """Required documents, the receipt cut-off, the clock mode and due extensions are procedure
+    """Required documents, the receipt cut-off, the clock mode, whether a second supplementation
+    request may be approved, and due extensions are procedure
     metadata a designer changes without touching XML; they reach the deployed version."""
     designer = Session(browser, server, "designer")
     page = designer.page
@@ -197,6 +198,7 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     expect(documents).to_have_count(3)
     page.fill("#proc-receipt-cutoff", "16:00")
     page.select_option("#proc-clock-mode", "extend")
+    page.select_option("#proc-repeat-supplement", "head_approval")
     page.locator("#proc-extensions tr[data-index] input[name='workingDays']").fill("1")
     designer.shot("designer-procedure-metadata")
 
@@ -212,6 +214,7 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     assert (added["kind"], added["required"]) == ("certified_copy", False)
     assert meta["receipt_cutoff"] in ("16:00", "16:00:00")
     assert meta["clock_mode"] == "extend"
+    assert meta["repeat_supplement"] == "head_approval"
     assert meta["due_extensions"][0]["working_days"] == 1
 
 
