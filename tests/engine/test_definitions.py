@@ -64,6 +64,7 @@ def test_reads_the_procedure_metadata() -> None:
         "working_days",
     )
     assert meta.fee == 0 and meta.clock_mode == "restart"  # defaults
+    assert meta.repeat_supplement == "refuse"  # a second supplementation request is refused by law
     assert meta.receipt_cutoff == datetime.time(15, 0)
     assert [d.code for d in meta.documents] == ["TP1", "TP2"]
     assert meta.documents[0].required and meta.documents[0].count == 1
@@ -102,6 +103,18 @@ def test_missing_attribute_is_named() -> None:
     ext = PROCEDURE.replace('legalUnit="working_days" ', "")
     with pytest.raises(ProcedureError, match="legalUnit"):
         read_procedure_meta(parse_xml(document(process("p", "", ext=ext))))
+
+
+def test_repeat_supplement_is_read_and_checked() -> None:
+    allowed = PROCEDURE.replace(
+        'receiptCutoff="15:00"', 'receiptCutoff="15:00" repeatSupplement="head_approval"'
+    )
+    assert read_procedure_meta(parse_xml(document(process("p", "", ext=allowed)))).repeat_supplement == (
+        "head_approval"
+    )
+    with pytest.raises(ProcedureError, match="repeatSupplement"):
+        bad = allowed.replace("head_approval", "always")
+        read_procedure_meta(parse_xml(document(process("p", "", ext=bad))))
 
 
 def test_unknown_unit_is_refused() -> None:
