@@ -344,3 +344,19 @@ def test_error_pages_lead_back_where_the_visitor_came_from(client: Client) -> No
     assert page.status_code == 404 and '<a href="http://localhost/" id="error-back">' in text
     foreign = client.get("/public/procedures/khong_co", headers={"Referer": "http://evil.example/"})
     assert 'id="error-back"' not in foreign.get_data(as_text=True)
+
+
+def test_the_citizen_reads_an_apology_for_a_mistake(engine: Engine, client: Client) -> None:
+    case = submit_online(engine)
+    engine.complete_work_item(
+        case.code,
+        "receipt_check",
+        {"decision": "accept", "checked_documents": ["TP1", "TP2"]},
+        engine.actor("clerk"),
+    )
+    engine.apologise(
+        case.code, None, "Ghi sai họ tên trên giấy tiếp nhận", "Một cửa", engine.actor("head"), kind="mistake"
+    )
+    page = client.post("/public/lookup", {"code": case.code, "secret": case.secret}).get_data(as_text=True)
+    assert "Cơ quan xin lỗi ông/bà vì sai sót: Ghi sai họ tên trên giấy tiếp nhận" in page
+    assert "vì chậm trễ" not in page
