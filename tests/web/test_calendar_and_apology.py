@@ -48,6 +48,8 @@ def test_a_day_off_entered_on_the_admin_page_flags_the_printed_appointment(
     assert 'id="day-off-panel"' in view and "Điều chỉnh lịch làm việc: tính lại thời hạn" in view
     form = as_user("head").get(f"/cases/{code}/apology?kind=calendar").get_data(as_text=True)
     assert "Gợi ý hẹn lại: 17:00 06/11/2026 hoặc 07:30 10/11/2026" in form
+    # The next valid moment is offered in the form itself.
+    assert 'name="new_due_date" value="2026-11-10"' in form and 'name="new_due_time" value="07:30"' in form
     head = as_user("head")
     done = head.post(
         f"/cases/{code}/apology",
