@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     assist = leaf(sub, "import-assist", "import assistant: what a foreign BPMN file lacks, with defaults")
     assist.add_argument("file", help="BPMN file from another modelling tool")
     assist.add_argument("--out", help="write the copy with the defaults filled in to this file")
+    assist.add_argument("--procedure-id", help="deploy as a version of this procedure (renames the process)")
 
     case = sub.add_parser("case", help="work with cases (hồ sơ)").add_subparsers(dest="case_command")
     start = leaf(case, "start", "start a case")
@@ -292,10 +293,15 @@ def _import_assist(args: argparse.Namespace) -> int:
     """Print the import assistant's report; exit 1 when the file cannot be made deployable."""
     from pathlib import Path
 
+    from engine.designer import library_shared
     from engine.importer import assess
+    from engine.settings import EngineSettings
 
+    # The engine function the API and the designer call, with the same library files; offline (no
+    # database, no account): it reads a file and stores nothing.
     path = Path(args.file)
-    report = assess(path.name, path.read_bytes())
+    shared = library_shared(EngineSettings.from_env().library_dir)
+    report = assess(path.name, path.read_bytes(), procedure_id=args.procedure_id, shared=shared)
     if args.out and report.prepared is not None:
         Path(args.out).write_bytes(report.prepared)
 

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from .definitions import (
@@ -82,6 +83,12 @@ class ValidationReport:
             "ok": self.ok,
             "issues": [i.__dict__ for i in self.issues],
         }
+
+
+def library_shared(library_dir: Path) -> dict[str, bytes]:
+    """The library's shared files (called processes), as a deployment reads them."""
+    shared_dir = library_dir / "shared"
+    return {f"shared/{path.name}": path.read_bytes() for path in sorted(shared_dir.glob("*.bpmn"))}
 
 
 def validate_upload(

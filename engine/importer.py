@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -65,6 +66,29 @@ class Finding:
     kind: Kind
     attribute: str | None = None
     default: str | None = None
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    """What the designer confirmed for one step (None: keep the diagram's value or the proposal)."""
+
+    role: str | None = None
+    hours: float | None = None
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """The designer's answers to the report: procedure attributes (XML names) and steps by element id."""
+
+    procedure: Mapping[str, str] = field(default_factory=dict)
+    steps: Mapping[str, StepChoice] = field(default_factory=dict)
+
+
+NO_CHOICES = ImportChoices()
+#: Procedure facts the designer may set through the assistant (``name`` is the process's name).
+CHOOSABLE_PROCEDURE = frozenset(PROCEDURE_DEFAULTS) | {"name"}
+_XML_ID = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
 @dataclass(frozen=True)
@@ -230,12 +254,16 @@ def _number(text: str | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) -> None:
+def _propose_steps(
+    root: XmlElement, process: XmlElement, report: ImportReport, choices: ImportChoices
+) -> None:
     lanes = _lanes(root)
     nodes = _manual_nodes(root, process)
     any_status = any(True for _ in root.iter(f"{{{MOTCUA_NS}}}status"))
     for index, node in enumerate(nodes):
         node_id = node.get("id") or ""
+        label = node.get("name") or node_id
+        chosen = choices.steps.get(node_id, StepChoice())
         step = _ext(node, "step")
         status_node = _ext(node, "status")
         lane = lanes.get(node_id)
@@ -246,45 +274,61 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
         if step is None:
             step = _add_motcua(node, "step", {})
         if not step.get("role"):
-            step.set("role", role)
             why = f"theo làn '{lane}'" if lane else "mặc định"
             report.findings.append(
                 Finding(
                     node_id,
-                    f"Bước '{node.get('name') or node_id}' chưa có vai trò; đề xuất '{role}' ({why})",
+                    f"Bước '{label}' chưa có vai trò; đề xuất '{chosen.role or role}' ({why})",
                     required,
                     "motcua:step role",
-                    role,
+                    chosen.role or role,
                 )
             )
+        role = chosen.role or role
+        step.set("role", role)
         if hours is None or hours <= 0:
             hours = DEFAULT_HOURS
-            step.set("hours", f"{hours:g}")
             report.findings.append(
                 Finding(
                     node_id,
-                    f"Bước '{node.get('name') or node_id}' chưa có số giờ phân bổ; đề xuất {hours:g}",
+                    f"Bước '{label}' chưa có số giờ phân bổ; đề xuất {chosen.hours or hours:g}",
                     required,
                     "motcua:step hours",
-                    f"{hours:g}",
+                    f"{chosen.hours or hours:g}",
                 )
             )
-        status = int(status_node.get("code") or 0) if status_node is not None else None
+        hours = chosen.hours or hours
+        step.set("hours", f"{hours:g}")
+        status = _number(status_node.get("code")) if status_node is not None else None
         if index == 0 and not any_status and status is None:
             status = FIRST_STEP_STATUS
-            _add_motcua(node, "status", {"code": str(status)})
+            status_node = _add_motcua(node, "status", {"code": str(status)})
             report.findings.append(
                 Finding(
                     node_id,
-                    f"Bước xử lý đầu tiên '{node.get('name') or node_id}' đặt trạng thái "
-                    f"{status} (đang giải quyết)",
+                    f"Bước xử lý đầu tiên '{label}' đặt trạng thái "
+                    f"{chosen.status or status} (đang giải quyết)",
                     "proposed",
                     "motcua:status code",
-                    str(status),
+                    str(chosen.status or status),
                 )
             )
+        if chosen.status is not None:
+            status = chosen.status
+            if status_node is None:
+                status_node = _add_motcua(node, "status", {})
+            status_node.set("code", str(status))
         report.steps.append(
-            StepProposal(node_id, node.get("name") or "", _local(node), lane, role, hours, status, proposed)
+            StepProposal(
+                node_id,
+                node.get("name") or "",
+                _local(node),
+                lane,
+                role,
+                hours,
+                int(status) if status is not None else None,
+                proposed,
+            )
         )
     if not any_status:
         for end in process.findall("bpmn:endEvent", NSMAP):
@@ -302,7 +346,7 @@ def _propose_steps(root: XmlElement, process: XmlElement, report: ImportReport) 
                 )
 
 
-def _propose_procedure(process: XmlElement, report: ImportReport) -> None:
+def _propose_procedure(process: XmlElement, report: ImportReport, choices: ImportChoices) -> None:
     proc = _ext(process, "procedure")
     if proc is None:
         proc = _add_motcua(process, "procedure", {})
@@ -329,6 +373,13 @@ def _propose_procedure(process: XmlElement, report: ImportReport) -> None:
                     value,
                 )
             )
+    for attribute, value in choices.procedure.items():
+        if attribute in PROCEDURE_DEFAULTS:
+            proc.set(attribute, value)
+        elif attribute == "name" and value.strip():
+            process.set("name", value.strip())
+        else:
+            report.problems.append(f"motcua:procedure không có thuộc tính '{attribute}'")
     report.procedure = {k: str(v) for k, v in proc.attrib.items()}
     if not (process.get("name") or "").strip():
         process.set("name", process.get("id") or "Quy trình")
@@ -404,7 +455,40 @@ def _notes(process: XmlElement, report: ImportReport) -> None:
             )
 
 
-def _prepare(source: str, data: bytes, max_bytes: int) -> ImportReport:
+def _rename_process(root: XmlElement, process: XmlElement, procedure_id: str, report: ImportReport) -> bool:
+    """Give the procedure's process the id of the procedure it becomes a version of (and its references)."""
+    old = process.get("id") or ""
+    if old == procedure_id:
+        return True
+    if not _XML_ID.match(procedure_id):
+        report.problems.append(f"Mã thủ tục '{procedure_id}' không dùng được làm mã quy trình BPMN")
+        return False
+    if any(node.get("id") == procedure_id for node in root.iter()):
+        report.problems.append(
+            f"Tệp đã có phần tử mang mã '{procedure_id}'; không đổi được mã quy trình '{old}' thành mã đó"
+        )
+        return False
+    process.set("id", procedure_id)
+    for node in root.iter():
+        for attribute in ("processRef", "bpmnElement", "calledElement"):
+            if node.get(attribute) == old:
+                node.set(attribute, procedure_id)
+    report.findings.append(
+        Finding(
+            procedure_id,
+            f"Mã quy trình '{old}' đổi thành '{procedure_id}' để triển khai "
+            "thành phiên bản mới của thủ tục này",
+            "changed",
+            "id",
+            procedure_id,
+        )
+    )
+    return True
+
+
+def _prepare(
+    source: str, data: bytes, max_bytes: int, procedure_id: str | None, choices: ImportChoices
+) -> ImportReport:
     report = ImportReport(source)
     try:
         root = parse_xml(data, max_bytes=max_bytes, source=source)
@@ -415,28 +499,44 @@ def _prepare(source: str, data: bytes, max_bytes: int) -> ImportReport:
     process = _choose_process(prepared, report)
     if process is None:
         return report
+    if procedure_id is not None and not _rename_process(prepared, process, procedure_id, report):
+        return report
     report.process_id = process.get("id")
-    report.process_name = process.get("name") or ""
     try:
         _mark_executable(prepared, process, report)
-        _propose_steps(prepared, process, report)
-        _propose_procedure(process, report)
+        _propose_steps(prepared, process, report, choices)
+        _propose_procedure(process, report, choices)
         _propose_defaults(process, report)
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses
         report.problems.append(f"Không điền được giá trị mặc định: {exc}")
+    report.process_name = process.get("name") or ""
     return report
 
 
-def assess(source: str, data: bytes, *, max_bytes: int = MAX_BPMN_BYTES) -> ImportReport:
-    """One report for a foreign diagram: never raises for a bad file, the reasons are in ``problems``."""
+def assess(
+    source: str,
+    data: bytes,
+    *,
+    procedure_id: str | None = None,
+    choices: ImportChoices = NO_CHOICES,
+    shared: Mapping[str, bytes] | None = None,
+    max_bytes: int = MAX_BPMN_BYTES,
+) -> ImportReport:
+    """One report for a foreign diagram: never raises for a bad file, the reasons are in ``problems``.
+
+    ``procedure_id``: the procedure the diagram becomes a version of (its process is renamed);
+    ``choices``: the designer's confirmed values, used instead of the proposals; ``shared``: the
+    library's shared files, for call activities (the same validation a deployment meets).
+    """
     from .designer import validate_upload
 
-    report = _prepare(source, data, max_bytes)
-    if report.prepared is None:
+    report = _prepare(source, data, max_bytes, procedure_id, choices)
+    if report.prepared is None or report.problems:
+        report.prepared = report.prepared if not report.problems else None
         return report
-    validation = validate_upload(_deployed_name(report), report.prepared, {})
+    validation = validate_upload(_deployed_name(report), report.prepared, shared or {})
     report.problems = [_issue_text(i.element_id, i.message) for i in validation.errors]
     report.warnings = [
         _issue_text(i.element_id, i.message) for i in validation.issues if i.severity != "error"
@@ -454,4 +554,6 @@ def _deployed_name(report: ImportReport) -> str:
 
 def missing_metadata(source: str, data: bytes) -> list[Finding]:
     """What a diagram lacks (procedure attributes, steps, statuses) for the validator's one-round list."""
-    return [f for f in _prepare(source, data, MAX_BPMN_BYTES).findings if f.kind == "missing"]
+    return [
+        f for f in _prepare(source, data, MAX_BPMN_BYTES, None, NO_CHOICES).findings if f.kind == "missing"
+    ]

@@ -29,6 +29,7 @@ from . import (
     documents,
     drafts,
     identity,
+    importer,
     index766,
     index766_targets,
     integrity,
@@ -1145,8 +1146,23 @@ class Engine:
 
     # ------------------------------------------------------------------ designer
     def _library_shared(self) -> dict[str, bytes]:
-        shared_dir = self.settings.library_dir / "shared"
-        return {f"shared/{path.name}": path.read_bytes() for path in sorted(shared_dir.glob("*.bpmn"))}
+        return designer.library_shared(self.settings.library_dir)
+
+    def import_assist(
+        self,
+        source: str,
+        main: bytes,
+        actor: Actor,
+        *,
+        procedure_id: str | None = None,
+        choices: importer.ImportChoices = importer.NO_CHOICES,
+    ) -> importer.ImportReport:
+        """The import assistant's report on a foreign diagram (designers only); stores nothing."""
+        if not actor.has_role("designer"):
+            raise Forbidden("Chỉ người thiết kế quy trình được dùng trợ lý nhập sơ đồ")
+        return importer.assess(
+            source, main, procedure_id=procedure_id, choices=choices, shared=self._library_shared()
+        )
 
     def validate_procedure(self, main_name: str, main: bytes) -> designer.ValidationReport:
         """Every problem of an edited procedure file (with the library's shared files); stores nothing."""

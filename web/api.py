@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
+from engine.importer import ImportChoices, StepChoice
 from engine.messages import input_problems
 from engine.service import CaseView
 from engine.sla import LOCAL_TZ
@@ -31,6 +32,7 @@ from .api_models import (
     CalendarOverrideRequest,
     CompleteRequest,
     CounterCase,
+    ImportAssistRequest,
     LoginRequest,
     LookupRequest,
     OnlineSubmission,
@@ -162,6 +164,21 @@ def me() -> ResponseReturnValue:
 @public
 def procedures() -> ResponseReturnValue:
     return ok(engine().list_procedures())
+
+
+@bp.post("/designer/import-assist")
+@requires("designer")
+def import_assist() -> ResponseReturnValue:
+    """The import assistant's report on a foreign diagram, with the prepared copy; stores nothing."""
+    req = body(ImportAssistRequest)
+    choices = ImportChoices(
+        procedure=dict(req.choices.procedure),
+        steps={k: StepChoice(v.role, v.hours, v.status) for k, v in req.choices.steps.items()},
+    )
+    report = engine().import_assist(
+        req.source, req.xml.encode("utf-8"), require_actor(), procedure_id=req.procedure_id, choices=choices
+    )
+    return ok(report.as_dict())
 
 
 @bp.post("/cases")

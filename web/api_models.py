@@ -309,3 +309,68 @@ class AccountEventOut(BaseModel):
     username: str
     action: str
     details: dict[str, Any]
+
+
+class ImportStepChoice(BaseModel):
+    """The designer's value for one step (omitted fields keep the diagram's value or the proposal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(default=None, min_length=1, max_length=50)
+    hours: float | None = Field(default=None, gt=0, le=10_000)
+    status: int | None = Field(default=None, ge=1, le=10)
+
+
+class ImportChoicesIn(BaseModel):
+    """Confirmed values: ``procedure`` by XML attribute name (``legalTime``, ``code``…, ``name``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    procedure: dict[str, str] = Field(default_factory=dict, max_length=20)
+    steps: dict[str, ImportStepChoice] = Field(default_factory=dict, max_length=2_000)
+
+
+class ImportAssistRequest(BaseModel):
+    """A diagram from another modelling tool; ``procedure_id``: the procedure it becomes a version of
+    (its process is renamed); ``choices``: values the designer confirmed instead of the proposals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    xml: str = Field(min_length=1, max_length=5_000_000)
+    source: str = Field(default="upload.bpmn", min_length=1, max_length=255)
+    procedure_id: str | None = Field(default=None, min_length=1, max_length=100)
+    choices: ImportChoicesIn = Field(default_factory=ImportChoicesIn)
+
+
+class ImportFindingOut(BaseModel):
+    element_id: str | None
+    message: str
+    kind: Literal["missing", "proposed", "changed", "note"]
+    attribute: str | None = Field(description="XML attribute name (legalTime, motcua:step role, …)")
+    default: str | None
+
+
+class ImportStepOut(BaseModel):
+    element_id: str
+    name: str
+    type: str
+    lane: str | None
+    role: str
+    hours: float
+    status: int | None
+    proposed: bool
+
+
+class ImportReportOut(BaseModel):
+    """One report: what the diagram lacks, the proposals, and whether the prepared copy deploys."""
+
+    source: str
+    process_id: str | None
+    process_name: str
+    deployable: bool
+    findings: list[ImportFindingOut]
+    procedure: dict[str, str]
+    steps: list[ImportStepOut]
+    problems: list[str]
+    warnings: list[str]
+    prepared: str | None = Field(description="the diagram with the proposals filled in (BPMN XML)")

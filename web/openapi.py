@@ -33,6 +33,8 @@ from .api_models import (
     CounterCase,
     CsrfToken,
     DocumentUpload,
+    ImportAssistRequest,
+    ImportReportOut,
     IssuedCredentialOut,
     LoginRequest,
     LookupRequest,
@@ -94,6 +96,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     CalendarOverrideView,
     IncidentView,
     ScorecardTargetRequest,
+    ImportAssistRequest,
+    ImportReportOut,
 )
 
 
@@ -141,7 +145,7 @@ def _op(
     return op
 
 
-INPUTS = (LoginRequest, CompleteRequest, AccountCreate, PasswordChange)
+INPUTS = (LoginRequest, CompleteRequest, AccountCreate, PasswordChange, ImportAssistRequest)
 
 
 @cache
@@ -165,6 +169,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/logout": {"post": _op("Đăng xuất", None)},
         "/api/me": {"get": _op("Người dùng hiện tại", _ref(Me))},
         "/api/procedures": {"get": {**_op("Danh mục thủ tục", _array(ProcedureView)), "security": []}},
+        "/api/designer/import-assist": {
+            "post": _op(
+                "Trợ lý nhập sơ đồ từ công cụ khác (người thiết kế): mọi thông tin motcua cần, "
+                "giá trị đề xuất theo tên thuộc tính XML, bản đã điền sẵn và kết quả kiểm tra; không lưu gì",
+                _ref(ImportReportOut),
+                request=ImportAssistRequest,
+            )
+        },
         "/api/cases": {
             "post": _op(
                 "Tiếp nhận hồ sơ tại quầy (cán bộ một cửa)", _ref(CaseView), request=CounterCase, status="201"

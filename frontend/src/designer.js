@@ -2,18 +2,22 @@
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import motcuaDescriptor from './motcua-moddle.json';
 import { pendingSchemaProblems, renderElementForm, renderProcedureForm } from './side-form.js';
+import { collectChoices, renderImportReport } from './import-report.js';
 
 const root = document.getElementById('designer');
 const status = document.getElementById('designer-status');
 const issuesList = document.getElementById('designer-issues');
 const elementForm = document.getElementById('element-properties');
 const procedureForm = document.getElementById('procedure-properties');
+const importPanel = document.getElementById('import-report');
 
 const modeler = new BpmnModeler({
   container: '#designer-canvas',
   moddleExtensions: { motcua: motcuaDescriptor },
 });
-const state = { modeler, importErrors: [], importWarnings: [], marked: [], lastReport: null, ready: false };
+const state = {
+  modeler, importErrors: [], importWarnings: [], marked: [], lastReport: null, ready: false, importReport: null, importSource: null,
+};
 window.motcuaDesigner = state;
 
 function say(text, ok) {
@@ -85,24 +89,84 @@ async function validate() {
   return body;
 }
 
-// A BPMN file from the designer's disk opens in the modeler; nothing reaches the server until it is
-// saved or deployed, where the hardened parser and every check run on it.
+function selectElement(id) {
+  const shape = modeler.get('elementRegistry').get(id);
+  if (shape) modeler.get('selection').select(shape);
+}
+
+async function showDiagram(xml) {
+  const result = await modeler.importXML(xml);
+  state.importWarnings = result.warnings.map((w) => String(w.message || w));
+  modeler.get('canvas').zoom('fit-viewport');
+  renderProcedureForm(procedureForm, modeler);
+  renderElementForm(elementForm, modeler, null);
+  showIssues([]);
+}
+
+// The import assistant (the engine's, through the JSON API): one report of what the file lacks, with
+// proposals; ``choices`` are the designer's confirmed values. Stores nothing.
+async function assist(choices) {
+  const response = await fetch(root.dataset.importUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRFToken': root.dataset.csrf },
+    credentials: 'same-origin',
+    body: JSON.stringify({
+      xml: state.importSource.xml, source: state.importSource.name, procedure_id: root.dataset.procedureId, choices,
+    }),
+  });
+  const body = await response.json().catch(() => ({ message: `Lỗi ${response.status}` }));
+  if (!response.ok) throw new Error(body.message || `Lỗi ${response.status}`);
+  state.importReport = body;
+  return body;
+}
+
+// "Áp dụng": the engine fills the confirmed values into the file as it was opened, and the editor
+// takes that copy; it is saved or deployed only by the usual buttons, with every check.
+async function applyImport() {
+  const name = state.importSource.name;
+  try {
+    const report = await assist(collectChoices(importPanel));
+    if (!report.prepared) {
+      renderImportReport(importPanel, report, { onApply: applyImport, onSelect: selectElement });
+      say(`Chưa áp dụng được vào ${name}: ${report.problems.join('; ')}`, false);
+      return report;
+    }
+    await showDiagram(report.prepared);
+    renderImportReport(importPanel, report, { applied: true, onApply: applyImport, onSelect: selectElement });
+    const verdict = report.deployable ? 'Nhấn "Lưu và kiểm tra" rồi "Triển khai".' : `Còn ${report.problems.length} lỗi cần sửa trong sơ đồ.`;
+    say(`Đã áp dụng giá trị mặc định vào sơ đồ ${name}. ${verdict}`, report.deployable);
+    return report;
+  } catch (error) {
+    say(`Không áp dụng được: ${error.message || error}`, false);
+    return null;
+  }
+}
+
+// A BPMN file from the designer's disk opens in the modeler and goes to the import assistant, which
+// lists what motcua still needs; nothing is stored until it is saved or deployed, where the hardened
+// parser and every check run on it.
 async function openFile(file) {
   if (!file) return;
   if (file.size > Number(root.dataset.maxBytes || Infinity)) {
     say(`Tệp ${file.name} quá lớn.`, false);
     return;
   }
+  const xml = await file.text();
+  state.importSource = { name: file.name, xml };
   try {
-    const result = await modeler.importXML(await file.text());
-    state.importWarnings = result.warnings.map((w) => String(w.message || w));
-    modeler.get('canvas').zoom('fit-viewport');
-    renderProcedureForm(procedureForm, modeler);
-    renderElementForm(elementForm, modeler, null);
-    showIssues([]);
-    say(`Đã mở tệp ${file.name}. Nhấn "Lưu và kiểm tra" để lưu bản nháp.`, true);
+    await showDiagram(xml);
   } catch (error) {
     say(`Không mở được tệp ${file.name}: ${error.message || error}`, false);
+    return;
+  }
+  try {
+    const report = await assist({});
+    renderImportReport(importPanel, report, { onApply: applyImport, onSelect: selectElement });
+    const needed = report.findings.filter((f) => f.kind === 'missing').length;
+    const more = needed ? ` Trợ lý nhập sơ đồ: thiếu ${needed} thông tin, xem đề xuất bên dưới.` : '';
+    say(`Đã mở tệp ${file.name}.${more} Nhấn "Lưu và kiểm tra" để lưu bản nháp.`, true);
+  } catch (error) {
+    say(`Đã mở tệp ${file.name}; trợ lý nhập sơ đồ không trả lời: ${error.message || error}`, false);
   }
 }
 
@@ -160,4 +224,5 @@ document.getElementById('designer-deploy').addEventListener('click', () => { dep
 document.getElementById('designer-file').addEventListener('change', (event) => { openFile(event.target.files[0]); });
 state.validate = validate;
 state.deploy = deploy;
+state.applyImport = applyImport;
 load();

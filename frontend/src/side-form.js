@@ -24,7 +24,7 @@ function stepKindChoices() {
   return choices.length ? choices : [['', 'Bước xử lý']];
 }
 // The national status names come from the page (engine/statuses.py STATUS_LABELS), one source.
-function statusChoices() {
+export function statusChoices() {
   const box = document.getElementById('designer');
   let names = {};
   try {
@@ -43,9 +43,9 @@ const schemaDrafts = new Map();
 export function pendingSchemaProblems() {
   return [...schemaDrafts.entries()].map(([id, draft]) => ({ element_id: id, message: draft.message }));
 }
-const LEGAL_UNITS = [['same_working_day', 'Trong ngày làm việc (sau giờ chốt: ngày làm việc tiếp theo)'], ['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
-const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
-const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
+export const LEGAL_UNITS = [['same_working_day', 'Trong ngày làm việc (sau giờ chốt: ngày làm việc tiếp theo)'], ['working_days', 'Ngày làm việc'], ['working_hours', 'Giờ làm việc'], ['calendar_days', 'Ngày']];
+export const ONLINE = [['full', 'Toàn trình'], ['partial', 'Một phần']];
+export const RESULTS = [['paper', 'Bản giấy'], ['electronic', 'Bản điện tử']];
 const CLOCK_MODES = [['restart', 'Tính lại thời hạn từ đầu (mặc định)'], ['extend', 'Cộng thêm thời gian chờ bổ sung']];
 const REPEAT_SUPPLEMENT = [
   ['refuse', 'Chỉ một lần; lần thứ hai bị từ chối (mặc định)'],

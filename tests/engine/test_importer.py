@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from engine.designer import validate_upload
-from engine.errors import ProcedureError, SandboxError
-from engine.importer import assess, role_for_lane
+from engine.errors import Forbidden, ProcedureError, SandboxError
+from engine.importer import NO_CHOICES, ImportChoices, StepChoice, assess, role_for_lane
 from engine.lint import MAX_FLOW_NODES
 from engine.service import Engine
 from tests.engine.helpers import FIXTURES
@@ -124,3 +124,48 @@ def test_business_time_functions_refuse_absurd_spans(engine: Engine) -> None:
     with pytest.raises(SandboxError, match="10 năm"):
         engine.start_case({"procedure_id": "payloads", "applicant": APPLICANT}, engine.actor("clerk"))
     assert case_count(engine.db) == 0
+
+
+def test_designer_choices_replace_the_proposals_and_the_process_takes_the_procedure_id(
+    engine: Engine,
+) -> None:
+    choices = ImportChoices(
+        procedure={"code": "1.0001", "legalTime": "3", "name": "Nghỉ phép năm"},
+        steps={"approve": StepChoice(role="head_of_department", hours=2.5, status=9)},
+    )
+    report = assess("leave.bpmn", FOREIGN, procedure_id="annual_leave", choices=choices)
+    assert report.deployable, report.problems
+    assert (report.process_id, report.process_name) == ("annual_leave", "Nghỉ phép năm")
+    assert report.procedure["code"] == "1.0001" and report.procedure["legalTime"] == "3"
+    steps = {s.element_id: (s.role, s.hours, s.status) for s in report.steps}
+    assert steps == {"receive": ("desk_clerk", 4.0, 4), "approve": ("head_of_department", 2.5, 9)}
+    renamed = [f for f in report.findings if f.attribute == "id"]
+    assert renamed and "leave_request" in renamed[0].message and renamed[0].kind == "changed"
+    assert report.prepared is not None
+    view = engine.deploy("annual_leave.bpmn", report.prepared, {}, engine.actor("designer"))
+    assert view.procedure_id == "annual_leave"
+    [approve] = [s for s in view.steps if s["element_id"] == "approve"]
+    assert (approve["role"], approve["hours"]) == ("head_of_department", 2.5)
+
+
+@pytest.mark.parametrize(
+    ("procedure_id", "choices", "fragment"),
+    [
+        ("1 bad id", NO_CHOICES, "không dùng được làm mã quy trình"),
+        ("receive", NO_CHOICES, "đã có phần tử mang mã 'receive'"),
+        (None, ImportChoices(procedure={"legal_time": "3"}), "không có thuộc tính 'legal_time'"),
+    ],
+)
+def test_choices_the_assistant_cannot_apply_are_reasons_not_crashes(
+    procedure_id: str | None, choices: ImportChoices, fragment: str
+) -> None:
+    report = assess("leave.bpmn", FOREIGN, procedure_id=procedure_id, choices=choices)
+    assert not report.deployable and report.prepared is None
+    assert any(fragment in p for p in report.problems), report.problems
+
+
+def test_the_engine_service_checks_the_designer_role(engine: Engine) -> None:
+    with pytest.raises(Forbidden):
+        engine.import_assist("leave.bpmn", FOREIGN, engine.actor("clerk"))
+    report = engine.import_assist("leave.bpmn", FOREIGN, engine.actor("designer"))
+    assert report.deployable
