@@ -23,6 +23,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .domain.vocab import STEP_ROLES
 from .errors import ProcedureError, UnsafeXmlError
+from .messages import vietnamese
+from .refusals import json_reason, schema_reason, translate
 
 #: An ``lxml.etree._Element``; lxml ships no type information, so it is ``Any`` to mypy.
 XmlElement: TypeAlias = Any
@@ -150,7 +152,10 @@ def _local_parse(data: bytes) -> XmlElement:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise UnsafeXmlError(f"Tệp BPMN không phải XML hợp lệ: {exc}") from exc
+        reason = translate(str(exc)) or "cấu trúc XML sai"
+        raise UnsafeXmlError(
+            f"Tệp BPMN không phải XML hợp lệ: {reason}", details={"detail": str(exc)}
+        ) from exc
     if root.getroottree().docinfo.doctype:
         raise UnsafeXmlError("Tệp BPMN không được chứa khai báo DOCTYPE")
     return root
@@ -246,7 +251,10 @@ def xml_name(field_name: str) -> str:
 
 
 def _validation_message(exc: PydanticValidationError) -> str:
-    parts = [f"{'.'.join(xml_name(str(p)) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+    parts = []
+    for err in exc.errors():
+        field = ".".join(xml_name(str(p)) for p in err["loc"])
+        parts.append(f"{field}: {vietnamese(err, field)}")
     return "; ".join(parts)
 
 
@@ -304,7 +312,11 @@ def _read_form(node_id: str, text: str | None) -> dict[str, Any]:
     try:
         form = json.loads(text or "")
     except json.JSONDecodeError as exc:
-        raise ProcedureError(f"Biểu mẫu của bước '{node_id}' không phải JSON hợp lệ: {exc}") from exc
+        raise ProcedureError(
+            f"Biểu mẫu của bước '{node_id}' không phải JSON hợp lệ: "
+            f"{json_reason(exc.msg, exc.lineno, exc.colno)}",
+            details={"element_id": node_id, "detail": str(exc)},
+        ) from exc
     if not isinstance(form, dict):
         raise ProcedureError(f"Biểu mẫu của bước '{node_id}' phải là một JSON Schema dạng đối tượng")
     try:
@@ -312,7 +324,9 @@ def _read_form(node_id: str, text: str | None) -> dict[str, Any]:
         jsonschema.Draft202012Validator.check_schema(form)
     except jsonschema.SchemaError as exc:
         raise ProcedureError(
-            f"Biểu mẫu của bước '{node_id}' không phải JSON Schema hợp lệ: {exc.message}"
+            f"Biểu mẫu của bước '{node_id}' không phải JSON Schema hợp lệ: "
+            f"{schema_reason(exc.path, exc.validator)}",
+            details={"element_id": node_id, "detail": exc.message},
         ) from exc
     return form
 

@@ -34,6 +34,7 @@ from .definitions import (
 )
 from .errors import MotcuaError, ProcedureError, UnsafeXmlError
 from .lint import lint_bundle
+from .refusals import element_label
 from .sandbox import check_source
 from .spiff import bare_timer_value, compile_specs
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
@@ -143,9 +144,11 @@ def _local(node: XmlElement) -> str:
 # ------------------------------------------------------------------------------------ sandbox
 
 
-def _sandbox(element_id: str | None, what: str, source: str, mode: Literal["eval", "exec"]) -> list[Issue]:
+def _sandbox(node: XmlElement, what: str, source: str, mode: Literal["eval", "exec"]) -> list[Issue]:
+    element_id = node.get("id")
+    label = element_label(element_id, node.get("name"))
     return [
-        Issue(element_id, f"{what} '{element_id}': {problem}", "error", "sandbox")
+        Issue(element_id, f"{what} {label}: {problem}", "error", "sandbox")
         for problem in check_source(source, mode=mode)
     ]
 
@@ -158,19 +161,19 @@ def sandbox_issues(bundle: ProcedureBundle) -> list[Issue]:
             condition = flow.find("bpmn:conditionExpression", NSMAP)
             text = (condition.text or "").strip() if condition is not None else ""
             if text:
-                issues += _sandbox(flow.get("id"), "Điều kiện của luồng", text, "eval")
+                issues += _sandbox(flow, "Điều kiện của luồng", text, "eval")
         for task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
             script = task.find("bpmn:script", NSMAP)
             text = (script.text or "") if script is not None else ""
             if text.strip():
-                issues += _sandbox(task.get("id"), "Kịch bản của bước", text, "exec")
+                issues += _sandbox(task, "Kịch bản của bước", text, "exec")
         for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
-            owner = timer.getparent().get("id")
+            owner = timer.getparent()
             for tag in _TIMER_TAGS:
                 spec = timer.find(f"bpmn:{tag}", NSMAP)
                 text = (spec.text or "").strip() if spec is not None else ""
                 if text and bare_timer_value(tag, text) is None:
-                    issues += _sandbox(owner, "Biểu thức hẹn giờ", text, "eval")
+                    issues += _sandbox(owner, "Biểu thức hẹn giờ của", text, "eval")
     return issues
 
 
@@ -259,8 +262,7 @@ def spiff_issues(bundle: ProcedureBundle, main_name: str) -> list[Issue]:
     try:
         compile_specs(roots, bundle.meta.id)
     except MotcuaError as exc:
-        cause = exc.__cause__
-        element_id = getattr(cause, "id", None) if cause is not None else None
+        element_id = exc.details.get("element_id")
         return [Issue(element_id if isinstance(element_id, str) else None, exc.message, "error", "spiff")]
     return []
 

@@ -22,6 +22,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, flow_nodes, lanes_by_node, processes
 from .errors import MotcuaError
+from .refusals import explain
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
 #: missing: motcua cannot deploy without it; proposed: optional, filled for convenience;
@@ -510,7 +511,7 @@ def _prepare(
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses
-        report.problems.append(f"Không điền được giá trị mặc định: {exc}")
+        report.problems.append(f"Không điền được giá trị mặc định: {explain(exc).message}")
     report.process_name = process.get("name") or ""
     return report
 

@@ -27,6 +27,7 @@ from .definitions import (
     processes,
 )
 from .domain.vocab import DESK_STEP_KINDS
+from .refusals import schema_reason
 from .spiff import TimerSpecError, bare_timer_value, plan_timer
 
 #: Step kinds at the desk: they happen outside the statutory processing clock.
@@ -205,7 +206,8 @@ def _check_forms(bundle: ProcedureBundle) -> list[LintIssue]:
         try:
             jsonschema.Draft202012Validator.check_schema(meta.form)
         except jsonschema.SchemaError as exc:
-            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' không hợp lệ: {exc.message}"))
+            reason = schema_reason(exc.path, exc.validator)
+            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' không hợp lệ: {reason}"))
             continue
         if meta.form.get("type") != "object":
             issues.append(_error(meta.id, f'Biểu mẫu của bước \'{meta.id}\' phải có "type": "object"'))

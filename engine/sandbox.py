@@ -36,6 +36,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 from .errors import SandboxError
+from .refusals import explain, translate
 
 if TYPE_CHECKING:
     from .sandbox_pool import Limits, SandboxPool
@@ -278,7 +279,7 @@ def _backward_jumps(code: CodeType) -> frozenset[int]:
 
 def _syntax_problem(noun: str, error: SyntaxError) -> str:
     where = f"dòng {error.lineno}: " if error.lineno else ""
-    return f"{noun} sai cú pháp: {where}{error.msg}"
+    return f"{noun} sai cú pháp: {where}{translate(error.msg or '') or 'cách viết không hợp lệ'}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -293,7 +294,7 @@ def _compile(source: str, mode: Mode) -> _Compiled:
     except SyntaxError as exc:
         return _Compiled((_syntax_problem(noun, exc),))
     except (ValueError, RecursionError, MemoryError) as exc:
-        return _Compiled((f"{noun} sai cú pháp: {exc}",))
+        return _Compiled((f"{noun} sai cú pháp: {explain(exc).message}",))
     problems = _static_problems(tree, mode)
     if problems:
         return _Compiled(tuple(problems))

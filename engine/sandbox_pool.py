@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import MotcuaError, SandboxError
+from .refusals import explain
 
 log = logging.getLogger("motcua.sandbox")
 
@@ -238,7 +239,9 @@ class SandboxPool:
         try:
             request = dump((mode, source, dict(context), dict(external), sorted(functions), limits))
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise SandboxError(f"Dữ liệu hồ sơ có giá trị không chuyển được cho kịch bản: {exc}") from exc
+            raise SandboxError(
+                "Dữ liệu hồ sơ có giá trị không chuyển được cho kịch bản", details={"detail": str(exc)}
+            ) from exc
         worker = self._acquire()
         try:
             reply = self._exchange(worker, request, functions, limits)
@@ -328,7 +331,8 @@ def exception_for(kind: str, message: str, details: dict[str, Any] | None = None
     plain = PLAIN_EXCEPTIONS.get(kind)
     if plain is not None:
         return plain(message)
-    return SandboxError(f"Kịch bản gặp lỗi {kind}: {message}")
+    reason = explain(f"{kind}: {message}")
+    return SandboxError(f"Kịch bản gặp lỗi: {reason.message}", details={"detail": reason.detail})
 
 
 # --------------------------------------------------------------------------- the shared pool

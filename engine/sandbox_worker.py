@@ -94,8 +94,8 @@ def serve(conn: Connection) -> None:
         except MemoryError:
             data = dump(("error", "SandboxError", "Kết quả kịch bản quá lớn", {"limit": "memory"}))
         except Exception as exc:  # e.g. a generator left in the task data
-            message = f"Kết quả kịch bản chứa giá trị không lưu được ({type(exc).__name__}: {exc})"
-            data = dump(("error", "SandboxError", message, {}))
+            message = "Kết quả kịch bản chứa giá trị không lưu được (chỉ dùng số, chuỗi, danh sách, từ điển)"
+            data = dump(("error", "SandboxError", message, {"detail": f"{type(exc).__name__}: {exc}"}))
         conn.send_bytes(data)
 
 

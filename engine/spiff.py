@@ -13,6 +13,7 @@ SpiffWorkflow runs the BPMN; this module makes it answer to our rules:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -52,7 +53,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock
 from .errors import MotcuaError, ProcedureError, SandboxError
+from .refusals import element_label, explain
 
+_log = logging.getLogger("motcua.spiff")
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -370,11 +373,12 @@ class CompiledSpecs:
                 }
             )
         except (TypeError, ValueError, RecursionError) as exc:
-            element = _unserialisable_element([self.spec, *self.subprocess_specs.values()])
-            where = f" (phần tử '{element}')" if element else ""
+            element, name = _unserialisable_element([self.spec, *self.subprocess_specs.values()])
+            where = f", phần tử {element_label(element, name)}" if element else ""
+            reason = explain(exc)
             raise ProcedureError(
-                f"Không lưu được quy trình '{self.process_id}'{where}: {exc}",
-                details={"element_id": element},
+                f"Không lưu được quy trình '{self.process_id}'{where}: {reason.message}",
+                details={"element_id": element, "detail": reason.detail},
             ) from exc
 
     @classmethod
@@ -394,15 +398,19 @@ def _specs_json(value: Any) -> str:
     return json.dumps(converted, cls=SERIALIZER._encoder_cls)
 
 
-def _unserialisable_element(process_specs: Iterable[Any]) -> str | None:
-    """The first task spec the serializer cannot write, to name it in the deploy error."""
+def _unserialisable_element(process_specs: Iterable[Any]) -> tuple[str | None, str | None]:
+    """The first task spec the serializer cannot write (id, name), to name it in the deploy error."""
     for process_spec in process_specs:
         for task_spec in process_spec.task_specs.values():
             try:
                 _specs_json(task_spec)
             except (TypeError, ValueError, RecursionError):
-                return str(getattr(task_spec, "bpmn_id", None) or task_spec.name)
-    return None
+                return _spec_label(task_spec)
+    return None, None
+
+
+def _spec_label(task_spec: Any) -> tuple[str, str | None]:
+    return str(getattr(task_spec, "bpmn_id", None) or task_spec.name), getattr(task_spec, "bpmn_name", None)
 
 
 def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> CompiledSpecs:
@@ -414,9 +422,18 @@ def compile_specs(files: Mapping[str, etree._Element], process_id: str) -> Compi
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise ProcedureError(f"BPMN không hợp lệ: {exc}") from exc
+        reason = explain(exc)
+        element = getattr(exc, "id", "") or None
+        where = f" ở phần tử {element_label(element, getattr(exc, 'name', ''))}" if element else ""
+        raise ProcedureError(
+            f"BPMN không hợp lệ{where}: {reason.message}",
+            details={"element_id": element, "detail": reason.detail},
+        ) from exc
     except Exception as exc:  # SpiffWorkflow raises bare exceptions for some modelling errors
-        raise ProcedureError(f"Không đọc được quy trình '{process_id}': {exc}") from exc
+        reason = explain(exc)
+        raise ProcedureError(
+            f"Không đọc được quy trình '{process_id}': {reason.message}", details={"detail": reason.detail}
+        ) from exc
     for one in [spec, *subprocess_specs.values()]:
         _use_clock_timers(one)
     return CompiledSpecs(process_id, spec, dict(subprocess_specs))
@@ -559,6 +576,10 @@ def business_functions(
 def element_of(error: BaseException) -> str | None:
     """The BPMN element a failure happened in: SpiffWorkflow's task, else the innermost frame
     that was working on a task (a bare Python error from deep inside SpiffWorkflow)."""
+    return _failed_element(error)[0]
+
+
+def _failed_element(error: BaseException) -> tuple[str | None, str | None]:
     task = getattr(error, "task", None)
     found: Task | None = task if isinstance(task, Task) else None
     if found is None:
@@ -569,9 +590,8 @@ def element_of(error: BaseException) -> str | None:
                     found = value
             traceback = traceback.tb_next
     if found is None:
-        return None
-    spec = found.task_spec
-    return str(getattr(spec, "bpmn_id", None) or spec.name)
+        return None, None
+    return _spec_label(found.task_spec)
 
 
 def _motcua_cause(error: BaseException) -> MotcuaError | None:
@@ -599,13 +619,17 @@ def spiff_errors() -> Iterator[None]:
         raise
     except Exception as exc:  # SpiffWorkflowException, or TypeError/NameError/… from deep inside
         cause = _motcua_cause(exc)
-        element = element_of(exc)
+        element, name = _failed_element(exc)
         if cause is not None:
             if element is not None:
                 cause.details.setdefault("element_id", element)
             raise cause from exc
-        where = f" tại phần tử '{element}'" if element else ""
+        where = f" tại phần tử {element_label(element, name)}" if element else ""
+        reason = explain(exc)
         detail = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        _log.warning("case operation failed at %s: %s", element, detail)
         raise ProcedureError(
-            f"Quy trình gặp lỗi khi chạy{where}: {detail}", details={"element_id": element}
+            f"Quy trình gặp lỗi khi chạy{where}: {reason.message}",
+            details={"element_id": element, "detail": detail},
         ) from exc
+

@@ -24,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from .errors import UnsafeXmlError
+from .refusals import translate
 
 MAX_BPMN_BYTES = 2_000_000
 
@@ -137,10 +138,11 @@ def _prolog_declares_doctype(raw: bytes) -> bool:
 def _malformed(exc: etree.XMLSyntaxError, source: str) -> UnsafeXmlError:
     line, column = exc.position if exc.position else (exc.lineno or 0, 0)
     last = exc.error_log.last_error
-    reason = last.message if last is not None else str(exc)
+    detail = (last.message if last is not None else str(exc)).strip()
+    reason = translate(detail) or "cấu trúc XML sai"
     return UnsafeXmlError(
         f"Tệp BPMN không phải XML hợp lệ: dòng {line}, cột {column}: {reason}",
-        details={"source": source, "line": line, "column": column},
+        details={"source": source, "line": line, "column": column, "detail": detail},
     )
 
 
@@ -172,7 +174,10 @@ def parse_xml(
     except etree.XMLSyntaxError as exc:
         raise _malformed(exc, source) from exc
     except ValueError as exc:  # e.g. lxml refusing an input it cannot decode
-        raise UnsafeXmlError(f"Tệp BPMN không phải XML hợp lệ: {exc}", details={"source": source}) from exc
+        reason = translate(str(exc)) or "không đọc được nội dung (mã hóa ký tự?)"
+        raise UnsafeXmlError(
+            f"Tệp BPMN không phải XML hợp lệ: {reason}", details={"source": source, "detail": str(exc)}
+        ) from exc
     _check_document(root, source)
     return root
 

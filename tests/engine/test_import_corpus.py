@@ -14,6 +14,7 @@ from engine.clock import FixedClock
 from engine.importer import assess
 from engine.service import Engine
 from tests.engine.helpers import DESIGNER, drive_to_end
+from tests.engine.test_refusals import english_residue
 
 CORPUS = Path(__file__).resolve().parents[2].parent.parent / "shared" / "bpmn-corpus" / "miwg"
 if not CORPUS.is_dir():  # worktrees live one level deeper than /work/main
@@ -34,6 +35,9 @@ def test_every_file_opens_and_ends_deployable_or_with_reasons() -> None:
         outcomes["deployable" if report.deployable else "refused"] += 1
         # Everything the assistant filled in is reported with its XML attribute name.
         assert all(f.attribute is None or "_" not in f.attribute for f in report.findings), path
+        # Every reason is Vietnamese: no SpiffWorkflow/Python/lxml English after a Vietnamese prefix.
+        said = [*report.problems, *report.warnings, *(f.message for f in report.findings)]
+        assert not [m for m in said if english_residue(m)], (path, [m for m in said if english_residue(m)])
     print(f"\nimport assistant on {len(FILES)} MIWG files: {dict(outcomes)}")
 
 

@@ -114,8 +114,12 @@ def test_run_time_python_errors_name_the_element(engine: Engine) -> None:
     deploy(engine, BEFORE_SCRIPT="y = undefined_name + 1")
     with pytest.raises(ProcedureError) as caught:
         engine.start_case({"procedure_id": "payloads", "applicant": APPLICANT}, engine.actor("clerk"))
-    assert "'before'" in caught.value.message and "undefined_name" in caught.value.message
+    assert caught.value.message == (
+        "Quy trình gặp lỗi khi chạy tại phần tử 'Tính trước' (before): "
+        "chưa có biến 'undefined_name' trong dữ liệu hồ sơ"
+    )
     assert caught.value.details["element_id"] == "before"
+    assert "is not defined" in caught.value.details["detail"]  # the technical text, kept aside
     assert case_count(engine.db) == 0
 
 
