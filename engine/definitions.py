@@ -24,7 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .domain.vocab import STEP_ROLES
 from .errors import ProcedureError, UnsafeXmlError
 from .messages import vietnamese
-from .refusals import json_reason, schema_reason, translate
+from .refusals import element_label, json_reason, schema_reason, translate
 
 #: An ``lxml.etree._Element``; lxml ships no type information, so it is ``Any`` to mypy.
 XmlElement: TypeAlias = Any
@@ -308,36 +308,47 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
         ) from exc
 
 
-def _read_form(node_id: str, text: str | None) -> dict[str, Any]:
+def _read_form(node: XmlElement, text: str | None) -> dict[str, Any]:
+    node_id, label = node.get("id"), _label(node)
     try:
         form = json.loads(text or "")
     except json.JSONDecodeError as exc:
         raise ProcedureError(
-            f"Biểu mẫu của bước '{node_id}' không phải JSON hợp lệ: "
+            f"Biểu mẫu của bước {label} không phải JSON hợp lệ: "
             f"{json_reason(exc.msg, exc.lineno, exc.colno)}",
             details={"element_id": node_id, "detail": str(exc)},
         ) from exc
     if not isinstance(form, dict):
-        raise ProcedureError(f"Biểu mẫu của bước '{node_id}' phải là một JSON Schema dạng đối tượng")
+        raise ProcedureError(
+            f"Biểu mẫu của bước {label} phải là một JSON Schema dạng đối tượng",
+            details={"element_id": node_id},
+        )
     try:
         # The engine validates task data against it; a broken schema would fail every submission.
         jsonschema.Draft202012Validator.check_schema(form)
     except jsonschema.SchemaError as exc:
         raise ProcedureError(
-            f"Biểu mẫu của bước '{node_id}' không phải JSON Schema hợp lệ: "
+            f"Biểu mẫu của bước {label} không phải JSON Schema hợp lệ: "
             f"{schema_reason(exc.path, exc.validator)}",
             details={"element_id": node_id, "detail": exc.message},
         ) from exc
     return form
 
 
-def _read_number(node_id: str, value: str | None, what: str, convert: Callable[[str], Any]) -> Any:
+def _read_number(node: XmlElement, value: str | None, what: str, convert: Callable[[str], Any]) -> Any:
     if value is None:
         return None
     try:
         return convert(value)
     except ValueError as exc:
-        raise ProcedureError(f"Bước '{node_id}': {what} '{value}' không phải là số hợp lệ") from exc
+        raise ProcedureError(
+            f"Bước {_label(node)}: {what} '{value}' không phải là số hợp lệ",
+            details={"element_id": node.get("id")},
+        ) from exc
+
+
+def _label(node: XmlElement) -> str:
+    return element_label(node.get("id"), node.get("name"))
 
 
 def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
@@ -362,16 +373,22 @@ def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
             if step is not None:
                 role = step.get("role")
                 if not role:
-                    raise ProcedureError(f"Bước '{node_id}' thiếu vai trò (motcua:step role)")
+                    raise ProcedureError(
+                        f"Bước {_label(node)} thiếu vai trò (motcua:step role)",
+                        details={"element_id": node_id},
+                    )
                 data["role"] = role
-                data["hours"] = _read_number(node_id, step.get("hours"), "số giờ", float)
+                data["hours"] = _read_number(node, step.get("hours"), "số giờ", float)
                 data["kind"] = step.get("kind")
             if status is not None:
-                data["status"] = _read_number(node_id, status.get("code"), "mã trạng thái", int)
+                data["status"] = _read_number(node, status.get("code"), "mã trạng thái", int)
                 if data["status"] is None:
-                    raise ProcedureError(f"Bước '{node_id}' thiếu mã trạng thái (motcua:status code)")
+                    raise ProcedureError(
+                        f"Bước {_label(node)} thiếu mã trạng thái (motcua:status code)",
+                        details={"element_id": node_id},
+                    )
             if form is not None:
-                data["form"] = _read_form(node_id, form.text)
+                data["form"] = _read_form(node, form.text)
             found[node_id] = ElementMeta.model_validate(data)
     return found
 
@@ -414,7 +431,9 @@ def build_bundle(main_bytes: bytes, main_name: str, shared: Mapping[str, bytes])
         if target in own or target in called:
             continue
         if target not in by_process:
-            raise ProcedureError(f"Bước '{call_id}' gọi quy trình '{target}' không tồn tại")
+            raise ProcedureError(
+                f"Bước '{call_id}' gọi quy trình '{target}' không tồn tại", details={"element_id": call_id}
+            )
         name, root = by_process[target]
         called[target] = root
         files[name] = shared[name]

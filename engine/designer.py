@@ -47,6 +47,8 @@ _GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway"
 _LABELLED = frozenset({"userTask", "task", "manualTask", "serviceTask", "scriptTask", "callActivity"})
 # An element id quoted in a ProcedureError message ("Bước 'verify_register' thiếu ...").
 _QUOTED_ID = re.compile(r"'([A-Za-z_][\w.-]*)'")
+# ... or named by name and id ("Bước 'Đối chiếu sổ gốc' (verify_register) thiếu ...").
+_NAMED_ID = re.compile(r"'[^']*' \(([A-Za-z_][\w.-]*)\)")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ def validate_upload(
         # Everything else the metadata lacks, in the same round (the first error stops the reader).
         from .importer import missing_metadata
 
-        issues = [Issue(_quoted_id(exc.message), exc.message, "error", "definition")]
+        element_id = exc.details.get("element_id")
+        if not isinstance(element_id, str):
+            element_id = _quoted_id(exc.message)
+        issues = [Issue(element_id, exc.message, "error", "definition")]
         issues += [
             Issue(f.element_id, f"{f.message} (thuộc tính {f.attribute})", "error", "definition")
             for f in missing_metadata(main_name, main)
@@ -123,7 +128,7 @@ def validate_upload(
 
 
 def _quoted_id(message: str) -> str | None:
-    match = _QUOTED_ID.search(message)
+    match = _NAMED_ID.search(message) or _QUOTED_ID.search(message)
     return match.group(1) if match else None
 
 

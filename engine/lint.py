@@ -27,7 +27,7 @@ from .definitions import (
     processes,
 )
 from .domain.vocab import DESK_STEP_KINDS
-from .refusals import schema_reason
+from .refusals import element_label, schema_reason
 from .spiff import TimerSpecError, bare_timer_value, plan_timer
 
 #: Step kinds at the desk: they happen outside the statutory processing clock.
@@ -166,27 +166,31 @@ def _check_events(bundle: ProcedureBundle) -> list[LintIssue]:
     return issues
 
 
+def _named(meta: ElementMeta) -> str:
+    return element_label(meta.id, meta.name)
+
+
 def _check_steps(bundle: ProcedureBundle) -> list[LintIssue]:
     issues = []
     for meta in bundle.elements.values():
         if meta.type == "userTask":
             if meta.role is None:
-                issues.append(_error(meta.id, f"Bước '{meta.id}' thiếu thông tin bước (motcua:step)"))
+                issues.append(_error(meta.id, f"Bước {_named(meta)} thiếu thông tin bước (motcua:step)"))
                 continue
             if meta.hours is None or meta.hours <= 0:
-                issues.append(_error(meta.id, f"Bước '{meta.id}' phải có số giờ phân bổ lớn hơn 0"))
+                issues.append(_error(meta.id, f"Bước {_named(meta)} phải có số giờ phân bổ lớn hơn 0"))
             if meta.lane is None:
-                issues.append(_warning(meta.id, f"Bước '{meta.id}' không thuộc làn (lane) nào"))
+                issues.append(_warning(meta.id, f"Bước {_named(meta)} không thuộc làn (lane) nào"))
         if meta.role is not None and meta.role not in ROLES:
-            issues.append(_error(meta.id, f"Bước '{meta.id}' có vai trò không xác định '{meta.role}'"))
+            issues.append(_error(meta.id, f"Bước {_named(meta)} có vai trò không xác định '{meta.role}'"))
         if meta.hours is not None and meta.hours < 0:
-            issues.append(_error(meta.id, f"Bước '{meta.id}' có số giờ phân bổ âm"))
+            issues.append(_error(meta.id, f"Bước {_named(meta)} có số giờ phân bổ âm"))
     return issues
 
 
 def _check_statuses(bundle: ProcedureBundle) -> list[LintIssue]:
     issues = [
-        _error(m.id, f"Bước '{m.id}' có mã trạng thái {m.status} ngoài khoảng 1..10")
+        _error(m.id, f"Bước {_named(m)} có mã trạng thái {m.status} ngoài khoảng 1..10")
         for m in bundle.elements.values()
         if m.status is not None and not 1 <= m.status <= 10
     ]
@@ -207,7 +211,7 @@ def _check_forms(bundle: ProcedureBundle) -> list[LintIssue]:
             jsonschema.Draft202012Validator.check_schema(meta.form)
         except jsonschema.SchemaError as exc:
             reason = schema_reason(exc.path, exc.validator)
-            issues.append(_error(meta.id, f"Biểu mẫu của bước '{meta.id}' không hợp lệ: {reason}"))
+            issues.append(_error(meta.id, f"Biểu mẫu của bước {_named(meta)} không hợp lệ: {reason}"))
             continue
         if meta.form.get("type") != "object":
             issues.append(_error(meta.id, f'Biểu mẫu của bước \'{meta.id}\' phải có "type": "object"'))
@@ -246,16 +250,17 @@ def _check_timers(bundle: ProcedureBundle, now: datetime | None = None) -> list[
     for process in _processes(bundle):
         for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
             owner = timer.getparent().get("id")
+            label = element_label(owner, timer.getparent().get("name"))
             specs = [c for c in timer if c.tag in {f"{{{BPMN_NS}}}{t}" for t in _TIMER_TAGS}]
             if not specs:
                 issues.append(
-                    _error(owner, f"Hẹn giờ '{owner}' thiếu biểu thức (timeDate/timeDuration/timeCycle)")
+                    _error(owner, f"Hẹn giờ {label} thiếu biểu thức (timeDate/timeDuration/timeCycle)")
                 )
             for spec in specs:
                 expr = (spec.text or "").strip()
                 kind = spec.tag.rsplit("}", 1)[-1]
                 if not expr:
-                    issues.append(_error(owner, f"Hẹn giờ '{owner}' có biểu thức rỗng"))
+                    issues.append(_error(owner, f"Hẹn giờ {label} có biểu thức rỗng"))
                     continue
                 parent = timer.getparent()
                 repeats = (
@@ -263,7 +268,7 @@ def _check_timers(bundle: ProcedureBundle, now: datetime | None = None) -> list[
                 )
                 problem = _timer_problem(kind, expr, now, repeats)
                 if problem is not None:
-                    issues.append(_error(owner, f"Hẹn giờ '{owner}': {problem}"))
+                    issues.append(_error(owner, f"Hẹn giờ {label}: {problem}"))
     return issues
 
 
@@ -309,12 +314,13 @@ def _check_conditions(bundle: ProcedureBundle) -> list[LintIssue]:
             if condition is None:
                 continue
             flow_id = flow.get("id")
+            label = element_label(flow_id, flow.get("name"))
             expr = (condition.text or "").strip()
             if not expr:
-                issues.append(_error(flow_id, f"Điều kiện của luồng '{flow_id}' rỗng"))
+                issues.append(_error(flow_id, f"Điều kiện của luồng {label} rỗng"))
             elif not _is_expression(expr):
                 issues.append(
-                    _error(flow_id, f"Điều kiện của luồng '{flow_id}' không phải biểu thức hợp lệ: {expr}")
+                    _error(flow_id, f"Điều kiện của luồng {label} không phải biểu thức hợp lệ: {expr}")
                 )
     return issues
 
@@ -336,7 +342,8 @@ def _check_gateways(bundle: ProcedureBundle) -> list[LintIssue]:
                 issues += [
                     _error(
                         flow.get("id"),
-                        f"Luồng '{flow.get('id')}' ra từ cổng '{node_id}' thiếu điều kiện "
+                        f"Luồng {element_label(flow.get('id'), flow.get('name'))} ra từ cổng "
+                        f"{element_label(node_id, node.get('name'))} thiếu điều kiện "
                         "và không phải luồng mặc định",
                     )
                     for flow in outgoing
@@ -351,14 +358,17 @@ def _check_gateways(bundle: ProcedureBundle) -> list[LintIssue]:
                 issues.append(
                     _error(
                         node_id,
-                        f"Vòng lặp quay về cổng song song '{node_id}' sẽ chờ mãi; "
+                        f"Vòng lặp quay về cổng song song {element_label(node_id, node.get('name'))} "
+                        "sẽ chờ mãi; "
                         "hãy hợp luồng bằng cổng loại trừ (exclusiveGateway) trước",
                     )
                 )
             elif len(outgoing) > 1:
                 issues.append(
                     _warning(
-                        node_id, f"Cổng song song '{node_id}' vừa hợp vừa tách luồng; nên tách thành hai cổng"
+                        node_id,
+                        f"Cổng song song {element_label(node_id, node.get('name'))} vừa hợp vừa tách luồng; "
+                        "nên tách thành hai cổng",
                     )
                 )
     return issues

@@ -170,13 +170,16 @@ def test_step_kind_is_read() -> None:
 @pytest.mark.parametrize(
     ("ext", "message"),
     [
-        ('<motcua:step hours="2"/>', "Bước 'verify_register' thiếu vai trò \\(motcua:step role\\)"),
-        ('<motcua:step role="specialist" hours="hai"/>', "'verify_register'.*số giờ"),
-        ('<motcua:status code="bốn"/>', "'verify_register'.*mã trạng thái"),
-        ("<motcua:status/>", "'verify_register'.*thiếu mã trạng thái"),
-        ("<motcua:form>{not json</motcua:form>", "'verify_register'.*JSON"),
-        ("<motcua:form>[1, 2]</motcua:form>", "'verify_register'.*đối tượng"),
-        ('<motcua:form>{"type": 5}</motcua:form>', "'verify_register'.*JSON Schema"),
+        (
+            '<motcua:step hours="2"/>',
+            "Bước 'Bước verify_register' \\(verify_register\\) thiếu vai trò \\(motcua:step role\\)",
+        ),
+        ('<motcua:step role="specialist" hours="hai"/>', "\\(verify_register\\).*số giờ"),
+        ('<motcua:status code="bốn"/>', "\\(verify_register\\).*mã trạng thái"),
+        ("<motcua:status/>", "\\(verify_register\\).*thiếu mã trạng thái"),
+        ("<motcua:form>{not json</motcua:form>", "\\(verify_register\\).*JSON"),
+        ("<motcua:form>[1, 2]</motcua:form>", "\\(verify_register\\).*đối tượng"),
+        ('<motcua:form>{"type": 5}</motcua:form>', "\\(verify_register\\).*JSON Schema"),
     ],
 )
 def test_unreadable_metadata_names_the_element(ext: str, message: str) -> None:
