@@ -16,18 +16,17 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, flow_nodes, lanes_by_node, processes
 from .errors import MotcuaError
+from .import_decisions import propose_decisions
+from .import_repairs import Finding, Kind, repair
 from .refusals import explain
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
-#: missing: motcua cannot deploy without it; proposed: optional, filled for convenience;
-#: changed: the copy differs from the file; note: how motcua will treat an element.
-Kind = Literal["missing", "proposed", "changed", "note"]
 #: Attributes of motcua:procedure without which the procedure cannot be read.
 REQUIRED_PROCEDURE = frozenset({"code", "field", "legalTime", "legalUnit", "onlineLevel", "resultType"})
 
@@ -56,17 +55,6 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("head_of_department", ("truong phong", "head", "manager", "supervisor", "lead", "approv")),
     ("other_department", ("phong khac", "phoi hop", "partner", "external", "other")),
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the designer must know; ``attribute`` is the XML name to fill in."""
-
-    element_id: str | None
-    message: str
-    kind: Kind
-    attribute: str | None = None
-    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -487,8 +475,23 @@ def _rename_process(root: XmlElement, process: XmlElement, procedure_id: str, re
     return True
 
 
+def _shared_ids(shared: Mapping[str, bytes]) -> frozenset[str]:
+    ids: set[str] = set()
+    for name, data in shared.items():
+        try:
+            ids |= {p.get("id") or "" for p in processes(parse_xml(data, source=name))}
+        except MotcuaError:
+            continue  # the validator reports a broken shared file
+    return frozenset(ids)
+
+
 def _prepare(
-    source: str, data: bytes, max_bytes: int, procedure_id: str | None, choices: ImportChoices
+    source: str,
+    data: bytes,
+    max_bytes: int,
+    procedure_id: str | None,
+    choices: ImportChoices,
+    shared: Mapping[str, bytes],
 ) -> ImportReport:
     report = ImportReport(source)
     try:
@@ -505,9 +508,11 @@ def _prepare(
     report.process_id = process.get("id")
     try:
         _mark_executable(prepared, process, report)
+        report.findings += repair(prepared, _shared_ids(shared))
         _propose_steps(prepared, process, report, choices)
         _propose_procedure(process, report, choices)
         _propose_defaults(process, report)
+        report.findings += propose_decisions(prepared, process)
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses
@@ -533,7 +538,7 @@ def assess(
     """
     from .designer import validate_upload
 
-    report = _prepare(source, data, max_bytes, procedure_id, choices)
+    report = _prepare(source, data, max_bytes, procedure_id, choices, shared or {})
     if report.prepared is None or report.problems:
         report.prepared = report.prepared if not report.problems else None
         return report
@@ -556,5 +561,7 @@ def _deployed_name(report: ImportReport) -> str:
 def missing_metadata(source: str, data: bytes) -> list[Finding]:
     """What a diagram lacks (procedure attributes, steps, statuses) for the validator's one-round list."""
     return [
-        f for f in _prepare(source, data, MAX_BPMN_BYTES, None, NO_CHOICES).findings if f.kind == "missing"
+        f
+        for f in _prepare(source, data, MAX_BPMN_BYTES, None, NO_CHOICES, {}).findings
+        if f.kind == "missing"
     ]

@@ -286,9 +286,9 @@ def _timer_problem(kind: str, expr: str, now: datetime | None, repeats: bool = F
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None  # computed at run time, where plan_timer checks it
         if not isinstance(value, str):
-            return f"biểu thức '{expr}' phải cho ra chuỗi ISO 8601"
+            return f"biểu thức «{expr}» phải cho ra chuỗi ISO 8601"
     if value is None:
-        return f"biểu thức '{expr}' không hợp lệ (không phải giá trị ISO 8601 hay biểu thức Python)"
+        return f"biểu thức «{expr}» không hợp lệ (không phải giá trị ISO 8601 hay biểu thức Python)"
     if kind == "timeDate" and now is None and not str(value).upper().startswith("P"):
         try:
             plan_timer(kind, value, _LINT_REFERENCE)  # the form; the 10-year horizon needs a clock
@@ -320,7 +320,9 @@ def _check_conditions(bundle: ProcedureBundle) -> list[LintIssue]:
                 issues.append(_error(flow_id, f"Điều kiện của luồng {label} rỗng"))
             elif not _is_expression(expr):
                 issues.append(
-                    _error(flow_id, f"Điều kiện của luồng {label} không phải biểu thức hợp lệ: {expr}")
+                    _error(
+                        flow_id, f"Điều kiện của luồng {label} không phải biểu thức Python hợp lệ: «{expr}»"
+                    )
                 )
     return issues
 

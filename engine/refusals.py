@@ -95,12 +95,42 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(r"Unknown Time Specification", "hẹn giờ không rõ loại (timeDate, timeDuration hay timeCycle)"),
     _rule(r"Time Specification Error", "biểu thức hẹn giờ không hợp lệ"),
-    _rule(r"Cannot resolve dataInputAssociation (\S+)", "không tìm thấy dữ liệu vào '{0}'"),
-    _rule(r"Cannot resolve dataOutputAssociation (\S+)", "không tìm thấy dữ liệu ra '{0}'"),
+    _rule(r"Cannot resolve dataInputAssociation", "liên kết dữ liệu vào không trỏ tới đối tượng dữ liệu nào"),
+    _rule(r"Cannot resolve dataOutputAssociation", "liên kết dữ liệu ra không trỏ tới đối tượng dữ liệu nào"),
+    _rule(
+        r"raise_validation_exception\(\) got an unexpected keyword argument",
+        "sự kiện tham chiếu tới thông điệp, tín hiệu, lỗi hoặc leo thang không có trong tệp",
+    ),
+    _rule(
+        r"Expected an? (Message|Signal|Error|Escalation) node",
+        lambda m: f"không tìm thấy {_KINDS[m.group(1).lower()]} được tham chiếu",
+    ),
+    _rule(
+        r"Multiple outgoing flows are not supported for tasks of type",
+        "phần tử loại này không được có nhiều luồng ra (hãy dùng cổng)",
+    ),
+    _rule(
+        r"A loopMaximum or loopCondition must be specified", "vòng lặp cần số lần tối đa hoặc điều kiện dừng"
+    ),
+    _rule(
+        r"loop (input|output) data reference is missing",
+        "dữ liệu vào/ra của bước lặp nhiều lần chưa khai báo",
+    ),
+    _rule(
+        r"must specify a cardinality or a collection", "bước lặp nhiều lần cần số lần hoặc danh sách để lặp"
+    ),
     _rule(r"No decisions found", "bảng quyết định (DMN) không có quyết định nào"),
     _rule(
         r"Multiple decision tables are not current supported",
         "chưa hỗ trợ nhiều bảng quyết định trong một tệp",
+    ),
+    _rule(
+        r"A data object could not be set; '([^']*)' not exist in the task",
+        "bước chưa ghi giá trị cho đối tượng dữ liệu '{0}'",
+    ),
+    _rule(
+        r"data object could not be read; '([^']*)' does not exist",
+        "đối tượng dữ liệu '{0}' chưa có giá trị",
     ),
     # --- serializer
     _rule(r"Object of type (\w+) is not JSON serializable", "không lưu được phần tử loại {0}"),

@@ -18,9 +18,9 @@ from tests.engine.test_sandbox_pool import APPLICANT, case_count, deploy
 
 
 def english_residue(text: str) -> list[str]:
-    """Runs of three or more plain ASCII words outside quotes and brackets (element names and ids,
-    which come from the diagram, are quoted or bracketed)."""
-    stripped = re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|<[^>]*>|\[[^\]]*\]", " ", text)
+    """Runs of three or more plain ASCII words outside quotes and brackets (element names, ids and
+    expressions, which come from the diagram, are quoted or bracketed)."""
+    stripped = re.sub(r"«[^»]*»|'[^']*'|\"[^\"]*\"|\([^)]*\)|<[^>]*>|\[[^\]]*\]", " ", text)
     return re.findall(r"\b[A-Za-z]+(?: [A-Za-z]+){2,}\b", stripped)
 
 

@@ -51,8 +51,11 @@ def test_a_miwg_diagram_is_completed_by_the_assistant_validated_deployed_and_run
     expect(report.locator("#import-summary")).to_contain_text("triển khai được")
     findings = report.locator("#import-findings li")
     expect(findings.filter(has_text="thuộc tính legalTime")).to_have_count(1)
-    expect(findings.filter(has_text="thuộc tính motcua:step role")).to_have_count(1)
-    expect(findings.filter(has_text="thuộc tính motcua:step hours")).to_have_count(1)
+    mine = findings.filter(has_text=f"[{TASK}]")
+    expect(mine.filter(has_text="thuộc tính motcua:step role")).to_have_count(1)
+    expect(mine.filter(has_text="thuộc tính motcua:step hours")).to_have_count(1)
+    # The receive task waits for the customer's document: a person records its arrival.
+    expect(findings.filter(has_text="ReceiveTask_WaitForDocument")).to_contain_text(["userTask"])
     expect(findings.filter(has_text="thuộc tính motcua:status code").first).to_be_visible()
     expect(findings.filter(has_text="Mã quy trình")).to_contain_text("diploma_copy")
     assert "legal_time" not in report.inner_text() and "online_level" not in report.inner_text()

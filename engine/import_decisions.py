@@ -1,0 +1,296 @@
+"""Decisions a foreign diagram leaves to its reader, made explicit for motcua.
+
+Modelling tools label a gateway's branches ("Yes", "No") without conditions, or write conditions in
+their own language (JUEL ``${approved}``, FEEL ``= not(approved)`` or ``Vacation Approval =
+"Approved"``, XPath ``bpmn:getDataObject('clarified') = 'yes'``). motcua evaluates Python
+conditions on the dossier's data, so for each such gateway the assistant proposes:
+
+- the condition in Python (``approved``, ``not approved``, ``vacation_approval == "Approved"``);
+- for unconditioned branches, a decision field (named after the gateway) with one value per
+  branch: ``decision == 'Yes'``; the last branch (one that loops back, if any) is the default;
+- every field a condition reads, asked on the form of the step just before the gateway (the person
+  who decides), unless a script or a form already provides it.
+
+A gateway whose deciding step cannot be found is left as it is (the validator's reason stays).
+Pure: lxml trees in, findings out.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement
+from .import_repairs import Finding, add_form_fields, field_name
+from .refusals import element_label
+from .sandbox import check_source
+
+_SYSTEM_NAMES = frozenset({"working_hours", "working_days", "now", "True", "False", "None"})
+_MANUAL = frozenset({"userTask", "manualTask", "task"})
+# Steps a decision passes through unchanged on its way to the gateway.
+_PASS_THROUGH = frozenset(
+    {
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "scriptTask",
+        "serviceTask",
+        "businessRuleTask",
+        "sendTask",
+        "intermediateThrowEvent",
+    }
+)
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+@dataclass
+class _Field:
+    kind: str  # "string" | "boolean" | "number"
+    values: list[str] = field(default_factory=list)
+
+
+def _q(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def _local(node: XmlElement) -> str:
+    return str(etree.QName(node).localname) if isinstance(node.tag, str) else ""
+
+
+def python_condition(text: str) -> str | None:
+    """The Python condition for a JUEL, FEEL or XPath one as modelling tools write them (None: not
+    translatable, e.g. FEEL's ``some … satisfies``)."""
+    expr = text.strip()
+    wrapped = re.fullmatch(r"[$#]\{(.*)\}", expr, re.DOTALL)
+    if wrapped:
+        expr = wrapped.group(1).strip()
+    if expr.startswith("=") and not expr.startswith("=="):
+        expr = expr[1:].strip()
+    expr = re.sub(r"bpmn:getDataObject\(\s*'([^']*)'\s*\)", lambda m: field_name(m.group(1)) or "_", expr)
+    expr = expr.replace("&&", " and ").replace("||", " or ")
+    expr = re.sub(r"!(?!=)", " not ", expr)
+    expr = re.sub(r"(?<![=!<>])=(?!=)", "==", expr)
+    expr = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", expr))
+    spaced = re.fullmatch(r"([A-Za-z][\w ]*?)\s*(==|!=)\s*(.+)", expr)
+    if spaced and " " in spaced.group(1).strip():
+        expr = f"{field_name(spaced.group(1))} {spaced.group(2)} {spaced.group(3)}"
+    expr = " ".join(expr.split())
+    if not expr or check_source(expr, mode="eval"):
+        return None
+    return expr
+
+
+def _read_fields(expr: str, found: dict[str, _Field]) -> None:
+    """The names a condition reads, with the kind of value each needs (and the strings compared)."""
+    tree = ast.parse(expr, mode="eval")
+    compared: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name):
+            compared.add(id(node.left))
+            constant = node.comparators[0]
+            if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+                entry = found.setdefault(node.left.id, _Field("string"))
+                if constant.value not in entry.values:
+                    entry.values.append(constant.value)
+            elif isinstance(constant, ast.Constant) and isinstance(constant.value, bool):
+                found.setdefault(node.left.id, _Field("boolean"))
+            else:
+                found.setdefault(node.left.id, _Field("number"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in compared and node.id not in _SYSTEM_NAMES:
+            found.setdefault(node.id, _Field("boolean"))
+
+
+def _is_python(text: str) -> bool:
+    return not check_source(text, mode="eval")
+
+
+class _Graph:
+    def __init__(self, process: XmlElement) -> None:
+        self.nodes = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+        self.flows = list(process.iter(_q("sequenceFlow")))
+        self.outgoing: dict[str, list[XmlElement]] = {}
+        self.incoming: dict[str, list[XmlElement]] = {}
+        for flow in self.flows:
+            self.outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
+            self.incoming.setdefault(flow.get("targetRef") or "", []).append(flow)
+
+    def reaches(self, start: str, goal: str) -> bool:
+        seen, pending = set(), [start]
+        while pending:
+            current = pending.pop()
+            if current == goal:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            pending += [f.get("targetRef") or "" for f in self.outgoing.get(current, [])]
+        return False
+
+    def decider(self, gateway: XmlElement) -> XmlElement | None:
+        """The manual step whose person decides at ``gateway``: the one just before it, through
+        automatic steps and gateways, as long as there is a single way in."""
+        current = gateway.get("id") or ""
+        for _ in range(20):
+            incoming = self.incoming.get(current, [])
+            if len(incoming) != 1:
+                return None
+            source = self.nodes.get(incoming[0].get("sourceRef"))
+            if source is None:
+                return None
+            if _local(source) in _MANUAL:
+                return source
+            if _local(source) not in _PASS_THROUGH:
+                return None
+            current = source.get("id") or ""
+        return None
+
+
+def _provided(process: XmlElement) -> set[str]:
+    """Names some script assigns or some form asks: the diagram provides them already."""
+    names: set[str] = set()
+    for script in process.iter(_q("script")):
+        names |= set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", script.text or "", re.MULTILINE))
+    for form in process.iter(f"{{{MOTCUA_NS}}}form"):
+        try:
+            names |= set(json.loads(form.text or "{}").get("properties", {}))
+        except (ValueError, AttributeError):
+            continue
+    return names
+
+
+def _branch_label(flow: XmlElement, graph: _Graph) -> str:
+    target = graph.nodes.get(flow.get("targetRef"))
+    text = flow.get("name") or (target.get("name") if target is not None else None) or flow.get("id") or ""
+    return " ".join(text.split())
+
+
+def _set_condition(flow: XmlElement, expr: str, prefix: str | None) -> None:
+    condition = flow.find("bpmn:conditionExpression", NSMAP)
+    if condition is None:
+        condition = etree.SubElement(flow, _q("conditionExpression"))
+        condition.set(_XSI_TYPE, f"{prefix}:tFormalExpression" if prefix else "tFormalExpression")
+    condition.attrib.pop("language", None)
+    condition.text = expr
+
+
+def _property(spec: _Field, title: str) -> dict[str, Any]:
+    prop: dict[str, Any] = {"type": spec.kind, "title": title}
+    if spec.kind == "string" and spec.values:
+        prop["enum"] = list(spec.values)
+    return prop
+
+
+def propose_decisions(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """Python conditions and decision fields for the gateways of ``process`` (in place)."""
+    prefix = next((p for p, ns in root.nsmap.items() if ns == BPMN_NS and p), None)
+    graph = _Graph(process)
+    provided = _provided(process)
+    findings: list[Finding] = []
+    for gateway in list(process.iter(_q("exclusiveGateway"), _q("inclusiveGateway"))):
+        findings += _gateway(gateway, graph, provided, prefix)
+    return findings
+
+
+def _gateway(gateway: XmlElement, graph: _Graph, provided: set[str], prefix: str | None) -> list[Finding]:
+    outgoing = graph.outgoing.get(gateway.get("id") or "", [])
+    if len(outgoing) < 2:
+        return []
+    label = element_label(gateway.get("id"), gateway.get("name"))
+    fields: dict[str, _Field] = {}
+    conditions: dict[str, str] = {}  # flow id -> new Python condition
+    for flow in outgoing:
+        condition = flow.find("bpmn:conditionExpression", NSMAP)
+        text = (condition.text or "").strip() if condition is not None else ""
+        if not text:
+            continue
+        expr = text if _is_python(text) else python_condition(text)
+        if expr is None:
+            return []  # one branch we cannot read: leave the gateway to the designer
+        if expr != text:
+            conditions[flow.get("id") or ""] = expr
+        _read_fields(expr, fields)
+    bare = [
+        f
+        for f in outgoing
+        if f.find("bpmn:conditionExpression", NSMAP) is None and f.get("id") != gateway.get("default")
+    ]
+    decision = None
+    if len(bare) >= 2:
+        decision = field_name(gateway.get("name") or "")
+        decision = decision or f"quyet_dinh_{field_name(gateway.get('id') or '') or 'cong'}"
+        # Branches that loop back last: the first value is the way forward.
+        bare.sort(key=lambda f: graph.reaches(f.get("targetRef") or "", gateway.get("id") or ""))
+        values: list[str] = []
+        for flow in bare:
+            value = _branch_label(flow, graph)
+            values.append(value if value not in values else f"{value} ({flow.get('id')})")
+        fields[decision] = _Field("string", values)
+        for flow, value in zip(bare, values, strict=True):
+            if gateway.get("default") is None and flow is bare[-1]:
+                continue
+            conditions[flow.get("id") or ""] = f"{decision} == {value!r}"
+    needed = {name: spec for name, spec in fields.items() if name not in provided}
+    if not conditions and not needed:
+        return []
+    step = graph.decider(gateway) if needed else None
+    if needed and step is None:
+        return [
+            Finding(
+                gateway.get("id"),
+                f"Cổng {label}: không tìm thấy bước do người xử lý ngay trước cổng để hỏi quyết định; "
+                "hãy viết điều kiện Python cho các luồng ra",
+                "note",
+            )
+        ]
+    findings: list[Finding] = []
+    by_id = {f.get("id"): f for f in outgoing}
+    for flow_id, expr in conditions.items():
+        flow = by_id[flow_id]
+        before = flow.find("bpmn:conditionExpression", NSMAP)
+        was = (before.text or "").strip() if before is not None else ""
+        _set_condition(flow, expr, prefix)
+        said = f"viết lại điều kiện '{was}' thành" if was else "đặt điều kiện"
+        findings.append(
+            Finding(
+                flow_id,
+                f"Luồng {element_label(flow_id, flow.get('name'))} ra từ cổng {label}: {said} {expr}",
+                "changed",
+                "conditionExpression",
+                expr,
+            )
+        )
+    if decision is not None and gateway.get("default") is None:
+        gateway.set("default", bare[-1].get("id"))
+        findings.append(
+            Finding(
+                gateway.get("id"),
+                f"Cổng {label}: luồng {element_label(bare[-1].get('id'), bare[-1].get('name'))} "
+                "là luồng mặc định",
+                "changed",
+                "default",
+                bare[-1].get("id"),
+            )
+        )
+    if step is not None:
+        title = " ".join((gateway.get("name") or "Quyết định").split())
+        add_form_fields(step, {name: _property(spec, title) for name, spec in needed.items()})
+        asked = ", ".join(
+            f"{name} ({' / '.join(spec.values)})" if spec.values else f"{name} ({spec.kind})"
+            for name, spec in needed.items()
+        )
+        findings.append(
+            Finding(
+                step.get("id"),
+                f"Bước {element_label(step.get('id'), step.get('name'))} hỏi thêm {asked} "
+                f"cho cổng {label} (biểu mẫu motcua:form)",
+                "changed",
+                "motcua:form",
+                ", ".join(needed),
+            )
+        )
+    return findings

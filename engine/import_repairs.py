@@ -1,0 +1,417 @@
+"""Repairs the import assistant proposes for what other modelling tools leave open.
+
+Each repair changes the assistant's copy of a foreign diagram (never the file) and says so in a
+finding the designer reads before applying it:
+
+- a call activity whose called process is not in the file (or names none, or names a global task)
+  becomes a step done by a person, with the call's name;
+- data store references (an external system drawn for the reader) are dropped with their data
+  associations: motcua keeps a dossier's data in the case;
+- empty conditions are removed (the flow is then an unconditioned branch, see
+  :mod:`engine.import_decisions`);
+- a timer with no expression waits one day (``P1D``; a cycle fires once, ``R1/P1D``).
+
+Pure: lxml trees in, findings out.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, processes
+from .refusals import element_label
+
+#: missing: motcua cannot deploy without it; proposed: optional, filled for convenience;
+#: changed: the copy differs from the file; note: how motcua will treat an element.
+Kind = Literal["missing", "proposed", "changed", "note"]
+DEFAULT_WAIT = "P1D"
+DEFAULT_CYCLE = "R1/P1D"
+_DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+_TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+# Names the business functions and Python literals take in expressions.
+_RESERVED = frozenset({"working_hours", "working_days", "now", "true", "false", "none"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the designer must know; ``attribute`` is the XML name to fill in."""
+
+    element_id: str | None
+    message: str
+    kind: Kind
+    attribute: str | None = None
+    default: str | None = None
+
+
+def _q(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def _label(node: XmlElement) -> str:
+    return element_label(node.get("id"), node.get("name"))
+
+
+def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
+    """Every repair, on every process of the file (the validator reads them all), in place on the
+    assistant's copy; ``shared_ids``: processes of the library's shared files a call may use."""
+    findings: list[Finding] = []
+    for process in processes(root):
+        findings += _unresolved_calls(root, process, shared_ids)
+        findings += _data_stores(root, process)
+        findings += _empty_conditions(process)
+        findings += _empty_timers(process)
+        findings += _messages_from_outside(root, process)
+    findings += _dangling_data_associations(root)
+    _unused_data_stores(root)
+    findings += _data_object_names(root)
+    for process in processes(root):
+        findings += _data_written_by_people(root, process)
+    return findings
+
+
+def field_name(text: str) -> str | None:
+    """A name a dossier field may have (a Python identifier not starting with '_'), from a label."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    name = re.sub(r"[^a-z0-9]+", "_", plain).strip("_")[:40]
+    if not name:
+        return None
+    if name[0].isdigit():
+        name = f"q_{name}"
+    if keyword.iskeyword(name) or name in _RESERVED:
+        name = f"{name}_value"
+    return name
+
+
+def _data_object_names(root: XmlElement) -> list[Finding]:
+    """Data objects are dossier fields at run time, named by their id: an id a field cannot have
+    (``_d096…``, ``DataObject-1``) becomes one from the object's name."""
+    taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    findings = []
+    for data_object in root.iter(_q("dataObject")):
+        old = data_object.get("id") or ""
+        if old.isidentifier() and not old.startswith("_") and not keyword.iskeyword(old):
+            continue
+        base = field_name(data_object.get("name") or "") or "du_lieu"
+        new, n = base, 1
+        while new in taken:
+            n += 1
+            new = f"{base}_{n}"
+        taken.add(new)
+        data_object.set("id", new)
+        for ref in root.iter(_q("dataObjectReference")):
+            if ref.get("dataObjectRef") == old:
+                ref.set("dataObjectRef", new)
+        findings.append(
+            Finding(
+                new,
+                f"Đối tượng dữ liệu {element_label(old, data_object.get('name'))} đổi mã thành '{new}' "
+                "(tên trường dữ liệu hồ sơ)",
+                "changed",
+                "id",
+                new,
+            )
+        )
+    return findings
+
+
+def add_form_fields(step: XmlElement, fields: dict[str, dict[str, Any]]) -> None:
+    """Required fields added to the step's ``motcua:form`` (created when it has none)."""
+    extensions = step.find("bpmn:extensionElements", NSMAP)
+    if extensions is None:
+        extensions = etree.Element(_q("extensionElements"))
+        position = sum(
+            1 for c in step if isinstance(c.tag, str) and etree.QName(c).localname == "documentation"
+        )
+        step.insert(position, extensions)
+    form = extensions.find("motcua:form", NSMAP)
+    schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+    if form is None:
+        form = etree.SubElement(extensions, f"{{{MOTCUA_NS}}}form", nsmap={"motcua": MOTCUA_NS})
+    else:
+        schema = json.loads(form.text or "{}")
+        schema.setdefault("properties", {})
+        schema.setdefault("required", [])
+    for name, prop in fields.items():
+        schema["properties"][name] = prop
+        if name not in schema["required"]:
+            schema["required"].append(name)
+    form.text = json.dumps(schema, ensure_ascii=False)
+
+
+def _data_written_by_people(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """A data object a person's step writes (dataOutputAssociation) is a field of that step's form:
+    SpiffWorkflow takes its value from the step's data when the step completes."""
+    references = {r.get("id"): r for r in root.iter(_q("dataObjectReference"))}
+    objects = {o.get("id"): o for o in root.iter(_q("dataObject"))}
+    findings = []
+    for step in process.iter(_q("userTask"), _q("manualTask"), _q("task")):
+        fields: dict[str, dict[str, Any]] = {}
+        for target in step.findall("bpmn:dataOutputAssociation/bpmn:targetRef", NSMAP):
+            ref = references.get((target.text or "").strip())
+            if ref is None or ref.get("dataObjectRef") not in objects:
+                continue
+            data_object = objects[ref.get("dataObjectRef")]
+            title = " ".join(
+                (data_object.get("name") or ref.get("name") or data_object.get("id") or "").split()
+            )
+            fields[data_object.get("id") or ""] = {"type": "string", "title": title}
+        io = step.find("bpmn:ioSpecification", NSMAP)
+        if io is not None:
+            # The step's own inputs and outputs: its form says what a person enters.
+            for output in io.findall("bpmn:dataOutput", NSMAP):
+                name = field_name(output.get("name") or output.get("id") or "")
+                title = " ".join((output.get("name") or output.get("id") or "").split())
+                if name is not None:
+                    fields.setdefault(name, {"type": "string", "title": title})
+            step.remove(io)
+        if not fields and io is None:
+            continue
+        add_form_fields(step, fields)
+        written = (
+            f"ghi dữ liệu {', '.join(repr(p['title']) for p in fields.values())}: thêm trường vào "
+            "biểu mẫu của bước (motcua:form)"
+            if fields
+            else ""
+        )
+        dropped = "bỏ khai báo vào/ra (ioSpecification) của bước" if io is not None else ""
+        findings.append(
+            Finding(
+                step.get("id"),
+                f"Bước {_label(step)} " + "; ".join(x for x in (written, dropped) if x),
+                "changed",
+                "motcua:form",
+                ", ".join(fields),
+            )
+        )
+    return findings
+
+
+def _unresolved_calls(root: XmlElement, process: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
+    known = {p.get("id") for p in processes(root)} | shared_ids
+    globals_ = {
+        g.get("id"): g
+        for g in root
+        if isinstance(g.tag, str) and etree.QName(g).localname.startswith("global")
+    }
+    findings = []
+    for call in list(process.iter(_q("callActivity"))):
+        target = call.get("calledElement") or ""
+        if target in known:
+            continue
+        global_task = globals_.get(target)
+        name = call.get("name") or (global_task.get("name") if global_task is not None else None)
+        label = element_label(call.get("id"), name)
+        if global_task is not None:
+            why = f"gọi tác vụ dùng chung '{global_task.get('name') or target}'"
+        elif target:
+            why = f"gọi quy trình '{target}' không có trong tệp"
+        else:
+            why = "không ghi quy trình được gọi"
+        call.tag = _q("userTask")
+        for attribute in ("calledElement", "calledElementBinding"):
+            call.attrib.pop(attribute, None)
+        if name and not call.get("name"):
+            call.set("name", name)
+        findings.append(
+            Finding(
+                call.get("id"),
+                f"Bước {label} {why}; tạm thay bằng một bước do người xử lý (userTask), "
+                "hãy sửa lại nếu cần gọi quy trình khác",
+                "changed",
+                "calledElement",
+                None,
+            )
+        )
+    return findings
+
+
+def _data_stores(root: XmlElement, process: XmlElement) -> list[Finding]:
+    stores = {s.get("id"): s.get("name") for s in root.iter(_q("dataStore"))}
+    refs = list(process.iter(_q("dataStoreReference")))
+    if not refs:
+        return []
+    ids = {r.get("id") for r in refs}
+    dropped: set[str] = set()
+    for association in list(process.iter(_q("dataInputAssociation"), _q("dataOutputAssociation"))):
+        ends = {(e.text or "").strip() for e in association if isinstance(e.tag, str)}
+        if ends & ids:
+            dropped.add(association.get("id") or "")
+            association.getparent().remove(association)
+    findings = []
+    for ref in refs:
+        name = ref.get("name") or stores.get(ref.get("dataStoreRef")) or ref.get("id")
+        ref.getparent().remove(ref)
+        findings.append(
+            Finding(
+                ref.get("id"),
+                f"Kho dữ liệu '{name}' ({ref.get('id')}) chỉ để minh họa hệ thống bên ngoài; bỏ khỏi bản "
+                "nhập cùng các liên kết dữ liệu (motcua lưu dữ liệu trong hồ sơ)",
+                "changed",
+                "dataStoreReference",
+                None,
+            )
+        )
+    _drop_diagram(root, ids | dropped)
+    return findings
+
+
+def _dangling_data_associations(root: XmlElement) -> list[Finding]:
+    """Data associations that point at no data object (e.g. a task's own ioSpecification in some
+    tools' exports): SpiffWorkflow cannot resolve them and motcua does not need them."""
+    objects = {r.get("id") for r in root.iter(_q("dataObjectReference"), _q("dataObject"))}
+    findings = []
+    dropped: set[str] = set()
+    for tag, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
+        for association in list(root.iter(_q(tag))):
+            refs = [(e.text or "").strip() for e in association.findall(f"bpmn:{end}", NSMAP)]
+            if all(ref in objects for ref in refs):
+                continue
+            owner = association.getparent()
+            owner.remove(association)
+            dropped.add(association.get("id") or "")
+            findings.append(
+                Finding(
+                    owner.get("id"),
+                    f"Liên kết dữ liệu của {_label(owner)} không trỏ tới đối tượng dữ liệu nào; "
+                    "bỏ khỏi bản nhập",
+                    "changed",
+                    tag,
+                    None,
+                )
+            )
+    _drop_diagram(root, dropped)
+    return findings
+
+
+def _unused_data_stores(root: XmlElement) -> None:
+    used = {r.get("dataStoreRef") for r in root.iter(_q("dataStoreReference"))}
+    for store in list(root.iter(_q("dataStore"))):
+        if store.get("id") not in used:
+            store.getparent().remove(store)
+
+
+def _drop_diagram(root: XmlElement, element_ids: set[str]) -> None:
+    for shape in list(root.iter(f"{{{_DI_NS}}}BPMNShape", f"{{{_DI_NS}}}BPMNEdge")):
+        if shape.get("bpmnElement") in element_ids:
+            shape.getparent().remove(shape)
+
+
+def _empty_conditions(process: XmlElement) -> list[Finding]:
+    findings = []
+    for flow in process.iter(_q("sequenceFlow")):
+        condition = flow.find("bpmn:conditionExpression", NSMAP)
+        if condition is not None and not (condition.text or "").strip():
+            flow.remove(condition)
+            findings.append(
+                Finding(
+                    flow.get("id"),
+                    f"Luồng {_label(flow)} có điều kiện rỗng; bỏ điều kiện (luồng không điều kiện)",
+                    "changed",
+                    "conditionExpression",
+                    None,
+                )
+            )
+    return findings
+
+
+def _messages_from_outside(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """Only one process runs in motcua, so a message it waits for comes from outside (another pool,
+    a citizen, an agency): a case starts at intake, and a person records the message's arrival."""
+    thrown = {
+        d.get("messageRef")
+        for d in process.iter(_q("messageEventDefinition"))
+        if etree.QName(d.getparent()).localname in {"intermediateThrowEvent", "endEvent"}
+    }
+    after_event_gateway = {
+        f.get("targetRef")
+        for f in process.iter(_q("sequenceFlow"))
+        if (source := _by_id(process, f.get("sourceRef"))) is not None
+        and etree.QName(source).localname == "eventBasedGateway"
+    }
+    findings = []
+    for node in list(process.iter(_q("startEvent"), _q("intermediateCatchEvent"), _q("receiveTask"))):
+        kind = etree.QName(node).localname
+        definition = node.find("bpmn:messageEventDefinition", NSMAP)
+        if kind != "receiveTask" and definition is None:
+            continue
+        ref = definition.get("messageRef") if definition is not None else node.get("messageRef")
+        if ref and ref in thrown:
+            continue
+        if kind == "startEvent":
+            if node.getparent() is not process:
+                continue  # an event subprocess's start: it never fires, which is what motcua does too
+            node.remove(definition)
+            said = "chờ thông điệp; hồ sơ trong motcua bắt đầu khi được tiếp nhận, bỏ điều kiện thông điệp"
+        elif node.get("id") in after_event_gateway:
+            continue  # a branch of an event-based gateway: another branch (a timer) decides
+        else:
+            if definition is not None:
+                node.remove(definition)
+            node.tag = _q("userTask")
+            node.attrib.pop("messageRef", None)
+            node.attrib.pop("instantiate", None)
+            _task_sized(root, node.get("id") or "")
+            said = "chờ thông điệp từ bên ngoài; thành bước do người xử lý ghi nhận khi nhận được (userTask)"
+        findings.append(Finding(node.get("id"), f"{_kind_name(kind)} {_label(node)} {said}", "changed", None))
+    return findings
+
+
+def _kind_name(tag: str) -> str:
+    return {"startEvent": "Sự kiện bắt đầu", "receiveTask": "Bước nhận"}.get(tag, "Sự kiện")
+
+
+def _by_id(process: XmlElement, element_id: str | None) -> XmlElement | None:
+    return next((n for n in process.iter() if isinstance(n.tag, str) and n.get("id") == element_id), None)
+
+
+def _task_sized(root: XmlElement, element_id: str) -> None:
+    """An event's circle redrawn as a task's box around the same centre."""
+    for shape in root.iter(f"{{{_DI_NS}}}BPMNShape"):
+        if shape.get("bpmnElement") != element_id:
+            continue
+        bounds = next(
+            (c for c in shape if isinstance(c.tag, str) and etree.QName(c).localname == "Bounds"), None
+        )
+        if bounds is None:
+            continue
+        try:
+            x, y = float(bounds.get("x")), float(bounds.get("y"))
+            w, h = float(bounds.get("width")), float(bounds.get("height"))
+        except (TypeError, ValueError):
+            continue
+        bounds.set("x", f"{x + w / 2 - 50:g}")
+        bounds.set("y", f"{y + h / 2 - 40:g}")
+        bounds.set("width", "100")
+        bounds.set("height", "80")
+
+
+def _empty_timers(process: XmlElement) -> list[Finding]:
+    findings = []
+    for timer in process.iter(_q("timerEventDefinition")):
+        specs = [c for c in timer if isinstance(c.tag, str) and etree.QName(c).localname in _TIMER_TAGS]
+        if any((c.text or "").strip() for c in specs):
+            continue
+        cycle = any(etree.QName(c).localname == "timeCycle" for c in specs)
+        for spec in specs:
+            timer.remove(spec)
+        tag, value = ("timeCycle", DEFAULT_CYCLE) if cycle else ("timeDuration", DEFAULT_WAIT)
+        etree.SubElement(timer, _q(tag)).text = value
+        owner = timer.getparent()
+        findings.append(
+            Finding(
+                owner.get("id"),
+                f"Hẹn giờ {_label(owner)} chưa có biểu thức; đề xuất {tag} '{value}' (một ngày)",
+                "proposed",
+                tag,
+                value,
+            )
+        )
+    return findings
