@@ -30,6 +30,9 @@ from .import_repairs import Finding, add_form_fields, field_name
 from .refusals import element_label
 from .sandbox import check_source
 
+_FEEL_WORDS = frozenset(
+    {"some", "every", "satisfies", "in", "for", "return", "if", "then", "else", "and", "or", "not", "between"}
+)
 _SYSTEM_NAMES = frozenset({"working_hours", "working_days", "now", "True", "False", "None"})
 _MANUAL = frozenset({"userTask", "manualTask", "task"})
 # Steps a decision passes through unchanged on its way to the gateway.
@@ -77,6 +80,9 @@ def python_condition(text: str) -> str | None:
     expr = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", expr))
     spaced = re.fullmatch(r"([A-Za-z][\w ]*?)\s*(==|!=)\s*(.+)", expr)
     if spaced and " " in spaced.group(1).strip():
+        words = spaced.group(1).lower().split()
+        if len(words) > 4 or _FEEL_WORDS & set(words):
+            return None  # a FEEL quantifier or loop, not a name with spaces
         expr = f"{field_name(spaced.group(1))} {spaced.group(2)} {spaced.group(3)}"
     expr = " ".join(expr.split())
     if not expr or check_source(expr, mode="eval"):

@@ -1,0 +1,162 @@
+"""What the import assistant repairs in a foreign diagram, each change reported to the designer:
+conditions in other tools' languages, unconditioned branches (a decision field on the deciding
+step), messages from outside, unresolved calls, data stores, empty timers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lxml import etree
+
+from engine.clock import FixedClock
+from engine.definitions import NSMAP
+from engine.import_decisions import python_condition
+from engine.importer import assess
+from engine.service import Engine
+from tests.engine.helpers import DESIGNER, drive_to_end
+
+
+@pytest.mark.parametrize(
+    ("foreign", "python"),
+    [
+        ("${approved}", "approved"),
+        ("${!approved}", "not approved"),
+        ("${clarified == 'yes'}", "clarified == 'yes'"),
+        ("#{amount > 1000 && urgent}", "amount > 1000 and urgent"),
+        ("= not(approved)", "not(approved)"),
+        ("=fraud", "fraud"),
+        ('Vacation Approval = "Approved"', 'vacation_approval == "Approved"'),
+        ("Service Level == 'Premium'", "service_level == 'Premium'"),
+        ("bpmn:getDataObject('clarified') = 'yes'", "clarified == 'yes'"),
+        ("not(bpmn:getDataObject('approved'))", "not(approved)"),
+        ("true", "True"),
+    ],
+)
+def test_conditions_of_other_tools_in_python(foreign: str, python: str) -> None:
+    assert python_condition(foreign) == python
+
+
+@pytest.mark.parametrize(
+    "foreign", ['= some risk in riskLevels satisfies risk = "red"', "${__import__('os')}", "a b c"]
+)
+def test_conditions_that_cannot_be_read_are_left_to_the_designer(foreign: str) -> None:
+    assert python_condition(foreign) is None
+
+
+REVIEW = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- As another tool exports it: branches labelled, no conditions; a JUEL gateway; a message wait. -->
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="urn:x">
+  <message id="reply" name="Reply"/>
+  <process id="review" isExecutable="true">
+    <startEvent id="start"/>
+    <userTask id="check" name="Check application"/>
+    <exclusiveGateway id="ok" name="Complete?"/>
+    <userTask id="fix" name="Ask for corrections"/>
+    <intermediateCatchEvent id="wait_reply" name="Corrections received">
+      <messageEventDefinition messageRef="reply"/>
+    </intermediateCatchEvent>
+    <userTask id="decide" name="Decide"/>
+    <exclusiveGateway id="approved_gw" name="Approved?"/>
+    <callActivity id="archive" name="Archive" calledElement="ArchiveProcess"/>
+    <intermediateCatchEvent id="cool_off" name="Cooling-off">
+      <timerEventDefinition><timeDuration/></timerEventDefinition>
+    </intermediateCatchEvent>
+    <endEvent id="end_yes"/>
+    <endEvent id="end_no"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
+    <sequenceFlow id="f2" sourceRef="check" targetRef="ok"/>
+    <sequenceFlow id="yes" name="Yes" sourceRef="ok" targetRef="decide"/>
+    <sequenceFlow id="no" name="No" sourceRef="ok" targetRef="fix"/>
+    <sequenceFlow id="f3" sourceRef="fix" targetRef="wait_reply"/>
+    <sequenceFlow id="f4" sourceRef="wait_reply" targetRef="check"/>
+    <sequenceFlow id="f5" sourceRef="decide" targetRef="approved_gw"/>
+    <sequenceFlow id="granted" sourceRef="approved_gw" targetRef="archive">
+      <conditionExpression>${approved}</conditionExpression></sequenceFlow>
+    <sequenceFlow id="refused" sourceRef="approved_gw" targetRef="end_no">
+      <conditionExpression>${!approved}</conditionExpression></sequenceFlow>
+    <sequenceFlow id="f6" sourceRef="archive" targetRef="cool_off"/>
+    <sequenceFlow id="f7" sourceRef="cool_off" targetRef="end_yes"/>
+  </process>
+</definitions>
+"""
+
+
+def _node(prepared: bytes, element_id: str) -> etree._Element:
+    [node] = etree.fromstring(prepared).xpath(f"//*[@id='{element_id}']")
+    return node
+
+
+def _form(prepared: bytes, element_id: str) -> dict[str, object]:
+    form = _node(prepared, element_id).find("bpmn:extensionElements/motcua:form", NSMAP)
+    return dict(json.loads(form.text))
+
+
+def test_the_assistant_makes_decisions_explicit_and_reports_each_change() -> None:
+    report = assess("review.bpmn", REVIEW)
+    assert report.deployable, report.problems
+    prepared = report.prepared
+    assert prepared is not None
+    # Unconditioned "Yes"/"No": a field on the deciding step; the way forward is the first value,
+    # the branch that loops back is the default.
+    complete = _form(prepared, "check")["properties"]["complete"]  # type: ignore[index]
+    assert complete == {"type": "string", "title": "Complete?", "enum": ["Yes", "No"]}
+    assert _node(prepared, "ok").get("default") == "no"
+    assert (
+        _node(prepared, "yes").findtext("bpmn:conditionExpression", namespaces=NSMAP) == "complete == 'Yes'"
+    )
+    # JUEL in Python, and the boolean asked where it is decided.
+    assert _node(prepared, "refused").findtext("bpmn:conditionExpression", namespaces=NSMAP) == "not approved"
+    assert _form(prepared, "decide")["properties"] == {"approved": {"type": "boolean", "title": "Approved?"}}
+    # A message from outside and a call to a process not in the file: steps a person records.
+    assert etree.QName(_node(prepared, "wait_reply")).localname == "userTask"
+    assert etree.QName(_node(prepared, "archive")).localname == "userTask"
+    assert _node(prepared, "cool_off").findtext(".//bpmn:timeDuration", namespaces=NSMAP) == "P1D"
+    changed = {f.element_id: f.message for f in report.findings if f.kind == "changed"}
+    assert "viết lại điều kiện '${!approved}' thành not approved" in changed["refused"]
+    assert "chờ thông điệp từ bên ngoài" in changed["wait_reply"]
+    assert "gọi quy trình 'ArchiveProcess' không có trong tệp" in changed["archive"]
+    assert "hỏi thêm complete (Yes / No)" in changed["check"]
+
+
+def test_the_prepared_diagram_runs_to_completion(engine: Engine, clock: FixedClock) -> None:
+    report = assess("review.bpmn", REVIEW)
+    assert report.prepared is not None
+    engine.deploy("review.bpmn", report.prepared, {}, DESIGNER)
+    case = engine.start_case(
+        {"procedure_id": "review", "applicant": {"name": "Lê Thị Hoa"}}, engine.actor("clerk")
+    )
+    done = drive_to_end(engine, clock, case.code)
+    assert done.completed, (done.status, done.tasks)
+
+
+def test_a_gateway_without_a_deciding_step_is_left_with_a_note() -> None:
+    text = REVIEW.replace(b'<sequenceFlow id="f2" sourceRef="check" targetRef="ok"/>', b"").replace(
+        b'<sequenceFlow id="f1" sourceRef="start" targetRef="check"/>',
+        b'<sequenceFlow id="f1" sourceRef="start" targetRef="ok"/>'
+        b'<sequenceFlow id="f2" sourceRef="check" targetRef="end_no"/>',
+    )
+    report = assess("review.bpmn", text)
+    notes = [f.message for f in report.findings if f.element_id == "ok" and f.kind == "note"]
+    assert notes and "không tìm thấy bước do người xử lý" in notes[0]
+    assert any("thiếu điều kiện" in p for p in report.problems)
+
+
+def test_data_stores_go_and_data_objects_become_fields() -> None:
+    text = REVIEW.replace(
+        b'<userTask id="decide" name="Decide"/>',
+        b'<userTask id="decide" name="Decide"><dataOutputAssociation id="out">'
+        b"<targetRef>ref_1</targetRef></dataOutputAssociation>"
+        b'<dataInputAssociation id="in"><sourceRef>store_ref</sourceRef></dataInputAssociation></userTask>'
+        b'<dataObjectReference id="ref_1" dataObjectRef="_0f3a-obj"/>'
+        b'<dataObject id="_0f3a-obj" name="Decision letter"/>'
+        b'<dataStoreReference id="store_ref" name="Registry" dataStoreRef="registry"/>',
+    ).replace(b'<message id="reply"', b'<dataStore id="registry" name="Registry"/><message id="reply"')
+    report = assess("review.bpmn", text)
+    assert report.deployable, report.problems
+    assert report.prepared is not None
+    assert b"dataStore" not in report.prepared
+    assert _form(report.prepared, "decide")["properties"]["decision_letter"] == {  # type: ignore[index]
+        "type": "string",
+        "title": "Decision letter",
+    }
