@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, processes
+from .definitions import BPMN_NS, FLOW_NODE_TAGS, MOTCUA_NS, NSMAP, XmlElement, processes
 from .refusals import element_label
 
 #: missing: motcua cannot deploy without it; proposed: optional, filled for convenience;
@@ -64,6 +64,8 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
     findings: list[Finding] = []
     for process in processes(root):
         findings += _unresolved_calls(root, process, shared_ids)
+        findings += _empty_subprocesses(root, process)
+        findings += _implicit_splits(root, process)
         findings += _data_stores(root, process)
         findings += _empty_conditions(process)
         findings += _empty_timers(process)
@@ -231,6 +233,132 @@ def _unresolved_calls(root: XmlElement, process: XmlElement, shared_ids: frozens
             )
         )
     return findings
+
+
+def _empty_subprocesses(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """A collapsed sub-process whose content was never modelled is one step a person does."""
+    findings = []
+    for sub in list(process.iter(_q("subProcess"))):
+        inside = [c for c in sub if isinstance(c.tag, str) and etree.QName(c).localname in FLOW_NODE_TAGS]
+        if inside or sub.get("triggeredByEvent") == "true":
+            continue
+        sub.tag = _q("userTask")
+        sub.attrib.pop("triggeredByEvent", None)
+        findings.append(
+            Finding(
+                sub.get("id"),
+                f"Quy trình con {_label(sub)} chưa được vẽ chi tiết; "
+                "thành một bước do người xử lý (userTask)",
+                "changed",
+                None,
+            )
+        )
+    return findings
+
+
+_GATEWAY_TAGS = frozenset(
+    {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
+)
+
+
+def _implicit_splits(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """Several flows out of a step run together (BPMN's implicit split): the same split drawn with a
+    gateway, parallel when no flow has a condition, inclusive otherwise."""
+    findings = []
+    taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    for container in [process, *process.iter(_q("subProcess"), _q("transaction"))]:
+        flows = [
+            f for f in container if isinstance(f.tag, str) and etree.QName(f).localname == "sequenceFlow"
+        ]
+        nodes = {
+            n.get("id"): n
+            for n in container
+            if isinstance(n.tag, str) and etree.QName(n).localname in FLOW_NODE_TAGS
+        }
+        for node_id, node in nodes.items():
+            kind = etree.QName(node).localname
+            outgoing = [f for f in flows if f.get("sourceRef") == node_id]
+            if kind in _GATEWAY_TAGS or len(outgoing) < 2:
+                continue
+            conditioned = any(f.find("bpmn:conditionExpression", NSMAP) is not None for f in outgoing)
+            gateway_kind = "inclusiveGateway" if conditioned else "parallelGateway"
+            gateway_id = _fresh(f"{node_id}_split", taken)
+            link_id = _fresh(f"{node_id}_to_split", taken)
+            gateway = etree.Element(_q(gateway_kind), id=gateway_id)
+            container.insert(container.index(node) + 1, gateway)
+            link = etree.Element(_q("sequenceFlow"), id=link_id, sourceRef=node_id, targetRef=gateway_id)
+            container.insert(container.index(outgoing[0]), link)
+            for flow in outgoing:
+                flow.set("sourceRef", gateway_id)
+                if conditioned and flow.find("bpmn:conditionExpression", NSMAP) is None:
+                    etree.SubElement(flow, _q("conditionExpression")).text = "True"
+            _rewire_refs(node, gateway, link_id, [f.get("id") or "" for f in outgoing])
+            _draw_split(root, node_id, gateway_id, link_id)
+            what = "song song (parallelGateway)" if not conditioned else "bao hàm (inclusiveGateway)"
+            findings.append(
+                Finding(
+                    node_id,
+                    f"Phần tử {_label(node)} tách {len(outgoing)} luồng ngầm; "
+                    f"thêm cổng {what} '{gateway_id}' ngay sau phần tử (cùng ý nghĩa)",
+                    "changed",
+                    None,
+                )
+            )
+    return findings
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _rewire_refs(node: XmlElement, gateway: XmlElement, link_id: str, moved: list[str]) -> None:
+    """The redundant ``bpmn:outgoing`` references kept in step with the flows (bpmn-js reads them)."""
+    for ref in node.findall("bpmn:outgoing", NSMAP):
+        if (ref.text or "").strip() in moved:
+            node.remove(ref)
+    position = len(
+        [
+            c
+            for c in node
+            if isinstance(c.tag, str)
+            and etree.QName(c).localname in {"documentation", "extensionElements", "incoming"}
+        ]
+    )
+    etree.SubElement(node, _q("outgoing")).text = link_id
+    node.insert(position, node[-1])
+    etree.SubElement(gateway, _q("incoming")).text = link_id
+    for flow_id in moved:
+        etree.SubElement(gateway, _q("outgoing")).text = flow_id
+
+
+def _draw_split(root: XmlElement, node_id: str, gateway_id: str, link_id: str) -> None:
+    """The new gateway drawn just right of the step, with its link, so the editor shows it."""
+    dc = "http://www.omg.org/spec/DD/20100524/DC"
+    di = "http://www.omg.org/spec/DD/20100524/DI"
+    for shape in root.iter(f"{{{_DI_NS}}}BPMNShape"):
+        if shape.get("bpmnElement") != node_id:
+            continue
+        bounds = shape.find(f"{{{dc}}}Bounds")
+        if bounds is None:
+            return
+        try:
+            x, y = float(bounds.get("x")), float(bounds.get("y"))
+            w, h = float(bounds.get("width")), float(bounds.get("height"))
+        except (TypeError, ValueError):
+            return
+        plane = shape.getparent()
+        gx, gy = x + w + 15, y + h / 2 - 25
+        new = etree.SubElement(plane, f"{{{_DI_NS}}}BPMNShape", id=f"{gateway_id}_di", bpmnElement=gateway_id)
+        etree.SubElement(new, f"{{{dc}}}Bounds", x=f"{gx:g}", y=f"{gy:g}", width="50", height="50")
+        edge = etree.SubElement(plane, f"{{{_DI_NS}}}BPMNEdge", id=f"{link_id}_di", bpmnElement=link_id)
+        etree.SubElement(edge, f"{{{di}}}waypoint", x=f"{x + w:g}", y=f"{y + h / 2:g}")
+        etree.SubElement(edge, f"{{{di}}}waypoint", x=f"{gx:g}", y=f"{y + h / 2:g}")
+        return
 
 
 def _data_stores(root: XmlElement, process: XmlElement) -> list[Finding]:
