@@ -209,7 +209,12 @@ def _node_rules(node: XmlElement, incoming: list[XmlElement], outgoing: list[Xml
     issues: list[Issue] = []
     is_start = tag == "startEvent" or tag == "boundaryEvent"
     sub_start = tag == "startEvent" and _local(node.getparent()) in {"subProcess", "transaction"}
-    if not incoming and not outgoing and not sub_start:
+    # An event sub-process starts on its event and a compensation handler when compensation is
+    # thrown: BPMN draws neither with sequence flows.
+    unflowed = node.get("triggeredByEvent") == "true" or node.get("isForCompensation") == "true"
+    if unflowed and not incoming and not outgoing:
+        pass
+    elif not incoming and not outgoing and not sub_start:
         issues.append(Issue(node_id, f"Phần tử '{label}' không được nối với luồng nào", "error", "structure"))
     elif not incoming and not is_start:
         issues.append(

@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement
+from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, processes
 from .import_repairs import Finding, add_form_fields, field_name
 from .refusals import element_label
 from .sandbox import check_source
@@ -137,6 +137,19 @@ class _Graph:
             pending += [f.get("targetRef") or "" for f in self.outgoing.get(current, [])]
         return False
 
+    def before(self, node_id: str) -> set[str]:
+        """Every node with a path to ``node_id``."""
+        seen: set[str] = set()
+        pending = [node_id]
+        while pending:
+            current = pending.pop()
+            for flow in self.incoming.get(current, []):
+                source = flow.get("sourceRef") or ""
+                if source not in seen:
+                    seen.add(source)
+                    pending.append(source)
+        return seen
+
     def decider(self, gateway: XmlElement) -> XmlElement | None:
         """The manual step whose person decides at ``gateway``: the one just before it, through
         automatic steps and gateways, as long as there is a single way in."""
@@ -156,12 +169,17 @@ class _Graph:
         return None
 
 
-def _provided(process: XmlElement) -> set[str]:
-    """Names some script assigns or some form asks: the diagram provides them already."""
+def _provided(process: XmlElement, graph: _Graph, gateway: XmlElement) -> set[str]:
+    """Names the diagram provides before ``gateway``: assigned by a script, or asked by the form
+    of a step on a way into the gateway (a step after it does not count)."""
     names: set[str] = set()
     for script in process.iter(_q("script")):
         names |= set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", script.text or "", re.MULTILINE))
-    for form in process.iter(f"{{{MOTCUA_NS}}}form"):
+    for node_id in graph.before(gateway.get("id") or ""):
+        node = graph.nodes.get(node_id)
+        form = node.find("bpmn:extensionElements/motcua:form", NSMAP) if node is not None else None
+        if form is None:
+            continue
         try:
             names |= set(json.loads(form.text or "{}").get("properties", {}))
         except (ValueError, AttributeError):
@@ -191,15 +209,51 @@ def _property(spec: _Field, title: str) -> dict[str, Any]:
     return prop
 
 
-def propose_decisions(root: XmlElement, process: XmlElement) -> list[Finding]:
-    """Python conditions and decision fields for the gateways of ``process`` (in place)."""
+def propose_decisions(root: XmlElement) -> list[Finding]:
+    """Python conditions and decision fields for the gateways of every process (in place): the
+    validator and SpiffWorkflow read the other pools too."""
     prefix = next((p for p, ns in root.nsmap.items() if ns == BPMN_NS and p), None)
-    graph = _Graph(process)
-    provided = _provided(process)
     findings: list[Finding] = []
-    for gateway in list(process.iter(_q("exclusiveGateway"), _q("inclusiveGateway"))):
-        findings += _gateway(gateway, graph, provided, prefix)
+    for process in processes(root):
+        graph = _Graph(process)
+        for gateway in list(process.iter(_q("exclusiveGateway"), _q("inclusiveGateway"))):
+            findings += _gateway(gateway, graph, _provided(process, graph, gateway), prefix)
+            _offer_values(process, gateway, graph)
     return findings
+
+
+def _offer_values(process: XmlElement, gateway: XmlElement, graph: _Graph) -> None:
+    """A form field some step already asks (e.g. a decision table's output turned into a person's
+    choice) that a condition compares with strings offers exactly those strings, way forward first."""
+    fields: dict[str, _Field] = {}
+    looping: set[str] = set()
+    for flow in graph.outgoing.get(gateway.get("id") or "", []):
+        text = (flow.findtext("bpmn:conditionExpression", default="", namespaces=NSMAP) or "").strip()
+        if not text or not _is_python(text):
+            continue
+        mine: dict[str, _Field] = {}
+        _read_fields(text, mine)
+        if graph.reaches(flow.get("targetRef") or "", gateway.get("id") or ""):
+            looping |= {v for spec in mine.values() for v in spec.values}
+        for name, spec in mine.items():
+            entry = fields.setdefault(name, _Field(spec.kind))
+            entry.values += [v for v in spec.values if v not in entry.values]
+    for form in process.iter(f"{{{MOTCUA_NS}}}form"):
+        try:
+            schema = json.loads(form.text or "{}")
+        except ValueError:
+            continue
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        changed = False
+        for name, spec in fields.items():
+            prop = properties.get(name)
+            if isinstance(prop, dict) and prop.get("type") == "string" and spec.values and "enum" not in prop:
+                prop["enum"] = sorted(spec.values, key=lambda v: v in looping)
+                changed = True
+        if changed:
+            form.text = json.dumps(schema, ensure_ascii=False)
 
 
 def _gateway(gateway: XmlElement, graph: _Graph, provided: set[str], prefix: str | None) -> list[Finding]:

@@ -65,6 +65,7 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
     for process in processes(root):
         findings += _unresolved_calls(root, process, shared_ids)
         findings += _empty_subprocesses(root, process)
+        findings += _decision_tables(process)
         findings += _implicit_splits(root, process)
         findings += _data_stores(root, process)
         findings += _empty_conditions(process)
@@ -74,7 +75,67 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
     _unused_data_stores(root)
     findings += _data_object_names(root)
     for process in processes(root):
+        findings += _services_writing_data(root, process)
         findings += _data_written_by_people(root, process)
+        findings += _automatic_io(process)
+    return findings
+
+
+_AUTOMATIC = (
+    "serviceTask",
+    "scriptTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+)
+
+
+def _services_writing_data(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """A service task that writes a data object calls a system motcua has no connection to: a
+    person fetches the data and enters it (the step's form, see below)."""
+    objects = {r.get("id") for r in root.iter(_q("dataObjectReference"))}
+    findings = []
+    for task in list(process.iter(_q("serviceTask"), _q("sendTask"))):
+        targets = {
+            (t.text or "").strip() for t in task.findall("bpmn:dataOutputAssociation/bpmn:targetRef", NSMAP)
+        }
+        if not targets & objects or task.find("bpmn:extensionElements/motcua:service", NSMAP) is not None:
+            continue
+        task.tag = _q("userTask")
+        task.attrib.pop("implementation", None)
+        task.attrib.pop("operationRef", None)
+        findings.append(
+            Finding(
+                task.get("id"),
+                f"Bước tự động {_label(task)} ghi đối tượng dữ liệu từ một hệ thống motcua chưa kết nối; "
+                "thành bước do người xử lý nhập dữ liệu (userTask)",
+                "changed",
+                None,
+            )
+        )
+    return findings
+
+
+def _automatic_io(process: XmlElement) -> list[Finding]:
+    """An automatic step's declared inputs and outputs (ioSpecification) name data nothing in motcua
+    provides; the step reads and writes the dossier's data as it is."""
+    findings = []
+    for task in process.iter(*(_q(t) for t in _AUTOMATIC)):
+        io = task.find("bpmn:ioSpecification", NSMAP)
+        if io is None:
+            continue
+        task.remove(io)
+        findings.append(
+            Finding(
+                task.get("id"),
+                f"Bước {_label(task)}: bỏ khai báo vào/ra (ioSpecification); bước dùng dữ liệu hồ sơ",
+                "changed",
+                "ioSpecification",
+                None,
+            )
+        )
     return findings
 
 
@@ -229,6 +290,25 @@ def _unresolved_calls(root: XmlElement, process: XmlElement, shared_ids: frozens
                 "hãy sửa lại nếu cần gọi quy trình khác",
                 "changed",
                 "calledElement",
+                None,
+            )
+        )
+    return findings
+
+
+def _decision_tables(process: XmlElement) -> list[Finding]:
+    """A business rule task evaluates a decision table (DMN) motcua does not run: a person decides,
+    and the table's outputs become the fields of that step's form."""
+    findings = []
+    for task in list(process.iter(_q("businessRuleTask"))):
+        task.tag = _q("userTask")
+        task.attrib.pop("implementation", None)
+        findings.append(
+            Finding(
+                task.get("id"),
+                f"Bước {_label(task)} dùng bảng quyết định (DMN), motcua không chạy bảng này; "
+                "thành bước do người quyết định (userTask)",
+                "changed",
                 None,
             )
         )

@@ -512,7 +512,7 @@ def _prepare(
         _propose_steps(prepared, process, report, choices)
         _propose_procedure(process, report, choices)
         _propose_defaults(process, report)
-        report.findings += propose_decisions(prepared, process)
+        report.findings += propose_decisions(prepared)
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses

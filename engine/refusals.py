@@ -132,6 +132,10 @@ _RULES: tuple[_Rule, ...] = (
         r"data object could not be read; '([^']*)' does not exist",
         "đối tượng dữ liệu '{0}' chưa có giá trị",
     ),
+    _rule(r"Missing data input", "bước thiếu dữ liệu vào đã khai báo (ioSpecification)"),
+    _rule(
+        r"Missing data ouput|Missing data output", "bước chưa ghi dữ liệu ra đã khai báo (ioSpecification)"
+    ),
     # --- serializer
     _rule(r"Object of type (\w+) is not JSON serializable", "không lưu được phần tử loại {0}"),
     # --- Python errors reached by expressions, scripts and foreign diagrams at run time
