@@ -133,12 +133,13 @@ def _check_size(bundle: ProcedureBundle) -> list[LintIssue]:
 
 def _check_unique_ids(bundle: ProcedureBundle) -> list[LintIssue]:
     # The engine finds metadata, tasks and history by element id alone, across all processes of
-    # the bundle. (Ids outside processes - definitions, diagrams - are never looked up.)
+    # the bundle. (Ids outside processes - definitions, diagrams - are never looked up, nor those
+    # of other tools' extension elements.)
     counts = Counter(
         node.get("id")
         for root in _roots(bundle)
         for process in processes(root)
-        for node in process.iter()
+        for node in process.iter(f"{{{BPMN_NS}}}*")
         if node.get("id") is not None
     )
     return [
