@@ -70,6 +70,7 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
         findings += _data_stores(root, process)
         findings += _empty_conditions(process)
         findings += _empty_timers(process)
+        findings += _unbounded_multi_instance(process)
         findings += _messages_from_outside(root, process)
     findings += _dangling_data_associations(root)
     _unused_data_stores(root)
@@ -474,15 +475,22 @@ def _data_stores(root: XmlElement, process: XmlElement) -> list[Finding]:
 def _dangling_data_associations(root: XmlElement) -> list[Finding]:
     """Data associations that point at no data object (e.g. a task's own ioSpecification in some
     tools' exports): SpiffWorkflow cannot resolve them and motcua does not need them."""
-    objects = {r.get("id") for r in root.iter(_q("dataObjectReference"), _q("dataObject"))}
+    references = {r.get("id"): r.get("dataObjectRef") for r in root.iter(_q("dataObjectReference"))}
     findings = []
     dropped: set[str] = set()
     for tag, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
         for association in list(root.iter(_q(tag))):
-            refs = [(e.text or "").strip() for e in association.findall(f"bpmn:{end}", NSMAP)]
-            if all(ref in objects for ref in refs):
-                continue
             owner = association.getparent()
+            # SpiffWorkflow looks a data object up in the step's own process or sub-process and
+            # those around it, not in another pool.
+            in_scope = {
+                o.get("id")
+                for scope in owner.iterancestors()
+                for o in scope.findall("bpmn:dataObject", NSMAP)
+            }
+            refs = [(e.text or "").strip() for e in association.findall(f"bpmn:{end}", NSMAP)]
+            if all(references.get(ref) in in_scope for ref in refs):
+                continue
             owner.remove(association)
             dropped.add(association.get("id") or "")
             findings.append(
@@ -599,6 +607,31 @@ def _task_sized(root: XmlElement, element_id: str) -> None:
         bounds.set("y", f"{y + h / 2 - 40:g}")
         bounds.set("width", "100")
         bounds.set("height", "80")
+
+
+def _unbounded_multi_instance(process: XmlElement) -> list[Finding]:
+    """A multi-instance step that says neither how many times nor over which list runs once until
+    the designer says otherwise (``loopCardinality`` 1)."""
+    findings = []
+    for loop in process.iter(_q("multiInstanceLoopCharacteristics")):
+        known = {etree.QName(c).localname for c in loop if isinstance(c.tag, str)}
+        if known & {"loopCardinality", "loopDataInputRef"}:
+            continue
+        cardinality = etree.Element(_q("loopCardinality"))
+        cardinality.text = "1"
+        loop.insert(0, cardinality)
+        owner = loop.getparent()
+        findings.append(
+            Finding(
+                owner.get("id"),
+                f"Bước lặp nhiều lần {_label(owner)} chưa có số lần hay danh sách để lặp; "
+                "đề xuất loopCardinality 1 (hãy sửa theo số mục cần xử lý)",
+                "proposed",
+                "loopCardinality",
+                "1",
+            )
+        )
+    return findings
 
 
 def _empty_timers(process: XmlElement) -> list[Finding]:

@@ -117,7 +117,7 @@ _RULES: tuple[_Rule, ...] = (
         "dữ liệu vào/ra của bước lặp nhiều lần chưa khai báo",
     ),
     _rule(
-        r"must specify a cardinality or a collection", "bước lặp nhiều lần cần số lần hoặc danh sách để lặp"
+        r"must specify a cardinality or a", "bước lặp nhiều lần cần số lần hoặc danh sách để lặp"
     ),
     _rule(r"No decisions found", "bảng quyết định (DMN) không có quyết định nào"),
     _rule(
