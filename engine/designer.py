@@ -212,6 +212,10 @@ def _node_rules(node: XmlElement, incoming: list[XmlElement], outgoing: list[Xml
     # An event sub-process starts on its event and a compensation handler when compensation is
     # thrown: BPMN draws neither with sequence flows.
     unflowed = node.get("triggeredByEvent") == "true" or node.get("isForCompensation") == "true"
+    # A link catch event continues the flow of its link throw event (an off-page connector).
+    is_start = is_start or (
+        tag == "intermediateCatchEvent" and node.find("bpmn:linkEventDefinition", NSMAP) is not None
+    )
     if unflowed and not incoming and not outgoing:
         pass
     elif not incoming and not outgoing and not sub_start:

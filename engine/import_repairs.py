@@ -73,6 +73,7 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
         findings += _unbounded_multi_instance(process)
         findings += _messages_from_outside(root, process)
     findings += _dangling_data_associations(root)
+    findings += _unnamed_definitions(root)
     _unused_data_stores(root)
     findings += _data_object_names(root)
     for process in processes(root):
@@ -504,6 +505,32 @@ def _dangling_data_associations(root: XmlElement) -> list[Finding]:
                 )
             )
     _drop_diagram(root, dropped)
+    return findings
+
+
+def _unnamed_definitions(root: XmlElement) -> list[Finding]:
+    """Messages, signals, errors and escalations are matched by name when they run: one without a
+    name takes its id."""
+    findings = []
+    for tag, what in (
+        ("message", "Thông điệp"),
+        ("signal", "Tín hiệu"),
+        ("error", "Lỗi"),
+        ("escalation", "Leo thang"),
+    ):
+        for definition in root.findall(f"bpmn:{tag}", NSMAP):
+            if (definition.get("name") or "").strip() or not definition.get("id"):
+                continue
+            definition.set("name", definition.get("id"))
+            findings.append(
+                Finding(
+                    definition.get("id"),
+                    f"{what} '{definition.get('id')}' chưa có tên; dùng mã làm tên",
+                    "proposed",
+                    "name",
+                    definition.get("id"),
+                )
+            )
     return findings
 
 

@@ -160,3 +160,63 @@ def test_data_stores_go_and_data_objects_become_fields() -> None:
         "type": "string",
         "title": "Decision letter",
     }
+
+
+ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:x="urn:other-tool"
+             id="d" targetNamespace="urn:x">
+  <message id="Message_7"/>
+  <process id="order" isExecutable="true">
+    <extensionElements><x:target id="order"/></extensionElements>
+    <startEvent id="start"/>
+    <task id="take" name="Take order"/>
+    <businessRuleTask id="rate" name="Rate customer" implementation="dmn"/>
+    <subProcess id="pack" name="Pack goods">
+      <multiInstanceLoopCharacteristics/>
+    </subProcess>
+    <intermediateThrowEvent id="notify" name="Notify warehouse">
+      <messageEventDefinition messageRef="Message_7"/>
+    </intermediateThrowEvent>
+    <parallelGateway id="join"/>
+    <endEvent id="end"/>
+    <subProcess id="on_cancel" triggeredByEvent="true">
+      <startEvent id="cancel_start"><signalEventDefinition/></startEvent>
+      <endEvent id="cancel_end"/>
+      <sequenceFlow id="c1" sourceRef="cancel_start" targetRef="cancel_end"/>
+    </subProcess>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="take"/>
+    <sequenceFlow id="f2" sourceRef="take" targetRef="rate"/>
+    <sequenceFlow id="f3" sourceRef="take" targetRef="pack"/>
+    <sequenceFlow id="f4" sourceRef="rate" targetRef="join"/>
+    <sequenceFlow id="f5" sourceRef="pack" targetRef="notify"/>
+    <sequenceFlow id="f6" sourceRef="notify" targetRef="join"/>
+    <sequenceFlow id="f7" sourceRef="join" targetRef="end"/>
+  </process>
+</definitions>
+"""
+
+
+def test_implicit_splits_tables_empty_sub_processes_and_unnamed_messages(
+    engine: Engine, clock: FixedClock
+) -> None:
+    report = assess("order.bpmn", ORDER)
+    assert report.deployable, report.problems
+    prepared = report.prepared
+    assert prepared is not None
+    # "Take order" splits into two flows: the parallel gateway BPMN means, with its link.
+    split = _node(prepared, "take_split")
+    assert etree.QName(split).localname == "parallelGateway"
+    assert _node(prepared, "f2").get("sourceRef") == "take_split"
+    assert _node(prepared, "take_to_split").get("targetRef") == "take_split"
+    # A decision table and a sub-process never drawn: steps a person does.
+    assert etree.QName(_node(prepared, "rate")).localname == "userTask"
+    assert etree.QName(_node(prepared, "pack")).localname == "userTask"
+    assert _node(prepared, "pack").findtext(".//bpmn:loopCardinality", namespaces=NSMAP) == "1"
+    assert _node(prepared, "Message_7").get("name") == "Message_7"
+    changed = {f.element_id for f in report.findings if f.kind == "changed"}
+    assert {"take", "rate", "pack"} <= changed
+    engine.deploy("order.bpmn", prepared, {}, DESIGNER)
+    case = engine.start_case(
+        {"procedure_id": "order", "applicant": {"name": "Phạm Văn Đức"}}, engine.actor("clerk")
+    )
+    assert drive_to_end(engine, clock, case.code).completed
