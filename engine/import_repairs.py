@@ -357,9 +357,12 @@ def _implicit_splits(root: XmlElement, process: XmlElement) -> list[Finding]:
             for n in container
             if isinstance(n.tag, str) and etree.QName(n).localname in FLOW_NODE_TAGS
         }
+        leaving: dict[str, list[XmlElement]] = {}
+        for flow in flows:
+            leaving.setdefault(flow.get("sourceRef") or "", []).append(flow)
         for node_id, node in nodes.items():
             kind = etree.QName(node).localname
-            outgoing = [f for f in flows if f.get("sourceRef") == node_id]
+            outgoing = leaving.get(node_id or "", [])
             if kind in _GATEWAY_TAGS or len(outgoing) < 2:
                 continue
             conditioned = any(f.find("bpmn:conditionExpression", NSMAP) is not None for f in outgoing)
@@ -573,11 +576,9 @@ def _messages_from_outside(root: XmlElement, process: XmlElement) -> list[Findin
         for d in process.iter(_q("messageEventDefinition"))
         if etree.QName(d.getparent()).localname in {"intermediateThrowEvent", "endEvent"}
     }
+    event_gateways = {g.get("id") for g in process.iter(_q("eventBasedGateway"))}
     after_event_gateway = {
-        f.get("targetRef")
-        for f in process.iter(_q("sequenceFlow"))
-        if (source := _by_id(process, f.get("sourceRef"))) is not None
-        and etree.QName(source).localname == "eventBasedGateway"
+        f.get("targetRef") for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") in event_gateways
     }
     findings = []
     for node in list(process.iter(_q("startEvent"), _q("intermediateCatchEvent"), _q("receiveTask"))):
@@ -609,10 +610,6 @@ def _messages_from_outside(root: XmlElement, process: XmlElement) -> list[Findin
 
 def _kind_name(tag: str) -> str:
     return {"startEvent": "Sự kiện bắt đầu", "receiveTask": "Bước nhận"}.get(tag, "Sự kiện")
-
-
-def _by_id(process: XmlElement, element_id: str | None) -> XmlElement | None:
-    return next((n for n in process.iter() if isinstance(n.tag, str) and n.get("id") == element_id), None)
 
 
 def _task_sized(root: XmlElement, element_id: str) -> None:

@@ -24,6 +24,7 @@ from .definitions import BPMN_NS, MOTCUA_NS, NSMAP, XmlElement, flow_nodes, lane
 from .errors import MotcuaError
 from .import_decisions import propose_decisions
 from .import_repairs import Finding, Kind, repair
+from .lint import MAX_FLOW_NODES
 from .refusals import explain
 from .xmlsafe import MAX_BPMN_BYTES, parse_xml
 
@@ -508,11 +509,16 @@ def _prepare(
     report.process_id = process.get("id")
     try:
         _mark_executable(prepared, process, report)
-        report.findings += repair(prepared, _shared_ids(shared))
+        # Repairs walk the graph per gateway; a file too big to deploy anyway is not repaired.
+        size = sum(1 for p in processes(prepared) for _ in flow_nodes(p))
+        repairable = size <= MAX_FLOW_NODES
+        if repairable:
+            report.findings += repair(prepared, _shared_ids(shared))
         _propose_steps(prepared, process, report, choices)
         _propose_procedure(process, report, choices)
         _propose_defaults(process, report)
-        report.findings += propose_decisions(prepared)
+        if repairable:
+            report.findings += propose_decisions(prepared)
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses

@@ -220,3 +220,16 @@ def test_implicit_splits_tables_empty_sub_processes_and_unnamed_messages(
         {"procedure_id": "order", "applicant": {"name": "Phạm Văn Đức"}}, engine.actor("clerk")
     )
     assert drive_to_end(engine, clock, case.code).completed
+
+
+def test_a_file_too_big_to_deploy_is_reported_not_repaired() -> None:
+    from tests.engine.test_importer import _chain
+
+    data = _chain(600).replace(b"<scriptTask", b"<task").replace(b"</scriptTask>", b"</task>")
+    data = data.replace(
+        b'<sequenceFlow id="last"',
+        b'<sequenceFlow id="extra" sourceRef="t0" targetRef="end"/><sequenceFlow id="last"',
+    )
+    report = assess("chain.bpmn", data)
+    assert any("tối đa 400" in p for p in report.problems)
+    assert not [f for f in report.findings if f.element_id == "t0" and f.kind == "changed"]  # no split added
