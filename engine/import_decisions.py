@@ -202,6 +202,78 @@ def _set_condition(flow: XmlElement, expr: str, prefix: str | None) -> None:
     condition.text = expr
 
 
+DECIDER_HOURS = 1.0
+_DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+_DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+_DD_NS = "http://www.omg.org/spec/DD/20100524/DI"
+
+
+def _insert_decider(gateway: XmlElement, graph: _Graph) -> XmlElement | None:
+    """A step where a person chooses the branch, just before an exclusive gateway (or a gateway with
+    one way in: before a joining inclusive gateway it would change when the join fires)."""
+    gateway_id = gateway.get("id") or ""
+    incoming = graph.incoming.get(gateway_id, [])
+    if not incoming or (_local(gateway) != "exclusiveGateway" and len(incoming) > 1):
+        return None
+    taken = set(graph.nodes) | {f.get("id") for f in graph.flows}
+    step_id = _fresh(f"{gateway_id}_decide", taken)
+    link_id = _fresh(f"{gateway_id}_decided", taken)
+    title = " ".join((gateway.get("name") or "").split()) or "chọn nhánh"
+    container = gateway.getparent()
+    step = etree.Element(_q("userTask"), id=step_id, name=f"Quyết định: {title}")
+    extensions = etree.SubElement(step, _q("extensionElements"))
+    etree.SubElement(
+        extensions,
+        f"{{{MOTCUA_NS}}}step",
+        nsmap={"motcua": MOTCUA_NS},
+        role="specialist",
+        hours=f"{DECIDER_HOURS:g}",
+    )
+    container.insert(container.index(gateway), step)
+    link = etree.Element(_q("sequenceFlow"), id=link_id, sourceRef=step_id, targetRef=gateway_id)
+    container.insert(container.index(incoming[0]), link)
+    for flow in incoming:
+        flow.set("targetRef", step_id)
+    for ref in gateway.findall("bpmn:incoming", NSMAP):
+        gateway.remove(ref)
+    graph.nodes[step_id] = step
+    graph.flows.append(link)
+    graph.incoming[step_id] = incoming
+    graph.incoming[gateway_id] = [link]
+    graph.outgoing[step_id] = [link]
+    _draw_decider(gateway.getroottree().getroot(), gateway_id, step_id, link_id)
+    return step
+
+
+def _fresh(base: str, taken: set[str | None]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _draw_decider(root: XmlElement, gateway_id: str, step_id: str, link_id: str) -> None:
+    for shape in root.iter(f"{{{_DI_NS}}}BPMNShape"):
+        if shape.get("bpmnElement") != gateway_id:
+            continue
+        bounds = shape.find(f"{{{_DC_NS}}}Bounds")
+        try:
+            x, y = float(bounds.get("x")), float(bounds.get("y"))
+            h = float(bounds.get("height"))
+        except (AttributeError, TypeError, ValueError):
+            return
+        plane = shape.getparent()
+        sx, sy = x - 130, y + h / 2 - 40
+        new = etree.SubElement(plane, f"{{{_DI_NS}}}BPMNShape", id=f"{step_id}_di", bpmnElement=step_id)
+        etree.SubElement(new, f"{{{_DC_NS}}}Bounds", x=f"{sx:g}", y=f"{sy:g}", width="100", height="80")
+        edge = etree.SubElement(plane, f"{{{_DI_NS}}}BPMNEdge", id=f"{link_id}_di", bpmnElement=link_id)
+        etree.SubElement(edge, f"{{{_DD_NS}}}waypoint", x=f"{sx + 100:g}", y=f"{y + h / 2:g}")
+        etree.SubElement(edge, f"{{{_DD_NS}}}waypoint", x=f"{x:g}", y=f"{y + h / 2:g}")
+        return
+
+
 def _property(spec: _Field, title: str) -> dict[str, Any]:
     prop: dict[str, Any] = {"type": spec.kind, "title": title}
     if spec.kind == "string" and spec.values:
@@ -298,16 +370,29 @@ def _gateway(gateway: XmlElement, graph: _Graph, provided: set[str], prefix: str
     if not conditions and not needed:
         return []
     step = graph.decider(gateway) if needed else None
-    if needed and step is None:
-        return [
-            Finding(
-                gateway.get("id"),
-                f"Cổng {label}: không tìm thấy bước do người xử lý ngay trước cổng để hỏi quyết định; "
-                "hãy viết điều kiện Python cho các luồng ra",
-                "note",
-            )
-        ]
     findings: list[Finding] = []
+    if needed and step is None:
+        step = _insert_decider(gateway, graph)
+        if step is None:
+            return [
+                Finding(
+                    gateway.get("id"),
+                    f"Cổng {label}: không tìm thấy bước do người xử lý ngay trước cổng để hỏi quyết định; "
+                    "hãy viết điều kiện Python cho các luồng ra",
+                    "note",
+                )
+            ]
+        findings.append(
+            Finding(
+                step.get("id"),
+                f"Cổng {label}: không có bước do người xử lý ngay trước cổng; thêm bước "
+                f"{element_label(step.get('id'), step.get('name'))} (chuyên viên, {DECIDER_HOURS:g} giờ) "
+                "để người xử lý chọn nhánh",
+                "changed",
+                "motcua:step",
+                f"specialist {DECIDER_HOURS:g}",
+            )
+        )
     by_id = {f.get("id"): f for f in outgoing}
     for flow_id, expr in conditions.items():
         flow = by_id[flow_id]

@@ -130,16 +130,26 @@ def test_the_prepared_diagram_runs_to_completion(engine: Engine, clock: FixedClo
     assert done.completed, (done.status, done.tasks)
 
 
-def test_a_gateway_without_a_deciding_step_is_left_with_a_note() -> None:
+def test_a_gateway_without_a_deciding_step_gets_one(engine: Engine, clock: FixedClock) -> None:
     text = REVIEW.replace(b'<sequenceFlow id="f2" sourceRef="check" targetRef="ok"/>', b"").replace(
         b'<sequenceFlow id="f1" sourceRef="start" targetRef="check"/>',
         b'<sequenceFlow id="f1" sourceRef="start" targetRef="ok"/>'
         b'<sequenceFlow id="f2" sourceRef="check" targetRef="end_no"/>',
     )
     report = assess("review.bpmn", text)
-    notes = [f.message for f in report.findings if f.element_id == "ok" and f.kind == "note"]
-    assert notes and "không tìm thấy bước do người xử lý" in notes[0]
-    assert any("thiếu điều kiện" in p for p in report.problems)
+    assert report.deployable, report.problems
+    assert report.prepared is not None
+    step = _node(report.prepared, "ok_decide")
+    assert (etree.QName(step).localname, step.get("name")) == ("userTask", "Quyết định: Complete?")
+    assert _node(report.prepared, "f1").get("targetRef") == "ok_decide"
+    assert _form(report.prepared, "ok_decide")["required"] == ["complete"]
+    added = [f.message for f in report.findings if f.element_id == "ok_decide" and f.kind == "changed"]
+    assert added and "thêm bước 'Quyết định: Complete?' (ok_decide)" in added[0]
+    engine.deploy("review.bpmn", report.prepared, {}, DESIGNER)
+    case = engine.start_case(
+        {"procedure_id": "review", "applicant": {"name": "Lê Thị Hoa"}}, engine.actor("clerk")
+    )
+    assert drive_to_end(engine, clock, case.code).completed
 
 
 def test_data_stores_go_and_data_objects_become_fields() -> None:
