@@ -163,8 +163,12 @@ async function openFile(file) {
     const report = await assist({});
     renderImportReport(importPanel, report, { onApply: applyImport, onSelect: selectElement });
     const needed = report.findings.filter((f) => f.kind === 'missing').length;
+    const toApply = report.findings.some((f) => f.kind !== 'note');
     const more = needed ? ` Trợ lý nhập sơ đồ: thiếu ${needed} thông tin, xem đề xuất bên dưới.` : '';
-    say(`Đã mở tệp ${file.name}.${more} Nhấn "Lưu và kiểm tra" để lưu bản nháp.`, true);
+    const next = toApply
+      ? 'Xác nhận hoặc sửa các giá trị rồi nhấn "Áp dụng các giá trị vào sơ đồ".'
+      : 'Nhấn "Lưu và kiểm tra" để lưu bản nháp.';
+    say(`Đã mở tệp ${file.name}.${more} ${next}`, true);
   } catch (error) {
     say(`Đã mở tệp ${file.name}; trợ lý nhập sơ đồ không trả lời: ${error.message || error}`, false);
   }
