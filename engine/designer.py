@@ -211,7 +211,11 @@ def _node_rules(node: XmlElement, incoming: list[XmlElement], outgoing: list[Xml
     sub_start = tag == "startEvent" and _local(node.getparent()) in {"subProcess", "transaction"}
     # An event sub-process starts on its event and a compensation handler when compensation is
     # thrown: BPMN draws neither with sequence flows.
-    unflowed = node.get("triggeredByEvent") == "true" or node.get("isForCompensation") == "true"
+    unflowed = (
+        node.get("triggeredByEvent") == "true"
+        or node.get("isForCompensation") == "true"
+        or (tag == "boundaryEvent" and node.find("bpmn:compensateEventDefinition", NSMAP) is not None)
+    )
     # A link catch event continues the flow of its link throw event (an off-page connector).
     is_start = is_start or (
         tag == "intermediateCatchEvent" and node.find("bpmn:linkEventDefinition", NSMAP) is not None

@@ -61,6 +61,13 @@ _RULES: tuple[_Rule, ...] = (
     _rule(r"Process (\S+) is not executable", "quy trình {0} không được đánh dấu thực thi (isExecutable)"),
     _rule(r"No start event found", "quy trình không có sự kiện bắt đầu"),
     _rule(r"There is no support implemented for this task type", "loại phần tử này chưa được hỗ trợ"),
+    _rule(
+        r"Unsupported (Catch|Throw) Event",
+        lambda m: (
+            f"loại sự kiện {'chờ' if m.group(1) == 'Catch' else 'phát'} này chưa được hỗ trợ "
+            "(ví dụ sự kiện bù trừ - compensation)"
+        ),
+    ),
     _rule(r"Duplicate process ID: (\S+)", "mã quy trình '{0}' bị trùng"),
     _rule(r"The process '([^']*)' was not found", "không tìm thấy quy trình '{0}'"),
     _rule(
@@ -116,9 +123,7 @@ _RULES: tuple[_Rule, ...] = (
         r"loop (input|output) data reference is missing",
         "dữ liệu vào/ra của bước lặp nhiều lần chưa khai báo",
     ),
-    _rule(
-        r"must specify a cardinality or a", "bước lặp nhiều lần cần số lần hoặc danh sách để lặp"
-    ),
+    _rule(r"must specify a cardinality or a", "bước lặp nhiều lần cần số lần hoặc danh sách để lặp"),
     _rule(r"No decisions found", "bảng quyết định (DMN) không có quyết định nào"),
     _rule(
         r"Multiple decision tables are not current supported",

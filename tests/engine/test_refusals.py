@@ -52,6 +52,10 @@ def english_residue(text: str) -> list[str]:
         ),
         ("Expecting property name enclosed in double quotes", "tên thuộc tính phải đặt trong dấu nháy kép"),
         ("'(' was never closed", "dấu '(' chưa được đóng"),
+        (
+            "NotImplementedError('Unsupported Catch Event: %r', b'<boundaryEvent/>')",
+            "sự kiện chờ này chưa được hỗ trợ",
+        ),
     ],
 )
 def test_known_library_messages_are_said_in_vietnamese(english: str, vietnamese: str) -> None:
