@@ -61,7 +61,7 @@ def _label(node: XmlElement) -> str:
 def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
     """Every repair, on every process of the file (the validator reads them all), in place on the
     assistant's copy; ``shared_ids``: processes of the library's shared files a call may use."""
-    findings: list[Finding] = []
+    findings: list[Finding] = _prefixed_references(root)
     for process in processes(root):
         findings += _unresolved_calls(root, process, shared_ids)
         findings += _empty_subprocesses(root, process)
@@ -257,6 +257,46 @@ def _data_written_by_people(root: XmlElement, process: XmlElement) -> list[Findi
             )
         )
     return findings
+
+
+_REFERENCES = (
+    "messageRef",
+    "signalRef",
+    "errorRef",
+    "escalationRef",
+    "dataObjectRef",
+    "processRef",
+    "attachedToRef",
+    "sourceRef",
+    "targetRef",
+    "calledElement",
+    "default",
+)
+
+
+def _prefixed_references(root: XmlElement) -> list[Finding]:
+    """References written as qualified names (``semantic:_6840…``), as XML Schema allows, are
+    matched by plain id when the diagram runs."""
+    ids = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    changed = 0
+    for node in root.iter(f"{{{BPMN_NS}}}*"):
+        for attribute in _REFERENCES:
+            value = node.get(attribute) or ""
+            local = value.rsplit(":", 1)[-1]
+            if ":" in value and value not in ids and local in ids:
+                node.set(attribute, local)
+                changed += 1
+    if not changed:
+        return []
+    return [
+        Finding(
+            None,
+            f"{changed} tham chiếu viết kèm tiền tố không gian tên (ví dụ 'semantic:…') "
+            "được viết lại bằng mã",
+            "changed",
+            None,
+        )
+    ]
 
 
 def _unresolved_calls(root: XmlElement, process: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
