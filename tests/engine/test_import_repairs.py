@@ -185,7 +185,7 @@ ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
       <multiInstanceLoopCharacteristics/>
     </subProcess>
     <intermediateThrowEvent id="notify" name="Notify warehouse">
-      <messageEventDefinition messageRef="Message_7"/>
+      <messageEventDefinition messageRef="x:Message_7"/>
     </intermediateThrowEvent>
     <parallelGateway id="join"/>
     <endEvent id="end"/>
@@ -223,6 +223,9 @@ def test_implicit_splits_tables_empty_sub_processes_and_unnamed_messages(
     assert etree.QName(_node(prepared, "pack")).localname == "userTask"
     assert _node(prepared, "pack").findtext(".//bpmn:loopCardinality", namespaces=NSMAP) == "1"
     assert _node(prepared, "Message_7").get("name") == "Message_7"
+    assert (
+        _node(prepared, "notify").find("bpmn:messageEventDefinition", NSMAP).get("messageRef") == "Message_7"
+    )
     changed = {f.element_id for f in report.findings if f.kind == "changed"}
     assert {"take", "rate", "pack"} <= changed
     engine.deploy("order.bpmn", prepared, {}, DESIGNER)
