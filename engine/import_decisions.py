@@ -352,18 +352,21 @@ def _gateway(gateway: XmlElement, graph: _Graph, provided: set[str], prefix: str
         if f.find("bpmn:conditionExpression", NSMAP) is None and f.get("id") != gateway.get("default")
     ]
     decision = None
-    if len(bare) >= 2:
+    default_flow = next((f for f in outgoing if f.get("id") == gateway.get("default")), None)
+    if len(bare) >= 2 or (bare and default_flow is not None):
         decision = field_name(gateway.get("name") or "")
         decision = decision or f"quyet_dinh_{field_name(gateway.get('id') or '') or 'cong'}"
         # Branches that loop back last: the first value is the way forward.
         bare.sort(key=lambda f: graph.reaches(f.get("targetRef") or "", gateway.get("id") or ""))
+        # The default branch is a choice too (it is taken when no condition holds).
+        choices = [*bare, default_flow] if default_flow is not None else list(bare)
         values: list[str] = []
-        for flow in bare:
+        for flow in choices:
             value = _branch_label(flow, graph)
             values.append(value if value not in values else f"{value} ({flow.get('id')})")
         fields[decision] = _Field("string", values)
-        for flow, value in zip(bare, values, strict=True):
-            if gateway.get("default") is None and flow is bare[-1]:
+        for flow, value in zip(bare, values, strict=False):
+            if default_flow is None and flow is bare[-1]:
                 continue
             conditions[flow.get("id") or ""] = f"{decision} == {value!r}"
     needed = {name: spec for name, spec in fields.items() if name not in provided}

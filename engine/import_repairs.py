@@ -70,8 +70,10 @@ def repair(root: XmlElement, shared_ids: frozenset[str]) -> list[Finding]:
         findings += _data_stores(root, process)
         findings += _empty_conditions(process)
         findings += _empty_timers(process)
+        findings += _empty_conditional_events(process)
         findings += _unbounded_multi_instance(process)
         findings += _messages_from_outside(root, process)
+        findings += _alternative_starts(root, process)
     findings += _dangling_data_associations(root)
     findings += _unnamed_definitions(root)
     _unused_data_stores(root)
@@ -648,6 +650,51 @@ def _messages_from_outside(root: XmlElement, process: XmlElement) -> list[Findin
     return findings
 
 
+def _alternative_starts(root: XmlElement, process: XmlElement) -> list[Finding]:
+    """Several start events are alternative ways in (a message, a signal, a date…); in motcua a
+    case starts at intake, so one start leads to a gateway whose branches are the old starts'
+    paths, and a person chooses the branch (see :mod:`engine.import_decisions`)."""
+    starts = process.findall("bpmn:startEvent", NSMAP)
+    if len(starts) < 2:
+        return []
+    kept, others = starts[0], starts[1:]
+    flows = process.findall("bpmn:sequenceFlow", NSMAP)
+    taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    gateway_id = _fresh(f"{kept.get('id')}_which", taken)
+    link_id = _fresh(f"{kept.get('id')}_to_which", taken)
+    gateway = etree.Element(_q("exclusiveGateway"), id=gateway_id, name="Hồ sơ bắt đầu theo cách nào?")
+    process.insert(process.index(kept) + 1, gateway)
+    for start in starts:
+        label = " ".join((start.get("name") or start.get("id") or "").split())
+        for flow in flows:
+            if flow.get("sourceRef") == start.get("id"):
+                flow.set("sourceRef", gateway_id)
+                flow.set("name", flow.get("name") or label)
+        for ref in start.findall("bpmn:outgoing", NSMAP):
+            start.remove(ref)
+    process.insert(
+        process.index(flows[0]) if flows else len(process),
+        etree.Element(_q("sequenceFlow"), id=link_id, sourceRef=kept.get("id"), targetRef=gateway_id),
+    )
+    for definition in list(kept):
+        if isinstance(definition.tag, str) and etree.QName(definition).localname.endswith("EventDefinition"):
+            kept.remove(definition)
+    for start in others:
+        process.remove(start)
+    _drop_diagram(root, {s.get("id") or "" for s in others})
+    _draw_split(root, kept.get("id") or "", gateway_id, link_id)
+    names = ", ".join(_label(s) for s in starts)
+    return [
+        Finding(
+            gateway_id,
+            f"Quy trình {_label(process)} có {len(starts)} sự kiện bắt đầu ({names}); hồ sơ bắt đầu khi "
+            f"tiếp nhận, nên giữ {_label(kept)} và thêm cổng '{gateway_id}' để chọn nhánh",
+            "changed",
+            None,
+        )
+    ]
+
+
 def _kind_name(tag: str) -> str:
     return {"startEvent": "Sự kiện bắt đầu", "receiveTask": "Bước nhận"}.get(tag, "Sự kiện")
 
@@ -693,6 +740,33 @@ def _unbounded_multi_instance(process: XmlElement) -> list[Finding]:
                 "proposed",
                 "loopCardinality",
                 "1",
+            )
+        )
+    return findings
+
+
+def _empty_conditional_events(process: XmlElement) -> list[Finding]:
+    """A conditional event without a condition: on a boundary it never fires (``False``); in the
+    flow it lets the case pass (``True``). The designer writes the real condition."""
+    findings = []
+    for definition in process.iter(_q("conditionalEventDefinition")):
+        condition = definition.find("bpmn:condition", NSMAP)
+        if condition is not None and (condition.text or "").strip():
+            continue
+        if condition is None:
+            condition = etree.SubElement(definition, _q("condition"))
+        owner = definition.getparent()
+        value = "False" if etree.QName(owner).localname == "boundaryEvent" else "True"
+        condition.text = value
+        findings.append(
+            Finding(
+                owner.get("id"),
+                f"Sự kiện điều kiện {_label(owner)} chưa có điều kiện; đề xuất {value} "
+                f"({'không bao giờ xảy ra' if value == 'False' else 'đi tiếp ngay'}), "
+                "hãy viết điều kiện thật",
+                "proposed",
+                "condition",
+                value,
             )
         )
     return findings

@@ -514,11 +514,12 @@ def _prepare(
         repairable = size <= MAX_FLOW_NODES
         if repairable:
             report.findings += repair(prepared, _shared_ids(shared))
-        _propose_steps(prepared, process, report, choices)
-        _propose_procedure(process, report, choices)
         _propose_defaults(process, report)
         if repairable:
+            # Before the steps: a step it adds to ask a decision is a step like the others.
             report.findings += propose_decisions(prepared)
+        _propose_steps(prepared, process, report, choices)
+        _propose_procedure(process, report, choices)
         _notes(process, report)
         report.prepared = etree.tostring(prepared, xml_declaration=True, encoding="UTF-8")
     except (ValueError, TypeError) as exc:  # e.g. an attribute lxml refuses

@@ -58,6 +58,7 @@ def lint_bundle(
     issues += _check_due_extensions(bundle)
     issues += _check_timers(bundle, now)
     issues += _check_conditions(bundle)
+    issues += _check_conditional_events(bundle)
     issues += _check_gateways(bundle)
     issues += _check_budget(bundle, hours_per_day)
     issues += _check_data_stores(bundle)
@@ -323,6 +324,27 @@ def _check_conditions(bundle: ProcedureBundle) -> list[LintIssue]:
                 issues.append(
                     _error(
                         flow_id, f"Điều kiện của luồng {label} không phải biểu thức Python hợp lệ: «{expr}»"
+                    )
+                )
+    return issues
+
+
+def _check_conditional_events(bundle: ProcedureBundle) -> list[LintIssue]:
+    """A conditional event is evaluated when the case reaches it: without a condition it would fail
+    there, so it is refused here."""
+    issues = []
+    for process in _processes(bundle):
+        for definition in process.iter(f"{{{BPMN_NS}}}conditionalEventDefinition"):
+            owner = definition.getparent()
+            text = (definition.findtext("bpmn:condition", default="", namespaces=NSMAP) or "").strip()
+            label = element_label(owner.get("id"), owner.get("name"))
+            if not text:
+                issues.append(_error(owner.get("id"), f"Sự kiện điều kiện {label} thiếu biểu thức điều kiện"))
+            elif not _is_expression(text):
+                issues.append(
+                    _error(
+                        owner.get("id"),
+                        f"Điều kiện của sự kiện {label} không phải biểu thức Python hợp lệ: «{text}»",
                     )
                 )
     return issues

@@ -246,3 +246,64 @@ def test_a_file_too_big_to_deploy_is_reported_not_repaired() -> None:
     report = assess("chain.bpmn", data)
     assert any("tối đa 400" in p for p in report.problems)
     assert not [f for f in report.findings if f.element_id == "t0" and f.kind == "changed"]  # no split added
+
+
+ALTERNATIVE_STARTS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="urn:x">
+  <signal id="recall" name="Recall"/>
+  <process id="starts" isExecutable="true">
+    <startEvent id="by_post" name="By post"/>
+    <startEvent id="by_signal" name="On recall"><signalEventDefinition signalRef="recall"/></startEvent>
+    <userTask id="register" name="Register"/>
+    <userTask id="recheck" name="Recheck">
+      <extensionElements/>
+    </userTask>
+    <boundaryEvent id="watch" name="Watch" attachedToRef="recheck">
+      <conditionalEventDefinition/>
+    </boundaryEvent>
+    <exclusiveGateway id="done_gw" name="Done?" default="again"/>
+    <endEvent id="end"/>
+    <endEvent id="end_watch"/>
+    <sequenceFlow id="s1" sourceRef="by_post" targetRef="register"/>
+    <sequenceFlow id="s2" sourceRef="by_signal" targetRef="recheck"/>
+    <sequenceFlow id="r1" sourceRef="register" targetRef="done_gw"/>
+    <sequenceFlow id="ok" name="Finished" sourceRef="done_gw" targetRef="end"/>
+    <sequenceFlow id="again" name="Recheck" sourceRef="done_gw" targetRef="recheck"/>
+    <sequenceFlow id="r2" sourceRef="recheck" targetRef="end"/>
+    <sequenceFlow id="w1" sourceRef="watch" targetRef="end_watch"/>
+  </process>
+</definitions>
+"""
+
+
+def test_alternative_starts_a_default_with_one_open_branch_and_an_empty_conditional_event(
+    engine: Engine, clock: FixedClock
+) -> None:
+    report = assess("starts.bpmn", ALTERNATIVE_STARTS)
+    assert report.deployable, report.problems
+    prepared = report.prepared
+    assert prepared is not None
+    # One way in (intake), then a gateway whose branches are the former starts' paths.
+    assert etree.fromstring(prepared).xpath("//*[local-name()='startEvent']/@id") == ["by_post"]
+    assert _node(prepared, "s2").get("sourceRef") == "by_post_which"
+    # "Done?" has a default and one unconditioned branch: the branch is chosen on a field.
+    assert (
+        _node(prepared, "ok").findtext("bpmn:conditionExpression", namespaces=NSMAP) == "done == 'Finished'"
+    )
+    assert _form(prepared, "register")["properties"]["done"]["enum"] == ["Finished", "Recheck"]  # type: ignore[index]
+    assert _node(prepared, "watch").findtext(".//bpmn:condition", namespaces=NSMAP) == "False"
+    engine.deploy("starts.bpmn", prepared, {}, DESIGNER)
+    case = engine.start_case(
+        {"procedure_id": "starts", "applicant": {"name": "Hồ Thị Lan"}}, engine.actor("clerk")
+    )
+    assert drive_to_end(engine, clock, case.code).completed
+
+
+def test_the_validator_refuses_a_conditional_event_without_a_condition() -> None:
+    from engine.designer import validate_upload
+
+    report = assess("starts.bpmn", ALTERNATIVE_STARTS)
+    assert report.prepared is not None
+    broken = report.prepared.replace(b">False<", b"><")
+    messages = [i.message for i in validate_upload("starts.bpmn", broken, {}).errors]
+    assert any("Sự kiện điều kiện 'Watch' (watch) thiếu biểu thức điều kiện" in m for m in messages), messages
