@@ -25,6 +25,7 @@ import pypdfium2
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from .access import Action
 from .cases import find_case
 from .digital_models import DigitisedDocument
 from .documents import STAFF_UPLOAD_ROLES, safe_filename
@@ -230,6 +231,7 @@ def digitise_component(
     """
     if not actor.roles & STAFF_UPLOAD_ROLES:
         raise Forbidden("Bạn không có quyền số hóa thành phần hồ sơ")
+    engine.authorize_case(ref, actor, Action.CHANGE)  # only a dossier sent to the actor's unit
     name = safe_filename(filename)
     media = scan_type(name, content)
     with engine.db.read() as session:

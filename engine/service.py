@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (
+    access,
     accounts,
     assignment,
     audit_store,
@@ -44,6 +45,7 @@ from . import (
     targets_store,
     withdrawal,
 )
+from .access import Action
 from .calendar import WorkingCalendar
 from .calendar_changes import affected_case_ids
 from .calendar_store import LiveCalendar, add_override, history
@@ -127,6 +129,7 @@ class TaskView(BaseModel):
     due_at: datetime | None
     assignee: str | None
     form: dict[str, Any] | None = None
+    unit: str | None = None
 
 
 class EventView(BaseModel):
@@ -474,6 +477,7 @@ class Engine:
         to be printed on a new Mẫu 01. Recorded as a ``secret_reissued`` event."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             secret = reissue.reissue(self.cases, session, case, actor)
             view = self._case_view(session, case)
         view.secret = secret
@@ -488,6 +492,18 @@ class Engine:
             view = self._case_view(session, case)
         view.secret = secret
         return view
+
+    def authorize_case(self, ref: str, actor: Actor, action: Action = Action.READ) -> None:
+        """Refuse (``Forbidden``, with the reason) an actor the access policy does not let read or
+        change this dossier; unknown dossiers are ``NotFound``. Pages and API routes of a dossier ask
+        this before anything else; the operations below ask it again in their own transaction."""
+        with self.db.read() as session:
+            self._authorize(session, find_case(session, ref), actor, action)
+
+    def _authorize(self, session: Session, case: Case, actor: Actor, action: Action) -> None:
+        decision = access.case_decision(actor, action, _routings(session, case))
+        if not decision:
+            raise Forbidden(decision.reason)
 
     def get_case(self, ref: str) -> CaseView:
         with self.db.read() as session:
@@ -511,6 +527,7 @@ class Engine:
         data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self._complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
 
@@ -550,6 +567,7 @@ class Engine:
         not late) or ``calendar`` (a printed appointment now on a day off gets a new one)."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor, kind)
             return self._case_view(session, case)
 
@@ -559,6 +577,7 @@ class Engine:
             raise Forbidden("Chỉ Lãnh đạo phòng được phê duyệt yêu cầu bổ sung hồ sơ lần thứ hai")
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self.cases.approve_supplement(session, case, reason, actor)
             return self._case_view(session, case)
 
@@ -688,6 +707,7 @@ class Engine:
         """Store the electronic result with its SHA-256 and queue its publication (outbox)."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             now = self.clock.now()
             return results.attach_result(self.cases, session, case, filename, content, actor, now)
 
@@ -719,6 +739,7 @@ class Engine:
                 due_at=i.due_at,
                 assignee=i.assignee,
                 form=(version.elements.get(i.element_id) or {}).get("form"),
+                unit=i.unit,
             )
             for i in items
         ]
@@ -890,7 +911,9 @@ class Engine:
     ) -> documents.DocumentView:
         """Attach an uploaded file (stored with its SHA-256, recorded in the case history)."""
         with self._uow() as session:
-            return self._attach(session, find_case(session, ref), document_code, filename, content, actor)
+            case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
+            return self._attach(session, case, document_code, filename, content, actor)
 
     def _attach(
         self, session: Session, case: Case, document_code: str, filename: str, content: bytes, actor: Actor
@@ -973,6 +996,7 @@ class Engine:
         """The citizen asks to withdraw (entered by the desk); status 7."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             withdrawal.request(self.cases, session, case, reason, actor)
             return self._case_view(session, case)
 
@@ -987,6 +1011,7 @@ class Engine:
         """An officer confirms the withdrawal: processing stops (status 8), open steps are cancelled."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             withdrawal.confirm(self.cases, session, case, actor)
             return self._case_view(session, case)
 
@@ -1297,6 +1322,14 @@ def _event_view(row: CaseEvent) -> EventView:
 
 def library_dir() -> Path:
     return EngineSettings().library_dir
+
+
+def _routings(session: Session, case: Case) -> list[access.Routing]:
+    """Where the dossier's steps (open and done) were sent: what the access policy reads."""
+    rows = session.execute(
+        select(WorkItem.role, WorkItem.unit).where(WorkItem.case_id == case.id).distinct()
+    ).all()
+    return [access.Routing(role, unit) for role, unit in rows]
 
 
 def _case_of(session: Session, case_id: int) -> Case:

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine import access
+from engine.access import Routing
 from engine.domain.vocab import APOLOGY_KINDS
 from engine.errors import ConflictError, NotFound, SlaViolation, ValidationError
 from engine.sla import LOCAL_TZ
@@ -71,9 +73,9 @@ def render_case(
     task = workable_task(case, actor)
     fields = task_fields(task, procedure)
     reassign_choices = {
-        t.task_id: eng.users_with_role(t.role, None if "director" in actor.roles else actor.unit)
+        t.task_id: eng.users_with_role(t.role, t.unit or (None if "director" in actor.roles else actor.unit))
         for t in case.tasks
-        if t.role and actor.roles & set(HEADS)
+        if t.role and access.reassign_decision(actor, Routing(t.role, t.unit))
     }
     return (
         render_template(

@@ -8,6 +8,7 @@ the route-enumerating security test reads to know which roles each route allows.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -19,6 +20,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
+from engine.access import Action
 from engine.domain.vocab import CASE_STAFF, LEADERS
 from engine.errors import NotFound
 from engine.service import Engine
@@ -32,6 +34,11 @@ HEADS = tuple(sorted(str(r) for r in LEADERS))
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
     {"auth.change_password", "auth.logout", "api.logout", "accounts_api.change_password", "api.me"}
 )
+
+
+#: Routes of one dossier: the access policy (engine.access) decides for each request, by its unit.
+#: Matching the rule (not a list of endpoints) makes a new dossier route checked by default.
+DOSSIER_ROUTE = re.compile(r"/(cases|desk/receipt)/<code>(/|$)")
 
 
 def engine() -> Engine:
@@ -100,6 +107,10 @@ def guard() -> ResponseReturnValue | None:
         return redirect(url_for("auth.change_password"))
     if allowed and not actor.roles & allowed:
         raise Forbidden("Vai trò của bạn không được phép truy cập chức năng này")
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    if DOSSIER_ROUTE.search(rule) and request.view_args:
+        action = Action.READ if request.method in ("GET", "HEAD") else Action.CHANGE
+        engine().authorize_case(str(request.view_args["code"]), actor, action)
     return None
 
 
