@@ -88,10 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--idempotency-key", help="a repeated submission with this key returns the first")
     show = leaf(case, "show", "show a case")
     show.add_argument("case")
+    show.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     tasks = leaf(case, "tasks", "list a case's open tasks")
     tasks.add_argument("case")
+    tasks.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     events = leaf(case, "events", "list a case's events")
     events.add_argument("case")
+    events.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     complete = leaf(case, "complete", "complete an open task")
     complete.add_argument("case")
     complete.add_argument("task_id", help="task id, or the element id when only one such task is open")
@@ -122,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--as", dest="actor", required=True)
     docs = leaf(case, "documents", "list a case's documents")
     docs.add_argument("case")
+    docs.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     doc_add = leaf(case, "document-add", "attach a file to a dossier component")
     doc_add.add_argument("case")
     doc_add.add_argument("--code", required=True, help="component code, e.g. TP1")
@@ -133,8 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("--as", dest="actor", required=True)
     results = leaf(case, "results", "list a case's results")
     results.add_argument("case")
+    results.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     payments = leaf(case, "payments", "list a case's recorded payments")
     payments.add_argument("case")
+    payments.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     pay = leaf(case, "pay", "record the payment gateway's signed callback (as POST /api/payments/callback)")
     pay.add_argument("--body", required=True, help="the callback's JSON body, exactly as signed")
     pay.add_argument("--timestamp", required=True)
@@ -455,6 +473,10 @@ def _worker(engine: Any, args: argparse.Namespace) -> int:
 
 def _case(engine: Any, args: argparse.Namespace) -> int:
     sub = args.case_command
+    if getattr(args, "reader", None):
+        # A read on behalf of a staff account asks the same access policy as the web and the API
+        # (engine.access); without --as the console reads as the system.
+        engine.authorize_case(args.case, engine.actor(args.reader))
     if sub == "start":
         payload = load_json_arg(args.data, "--data")
         if not isinstance(payload, dict):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .domain.vocab import LEADERS, Role
-from .users import SYSTEM_ACTOR, Actor
+from .users import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
 
 #: Roles that read every dossier of the agency.
 AGENCY_READERS = frozenset({Role.DESK_CLERK, Role.HEAD_OF_DEPARTMENT, Role.DIRECTOR, Role.AUDITOR})
@@ -89,8 +89,10 @@ def _sent_to(actor: Actor, steps: Iterable[Routing]) -> bool:
 
 
 def _trusted(actor: Actor) -> bool:
-    """The engine itself (timers, the console's ``system`` account) is not a person to restrict."""
-    return actor.username == SYSTEM_ACTOR
+    """The engine itself (timers, the console's ``system`` account) is not a person to restrict; the
+    applicant acts only on their own dossier, after the lookup-secret check (``engine.citizen``) or
+    from the console. Neither name can be a staff account (``engine.accounts.RESERVED_USERNAMES``)."""
+    return actor.username in (SYSTEM_ACTOR, CITIZEN_ACTOR)
 
 
 def case_decision(actor: Actor, action: Action, steps: Iterable[Routing]) -> Decision:
@@ -125,7 +127,7 @@ def unit_refusal(unit: str | None) -> str:
 
 def step_decision(actor: Actor, step: Routing) -> Decision:
     """May ``actor`` claim or complete a step (role and unit)? The claim rule is the caller's."""
-    if _trusted(actor):
+    if actor.username == SYSTEM_ACTOR:
         return ALLOW
     if not actor.has_role(step.role):
         return deny(f"Bạn không có vai trò '{step.role}' để xử lý công việc này")
@@ -136,13 +138,15 @@ def step_decision(actor: Actor, step: Routing) -> Decision:
 
 def release_decision(actor: Actor, step: Routing, assignee: str | None) -> Decision:
     """May ``actor`` give a claimed step back to its unit's pool?"""
-    if _trusted(actor) or assignee is None or assignee == actor.username:
+    if actor.username == SYSTEM_ACTOR or (assignee is not None and assignee == actor.username):
         return ALLOW
-    if not actor.roles & LEADERS:
-        return deny("Chỉ người đang xử lý hoặc lãnh đạo mới được trả lại công việc")
-    if not same_unit(actor, step.unit):
+    if actor.roles & LEADERS and same_unit(actor, step.unit):
+        return ALLOW
+    if assignee is None and step_decision(actor, step):
+        return ALLOW  # nothing to give back: a no-op for someone who may work the step
+    if actor.roles & LEADERS:
         return deny(unit_refusal(step.unit))
-    return ALLOW
+    return deny("Chỉ người đang xử lý hoặc lãnh đạo mới được trả lại công việc")
 
 
 def reassign_decision(actor: Actor, step: Routing, target: Actor | None = None) -> Decision:

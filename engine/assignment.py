@@ -82,9 +82,9 @@ def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) ->
 def release(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
     """Give a claimed step back to the unit's pool (its holder, or a head, may do so)."""
     item = open_item(session, None, task_id)
+    _require(access.release_decision(actor, routing(item), item.assignee))
     if item.assignee is None:
         return item
-    _require(access.release_decision(actor, routing(item), item.assignee))
     _emit(runtime, session, item, actor, EventKind.TASK_RELEASED, previous=item.assignee)
     return item
 

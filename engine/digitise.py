@@ -365,6 +365,8 @@ def search_digitised(engine: Engine, query: str, actor: Actor, limit: int = 50) 
             .order_by(DigitisedDocument.id.desc())
             .limit(max(1, min(limit, 200)))
         ).all()
+        # Only dossiers the searcher may read (engine.access): a unit finds what was sent to it.
+        readable = engine.readable_cases(session, actor, {row.case_id for row, _ in rows})
         return [
             SearchHit(
                 case_code=code,
@@ -374,6 +376,7 @@ def search_digitised(engine: Engine, query: str, actor: Actor, limit: int = 50) 
                 snippet=_snippet(row.search_text, key),
             )
             for row, code in rows
+            if row.case_id in readable
         ]
 
 

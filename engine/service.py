@@ -500,6 +500,18 @@ class Engine:
         with self.db.read() as session:
             self._authorize(session, find_case(session, ref), actor, action)
 
+    def readable_cases(self, session: Session, actor: Actor, case_ids: set[int]) -> set[int]:
+        """Which of these dossiers the access policy lets ``actor`` read (for lists and searches)."""
+        found: dict[int, list[access.Routing]] = {case_id: [] for case_id in case_ids}
+        rows = session.execute(
+            select(WorkItem.case_id, WorkItem.role, WorkItem.unit)
+            .where(WorkItem.case_id.in_(case_ids))
+            .distinct()
+        )
+        for case_id, role, unit in rows:
+            found[case_id].append(access.Routing(role, unit))
+        return {i for i, steps in found.items() if access.case_decision(actor, Action.READ, steps)}
+
     def _authorize(self, session: Session, case: Case, actor: Actor, action: Action) -> None:
         decision = access.case_decision(actor, action, _routings(session, case))
         if not decision:

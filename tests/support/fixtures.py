@@ -7,6 +7,7 @@ fail loudly instead of being skipped.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -80,6 +81,7 @@ def _drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@functools.cache
 def one_unit_library() -> Path:
     """A copy of the library whose every lane is routed to ``TEST_UNIT``: the shared test database's
     accounts (all of that unit) can then work every step, as most tests need. Unit isolation is
