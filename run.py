@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from engine.errors import ConflictError, Forbidden, MotcuaError, NotFound, ValidationError
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw = leaf(case, "withdraw", "record the applicant's request to withdraw (status 7)")
     withdraw.add_argument("case")
     withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--paper", help="scan of the request the applicant signed (required at the desk)")
     withdraw.add_argument("--as", dest="actor", required=True)
     stop = leaf(case, "withdraw-confirm", "confirm a withdrawal: processing stops (status 8)")
     stop.add_argument("case")
@@ -308,7 +310,6 @@ def _tasks_text(tasks: list[Any]) -> str:
 
 def _import_assist(args: argparse.Namespace) -> int:
     """Print the import assistant's report; exit 1 when the file cannot be made deployable."""
-    from pathlib import Path
 
     from engine.importer import assess
 
@@ -532,7 +533,9 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
     elif sub == "approve-supplement":
         emit(args, engine.approve_supplement(args.case, args.reason, engine.actor(args.actor)), _case_text)
     elif sub == "withdraw":
-        emit(args, engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor)), _case_text)
+        paper = (Path(args.paper).name, Path(args.paper).read_bytes()) if args.paper else None
+        view = engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor), paper)
+        emit(args, view, _case_text)
     elif sub == "withdraw-confirm":
         emit(args, engine.confirm_withdrawal(args.case, engine.actor(args.actor)), _case_text)
     elif sub == "documents":
@@ -621,7 +624,6 @@ def _uploads(specs: list[str]) -> list[Any]:
 
 
 def _read_file(path: str) -> tuple[str, bytes]:
-    from pathlib import Path
 
     file = Path(path)
     if not file.is_file():

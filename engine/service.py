@@ -1004,12 +1004,23 @@ class Engine:
             return citizen.satisfaction(session, procedure_id)
 
     # ------------------------------------------------------------------ withdrawal (status 7 → 8)
-    def request_withdrawal(self, ref: str, reason: str, actor: Actor) -> CaseView:
-        """The citizen asks to withdraw (entered by the desk); status 7."""
+    def request_withdrawal(
+        self, ref: str, reason: str, actor: Actor, paper: tuple[str, bytes] | None = None
+    ) -> CaseView:
+        """The citizen asks to withdraw at the desk; the clerk enters it with the scan of the signed
+        paper request (``paper`` = file name, bytes), stored as a document of the dossier; status 7."""
         with self._uow() as session:
             case = find_case(session, ref)
             self._authorize(session, case, actor, Action.CHANGE)
-            withdrawal.request(self.cases, session, case, reason, actor)
+
+            def store_paper() -> dict[str, Any]:
+                assert paper is not None
+                view = self._attach(session, case, "", paper[0], paper[1], actor)
+                return {"document_id": view.id, "filename": view.filename, "sha256": view.sha256}
+
+            withdrawal.request(
+                self.cases, session, case, reason, actor, store_paper if paper is not None else None
+            )
             return self._case_view(session, case)
 
     def citizen_request_withdrawal(self, code: str, secret: citizen.CitizenProof, reason: str) -> CaseView:

@@ -173,8 +173,10 @@ def _rfc5987(name: str) -> str:
 @requires("desk_clerk")
 def request_withdrawal(code: str) -> ResponseReturnValue:
     """The citizen asks at the desk to withdraw; the clerk records it (status 7)."""
+    storage = request.files.get("paper")
+    paper = (storage.filename, storage.read()) if storage is not None and storage.filename else None
     try:
-        engine().request_withdrawal(code, request.form.get("reason") or "", require_actor())
+        engine().request_withdrawal(code, request.form.get("reason") or "", require_actor(), paper)
     except ValidationError as exc:
         return render_case(code, message=exc.message, status=422)
     flash("Đã ghi nhận yêu cầu rút hồ sơ. Cần xác nhận dừng xử lý.", "success")

@@ -405,9 +405,13 @@ def calendar_changed(step: Step, day: str, change: str, basis: str, moves: Mappi
     )
 
 
-def withdrawal_requested(step: Step, reason: str) -> None:
-    """The applicant asks to withdraw (status 7); processing waits for an officer's confirmation."""
-    step.emit(EventKind.WITHDRAWAL_REQUESTED, payload={"reason": reason})
+def withdrawal_requested(step: Step, reason: str, paper: Mapping[str, Any] | None = None) -> None:
+    """The applicant asks to withdraw (status 7); processing waits for an officer's confirmation.
+    ``paper`` names the scanned signed request (document id, SHA-256) when the desk entered it."""
+    payload: dict[str, Any] = {"reason": reason}
+    if paper is not None:
+        payload["paper"] = dict(paper)
+    step.emit(EventKind.WITHDRAWAL_REQUESTED, payload=payload)
     _change_status(step, Status.WITHDRAWAL_REQUESTED, element_id=None)
 
 
