@@ -113,7 +113,10 @@ def guard() -> ResponseReturnValue | None:
     rule = request.url_rule.rule if request.url_rule is not None else ""
     if DOSSIER_ROUTE.search(rule) and request.view_args:
         action = Action.READ if request.method in ("GET", "HEAD") else Action.CHANGE
-        engine().authorize_case(str(request.view_args["code"]), actor, action)
+        try:
+            engine().authorize_case(str(request.view_args["code"]), actor, action)
+        except NotFound:
+            return None  # the view answers an unknown dossier itself, in its own format
     return None
 
 
