@@ -73,8 +73,16 @@ ROUTES: dict[tuple[str, str], str] = {
             "/api/openapi.json",
             "/api/procedures",
             "/api/public/feedback/answers",
+            # A citizen signed in with the national identity (OIDC) sees the dossiers under their CCCD.
+            "/public/my",
+            "/public/my/<code>",
+            "/public/signin",
+            "/public/signin/callback",
+            "/api/public/my/cases",
+            "/api/public/my/cases/<code>",
         )
     },
+    ("POST", "/public/signout"): PUBLIC,
     **{
         (m, r): PUBLIC
         for m in ("GET", "POST")
