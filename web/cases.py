@@ -92,6 +92,8 @@ def render_case(
             events=eng.events(code),
             remaining=eng.remaining_working_hours(case.due_at),
             reassign_choices=reassign_choices,
+            # The claim button only where the access policy lets this person work the step.
+            claimable={t.task_id for t in case.tasks if access.step_decision(actor, Routing(t.role, t.unit))},
             data_rows=readable_data(
                 case.data, eng.field_labels(code), list(procedure.meta.get("documents") or [])
             ),
