@@ -25,7 +25,7 @@ An account without a unit is not "every unit": it sees only steps routed to no u
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,7 +77,13 @@ class Routing:
     unit: str | None
 
 
-def _sent_to(actor: Actor, steps: Iterable[Routing]) -> bool:
+#: Where a dossier's steps went, or a function answering it (asked only when a rule needs it: the
+#: desk, the director and the agency's readers are decided by role, without reading the steps).
+Steps = Iterable[Routing] | Callable[[], Iterable[Routing]]
+
+
+def _sent_to(actor: Actor, found: Steps) -> bool:
+    steps = found() if callable(found) else found
     """Whether some step of the dossier was routed to the actor's unit (or to its role, unit-less)."""
     for step in steps:
         if step.unit is None:
@@ -95,7 +101,7 @@ def _trusted(actor: Actor) -> bool:
     return actor.username in (SYSTEM_ACTOR, CITIZEN_ACTOR)
 
 
-def case_decision(actor: Actor, action: Action, steps: Iterable[Routing]) -> Decision:
+def case_decision(actor: Actor, action: Action, steps: Steps) -> Decision:
     """May ``actor`` read (or change) a dossier whose steps were routed as ``steps``?"""
     if _trusted(actor):
         return ALLOW

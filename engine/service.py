@@ -513,7 +513,7 @@ class Engine:
         return {i for i, steps in found.items() if access.case_decision(actor, Action.READ, steps)}
 
     def _authorize(self, session: Session, case: Case, actor: Actor, action: Action) -> None:
-        decision = access.case_decision(actor, action, _routings(session, case))
+        decision = access.case_decision(actor, action, lambda: _routings(session, case))
         if not decision:
             raise Forbidden(decision.reason)
 
