@@ -230,6 +230,8 @@ ROUTES: dict[tuple[str, str], str] = {
             "/api/cases/<code>/secret",
             "/api/cases/<code>/withdrawal",
             "/api/cases/<code>/withdrawal/confirm",
+            "/api/cases/<code>/supplement-approval",
+            "/cases/<code>/supplement-approval",
             "/cases/<code>/apology",
             "/cases/<code>/digitise",
             "/cases/<code>/documents",
