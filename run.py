@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from engine.errors import ConflictError, Forbidden, MotcuaError, NotFound, ValidationError
@@ -89,10 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--idempotency-key", help="a repeated submission with this key returns the first")
     show = leaf(case, "show", "show a case")
     show.add_argument("case")
+    show.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     tasks = leaf(case, "tasks", "list a case's open tasks")
     tasks.add_argument("case")
+    tasks.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     events = leaf(case, "events", "list a case's events")
     events.add_argument("case")
+    events.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     complete = leaf(case, "complete", "complete an open task")
     complete.add_argument("case")
     complete.add_argument("task_id", help="task id, or the element id when only one such task is open")
@@ -117,12 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw = leaf(case, "withdraw", "record the applicant's request to withdraw (status 7)")
     withdraw.add_argument("case")
     withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--paper", help="scan of the request the applicant signed (required at the desk)")
     withdraw.add_argument("--as", dest="actor", required=True)
     stop = leaf(case, "withdraw-confirm", "confirm a withdrawal: processing stops (status 8)")
     stop.add_argument("case")
     stop.add_argument("--as", dest="actor", required=True)
     docs = leaf(case, "documents", "list a case's documents")
     docs.add_argument("case")
+    docs.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     doc_add = leaf(case, "document-add", "attach a file to a dossier component")
     doc_add.add_argument("case")
     doc_add.add_argument("--code", required=True, help="component code, e.g. TP1")
@@ -134,8 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("--as", dest="actor", required=True)
     results = leaf(case, "results", "list a case's results")
     results.add_argument("case")
+    results.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     payments = leaf(case, "payments", "list a case's recorded payments")
     payments.add_argument("case")
+    payments.add_argument(
+        "--as", dest="reader", help="read as this staff account (the access policy decides; default: console)"
+    )
     pay = leaf(case, "pay", "record the payment gateway's signed callback (as POST /api/payments/callback)")
     pay.add_argument("--body", required=True, help="the callback's JSON body, exactly as signed")
     pay.add_argument("--timestamp", required=True)
@@ -291,7 +311,6 @@ def _tasks_text(tasks: list[Any]) -> str:
 
 def _import_assist(args: argparse.Namespace) -> int:
     """Print the import assistant's report; exit 1 when the file cannot be made deployable."""
-    from pathlib import Path
 
     from engine.designer import library_shared
     from engine.importer import assess
@@ -461,6 +480,10 @@ def _worker(engine: Any, args: argparse.Namespace) -> int:
 
 def _case(engine: Any, args: argparse.Namespace) -> int:
     sub = args.case_command
+    if getattr(args, "reader", None):
+        # A read on behalf of a staff account asks the same access policy as the web and the API
+        # (engine.access); without --as the console reads as the system.
+        engine.authorize_case(args.case, engine.actor(args.reader))
     if sub == "start":
         payload = load_json_arg(args.data, "--data")
         if not isinstance(payload, dict):
@@ -516,7 +539,9 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
     elif sub == "approve-supplement":
         emit(args, engine.approve_supplement(args.case, args.reason, engine.actor(args.actor)), _case_text)
     elif sub == "withdraw":
-        emit(args, engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor)), _case_text)
+        paper = (Path(args.paper).name, Path(args.paper).read_bytes()) if args.paper else None
+        view = engine.request_withdrawal(args.case, args.reason, engine.actor(args.actor), paper)
+        emit(args, view, _case_text)
     elif sub == "withdraw-confirm":
         emit(args, engine.confirm_withdrawal(args.case, engine.actor(args.actor)), _case_text)
     elif sub == "documents":
@@ -605,7 +630,6 @@ def _uploads(specs: list[str]) -> list[Any]:
 
 
 def _read_file(path: str) -> tuple[str, bytes]:
-    from pathlib import Path
 
     file = Path(path)
     if not file.is_file():

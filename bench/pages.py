@@ -31,6 +31,12 @@ USERS = {
     "bench_director": ["director"],
     "bench_auditor": ["auditor"],
 }
+#: The library's units (bpmn/ lanes): the specialist's unit queue is the diploma unit's, as in a Sở.
+UNITS = {
+    "bench_clerk": "Bộ phận một cửa",
+    "bench_specialist": "Phòng Quản lý chất lượng",
+    "bench_director": "Ban Giám đốc",
+}
 #: (page, user, path); ``{code}`` is a real dossier with its full history.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("desk queue", "bench_clerk", "/desk/"),
@@ -80,9 +86,13 @@ def page_rows(
     engine.init_db(load_library=True, seed_users=False)
     with engine.db.unit_of_work() as session:
         for name, roles in USERS.items():
-            create_user(session, name, name, roles, BENCH_PASSWORD)
+            create_user(session, name, name, roles, BENCH_PASSWORD, UNITS.get(name))
     templates: list[Template] = real_templates(engine)
-    code = templates[-1].code
+    # a dossier routed to the specialist's unit (another unit's dossier is refused to them)
+    code = next(
+        (t.code for t in reversed(templates) if procedure_of(engine, t.code) == "diploma_copy"),
+        templates[-1].code,
+    )
     browser = _Browser(engine)
     rows: list[Summary] = []
     seeded = 0
@@ -116,3 +126,7 @@ def page_rows(
             log(f"    {page}: median {rows[-1].median:.1f} ms, p95 {rows[-1].p95:.1f} ms, {size // 1024} KiB")
     engine.db.dispose()
     return rows
+
+
+def procedure_of(engine: Engine, code: str) -> str:
+    return engine.get_case(code).procedure_id

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import access
+from .access import Routing
 from .cases import CaseRuntime
-from .domain.vocab import LEADERS, EventKind, Status
+from .domain.vocab import EventKind, Status
 from .errors import ConflictError, Forbidden, NotFound, ValidationError
 from .models import Case, User, WorkItem
 from .users import ROLES, Actor, to_actor
-
-REASSIGNING_ROLES = LEADERS
 
 
 def open_item(session: Session, case: Case | None, task_ref: str) -> WorkItem:
@@ -54,10 +54,13 @@ def _emit(
     runtime.record(session, case, actor, kind, payload, task_id=item.task_id)
 
 
-def same_unit(actor: Actor, unit: str | None) -> bool:
-    """Units only restrict when both sides have one (a step routed to no unit is open to the role);
-    the director works across units."""
-    return unit is None or actor.unit is None or actor.unit == unit or "director" in actor.roles
+def routing(item: WorkItem) -> Routing:
+    return Routing(item.role, item.unit)
+
+
+def _require(decision: access.Decision) -> None:
+    if not decision:
+        raise Forbidden(decision.reason)
 
 
 def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
@@ -67,8 +70,7 @@ def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) ->
         raise Forbidden(
             f"Bạn không có vai trò '{ROLES.get(item.role or '', item.role)}' để nhận công việc này"
         )
-    if not same_unit(actor, item.unit):
-        raise Forbidden(f"Công việc thuộc đơn vị '{item.unit}', không thuộc đơn vị của bạn")
+    _require(access.step_decision(actor, routing(item)))
     if item.assignee == actor.username:
         return item
     if item.assignee is not None:
@@ -80,19 +82,17 @@ def claim(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) ->
 def release(runtime: CaseRuntime, session: Session, task_id: str, actor: Actor) -> WorkItem:
     """Give a claimed step back to the unit's pool (its holder, or a head, may do so)."""
     item = open_item(session, None, task_id)
+    _require(access.release_decision(actor, routing(item), item.assignee))
     if item.assignee is None:
         return item
-    if item.assignee != actor.username and not actor.roles & REASSIGNING_ROLES:
-        raise Forbidden("Chỉ người đang xử lý hoặc lãnh đạo mới được trả lại công việc")
     _emit(runtime, session, item, actor, EventKind.TASK_RELEASED, previous=item.assignee)
     return item
 
 
 def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str, actor: Actor) -> WorkItem:
     """A head hands a step to a named colleague who holds the step's role."""
-    if not actor.roles & REASSIGNING_ROLES:
-        raise Forbidden("Chỉ lãnh đạo phòng hoặc lãnh đạo Sở được phân công lại công việc")
     item = open_item(session, None, task_id)
+    _require(access.reassign_decision(actor, routing(item)))  # before saying whether the user exists
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         raise ValidationError(
@@ -100,8 +100,7 @@ def reassign(runtime: CaseRuntime, session: Session, task_id: str, username: str
             details={"fields": [{"field": "username", "message": "không tồn tại"}]},
         )
     target = to_actor(user)
-    if not same_unit(actor, target.unit) or not same_unit(target, item.unit):
-        raise Forbidden(f"'{target.full_name}' thuộc đơn vị khác; chỉ phân công trong đơn vị của mình")
+    _require(access.reassign_decision(actor, routing(item), target))
     if not target.has_role(item.role):
         raise ValidationError(
             f"'{target.full_name}' không có vai trò '{ROLES.get(item.role or '', item.role)}'",
@@ -125,7 +124,7 @@ def users_with_role(session: Session, role: str, unit: str | None = None) -> lis
     return [
         (u.username, u.full_name)
         for u in users
-        if role in u.roles.split(",") and (unit is None or u.unit is None or u.unit == unit)
+        if role in u.roles.split(",") and (unit is None or u.unit == unit)
     ]
 
 
@@ -145,8 +144,8 @@ def check_may_complete(
     """
     if case.status == Status.WITHDRAWAL_REQUESTED:
         raise ConflictError("Công dân đã yêu cầu rút hồ sơ: hãy xác nhận dừng xử lý trước khi làm tiếp")
-    if not same_unit(actor, item.unit):
-        raise Forbidden(f"Công việc thuộc đơn vị '{item.unit}', không thuộc đơn vị của bạn")
+    if not access.same_unit(actor, item.unit):
+        raise Forbidden(access.unit_refusal(item.unit))
     if item.assignee is not None and item.assignee != actor.username:
         raise Forbidden(
             f"Công việc đang do '{item.assignee}' xử lý; hãy nhận lại công việc trước khi hoàn thành"

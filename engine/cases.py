@@ -236,10 +236,17 @@ class CaseRuntime:
         return True
 
     # ----------------------------------------------------------------------------- withdrawal
-    def request_withdrawal(self, session: Session, case: Case, reason: str, actor: Actor) -> Case:
+    def request_withdrawal(
+        self,
+        session: Session,
+        case: Case,
+        reason: str,
+        actor: Actor,
+        paper: Mapping[str, Any] | None = None,
+    ) -> Case:
         """The applicant's request to withdraw is recorded (status 7); checks are the caller's."""
         unit = self._begin(session, case, actor)
-        rules.withdrawal_requested(unit.step, reason)
+        rules.withdrawal_requested(unit.step, reason, paper)
         self._store(session, unit)
         return case
 

@@ -118,6 +118,7 @@ class ElementMeta(BaseModel):
     type: str
     process_id: str
     lane: str | None = None
+    unit: str | None = None
     role: str | None = None
     hours: float | None = None
     kind: str | None = None
@@ -209,6 +210,22 @@ def lanes_by_node(process: XmlElement) -> dict[str, str]:
         for ref in lane.findall("bpmn:flowNodeRef", NSMAP):
             if ref.text:
                 found[ref.text.strip()] = label
+    return found
+
+
+def units_by_node(process: XmlElement) -> dict[str, str]:
+    """Flow node id → the unit its innermost lane is assigned to (``<motcua:assignment unit="…"/>``
+    in the lane's extensionElements): the department whose staff work the lane's steps."""
+    found: dict[str, str] = {}
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        assignment = _ext(lane, "assignment")
+        unit = (assignment.get("unit") or "").strip() if assignment is not None else ""
+        for ref in lane.findall("bpmn:flowNodeRef", NSMAP):
+            if ref.text:
+                if unit:
+                    found[ref.text.strip()] = unit
+                else:  # a nested lane without its own unit does not inherit its parent's
+                    found.pop(ref.text.strip(), None)
     return found
 
 
@@ -356,7 +373,7 @@ def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
     found: dict[str, ElementMeta] = {}
     for process in processes(root):
         pid = process.get("id") or ""
-        lanes = lanes_by_node(process)
+        lanes, units = lanes_by_node(process), units_by_node(process)
         for node in flow_nodes(process):
             node_id = node.get("id") or ""
             tag = _local(node.tag)
@@ -369,6 +386,9 @@ def read_elements(root: XmlElement) -> dict[str, ElementMeta]:
                 "type": tag,
                 "process_id": pid,
                 "lane": lanes.get(node_id),
+                # A step's own unit wins over its lane's (an assignment rule on one task).
+                "unit": ((step.get("unit") if step is not None else None) or "").strip()
+                or units.get(node_id),
             }
             if step is not None:
                 role = step.get("role")

@@ -25,6 +25,7 @@ import pypdfium2
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from .access import Action
 from .cases import find_case
 from .digital_models import DigitisedDocument
 from .documents import STAFF_UPLOAD_ROLES, safe_filename
@@ -230,6 +231,7 @@ def digitise_component(
     """
     if not actor.roles & STAFF_UPLOAD_ROLES:
         raise Forbidden("Bạn không có quyền số hóa thành phần hồ sơ")
+    engine.authorize_case(ref, actor, Action.CHANGE)  # only a dossier sent to the actor's unit
     name = safe_filename(filename)
     media = scan_type(name, content)
     with engine.db.read() as session:
@@ -355,24 +357,39 @@ def search_digitised(engine: Engine, query: str, actor: Actor, limit: int = 50) 
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     from .models import Case
 
+    wanted = max(1, min(limit, 200))
+    hits: list[SearchHit] = []
     with engine.db.read() as session:
-        rows = session.execute(
-            select(DigitisedDocument, Case.code)
-            .join(Case, Case.id == DigitisedDocument.case_id)
-            .where(DigitisedDocument.search_text.like(pattern, escape="\\"))
-            .order_by(DigitisedDocument.id.desc())
-            .limit(max(1, min(limit, 200)))
-        ).all()
-        return [
-            SearchHit(
-                case_code=code,
-                digitised_id=row.id,
-                document_code=row.document_code,
-                filename=row.filename,
-                snippet=_snippet(row.search_text, key),
+        # Newest first, a page at a time, keeping only dossiers the searcher may read (engine.access:
+        # a unit finds what was sent to it) until the page is full or the matches run out.
+        before: int | None = None
+        for _ in range(20):
+            stmt = (
+                select(DigitisedDocument, Case.code)
+                .join(Case, Case.id == DigitisedDocument.case_id)
+                .where(DigitisedDocument.search_text.like(pattern, escape="\\"))
+                .order_by(DigitisedDocument.id.desc())
+                .limit(wanted)
             )
-            for row, code in rows
-        ]
+            if before is not None:
+                stmt = stmt.where(DigitisedDocument.id < before)
+            rows = session.execute(stmt).all()
+            readable = engine.readable_cases(session, actor, {row.case_id for row, _ in rows})
+            hits += [
+                SearchHit(
+                    case_code=code,
+                    digitised_id=row.id,
+                    document_code=row.document_code,
+                    filename=row.filename,
+                    snippet=_snippet(row.search_text, key),
+                )
+                for row, code in rows
+                if row.case_id in readable
+            ]
+            if len(hits) >= wanted or len(rows) < wanted:
+                break
+            before = rows[-1][0].id
+    return hits[:wanted]
 
 
 def _snippet(text: str, key: str, around: int = 60) -> str:

@@ -332,9 +332,11 @@ def _task_query(
     )
     if role is not None:
         stmt = stmt.where(WorkItem.role == role)
-    if actor.unit is not None and "director" not in actor.roles:
-        # Steps routed to another unit are not "my unit's tasks"; unrouted steps are the role's.
-        stmt = stmt.where(or_(WorkItem.unit.is_(None), WorkItem.unit == actor.unit))
+    if "director" not in actor.roles:
+        # engine.access.same_unit in SQL: steps routed to another unit are not "my unit's tasks";
+        # unrouted steps are the role's; an account without a unit sees only those.
+        mine = WorkItem.unit.is_(None)
+        stmt = stmt.where(or_(mine, WorkItem.unit == actor.unit) if actor.unit is not None else mine)
     if filters.scope == "mine":
         stmt = stmt.where(WorkItem.assignee == actor.username)
     if filters.procedure_id:

@@ -466,7 +466,10 @@ class _Replayer:
                 self._fail(first, f"quy tắc thời hạn không biết: '{rule}'")
             rules.sla_breach(step, rule)
         elif kind == EventKind.WITHDRAWAL_REQUESTED:
-            rules.withdrawal_requested(step, str(p.get("reason", "")))
+            paper = p.get("paper")
+            rules.withdrawal_requested(
+                step, str(p.get("reason", "")), paper if isinstance(paper, Mapping) else None
+            )
         elif kind in (EventKind.TASK_CLAIMED, EventKind.TASK_RELEASED, EventKind.TASK_REASSIGNED):
             task_id = first.task_id or ""
             if task_id not in self.state.tasks:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (
+    access,
     accounts,
     assignment,
     audit_store,
@@ -45,6 +46,7 @@ from . import (
     targets_store,
     withdrawal,
 )
+from .access import Action
 from .calendar import WorkingCalendar
 from .calendar_changes import affected_case_ids
 from .calendar_store import LiveCalendar, add_override, history
@@ -128,6 +130,7 @@ class TaskView(BaseModel):
     due_at: datetime | None
     assignee: str | None
     form: dict[str, Any] | None = None
+    unit: str | None = None
 
 
 class EventView(BaseModel):
@@ -475,6 +478,7 @@ class Engine:
         to be printed on a new Mẫu 01. Recorded as a ``secret_reissued`` event."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             secret = reissue.reissue(self.cases, session, case, actor)
             view = self._case_view(session, case)
         view.secret = secret
@@ -489,6 +493,30 @@ class Engine:
             view = self._case_view(session, case)
         view.secret = secret
         return view
+
+    def authorize_case(self, ref: str, actor: Actor, action: Action = Action.READ) -> None:
+        """Refuse (``Forbidden``, with the reason) an actor the access policy does not let read or
+        change this dossier; unknown dossiers are ``NotFound``. Pages and API routes of a dossier ask
+        this before anything else; the operations below ask it again in their own transaction."""
+        with self.db.read() as session:
+            self._authorize(session, find_case(session, ref), actor, action)
+
+    def readable_cases(self, session: Session, actor: Actor, case_ids: set[int]) -> set[int]:
+        """Which of these dossiers the access policy lets ``actor`` read (for lists and searches)."""
+        found: dict[int, list[access.Routing]] = {case_id: [] for case_id in case_ids}
+        rows = session.execute(
+            select(WorkItem.case_id, WorkItem.role, WorkItem.unit)
+            .where(WorkItem.case_id.in_(case_ids))
+            .distinct()
+        )
+        for case_id, role, unit in rows:
+            found[case_id].append(access.Routing(role, unit))
+        return {i for i, steps in found.items() if access.case_decision(actor, Action.READ, steps)}
+
+    def _authorize(self, session: Session, case: Case, actor: Actor, action: Action) -> None:
+        decision = access.case_decision(actor, action, lambda: _routings(session, case))
+        if not decision:
+            raise Forbidden(decision.reason)
 
     def get_case(self, ref: str) -> CaseView:
         with self.db.read() as session:
@@ -512,6 +540,7 @@ class Engine:
         data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self._complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
 
@@ -551,6 +580,7 @@ class Engine:
         not late) or ``calendar`` (a printed appointment now on a day off gets a new one)."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self.cases.apologise(session, case, new_due, reason, unit_at_fault, actor, kind)
             return self._case_view(session, case)
 
@@ -560,6 +590,7 @@ class Engine:
             raise Forbidden("Chỉ Lãnh đạo phòng được phê duyệt yêu cầu bổ sung hồ sơ lần thứ hai")
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             self.cases.approve_supplement(session, case, reason, actor)
             return self._case_view(session, case)
 
@@ -689,6 +720,7 @@ class Engine:
         """Store the electronic result with its SHA-256 and queue its publication (outbox)."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             now = self.clock.now()
             return results.attach_result(self.cases, session, case, filename, content, actor, now)
 
@@ -720,6 +752,7 @@ class Engine:
                 due_at=i.due_at,
                 assignee=i.assignee,
                 form=(version.elements.get(i.element_id) or {}).get("form"),
+                unit=i.unit,
             )
             for i in items
         ]
@@ -891,7 +924,9 @@ class Engine:
     ) -> documents.DocumentView:
         """Attach an uploaded file (stored with its SHA-256, recorded in the case history)."""
         with self._uow() as session:
-            return self._attach(session, find_case(session, ref), document_code, filename, content, actor)
+            case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
+            return self._attach(session, case, document_code, filename, content, actor)
 
     def _attach(
         self, session: Session, case: Case, document_code: str, filename: str, content: bytes, actor: Actor
@@ -970,11 +1005,23 @@ class Engine:
             return citizen.satisfaction(session, procedure_id)
 
     # ------------------------------------------------------------------ withdrawal (status 7 → 8)
-    def request_withdrawal(self, ref: str, reason: str, actor: Actor) -> CaseView:
-        """The citizen asks to withdraw (entered by the desk); status 7."""
+    def request_withdrawal(
+        self, ref: str, reason: str, actor: Actor, paper: tuple[str, bytes] | None = None
+    ) -> CaseView:
+        """The citizen asks to withdraw at the desk; the clerk enters it with the scan of the signed
+        paper request (``paper`` = file name, bytes), stored as a document of the dossier; status 7."""
         with self._uow() as session:
             case = find_case(session, ref)
-            withdrawal.request(self.cases, session, case, reason, actor)
+            self._authorize(session, case, actor, Action.CHANGE)
+
+            def store_paper() -> dict[str, Any]:
+                assert paper is not None
+                view = self._attach(session, case, "", paper[0], paper[1], actor)
+                return {"document_id": view.id, "filename": view.filename, "sha256": view.sha256}
+
+            withdrawal.request(
+                self.cases, session, case, reason, actor, store_paper if paper is not None else None
+            )
             return self._case_view(session, case)
 
     def citizen_request_withdrawal(self, code: str, secret: citizen.CitizenProof, reason: str) -> CaseView:
@@ -988,6 +1035,7 @@ class Engine:
         """An officer confirms the withdrawal: processing stops (status 8), open steps are cancelled."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             withdrawal.confirm(self.cases, session, case, actor)
             return self._case_view(session, case)
 
@@ -1313,6 +1361,14 @@ def _event_view(row: CaseEvent) -> EventView:
 
 def library_dir() -> Path:
     return EngineSettings().library_dir
+
+
+def _routings(session: Session, case: Case) -> list[access.Routing]:
+    """Where the dossier's steps (open and done) were sent: what the access policy reads."""
+    rows = session.execute(
+        select(WorkItem.role, WorkItem.unit).where(WorkItem.case_id == case.id).distinct()
+    ).all()
+    return [access.Routing(role, unit) for role, unit in rows]
 
 
 def _case_of(session: Session, case_id: int) -> Case:

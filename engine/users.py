@@ -117,10 +117,15 @@ def authenticate(session: Session, username: str, password: str) -> Actor | None
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
+SECONDARY_UNIT = "Phòng Giáo dục trung học - Giáo dục thường xuyên"
 DEMO_USERS: list[tuple[str, str, list[str], str | None]] = [
     ("tiepnhan", "Nguyễn Thị Tiếp Nhận", ["desk_clerk"], "Bộ phận một cửa"),
     ("chuyenvien", "Trần Văn Chuyên", ["specialist"], "Phòng Quản lý chất lượng"),
     ("truongphong", "Lê Thị Trưởng Phòng", ["head_of_department"], "Phòng Quản lý chất lượng"),
+    # The library (bpmn/) routes diplomas and school recognition to the unit above, transfers and
+    # centres to this one: a second unit, so the demo shows that units do not see each other's work.
+    ("chuyenvien_gd", "Ngô Thị Chuyên Viên", ["specialist"], SECONDARY_UNIT),
+    ("truongphong_gd", "Đặng Văn Trưởng Phòng", ["head_of_department"], SECONDARY_UNIT),
     ("giamdoc", "Phạm Văn Giám Đốc", ["director"], "Ban Giám đốc"),
     ("phoihop", "Hoàng Thị Phối Hợp", ["other_department"], "Phòng Kế hoạch - Tài chính"),
     ("thietke", "Vũ Văn Thiết Kế", ["designer"], None),

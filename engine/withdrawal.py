@@ -7,6 +7,9 @@ This module holds who may do each and when; the case rules (``engine.domain.rule
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,8 +30,20 @@ REQUESTED = Status.WITHDRAWAL_REQUESTED
 STOPPED = Status.STOPPED
 
 
-def request(runtime: CaseRuntime, session: Session, case: Case, reason: str, actor: Actor) -> Case:
-    """Record the citizen's request (made online, or at the desk and entered by the clerk)."""
+def request(
+    runtime: CaseRuntime,
+    session: Session,
+    case: Case,
+    reason: str,
+    actor: Actor,
+    paper: Callable[[], Mapping[str, Any]] | None = None,
+) -> Case:
+    """Record the citizen's request (made online, or at the desk and entered by the clerk).
+
+    At the desk the applicant signs a paper request: ``paper`` stores its scan (after every other
+    check, in the same transaction) and returns what the event records of it (document id, SHA-256),
+    so the officer who confirms sees what the applicant signed.
+    """
     if not actor.roles & WITHDRAWAL_REQUESTERS:
         raise Forbidden("Chỉ công dân hoặc cán bộ một cửa được ghi nhận yêu cầu rút hồ sơ")
     if case.completed or case.status in NOT_WITHDRAWABLE:
@@ -42,7 +57,14 @@ def request(runtime: CaseRuntime, session: Session, case: Case, reason: str, act
         raise ValidationError(
             "Lý do quá dài", details={"fields": [{"field": "reason", "message": "quá dài"}]}
         )
-    return runtime.request_withdrawal(session, case, reason, actor)
+    if actor.username == CITIZEN_ACTOR:
+        return runtime.request_withdrawal(session, case, reason, actor)
+    if paper is None:
+        raise ValidationError(
+            "Phải đính kèm bản quét đơn rút hồ sơ có chữ ký của người nộp hồ sơ",
+            details={"fields": [{"field": "paper", "message": "bắt buộc"}]},
+        )
+    return runtime.request_withdrawal(session, case, reason, actor, paper())
 
 
 def confirm(runtime: CaseRuntime, session: Session, case: Case, actor: Actor) -> Case:

@@ -382,6 +382,13 @@ def approve_supplement(code: str) -> ResponseReturnValue:
 @bp.post("/cases/<code>/withdrawal")
 @requires("desk_clerk")
 def request_withdrawal(code: str) -> ResponseReturnValue:
+    """multipart/form-data with ``reason`` and ``paper`` (the signed request's scan); a JSON body
+    (``reason`` only) is refused by the engine for want of the paper."""
+    storage = request.files.get("paper")
+    if storage is not None and storage.filename:
+        reason = request.form.get("reason") or ""
+        paper = (storage.filename, storage.read())
+        return ok(engine().request_withdrawal(code, reason, require_actor(), paper))
     req = body(WithdrawalRequest)
     return ok(engine().request_withdrawal(code, req.reason, require_actor()))
 

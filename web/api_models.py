@@ -188,6 +188,14 @@ class DocumentUpload(BaseModel):
     file: bytes = Field(json_schema_extra={"format": "binary"})
 
 
+class DeskWithdrawalRequest(BaseModel):
+    """multipart/form-data: the applicant's reason and ``paper``, the scan of the request they signed
+    at the desk (the officer who confirms sees it)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    paper: bytes = Field(json_schema_extra={"format": "binary"})
+
+
 class CalendarOverrideRequest(BaseModel):
     """A government day swap: ``off`` = extra day off, ``work`` = make-up working day,
     ``none`` = withdraw the previous override of that day (rows are never edited or deleted)."""

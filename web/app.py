@@ -87,6 +87,10 @@ def default_config() -> dict[str, Any]:
         # Wrong passwords free per account+address before the doubling wait starts, and its first step.
         "LOGIN_BACKOFF_FREE": int(os.environ.get("MOTCUA_LOGIN_BACKOFF_FREE", "3")),
         "LOGIN_BACKOFF_SECONDS": int(os.environ.get("MOTCUA_LOGIN_BACKOFF_SECONDS", "30")),
+        # Wrong passwords for one account from everywhere (a day) before its doubling wait starts for
+        # devices and addresses that never logged into it (see web.security.RateLimits), its first step.
+        "LOGIN_ACCOUNT_FREE": int(os.environ.get("MOTCUA_LOGIN_ACCOUNT_FREE", "10")),
+        "LOGIN_ACCOUNT_SECONDS": int(os.environ.get("MOTCUA_LOGIN_ACCOUNT_SECONDS", "30")),
         # How many reverse proxies in front of us set X-Forwarded-For/-Proto; 0 trusts no header.
         "TRUSTED_PROXIES": int(os.environ.get("MOTCUA_TRUSTED_PROXIES", "0")),
         "LOGIN_RATE_LIMIT": os.environ.get("MOTCUA_LOGIN_RATE_LIMIT", "10 per minute"),

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine import access
+from engine.access import Routing
 from engine.domain.vocab import APOLOGY_KINDS
 from engine.errors import ConflictError, NotFound, SlaViolation, ValidationError
 from engine.sla import LOCAL_TZ
@@ -71,9 +73,9 @@ def render_case(
     task = workable_task(case, actor)
     fields = task_fields(task, procedure)
     reassign_choices = {
-        t.task_id: eng.users_with_role(t.role, None if "director" in actor.roles else actor.unit)
+        t.task_id: eng.users_with_role(t.role, t.unit or (None if "director" in actor.roles else actor.unit))
         for t in case.tasks
-        if t.role and actor.roles & set(HEADS)
+        if t.role and access.reassign_decision(actor, Routing(t.role, t.unit))
     }
     return (
         render_template(
@@ -90,6 +92,8 @@ def render_case(
             events=eng.events(code),
             remaining=eng.remaining_working_hours(case.due_at),
             reassign_choices=reassign_choices,
+            # The claim button only where the access policy lets this person work the step.
+            claimable={t.task_id for t in case.tasks if access.step_decision(actor, Routing(t.role, t.unit))},
             data_rows=readable_data(
                 case.data, eng.field_labels(code), list(procedure.meta.get("documents") or [])
             ),
@@ -171,8 +175,10 @@ def _rfc5987(name: str) -> str:
 @requires("desk_clerk")
 def request_withdrawal(code: str) -> ResponseReturnValue:
     """The citizen asks at the desk to withdraw; the clerk records it (status 7)."""
+    storage = request.files.get("paper")
+    paper = (storage.filename, storage.read()) if storage is not None and storage.filename else None
     try:
-        engine().request_withdrawal(code, request.form.get("reason") or "", require_actor())
+        engine().request_withdrawal(code, request.form.get("reason") or "", require_actor(), paper)
     except ValidationError as exc:
         return render_case(code, message=exc.message, status=422)
     flash("Đã ghi nhận yêu cầu rút hồ sơ. Cần xác nhận dừng xử lý.", "success")

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import session
 
+from engine import access
+from engine.access import Routing
 from engine.service import CaseView, EventView, ProcedureView, TaskView
 from engine.users import Actor
 
@@ -21,11 +23,15 @@ MAX_REMEMBERED_SECRETS = 20
 
 
 def workable_task(case: CaseView, actor: Actor | None, role: str | None = None) -> TaskView | None:
-    """The first open task of ``case`` whose role the actor holds (optionally only ``role``)."""
+    """The first open task of ``case`` the actor may work (its role and unit; optionally only ``role``)."""
     if actor is None:
         return None
     for task in case.tasks:
-        if task.role and actor.has_role(task.role) and (role is None or task.role == role):
+        if (
+            task.role
+            and (role is None or task.role == role)
+            and access.step_decision(actor, Routing(task.role, task.unit))
+        ):
             return task
     return None
 

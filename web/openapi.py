@@ -32,6 +32,7 @@ from .api_models import (
     CompleteRequest,
     CounterCase,
     CsrfToken,
+    DeskWithdrawalRequest,
     DocumentUpload,
     ImportAssistRequest,
     ImportReportOut,
@@ -90,6 +91,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ApologyRequest,
     SupplementApprovalRequest,
     WithdrawalRequest,
+    DeskWithdrawalRequest,
     PublicWithdrawalRequest,
     DocumentUpload,
     CalendarOverrideRequest,
@@ -308,12 +310,17 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/api/cases/{code}/withdrawal": {
-            "post": _op(
-                "Ghi nhận yêu cầu rút hồ sơ (trạng thái 7)",
-                _ref(CaseView),
-                request=WithdrawalRequest,
-                params=("code",),
-            )
+            "post": {
+                **_op(
+                    "Ghi nhận yêu cầu rút hồ sơ tại quầy, kèm bản quét đơn có chữ ký (trạng thái 7)",
+                    _ref(CaseView),
+                    params=("code",),
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref(DeskWithdrawalRequest)}},
+                },
+            }
         },
         "/api/cases/{code}/withdrawal/confirm": {
             "post": _op("Xác nhận dừng xử lý (trạng thái 8)", _ref(CaseView), params=("code",))

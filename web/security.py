@@ -7,18 +7,23 @@ the route-enumerating security test reads to know which roles each route allows.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import re
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, after_this_request, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from limits import RateLimitItem, RateLimitItemPerHour, parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 
+from engine.access import Action
 from engine.domain.vocab import CASE_STAFF, LEADERS
 from engine.errors import NotFound
 from engine.service import Engine
@@ -32,6 +37,11 @@ HEADS = tuple(sorted(str(r) for r in LEADERS))
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
     {"auth.change_password", "auth.logout", "api.logout", "accounts_api.change_password", "api.me"}
 )
+
+
+#: Routes of one dossier: the access policy (engine.access) decides for each request, by its unit.
+#: Matching the rule (not a list of endpoints) makes a new dossier route checked by default.
+DOSSIER_ROUTE = re.compile(r"/(cases|desk/receipt)/<code>(/|$)")
 
 
 def engine() -> Engine:
@@ -100,6 +110,13 @@ def guard() -> ResponseReturnValue | None:
         return redirect(url_for("auth.change_password"))
     if allowed and not actor.roles & allowed:
         raise Forbidden("Vai trò của bạn không được phép truy cập chức năng này")
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    if DOSSIER_ROUTE.search(rule) and request.view_args:
+        action = Action.READ if request.method in ("GET", "HEAD") else Action.CHANGE
+        try:
+            engine().authorize_case(str(request.view_args["code"]), actor, action)
+        except NotFound:
+            return None  # the view answers an unknown dossier itself, in its own format
     return None
 
 
@@ -143,6 +160,9 @@ class RateLimits:
         backoff_free: int = 3,
         backoff_seconds: int = 30,
         backoff_max: int = 3600,
+        account_free: int = 10,
+        account_seconds: int = 30,
+        account_max: int = 900,
     ) -> None:
         options: dict[str, Any] = {"key_prefix": prefix} if storage_uri.startswith("redis") else {}
         self.storage = storage_from_string(storage_uri, **options)
@@ -153,6 +173,7 @@ class RateLimits:
         self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
         self._prefix = prefix
         self._free, self._base, self._max = backoff_free, backoff_seconds, backoff_max
+        self._account_free, self._account_base, self._account_max = account_free, account_seconds, account_max
 
     def set_upload_quotas(self, per_address: int, everyone: int) -> None:
         """Bytes of anonymous uploads allowed per hour from one address and from all addresses."""
@@ -189,13 +210,42 @@ class RateLimits:
         who = f"{username.lower()}|{address}"
         return f"{self._prefix}/login-failures/{who}", f"{self._prefix}/login-wait/{who}"
 
-    def login_wait(self, username: str, address: str) -> None:
-        """Refuse (429 with Retry-After) while this account+address is waiting out a backoff."""
+    # Guessing one account from many addresses (a botnet) escapes the per-address backoff, so failures
+    # are also counted per account, from everywhere, for a day. Past ``account_free`` of them the
+    # account has its own doubling wait (at most ``account_max``), but only for attempts from a device
+    # or an address that never logged into it: the owner, on a device holding its device cookie or from
+    # an address it logged in from before, is not subject to it. So the attackers, who cannot have
+    # either, share one slow queue, and cannot lock the owner out. What this costs: the owner on a new
+    # device during an attack waits like the attackers do (a delay, never a lock; no captcha).
+    def _account_keys(self, username: str) -> tuple[str, str]:
+        who = username.lower()
+        return f"{self._prefix}/login-account-failures/{who}", f"{self._prefix}/login-account-wait/{who}"
+
+    def _known_key(self, username: str, address: str) -> str:
+        return f"{self._prefix}/login-known/{username.lower()}|{address}"
+
+    def _remaining(self, key: str) -> int | None:
+        if self.storage.get(key) <= 0:
+            return None
+        return max(1, math.ceil(self.storage.get_expiry(key) - time.time()))
+
+    def login_wait(self, username: str, address: str, *, known_device: bool = False) -> None:
+        """Refuse (429 with Retry-After) while this account+address is waiting out a backoff, or the
+        account is, for a device and address that never logged into it."""
         _, wait_key = self._keys(username, address)
-        if self.storage.get(wait_key) > 0:
-            remaining = max(1, math.ceil(self.storage.get_expiry(wait_key) - time.time()))
+        remaining = self._remaining(wait_key)
+        if remaining is not None:
             raise TooManyRequests(
                 f"Đăng nhập sai nhiều lần từ địa chỉ này. Vui lòng thử lại sau {remaining} giây.",
+                retry_after=remaining,
+            )
+        if known_device or self.storage.get(self._known_key(username, address)) > 0:
+            return
+        remaining = self._remaining(self._account_keys(username)[1])
+        if remaining is not None:
+            raise TooManyRequests(
+                "Tài khoản này vừa bị đăng nhập sai nhiều lần từ nhiều nơi. Vui lòng thử lại sau "
+                f"{remaining} giây, hoặc đăng nhập từ thiết bị hay mạng bạn đã từng đăng nhập.",
                 retry_after=remaining,
             )
 
@@ -205,10 +255,20 @@ class RateLimits:
         if failures >= self._free:
             delay = min(self._max, self._base * 2 ** (failures - self._free))
             self.storage.incr(wait_key, delay)
+        account_failures_key, account_wait_key = self._account_keys(username)
+        failures = self.storage.incr(account_failures_key, 24 * 3600)
+        if failures >= self._account_free:
+            exponent = min(failures - self._account_free, 30)
+            self.storage.incr(account_wait_key, min(self._account_max, self._account_base * 2**exponent))
 
     def login_succeeded(self, username: str, address: str) -> None:
+        """Forget this address's failures and remember the address as the owner's (30 days). The
+        account's own count stays: a login by the owner does not hand the attackers a fresh budget."""
         for key in self._keys(username, address):
             self.storage.clear(key)
+        known = self._known_key(username, address)
+        self.storage.clear(known)
+        self.storage.incr(known, 30 * 24 * 3600)
 
 
 def rate_limits() -> RateLimits:
@@ -220,18 +280,68 @@ def rate_limit(rule: str, *keys: str) -> None:
 
 
 def attempt_login(username: str, password: str) -> Actor | None:
-    """One login attempt under the per-address limit and the per-account+address backoff."""
+    """One login attempt under the per-address limit, the per-account+address backoff and the
+    per-account wait that devices and addresses the owner used are exempt from."""
     rate_limit("login")
     limits, address = rate_limits(), client_ip()
-    limits.login_wait(username, address)
+    limits.login_wait(username, address, known_device=known_device(username))
     actor = engine().authenticate(username, password) if username and password else None
     if actor is None:
         if username:
             limits.login_failed(username, address)
         return None
     limits.login_succeeded(username, address)
+    remember_device(actor.username)
     login(actor)
     return actor
+
+
+# A device cookie (OWASP "slow down online guessing attacks with device cookies"): after a successful
+# login the browser keeps a signed token naming the account; it proves nothing about who is typing (the
+# password does that) and only exempts that browser from the account-wide wait above.
+DEVICE_COOKIE = "motcua_device"
+DEVICE_TOKENS_KEPT = 5
+
+
+def _device_signature(username: str, nonce: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"device:{username.lower()}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _device_tokens() -> list[tuple[str, str, str]]:
+    tokens = []
+    for token in (request.cookies.get(DEVICE_COOKIE) or "").split("~")[:DEVICE_TOKENS_KEPT]:
+        parts = token.split(":")
+        if len(parts) == 3:
+            tokens.append((parts[0], parts[1], parts[2]))
+    return tokens
+
+
+def known_device(username: str) -> bool:
+    """Whether this browser holds a valid device token of ``username`` (it logged in here before)."""
+    return any(
+        user == username.lower() and hmac.compare_digest(signature, _device_signature(user, nonce))
+        for user, nonce, signature in _device_tokens()
+    )
+
+
+def remember_device(username: str) -> None:
+    """Give this browser a device token of ``username`` (kept for 180 days, up to 5 accounts)."""
+    user, nonce = username.lower(), secrets.token_hex(8)
+    kept = [t for t in _device_tokens() if t[0] != user][: DEVICE_TOKENS_KEPT - 1]
+    value = "~".join(":".join(t) for t in [(user, nonce, _device_signature(user, nonce)), *kept])
+
+    @after_this_request
+    def set_cookie(response: Any) -> Any:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=180 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+        return response
 
 
 def client_ip() -> str:
@@ -260,6 +370,8 @@ def init_security(app: Flask) -> None:
         prefix=app.config["RATELIMIT_KEY_PREFIX"],
         backoff_free=int(app.config["LOGIN_BACKOFF_FREE"]),
         backoff_seconds=int(app.config["LOGIN_BACKOFF_SECONDS"]),
+        account_free=int(app.config["LOGIN_ACCOUNT_FREE"]),
+        account_seconds=int(app.config["LOGIN_ACCOUNT_SECONDS"]),
     )
     app.extensions["motcua_rate_limits"].set_upload_quotas(
         int(app.config["UPLOAD_BYTES_PER_ADDRESS_HOUR"]), int(app.config["UPLOAD_BYTES_GLOBAL_HOUR"])

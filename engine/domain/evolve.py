@@ -175,7 +175,14 @@ def _assign(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: Calendar
 
 
 def _withdrawal_requested(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:
-    s.sla.withdrawal = Withdrawal(e.at, str(e.payload.get("reason", "")), s.status)
+    paper = e.payload.get("paper")
+    document_id = paper.get("document_id") if isinstance(paper, Mapping) else None
+    s.sla.withdrawal = Withdrawal(
+        e.at,
+        str(e.payload.get("reason", "")),
+        s.status,
+        int(document_id) if document_id is not None else None,
+    )
 
 
 def _status(s: CaseState, e: Event, facts: ProcedureFacts, calendar_at: CalendarAt) -> None:

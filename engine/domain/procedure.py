@@ -45,6 +45,11 @@ class ProcedureFacts:
         value = self.element(element_id).get("lane") or lane
         return str(value) if value else None
 
+    def unit_of(self, element_id: str) -> str | None:
+        """The unit a step is routed to (its lane's or its own ``motcua`` assignment), if declared."""
+        unit = self.element(element_id).get("unit")
+        return str(unit) if unit else None
+
     def legal_time(self) -> sla.LegalTime:
         return sla.LegalTime.from_meta(self.meta)
 

@@ -405,9 +405,13 @@ def calendar_changed(step: Step, day: str, change: str, basis: str, moves: Mappi
     )
 
 
-def withdrawal_requested(step: Step, reason: str) -> None:
-    """The applicant asks to withdraw (status 7); processing waits for an officer's confirmation."""
-    step.emit(EventKind.WITHDRAWAL_REQUESTED, payload={"reason": reason})
+def withdrawal_requested(step: Step, reason: str, paper: Mapping[str, Any] | None = None) -> None:
+    """The applicant asks to withdraw (status 7); processing waits for an officer's confirmation.
+    ``paper`` names the scanned signed request (document id, SHA-256) when the desk entered it."""
+    payload: dict[str, Any] = {"reason": reason}
+    if paper is not None:
+        payload["paper"] = dict(paper)
+    step.emit(EventKind.WITHDRAWAL_REQUESTED, payload=payload)
     _change_status(step, Status.WITHDRAWAL_REQUESTED, element_id=None)
 
 
@@ -452,12 +456,11 @@ def observe(step: Step, seen: Observation) -> None:
         if due is not None and step.state.due_at is not None and step.state.finished_at is None:
             due = min(due, step.state.due_at)  # a step is never due after the citizen's appointment
         role = step.facts.role_of(task.element_id)
-        step.emit(
-            EventKind.TASK_READY,
-            task_id=task.task_id,
-            element_id=task.element_id,
-            payload={"role": role, "due_at": _iso(due)},
-        )
+        payload: dict[str, Any] = {"role": role, "due_at": _iso(due)}
+        unit = step.facts.unit_of(task.element_id)
+        if unit is not None:  # the chained event says which unit the step was sent to
+            payload["unit"] = unit
+        step.emit(EventKind.TASK_READY, task_id=task.task_id, element_id=task.element_id, payload=payload)
     if seen.completed and not step.state.completed:
         step.emit(EventKind.CASE_COMPLETED, payload={"status": step.state.status})
 

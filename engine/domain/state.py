@@ -43,6 +43,8 @@ class Withdrawal:
     requested_at: datetime
     reason: str
     previous_status: int
+    #: The signed paper request the desk scanned when it entered the request (a dossier document).
+    paper_document_id: int | None = None
 
 
 @dataclass
@@ -97,6 +99,8 @@ class SlaState:
                 "reason": self.withdrawal.reason,
                 "previous_status": self.withdrawal.previous_status,
             }
+            if self.withdrawal.paper_document_id is not None:
+                out["withdrawal"]["paper_document_id"] = self.withdrawal.paper_document_id
         return out
 
     @classmethod
@@ -129,6 +133,9 @@ class SlaState:
                     requested_at=_required_moment(w.get("requested_at")),
                     reason=str(w.get("reason", "")),
                     previous_status=int(w.get("previous_status", 0)),
+                    paper_document_id=(
+                        int(w["paper_document_id"]) if w.get("paper_document_id") is not None else None
+                    ),
                 )
                 if isinstance(w, Mapping)
                 else None

@@ -231,8 +231,9 @@ function renderStep(form, moddle, bo) {
   const hours = field(form, 'step-hours', 'Số giờ phân bổ', input(step && step.hours, 'number'));
   hours.step = '0.5';
   const kind = field(form, 'step-kind', 'Loại bước', select(stepKindChoices(), step && step.kind));
+  const unit = field(form, 'step-unit', 'Đơn vị xử lý (để trống: theo làn)', input(step && step.unit));
   const update = () => {
-    if (!role.value && !hours.value && !kind.value) {
+    if (!role.value && !hours.value && !kind.value && !unit.value.trim()) {
       dropExtension(bo, 'motcua:Step');
       return;
     }
@@ -240,11 +241,22 @@ function renderStep(form, moddle, bo) {
     target.set('role', role.value || undefined);
     target.set('hours', hours.value || undefined);
     target.set('kind', kind.value || undefined);
+    target.set('unit', unit.value.trim() || undefined);
   };
-  for (const control of [role, hours, kind]) {
+  for (const control of [role, hours, kind, unit]) {
     control.addEventListener('change', update);
     control.addEventListener('input', update);
   }
+}
+
+// The unit a lane's steps are routed to (motcua:assignment): its staff alone work and read them.
+function renderLaneUnit(form, moddle, bo) {
+  const assignment = extension(bo, 'motcua:Assignment');
+  const unit = field(form, 'lane-unit', 'Đơn vị xử lý các bước trong làn', input(assignment && assignment.unit));
+  unit.addEventListener('input', () => {
+    if (!unit.value.trim()) dropExtension(bo, 'motcua:Assignment');
+    else ensureExtension(moddle, bo, 'motcua:Assignment').set('unit', unit.value.trim());
+  });
 }
 
 function renderStatus(form, moddle, bo) {
@@ -345,6 +357,7 @@ export function renderElementForm(container, modeler, element) {
   }
   const timer = timerDefinition(bo);
   if (timer) renderTimer(form, moddle, timer);
+  if (type === 'bpmn:Lane') renderLaneUnit(form, moddle, bo);
   if (type === 'bpmn:SequenceFlow') renderCondition(form, moddle, bo);
   else if (!['bpmn:Lane', 'bpmn:Participant', 'bpmn:TextAnnotation', 'label'].includes(type)) {
     renderStatus(form, moddle, bo);

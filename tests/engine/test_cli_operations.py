@@ -29,7 +29,7 @@ def start(engine: Engine, capsys: Any, procedure: str = "diploma_copy") -> str:
     return str(view["code"])
 
 
-def test_cli_complete_refuses_what_the_web_refuses(engine: Engine, capsys: Any) -> None:
+def test_cli_complete_refuses_what_the_web_refuses(engine: Engine, capsys: Any, tmp_path: Path) -> None:
     code = start(engine, capsys)
     incomplete = json.dumps({"decision": "accept", "checked_documents": []})
     status, _ = cli(
@@ -44,7 +44,23 @@ def test_cli_complete_refuses_what_the_web_refuses(engine: Engine, capsys: Any) 
         engine, capsys, "case", "complete", code, "receipt_check", "--as", "head", "--data", accept
     )
     assert status == 5  # claimed by someone else (the web answers 403 too)
+    paper = tmp_path / "don-rut.pdf"
+    paper.write_bytes(PDF)
     status, _ = cli(engine, capsys, "case", "withdraw", code, "--reason", "Không cần nữa", "--as", "clerk")
+    assert status == 2  # at the desk the applicant's signed request is attached
+    status, _ = cli(
+        engine,
+        capsys,
+        "case",
+        "withdraw",
+        code,
+        "--reason",
+        "Không cần nữa",
+        "--paper",
+        str(paper),
+        "--as",
+        "clerk",
+    )
     assert status == 0
     status, _ = cli(
         engine, capsys, "case", "complete", code, "receipt_check", "--as", "clerk", "--data", accept
@@ -105,7 +121,19 @@ def test_withdrawal_documents_claims_and_a_result_through_the_cli_replay(
     assert status == 0 and attached["filename"] == "ket-qua.pdf"
     other = start(engine, capsys)
     assert (
-        cli(engine, capsys, "case", "withdraw", other, "--reason", "Nộp nhầm thủ tục", "--as", "clerk")[0]
+        cli(
+            engine,
+            capsys,
+            "case",
+            "withdraw",
+            other,
+            "--reason",
+            "Nộp nhầm thủ tục",
+            "--paper",
+            str(scan),
+            "--as",
+            "clerk",
+        )[0]
         == 0
     )
     status, stopped = cli(engine, capsys, "case", "withdraw-confirm", other, "--as", "head")

@@ -16,9 +16,10 @@ from engine.service import Engine
 from engine.users import Actor
 from engine.xmlsafe import MAX_BPMN_BYTES
 from tests.engine.helpers import DESIGNER
-from tests.support.fixtures import clean
+from tests.support.fixtures import clean, one_unit_library
 
-LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
+# The library the test database deployed (its lanes routed to the test accounts' unit).
+LIBRARY = one_unit_library()
 SHARED = {f"shared/{p.name}": p.read_bytes() for p in sorted((LIBRARY / "shared").glob("*.bpmn"))}
 DIPLOMA = (LIBRARY / "diploma_copy.bpmn").read_text(encoding="utf-8")
 ESTABLISHMENT = (LIBRARY / "language_centre_establishment.bpmn").read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ from engine.digitise import (
 from engine.errors import Forbidden, ValidationError
 from engine.service import Engine
 from engine.storage import DiskFileStore
+from engine.users import Actor
 from tests.engine.helpers import event_count
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -96,6 +97,9 @@ def test_scan_becomes_searchable_pdfa(engine: Engine, store: DiskFileStore, page
     assert "chứng nhận tốt nghiệp" in hits[0].snippet
     assert search_digitised(engine, "Nguyễn Văn An", engine.actor("auditor"))[0].digitised_id == view.id
     assert search_digitised(engine, "giấy khai sinh", engine.actor("clerk")) == []
+    # a specialist of a unit the dossier was never sent to finds nothing of it (engine.access)
+    elsewhere = Actor("gdtx", "Chuyên viên GDTX", frozenset({"specialist"}), "Phòng Giáo dục thường xuyên")
+    assert search_digitised(engine, "chứng nhận tốt nghiệp", elsewhere) == []
     assert search_digitised(engine, "100%", engine.actor("clerk")) == []
     assert [d.id for d in digitised_documents(engine, code)] == [view.id]
 

@@ -9,6 +9,8 @@ from engine.service import Engine
 from engine.users import CITIZEN
 
 ACCEPT = {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
+#: The scan of the request the applicant signed at the desk.
+PAPER = ("don-rut-ho-so.pdf", b"%PDF-1.4 don rut ho so, co chu ky")
 
 
 def _received(engine: Engine) -> str:
@@ -21,7 +23,7 @@ def _received(engine: Engine) -> str:
 
 def test_request_then_confirm_stops_the_case_and_cancels_open_steps(engine: Engine) -> None:
     code = _received(engine)
-    asked = engine.request_withdrawal(code, "Đã nhận bản sao ở nơi khác", engine.actor("clerk"))
+    asked = engine.request_withdrawal(code, "Đã nhận bản sao ở nơi khác", engine.actor("clerk"), PAPER)
     assert asked.status == 7 and asked.sla["withdrawal"]["previous_status"] == 4
     assert [t.element_id for t in asked.tasks] == ["verify_register"]  # nothing stops before confirmation
     stopped = engine.confirm_withdrawal(code, engine.actor("head"))
@@ -52,9 +54,9 @@ def test_rules(engine: Engine) -> None:
         engine.request_withdrawal(code, "x", engine.actor("specialist"))
     with pytest.raises(ValidationError):
         engine.confirm_withdrawal(code, engine.actor("clerk"))  # nothing requested
-    engine.request_withdrawal(code, "x", engine.actor("clerk"))
+    engine.request_withdrawal(code, "x", engine.actor("clerk"), PAPER)
     with pytest.raises(ValidationError):
-        engine.request_withdrawal(code, "again", engine.actor("clerk"))
+        engine.request_withdrawal(code, "again", engine.actor("clerk"), PAPER)
     with pytest.raises(Forbidden):
         engine.confirm_withdrawal(code, engine.actor("specialist"))
     with pytest.raises(Forbidden, match="cán bộ khác"):  # the clerk who entered it cannot confirm alone
@@ -62,4 +64,30 @@ def test_rules(engine: Engine) -> None:
     assert engine.get_case(code).status == 7
     engine.confirm_withdrawal(code, engine.actor("head"))
     with pytest.raises(ValidationError):
-        engine.request_withdrawal(code, "x", engine.actor("clerk"))
+        engine.request_withdrawal(code, "x", engine.actor("clerk"), PAPER)
+
+
+def test_a_desk_request_needs_the_signed_paper_which_the_confirming_officer_sees(engine: Engine) -> None:
+    code = _received(engine)
+    events_before = len(engine.events(code))
+    with pytest.raises(ValidationError, match="chữ ký") as refused:
+        engine.request_withdrawal(code, "Công dân đến quầy xin rút", engine.actor("clerk"))
+    assert refused.value.details["fields"][0]["field"] == "paper"
+    with pytest.raises(ValidationError, match="định dạng"):  # a paper that is not a scan: nothing kept
+        engine.request_withdrawal(code, "Công dân đến quầy xin rút", engine.actor("clerk"), ("a.exe", b"MZ"))
+    assert len(engine.events(code)) == events_before and engine.list_documents(code) == []
+
+    asked = engine.request_withdrawal(code, "Công dân đến quầy xin rút", engine.actor("clerk"), PAPER)
+    paper_id = asked.sla["withdrawal"]["paper_document_id"]
+    [document] = engine.list_documents(code)
+    assert document.id == paper_id and document.filename == "don-rut-ho-so.pdf"
+    request = [e for e in engine.events(code) if e.kind == "withdrawal_requested"][-1]
+    assert request.payload["paper"] == {
+        "document_id": paper_id,
+        "filename": "don-rut-ho-so.pdf",
+        "sha256": document.sha256,
+    }
+    # the second officer reads what the applicant signed, byte for byte, before stopping the dossier
+    assert engine.read_document(code, paper_id)[1] == PAPER[1]
+    assert engine.confirm_withdrawal(code, engine.actor("head")).status == 8
+    assert engine.verify_history(code).ok  # the rebuilt state (with the paper) matches the stored row

@@ -90,7 +90,8 @@ def _withdrawal(engine: Engine, clock: FixedClock) -> str:
     ).code
     engine.complete_task(code, "receipt_check", ACCEPT_DIPLOMA, engine.actor("clerk"))
     clock.set(vn(2026, 3, 3, 10, 0))
-    engine.request_withdrawal(code, "Không còn nhu cầu cấp bản sao", engine.actor("clerk"))
+    paper = ("don-rut-ho-so.pdf", b"%PDF-1.4 don rut ho so co chu ky")  # the request signed at the desk
+    engine.request_withdrawal(code, "Không còn nhu cầu cấp bản sao", engine.actor("clerk"), paper)
     clock.set(vn(2026, 3, 3, 11, 0))
     engine.confirm_withdrawal(code, engine.actor("head"))
     return code

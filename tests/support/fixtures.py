@@ -7,7 +7,11 @@ fail loudly instead of being skipped.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -34,6 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "matkhau-thu-nghiem"
 LIBRARY_ACTOR = "system"
+TEST_UNIT = "Phòng thử nghiệm"
+#: The library's real units (bpmn/ lanes) and the accounts of two units, for the unit-isolation tests.
+LIBRARY_DIR = ROOT.parent / "bpmn"
 
 # username -> roles; one account per role plus a clerk who is also a specialist.
 TEST_USERS: dict[str, list[str]] = {
@@ -74,15 +81,27 @@ def _drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _prepare(url: str) -> None:
+@functools.cache
+def one_unit_library() -> Path:
+    """A copy of the library whose every lane is routed to ``TEST_UNIT``: the shared test database's
+    accounts (all of that unit) can then work every step, as most tests need. Unit isolation is
+    tested on the real library (tests/web/test_access_matrix.py)."""
+    target = Path(tempfile.mkdtemp(prefix="motcua-library-"))
+    shutil.copytree(LIBRARY_DIR, target, dirs_exist_ok=True)
+    for path in target.rglob("*.bpmn"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r'(<motcua:assignment unit=")[^"]*"', rf'\g<1>{TEST_UNIT}"', text), "utf-8")
+    return target
+
+
+def _prepare(url: str, library: Path | None = None) -> None:
     db = Database(url)
-    engine = Engine(db, clock=FixedClock(vn(2026, 1, 5, 8, 0)), settings=EngineSettings())
+    settings = EngineSettings(library_dir=library or one_unit_library())
+    engine = Engine(db, clock=FixedClock(vn(2026, 1, 5, 8, 0)), settings=settings)
     engine.init_db(load_library=True, seed_users=False)
     with db.unit_of_work() as session:
         for username, roles in TEST_USERS.items():
-            create_user(
-                session, username, f"Người dùng {username}", roles, TEST_PASSWORD, unit="Phòng thử nghiệm"
-            )
+            create_user(session, username, f"Người dùng {username}", roles, TEST_PASSWORD, unit=TEST_UNIT)
     db.dispose()
 
 

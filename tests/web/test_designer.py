@@ -6,7 +6,6 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,11 @@ import pytest
 from engine.domain.vocab import STEP_KIND_LABELS
 from engine.service import Engine
 from tests.engine.test_designer import restore_library
+from tests.support.fixtures import one_unit_library
 from tests.web.conftest import Client
 
-LIBRARY = Path(__file__).resolve().parents[2] / "bpmn"
+# The library the test database deployed (its lanes routed to the test accounts' unit).
+LIBRARY = one_unit_library()
 DIPLOMA = (LIBRARY / "diploma_copy.bpmn").read_text(encoding="utf-8")
 NO_ROLE = DIPLOMA.replace('<motcua:step role="specialist" hours="4"/>', "", 1)
 XXE = DIPLOMA.replace(

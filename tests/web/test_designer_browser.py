@@ -200,6 +200,10 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     page.select_option("#proc-clock-mode", "extend")
     page.select_option("#proc-repeat-supplement", "head_approval")
     page.locator("#proc-extensions tr[data-index] input[name='workingDays']").fill("1")
+    # The unit a lane's steps go to (motcua:assignment), as the designer's side form shows it.
+    select(page, "diploma_copy_lane_specialist")
+    expect(page.locator("#lane-unit")).to_have_value("Phòng thử nghiệm")
+    page.fill("#lane-unit", "Phòng Khảo thí và Kiểm định")
     designer.shot("designer-procedure-metadata")
 
     page.click("#designer-deploy")
@@ -216,6 +220,10 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     assert meta["clock_mode"] == "extend"
     assert meta["repeat_supplement"] == "head_approval"
     assert meta["due_extensions"][0]["working_days"] == 1
+    with engine.db.read() as session:
+        version = engine.procedures.load(session, engine.procedures.latest(session, "diploma_copy").id)
+    assert version.elements["verify_register"]["unit"] == "Phòng Khảo thí và Kiểm định"
+    assert version.elements["approve_copy"]["unit"] == "Phòng thử nghiệm"  # another lane keeps its unit
 
 
 def test_a_bpmn_file_from_disk_opens_in_the_modeler_and_is_saved_as_a_draft(

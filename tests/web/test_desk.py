@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -216,11 +217,21 @@ def test_clerk_records_a_withdrawal_request_made_at_the_counter(engine: Engine, 
     clerk = as_user("clerk")
     missing = clerk.post(f"/cases/{case.code}/withdrawal", {"reason": ""})
     assert missing.status_code == 422 and "Phải nêu lý do" in missing.get_data(as_text=True)
-    assert (
-        clerk.post(f"/cases/{case.code}/withdrawal", {"reason": "Công dân đến quầy xin rút"}).status_code
-        == 302
-    )
-    assert engine.get_case(case.code).status == 7
+    reason = {"reason": "Công dân đến quầy xin rút"}
+    unsigned = clerk.post(f"/cases/{case.code}/withdrawal", reason)
+    assert unsigned.status_code == 422 and "chữ ký" in unsigned.get_data(as_text=True)
+    assert engine.get_case(case.code).status != 7 and engine.list_documents(case.code) == []
+    paper = (io.BytesIO(b"%PDF-1.4 don rut co chu ky"), "don-rut.pdf")
+    recorded = clerk.post(f"/cases/{case.code}/withdrawal", {**reason, "paper": paper})
+    assert recorded.status_code == 302
+    after = engine.get_case(case.code)
+    assert after.status == 7
+    # the officer who confirms sees the signed request and can open it
+    head = as_user("head")
+    page = head.get(f"/cases/{case.code}").get_data(as_text=True)
+    link = f"/cases/{case.code}/documents/{after.sla['withdrawal']['paper_document_id']}"
+    assert 'id="withdrawal-paper"' in page and link in page
+    assert head.get(link).data == b"%PDF-1.4 don rut co chu ky"
 
 
 def test_form_02_for_a_supplementation_requested_during_processing(engine: Engine, as_user: Any) -> None:
@@ -354,3 +365,16 @@ def test_the_desk_asks_for_supplementation_once(engine: Engine, as_user: Any) ->
     assert 'id="apology-link"' not in page
     after = engine.get_case(case.code)
     assert (after.status, after.version, after.sla.get("receipt_supplements")) == (1, again.version, 1)
+
+
+def test_api_desk_withdrawal_carries_the_signed_paper(engine: Engine, as_user: Any) -> None:
+    case = submit_online(engine)
+    clerk = as_user("clerk")
+    url = f"/api/cases/{case.code}/withdrawal"
+    unsigned = clerk.api("POST", url, {"reason": "Công dân đến quầy xin rút"})
+    assert unsigned.status_code == 422 and unsigned.get_json()["details"]["fields"][0]["field"] == "paper"
+    form = {"reason": "Công dân đến quầy xin rút", "paper": (io.BytesIO(b"%PDF-1.4 don"), "don.pdf")}
+    asked = clerk.http.post(url, data=form, headers={"X-CSRFToken": clerk.token()})
+    assert asked.status_code == 200, asked.get_data(as_text=True)
+    paper_id = asked.get_json()["sla"]["withdrawal"]["paper_document_id"]
+    assert [d.id for d in engine.list_documents(case.code)] == [paper_id]

@@ -131,6 +131,43 @@ def test_ten_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewher
     assert same_place.post("/login", {"username": "clerk", "password": TEST_PASSWORD}).status_code == 302
 
 
+def _from(app: Flask, address: str) -> Client:
+    client = Client(app)
+    client.http.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_guessing_one_account_from_many_addresses_is_slowed_but_never_locks_the_owner_out(
+    engine: Engine,
+) -> None:
+    app = create_app(engine, {**TEST_CONFIG, "LOGIN_ACCOUNT_FREE": 4})
+    # The owner logged in before: from the office (a known address) and on a laptop (a device cookie).
+    office = _from(app, "198.51.100.7")
+    assert office.post("/login", {"username": "head", "password": TEST_PASSWORD}).status_code == 302
+    laptop = _from(app, "198.51.100.8")
+    assert laptop.post("/login", {"username": "head", "password": TEST_PASSWORD}).status_code == 302
+    # A botnet: every address stays under the per-address backoff (two wrong passwords each).
+    bots = [_from(app, f"203.0.113.{i}") for i in range(1, 4)]
+    codes = [bot.post("/login", {"username": "head", "password": "doan-bua"}).status_code for bot in bots * 2]
+    assert codes[:4] == [401] * 4 and set(codes[4:]) == {429}  # the fifth guess waits, wherever it comes from
+    newcomer = _from(app, "203.0.113.200")
+    slowed = newcomer.post("/login", {"username": "head", "password": TEST_PASSWORD})
+    assert slowed.status_code == 429 and "Retry-After" in slowed.headers  # even the right password waits
+    assert "từ nhiều nơi" in slowed.get_data(as_text=True) and newcomer.get("/api/me").status_code == 401
+    # The owner is not locked out: from a known address, or with the device cookie from anywhere.
+    again = _from(app, "198.51.100.7")
+    assert again.post("/login", {"username": "head", "password": TEST_PASSWORD}).status_code == 302
+    laptop.http.environ_base["REMOTE_ADDR"] = "192.0.2.55"  # the laptop on a café's network
+    laptop._token = None  # its session was renewed at login
+    assert laptop.post("/login", {"username": "head", "password": TEST_PASSWORD}).status_code == 302
+    # The cookie is the account's own: it neither opens another account's wait nor can be forged.
+    forged = _from(app, "203.0.113.201")
+    forged.http.set_cookie("motcua_device", "head:00112233:" + "0" * 32)
+    assert forged.post("/login", {"username": "head", "password": TEST_PASSWORD}).status_code == 429
+    # Other accounts are untouched.
+    assert newcomer.post("/login", {"username": "clerk", "password": TEST_PASSWORD}).status_code == 302
+
+
 def test_the_api_login_has_the_same_backoff(engine: Engine) -> None:
     app = create_app(engine, {**TEST_CONFIG})
     client = Client(app)

@@ -60,7 +60,7 @@ def test_claim_release_and_claims_bind_completion(engine: Engine, as_user: Any) 
     from engine.errors import Forbidden
     from engine.users import Actor
 
-    second_specialist = Actor("specialist2", "Chuyên viên 2", frozenset({"specialist"}))
+    second_specialist = Actor("specialist2", "Chuyên viên 2", frozenset({"specialist"}), "Phòng thử nghiệm")
     try:
         engine.complete_work_item(case.code, task_id, {"found": False}, second_specialist)
     except Forbidden as exc:

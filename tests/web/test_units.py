@@ -1,5 +1,5 @@
 """Unit checks: a step routed to another unit is neither listed, claimable, completable nor
-reassignable by this unit's staff; the director works across units."""
+reassignable by this unit's staff; the director works across units but keeps a step in its unit."""
 
 from __future__ import annotations
 
@@ -56,6 +56,24 @@ def test_heads_reassign_only_within_their_unit(engine: Engine, as_user: Any) -> 
     assert "Chuyên viên GDTX" not in page and "Người dùng specialist" in page
     refused = head.post(f"/tasks/{task_id}/reassign", {"username": "specialist_gdtx"})
     assert refused.status_code == 403 and "đơn vị khác" in refused.get_data(as_text=True)
-    assert (
-        as_user("director").get(f"/cases/{case.code}").get_data(as_text=True).count("Chuyên viên GDTX") >= 1
-    )
+    # The step belongs to its unit: not even the director hands it to another unit's staff.
+    director = as_user("director")
+    assert "Chuyên viên GDTX" not in director.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert director.post(f"/tasks/{task_id}/reassign", {"username": "specialist_gdtx"}).status_code == 403
+    assert director.post(f"/tasks/{task_id}/reassign", {"username": "specialist"}).status_code == 302
+
+
+def test_the_case_page_names_the_steps_unit_and_offers_the_claim_only_to_it(
+    engine: Engine, as_user: Any
+) -> None:
+    code, task_id = _routed_elsewhere(engine)
+    mine = as_user("specialist_gdtx").get(f"/cases/{code}").get_data(as_text=True)
+    assert f'<span class="unit">{OTHER_UNIT}</span>' in mine
+    assert url_claim(task_id) in mine
+    # another unit's specialist and the head (who reads every dossier) get no claim button
+    for other in ("specialist", "head"):
+        assert url_claim(task_id) not in as_user(other).get(f"/cases/{code}").get_data(as_text=True)
+
+
+def url_claim(task_id: str) -> str:
+    return f'action="/tasks/{task_id}/claim"'
