@@ -180,6 +180,7 @@ ROUTES: dict[tuple[str, str], str] = {
             "/api/admin/users/<username>/roles",
             "/api/admin/users/<username>/unit",
             "/api/cases",
+            "/api/designer/import-assist",
             "/api/feedback/<code>/answer",
             "/api/feedback/<code>/assign",
             "/api/feedback/<code>/publish",
