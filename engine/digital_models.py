@@ -112,3 +112,29 @@ class FeedbackEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(30))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CitizenDataItem(Base):
+    """An entry of a citizen's electronic data store (kho dữ liệu điện tử của cá nhân), keyed by CCCD:
+    a digitised component or an electronic result of an earlier dossier, reusable until it expires.
+
+    The entry names the file by its SHA-256 in the file store and the dossier it came from by code
+    (not a foreign key: the store outlives the dossier it was taken from).
+    """
+
+    __tablename__ = "citizen_data_items"
+    __table_args__ = (Index("ix_citizen_data_items_owner", "cccd", "data_code", "valid_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cccd: Mapped[str] = mapped_column(String(12))
+    data_code: Mapped[str] = mapped_column(String(50))  # the component's catalogue key (dataCode)
+    name: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))  # digitised | result
+    source_case_code: Mapped[str] = mapped_column(String(30))
+    procedure_id: Mapped[str] = mapped_column(String(100))
+    document_code: Mapped[str] = mapped_column(String(50))
+    stored_at: Mapped[datetime]
+    valid_until: Mapped[date | None] = mapped_column(Date)  # None: no expiry

@@ -345,7 +345,8 @@ class DossierDocument(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Bytes of rows written before the file store (engine.storage); newer rows keep only the hash.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_at: Mapped[datetime]
     uploaded_by: Mapped[str] = mapped_column(String(100))
 
@@ -424,9 +425,13 @@ class Payment(Base):
     transaction_id: Mapped[str] = mapped_column(String(100), unique=True)
     nonce: Mapped[str] = mapped_column(String(100), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)  # VND
-    channel: Mapped[int] = mapped_column(Integer)  # 1 national portal, 2 provincial gateway
+    channel: Mapped[int] = mapped_column(Integer)  # 1 national portal, 2 provincial gateway, 0 cash
     paid_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(10), default="online")  # online | cash
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+    # The electronic receipt (biên lai điện tử) issued for the payment.
+    receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True)
 
 
 class CaseResult(Base):
@@ -440,9 +445,11 @@ class CaseResult(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Bytes of rows written before the file store (engine.storage); newer rows keep only the hash.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     stored_at: Mapped[datetime]
     stored_by: Mapped[str] = mapped_column(String(100))
+    signer: Mapped[str | None] = mapped_column(String(300))  # the agency's certificate subject (PAdES)
 
 
 class AuditDigest(Base):
