@@ -54,6 +54,11 @@ class DocumentSpec(BaseModel):
     kind: Literal["original", "copy", "certified_copy"]
     count: int = 1
     required: bool = True
+    # Reuse (kho dữ liệu điện tử): components with the same dataCode in any procedure are the same
+    # paper (e.g. "CCCD"); without one, only the same component of the same procedure matches.
+    data_code: str = Field(default="", max_length=50, pattern=r"^[A-Za-z0-9_.-]*$")
+    # How long a digitised copy stays reusable (months); None: until replaced.
+    valid_months: int | None = Field(default=None, ge=1, le=600)
 
 
 class DueExtension(BaseModel):
@@ -259,8 +264,13 @@ XML_ATTRIBUTES = {
     "due_extensions": "motcua:dueExtension",
     "working_days": "workingDays",
     "documents": "motcua:document",
+    "data_code": "dataCode",
+    "valid_months": "validMonths",
     "configurable": "motcua:configurable",
 }
+
+
+_DOCUMENT_FIELDS = {"dataCode": "data_code", "validMonths": "valid_months"}
 
 
 def xml_name(field_name: str) -> str:
@@ -302,7 +312,8 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
     }
     data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})
     data["documents"] = tuple(
-        {k: v for k, v in doc.attrib.items()} for doc in proc.findall("motcua:document", NSMAP)
+        {_DOCUMENT_FIELDS.get(k, k): v for k, v in doc.attrib.items()}
+        for doc in proc.findall("motcua:document", NSMAP)
     )
     data["due_extensions"] = tuple(
         {"field": e.get("field"), "working_days": e.get("workingDays"), "note": e.get("note", "")}

@@ -31,6 +31,7 @@ from .digital_models import DigitisedDocument
 from .documents import STAFF_UPLOAD_ROLES, safe_filename
 from .domain.vocab import EventKind
 from .errors import Forbidden, NotFound, ValidationError
+from .reuse import remember_digitised
 from .storage import FileStore, StorageError
 from .users import Actor
 
@@ -272,6 +273,8 @@ def digitise_component(
         )
         session.add(row)
         session.flush()
+        # The applicant's data store keeps the component for reuse in later dossiers (4.3).
+        remember_digitised(session, case, row, list(meta.get("documents", [])), row.digitised_at)
         engine.cases.record(
             session,
             case,

@@ -1,12 +1,13 @@
 """Dossier documents: uploads stored with their SHA-256, recorded in the case's event chain.
 
-The digest goes into the hash-chained history, so a file produced later (for an inspection or a
-dispute) can be checked against what the desk received.
+The bytes live in the file store (:mod:`engine.storage`); the row keeps the digest, which also goes
+into the hash-chained history, so a file produced later (for an inspection or a dispute) can be
+checked against what the desk received. Rows written before the file store still carry their
+bytes in ``content``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from .cases import CaseRuntime
 from .domain.vocab import CITIZEN_UPLOAD, DOCUMENT_STAFF, EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .models import Case, DossierDocument
+from .storage import FileStore
 from .users import Actor
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -94,6 +96,7 @@ def add_document(
     content: bytes,
     actor: Actor,
     now: datetime,
+    store: FileStore,
 ) -> DocumentView:
     """Store one uploaded file of ``case`` after checking who uploads, its kind, size and type."""
     if actor.has_role("citizen") and not actor.roles & STAFF_UPLOAD_ROLES:
@@ -130,7 +133,7 @@ def add_document(
             f"Nội dung tệp '{name}' không khớp với phần mở rộng {ext}",
             details={"fields": [{"field": "file", "message": "nội dung không khớp định dạng"}]},
         )
-    digest = hashlib.sha256(content).hexdigest()
+    digest = store.put(content).sha256
     row = DossierDocument(
         case_id=case.id,
         document_code=document_code,
@@ -138,7 +141,7 @@ def add_document(
         content_type=ALLOWED_TYPES[ext][0],
         size=len(content),
         sha256=digest,
-        content=content,
+        content=None,
         uploaded_at=now,
         uploaded_by=actor.username,
     )
@@ -167,8 +170,16 @@ def list_documents(session: Session, case: Case) -> list[DocumentView]:
     return [_view(r) for r in rows]
 
 
-def read_document(session: Session, case: Case, document_id: int) -> tuple[DocumentView, bytes]:
+def document_bytes(row: DossierDocument, store: FileStore) -> bytes:
+    """The row's bytes: kept in the row (before the file store) or in the store, checked by it."""
+    return row.content if row.content is not None else store.get(row.sha256)
+
+
+def read_document(
+    session: Session, case: Case, document_id: int, store: FileStore
+) -> tuple[DocumentView, bytes]:
+    """One document of ``case`` with its bytes."""
     row = session.get(DossierDocument, document_id)
     if row is None or row.case_id != case.id:
         raise NotFound("Không tìm thấy tệp đính kèm")
-    return _view(row), row.content
+    return _view(row), document_bytes(row, store)

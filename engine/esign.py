@@ -229,3 +229,16 @@ def verify_result(
         signed_at=status.signer_reported_dt,
         message=message,
     )
+
+
+def sign_and_check(pdf_bytes: bytes, config: SigningConfig, clock: Clock) -> tuple[bytes, str]:
+    """Sign a result and verify the signature as a citizen's download will: (signed bytes, signer).
+
+    A signature that does not chain to the installed trust roots would be rejected on download, so
+    it is refused here, before anything is stored.
+    """
+    signed = sign_result(pdf_bytes, config, clock)
+    check = verify_result(signed, config, clock.now())
+    if not check.valid or check.signer is None:
+        raise SigningError(f"Chữ ký số vừa tạo không kiểm tra được: {check.message}")
+    return signed, check.signer

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from . import audit, sla
 from .errors import NotFound, ValidationError
 from .models import AuditDigest, AuditDigestEntry, Case, CaseEvent, DossierDocument
+from .storage import FileStore, StorageError
 
 Head = tuple[int, str]  # (last seq, last hash) of one case
 
@@ -217,8 +218,9 @@ def compare_heads(sealed: Mapping[str, Head], current: Mapping[str, Head], day: 
 # ------------------------------------------------------------------------------------ database
 
 
-def verify(session: Session, case_code: str | None = None) -> VerifyReport:
-    """Verify one case (``case_code``) or every case plus the latest digest."""
+def verify(session: Session, case_code: str | None = None, store: FileStore | None = None) -> VerifyReport:
+    """Verify one case (``case_code``) or every case plus the latest digest; documents kept in the
+    file store are read from ``store`` (without one, only documents whose row holds the bytes)."""
     report = VerifyReport()
     cases = select(Case.id, Case.code, Case.last_seq, Case.last_hash).order_by(Case.id)
     if case_code is not None:
@@ -258,7 +260,7 @@ def verify(session: Session, case_code: str | None = None) -> VerifyReport:
         if case_id not in seen:
             report.findings.extend(check_case(code, [], last_seq, last_hash))
     report.cases = len(heads)
-    report.findings.extend(check_documents(session, list(heads) if case_code is not None else None))
+    report.findings.extend(check_documents(session, list(heads) if case_code is not None else None, store))
     sealed = _sealed_heads(session)
     if sealed is not None:
         digest_row, sealed_heads = sealed
@@ -280,8 +282,11 @@ def verify(session: Session, case_code: str | None = None) -> VerifyReport:
     return report
 
 
-def check_documents(session: Session, case_ids: list[int] | None = None) -> list[Finding]:
-    """Every stored document's bytes against the SHA-256 in its chained ``document_added`` event.
+def check_documents(
+    session: Session, case_ids: list[int] | None = None, store: FileStore | None = None
+) -> list[Finding]:
+    """Every stored document's bytes against the SHA-256 in its chained ``document_added`` (or
+    ``document_reused``) event; bytes come from the row or, for newer rows, the file store.
 
     The ``dossier_documents`` row carries its own hash, but a forger who swaps the bytes rewrites
     that too; the event's copy is inside the hash chain, so it is the one that counts.
@@ -289,7 +294,7 @@ def check_documents(session: Session, case_ids: list[int] | None = None) -> list
     events = (
         select(Case.id, Case.code, CaseEvent.seq, CaseEvent.payload)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.kind == "document_added")
+        .where(CaseEvent.kind.in_(("document_added", "document_reused")))
     )
     documents = select(
         DossierDocument.id, DossierDocument.case_id, DossierDocument.sha256, DossierDocument.content
@@ -317,6 +322,18 @@ def check_documents(session: Session, case_ids: list[int] | None = None) -> list
             )
             continue
         seq, expected = chained[doc_id]
+        if content is None:
+            if store is None:
+                continue
+            try:
+                content = store.get(stored_hash)
+            except NotFound:
+                found.append(
+                    Finding(code, seq, "document_missing", f"Tệp #{doc_id} không còn trong kho lưu trữ")
+                )
+                continue
+            except StorageError:
+                content = b""  # bytes under that name were changed: reported as altered below
         if hashlib.sha256(content).hexdigest() != expected:
             found.append(
                 Finding(

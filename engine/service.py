@@ -28,6 +28,7 @@ from . import (
     date_bounds,
     designer,
     documents,
+    esign,
     drafts,
     identity,
     importer,
@@ -40,6 +41,7 @@ from . import (
     reissue,
     reports,
     results,
+    reuse,
     seal_log,
     sla,
     submissions,
@@ -53,6 +55,8 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case
 from .clock import Clock, SystemClock
 from .db import Database
+from .esign import SigningConfig
+from .storage import FileStore, file_store_from_env
 from .domain.vocab import EventKind, StepKind
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .messages import input_problems
@@ -204,8 +208,14 @@ class Engine:
         calendar: WorkingCalendar | None = None,
         settings: EngineSettings | None = None,
         sessions: SessionStore | None = None,
+        files: FileStore | None = None,
+        signing: SigningConfig | None = None,
     ) -> None:
         self.db = db
+        # File bytes (documents, results, scans) live here; the database keeps their SHA-256.
+        self.files: FileStore = files or file_store_from_env()
+        # The agency's signing certificate for electronic results, installed by the administrator.
+        self.signing: SigningConfig = signing or SigningConfig.from_env()
         self.sessions: SessionStore = sessions or SqlSessionStore(db)
         # The outside anchor of the audit seals: neither file is in the database.
         self.seal_log_path: Path = seal_log.log_path()
@@ -717,12 +727,27 @@ class Engine:
             return payments.payments_of(session, find_case(session, ref))
 
     def attach_result(self, ref: str, filename: str, content: bytes, actor: Actor) -> results.ResultView:
-        """Store the electronic result with its SHA-256 and queue its publication (outbox)."""
+        """Store the result with its SHA-256 and queue its publication (outbox); a procedure with an
+        electronic result gets the PDF signed by the agency's certificate first (PAdES)."""
+        with self.db.read() as session:
+            case = find_case(session, ref)
+            name, ext = results.check_result_file(actor, case, filename, content)
+            electronic = self.procedures.load(session, case.procedure_version_id).meta.get("result_type")
+        signer = None
+        if electronic == "electronic":
+            if ext != ".pdf":
+                raise ValidationError("Thủ tục cấp kết quả điện tử: kết quả phải là tệp PDF để ký số")
+            # Signing reads the key from disk and takes a moment: outside the write transaction.
+            content, signer = esign.sign_and_check(content, self.signing, self.clock)
         with self._uow() as session:
             case = find_case(session, ref)
             self._authorize(session, case, actor, Action.CHANGE)
             now = self.clock.now()
-            return results.attach_result(self.cases, session, case, filename, content, actor, now)
+            view = results.attach_result(
+                self.cases, session, case, name, content, actor, now, self.files, signer
+            )
+            reuse.remember_result(session, case, view, now)
+            return view
 
     def case_results(self, ref: str) -> list[results.ResultView]:
         with self.db.read() as session:
@@ -731,7 +756,16 @@ class Engine:
     def result_file(self, ref: str, result_id: int) -> tuple[results.ResultView, bytes]:
         """The result's bytes, verified against the stored digest."""
         with self.db.read() as session:
-            return results.result_file(session, find_case(session, ref), result_id)
+            return results.result_file(session, find_case(session, ref), result_id, self.files)
+
+    def citizen_result(
+        self, code: str, secret: str, result_id: int
+    ) -> tuple[results.ResultView, bytes, esign.SignatureCheck | None]:
+        """A result downloaded from the lookup page (code + secret), with its signature verified."""
+        with self.db.read() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            view, content = results.result_file(session, case, result_id, self.files)
+        return view, content, results.signature_of(view, content, self.signing, view.stored_at)
 
     # ------------------------------------------------------------------ views
     def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:
@@ -934,7 +968,16 @@ class Engine:
         meta = self.procedures.load(session, case.procedure_version_id).meta
         required = list(meta.get("documents", []))
         return documents.add_document(
-            self.cases, session, case, required, document_code, filename, content, actor, self.clock.now()
+            self.cases,
+            session,
+            case,
+            required,
+            document_code,
+            filename,
+            content,
+            actor,
+            self.clock.now(),
+            self.files,
         )
 
     def list_documents(self, ref: str) -> list[documents.DocumentView]:
@@ -943,7 +986,7 @@ class Engine:
 
     def read_document(self, ref: str, document_id: int) -> tuple[documents.DocumentView, bytes]:
         with self.db.read() as session:
-            return documents.read_document(session, find_case(session, ref), document_id)
+            return documents.read_document(session, find_case(session, ref), document_id, self.files)
 
     # ------------------------------------------------------------------ citizens (code + secret)
     def citizen_add_document(
@@ -1054,7 +1097,17 @@ class Engine:
         with self.db.read() as session:
             self.calendar.refresh(session)
             code = find_case(session, ref).code if ref is not None and _case_exists(session, ref) else ref
-            report = integrity.verify(session, code)
+            report = integrity.verify(session, code, self.files)
+            case_ids = (
+                [find_case(session, code).id] if code is not None and _case_exists(session, code) else None
+            )
+            if code is None or case_ids:
+                report.findings.extend(
+                    integrity.Finding(case, None, problem, reason)
+                    for case, _, problem, reason in results.check_results(
+                        session, self.files, self.signing, case_ids
+                    )
+                )
             # A case whose history is itself altered is reported by the chain check alone.
             altered = {f.case for f in report.findings if f.case is not None}
             report.findings.extend(

@@ -12,14 +12,14 @@ from flask import current_app
 
 from engine.errors import ValidationError
 from engine.identity import PopulationData, population_data_from_env
-from engine.storage import FileStore, file_store_from_env
+from engine.storage import FileStore
 
 from .security import engine
 
 
 def file_store() -> FileStore:
     store = current_app.config.get("FILE_STORE")
-    return store if store is not None else file_store_from_env()  # type: ignore[no-any-return]
+    return store if store is not None else engine().files  # type: ignore[no-any-return]
 
 
 def population_data() -> PopulationData:

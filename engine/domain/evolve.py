@@ -285,6 +285,7 @@ _HANDLERS: dict[str, Handler] = {
     EventKind.IDENTITY_CHECKED: _nothing,
     EventKind.IDENTITY_OVERRIDDEN: _nothing,
     EventKind.DOCUMENT_DIGITISED: _nothing,
+    EventKind.DOCUMENT_REUSED: _document,  # a component of the dossier, like an upload
     EventKind.SECRET_REISSUED: _nothing,  # only the secret's digest on the case row changes
     EventKind.SUPPLEMENT_APPROVED: _supplement_approved,
     EventKind.CALENDAR_CHANGED: _calendar_changed,

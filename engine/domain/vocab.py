@@ -80,6 +80,9 @@ class EventKind(StrEnum):
     IDENTITY_CHECKED = "identity_checked"
     IDENTITY_OVERRIDDEN = "identity_overridden"
     DOCUMENT_DIGITISED = "document_digitised"
+    # payload {document_id, document_code, item_id, sha256, ...}: a component taken from the
+    # citizen's data store (an earlier dossier's digitised file or result) instead of a new upload
+    DOCUMENT_REUSED = "document_reused"
     SECRET_REISSUED = "secret_reissued"  # payload {}: the desk issued a new lookup secret
     # payload {reason}: a head of department allows one more supplementation request (procedures whose
     # motcua:procedure repeatSupplement="head_approval"; otherwise a second request is refused)
@@ -115,6 +118,7 @@ INPUT_KINDS = frozenset(
         EventKind.IDENTITY_CHECKED,
         EventKind.IDENTITY_OVERRIDDEN,
         EventKind.DOCUMENT_DIGITISED,
+        EventKind.DOCUMENT_REUSED,
         EventKind.SECRET_REISSUED,
         EventKind.SUPPLEMENT_APPROVED,
         EventKind.CALENDAR_CHANGED,

@@ -67,3 +67,22 @@ def drive_to_end(engine: Engine, clock: FixedClock, code: str, *, max_rounds: in
         clock.set(max(clock.now(), due.replace(tzinfo=due.tzinfo or UTC)) + timedelta(seconds=1))
         engine.fire_due_timers()
     return engine.get_case(code)
+
+
+def result_pdf(text: str = "Ban sao van bang so 0975") -> bytes:
+    """A small valid one-page PDF (a result the agency signs), drawn here with pikepdf."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    page = pdf.pages[0]
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    )
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode())
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()

@@ -1,4 +1,5 @@
-"""Electronic results: stored with SHA-256, chained into the history, published to the portal."""
+"""Electronic results: signed by the agency, stored with SHA-256 in the file store, chained into the
+history, verified on download and by ``audit verify``, published to the portal."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from engine.models import CaseResult
 from engine.outbox import RESULT_PUBLISH
 from engine.service import Engine
 from handlers import HandlerSettings, build_handlers
-from tests.engine.helpers import deploy_fixture
+from tests.engine.helpers import deploy_fixture, result_pdf
 from tests.handlers.conftest import FakeHttp
 
-PDF = b"%PDF-1.7\n% ket qua giai quyet ho so\n1 0 obj << >> endobj\n%%EOF\n"
+PDF = result_pdf("Ket qua giai quyet ho so")
 
 
 def _case(engine: Engine) -> str:
@@ -30,11 +31,16 @@ def _case(engine: Engine) -> str:
 def test_result_is_stored_with_its_sha256_and_chained(engine: Engine) -> None:
     code = _case(engine)
     view = engine.attach_result(code, "Ban sao van bang.pdf", PDF, engine.actor("specialist"))
-    assert view.sha256 == hashlib.sha256(PDF).hexdigest() and view.size == len(PDF)
+    stored, content = engine.result_file(code, view.id)
+    # The stored file is the result with the agency's signature appended (incremental update).
+    assert content.startswith(PDF) and len(content) > len(PDF)
+    assert view.sha256 == hashlib.sha256(content).hexdigest() and view.size == len(content)
+    assert view.signer is not None and "Sở Giáo dục và Đào tạo" in view.signer
     [event] = [e for e in engine.events(code) if e.kind == "result_attached"]
     assert event.payload["sha256"] == view.sha256 and event.payload["result_id"] == view.id
-    stored, content = engine.result_file(code, view.id)
-    assert content == PDF and stored == view
+    assert event.payload["signed"] is True
+    assert stored == view
+    assert engine.files.get(view.sha256) == content
     assert [r.id for r in engine.case_results(code)] == [view.id]
 
 
@@ -52,7 +58,7 @@ def test_a_tampered_result_file_is_detected(engine: Engine) -> None:
     code = _case(engine)
     view = engine.attach_result(code, "kq.pdf", PDF, engine.actor("specialist"))
     with engine.db.unit_of_work() as session:
-        session.execute(update(CaseResult).values(content=PDF.replace(b"ket qua", b"ket-qua")))
+        session.execute(update(CaseResult).values(content=PDF.replace(b"Ket qua", b"Ket-qua")))
     with pytest.raises(ValidationError):
         engine.result_file(code, view.id)
 
@@ -69,7 +75,7 @@ def test_result_is_published_with_its_digest(
     lease_clock.advance(timedelta(seconds=5))
     engine.deliver_outbox(handlers)
     first, second = fake_http.requests
-    assert first.body == second.body == PDF
+    assert first.body == second.body == engine.result_file(code, view.id)[1]
     assert second.headers["x-content-sha256"] == view.sha256 == hashlib.sha256(second.body).hexdigest()
     assert second.path == f"/ketqua?MaHoSo={code}"
     [message] = [m for m in engine.case_outbox(code) if m.handler == RESULT_PUBLISH]

@@ -25,6 +25,8 @@ from sqlalchemy import delete, func, select, update
 from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.db import Database
+from engine.demo_pki import make_pki
+from engine.esign import SigningConfig
 from engine.models import (
     Base,
     ProcedureVersion,
@@ -152,11 +154,22 @@ def clean(db: Database) -> None:
         )
 
 
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> SigningConfig:
+    """A test CA and agency certificate (valid around the tests' fixed clocks), made once."""
+    return make_pki(tmp_path_factory.mktemp("pki"), vn(2026, 3, 2, 8, 0), valid_days=1800)
+
+
 @pytest.fixture(autouse=True)
-def _outside_seal_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test anchors its seals in its own outside log and signing key (never the checkout's var/)."""
+def _outside_seal_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_pki: SigningConfig) -> None:
+    """Each test anchors its seals in its own outside log and signing key (never the checkout's var/),
+    keeps files in its own store and signs results with the test CA's certificate."""
     monkeypatch.setenv("MOTCUA_SEAL_LOG", str(tmp_path / "audit-seals.jsonl"))
     monkeypatch.setenv("MOTCUA_SEAL_KEY_FILE", str(tmp_path / "seal-signing-key.pem"))
+    monkeypatch.setenv("MOTCUA_FILES_DIR", str(tmp_path / "files"))
+    monkeypatch.setenv("MOTCUA_SIGNING_CERT", str(test_pki.cert_path))
+    monkeypatch.setenv("MOTCUA_SIGNING_KEY", str(test_pki.key_path))
+    monkeypatch.setenv("MOTCUA_SIGNING_CHAIN", os.pathsep.join(str(p) for p in test_pki.chain_paths))
 
 
 @pytest.fixture
