@@ -86,6 +86,8 @@ class ProcedureMeta(BaseModel):
     fee: int = 0
     # Whether the applicant's wait for a fee (status 6) counts toward the processing time.
     fee_wait_counts: bool = False
+    # The fee can be paid online through the payment gateway (Decision 766 indicator 3.5).
+    payment_integrated: bool = False
     online_level: Literal["full", "partial"]
     result_type: Literal["paper", "electronic"]
     receipt_cutoff: datetime.time | None = None
@@ -258,6 +260,7 @@ XML_ATTRIBUTES = {
     "legal_unit": "legalUnit",
     "online_level": "onlineLevel",
     "result_type": "resultType",
+    "payment_integrated": "paymentIntegrated",
     "receipt_cutoff": "receiptCutoff",
     "clock_mode": "clockMode",
     "repeat_supplement": "repeatSupplement",
@@ -309,6 +312,7 @@ def read_procedure_meta(root: XmlElement, process_id: str | None = None) -> Proc
         "clock_mode": "clockMode",
         "repeat_supplement": "repeatSupplement",
         "fee_wait_counts": "feeWaitCounts",
+        "payment_integrated": "paymentIntegrated",
     }
     data.update({key: attrs[attr] for key, attr in optional.items() if attr in attrs})
     data["documents"] = tuple(

@@ -39,8 +39,10 @@ def certificate(
 ) -> x509.Certificate:
     """A CA certificate (``issuer`` None, self-signed) or a signing certificate issued by ``issuer``."""
     issuer_name, issuer_key = issuer if issuer else (subject, key)
-    usage = (False, False, False, False, False, True, True, False, False) if issuer is None else (
-        True, True, False, False, False, False, False, False, False
+    usage = (
+        (False, False, False, False, False, True, True, False, False)
+        if issuer is None
+        else (True, True, False, False, False, False, False, False, False)
     )
     return (
         x509.CertificateBuilder()

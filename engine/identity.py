@@ -35,9 +35,11 @@ from .digital_models import IdentityCheck, PopulationRecord
 from .domain.vocab import EventKind
 from .errors import Forbidden, NotFound, ValidationError
 from .sla import LOCAL_TZ
-from .users import Actor
+from .users import CITIZEN, Actor
 
 if TYPE_CHECKING:
+    from .cases import CaseRuntime
+    from .models import Case
     from .service import Engine
 
 Outcome = Literal["verified", "mismatch", "unavailable"]
@@ -345,6 +347,70 @@ def record_portal_identity(
     clerk = Actor(actor.username, actor.full_name, actor.roles | {"desk_clerk"}, actor.unit)
     source = PortalAssertion(Citizen(facts.number, full_name, dob, facts.gender))
     return check_identity(engine, ref, facts.number, dob, clerk, source, full_name)
+
+
+@dataclass(frozen=True)
+class PortalIdentity:
+    """The identity the national portal asserted for an online submission, checked for layout."""
+
+    cccd: str
+    date_of_birth: date
+    full_name: str
+
+
+def parse_portal_identity(value: Any, today: date) -> PortalIdentity:
+    """``{"cccd", "date_of_birth", "full_name"}`` as the portal sends it; the number must match the
+    date of birth like at the counter (a malformed assertion refuses the submission)."""
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            "Danh tính do Cổng dịch vụ công xác thực không hợp lệ (cần cccd, date_of_birth, full_name)",
+            details={"fields": [{"field": "identity", "message": "không hợp lệ"}]},
+        )
+    name = " ".join(str(value.get("full_name") or "").split())
+    if not name:
+        raise ValidationError(
+            "Danh tính do Cổng dịch vụ công xác thực thiếu họ tên",
+            details={"fields": [{"field": "identity", "message": "thiếu họ tên"}]},
+        )
+    dob = parse_birth_date(str(value.get("date_of_birth") or ""), today)
+    facts = parse_cccd(str(value.get("cccd") or ""), dob)
+    return PortalIdentity(facts.number, dob, name[:300])
+
+
+def record_portal_identity_in(
+    runtime: CaseRuntime, session: Session, case: Case, asserted: PortalIdentity, now: datetime
+) -> IdentityCheck:
+    """Record, inside the submission's transaction, the identity the portal asserted
+    (``identity_checked``, source ``portal``, outcome ``verified``: the portal authenticated the person)."""
+    row = IdentityCheck(
+        case_id=case.id,
+        cccd=asserted.cccd,
+        date_of_birth=asserted.date_of_birth,
+        full_name=asserted.full_name,
+        outcome="verified",
+        source=PortalAssertion.name,
+        detail=f"Cổng dịch vụ công đã xác thực danh tính: {asserted.full_name}"[:500],
+        checked_at=now,
+        checked_by=CITIZEN.username,
+    )
+    session.add(row)
+    session.flush()
+    runtime.record(
+        session,
+        case,
+        CITIZEN,
+        EventKind.IDENTITY_CHECKED,
+        {
+            "check_id": row.id,
+            "cccd": asserted.cccd,
+            "date_of_birth": asserted.date_of_birth.isoformat(),
+            "full_name": asserted.full_name,
+            "outcome": "verified",
+            "source": PortalAssertion.name,
+            "detail": row.detail,
+        },
+    )
+    return row
 
 
 def override_identity(engine: Engine, ref: str, reason: str, actor: Actor) -> IdentityCheckView:

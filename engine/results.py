@@ -130,9 +130,7 @@ def results_of(session: Session, case: Case) -> list[ResultView]:
     return [_view(r, case.code) for r in rows]
 
 
-def result_file(
-    session: Session, case: Case, result_id: int, store: FileStore
-) -> tuple[ResultView, bytes]:
+def result_file(session: Session, case: Case, result_id: int, store: FileStore) -> tuple[ResultView, bytes]:
     """The stored bytes, re-checked against their digest (a mismatch means tampering)."""
     row = session.get(CaseResult, result_id)
     if row is None or row.case_id != case.id:
@@ -146,7 +144,9 @@ def result_file(
     return _view(row, case.code), content
 
 
-def signature_of(view: ResultView, content: bytes, signing: SigningConfig, at: datetime) -> SignatureCheck | None:
+def signature_of(
+    view: ResultView, content: bytes, signing: SigningConfig, at: datetime
+) -> SignatureCheck | None:
     """The signature check of a signed result (None for an unsigned one, e.g. a scanned paper result)."""
     if view.signer is None:
         return None
@@ -170,7 +170,9 @@ def check_results(
         try:
             content = row.content if row.content is not None else store.get(row.sha256)
         except NotFound:
-            found.append((code, row.id, "result_missing", f"Tệp kết quả #{row.id} không còn trong kho lưu trữ"))
+            found.append(
+                (code, row.id, "result_missing", f"Tệp kết quả #{row.id} không còn trong kho lưu trữ")
+            )
             continue
         except StorageError:
             found.append((code, row.id, "result_altered", f"Tệp kết quả #{row.id} trong kho đã bị thay đổi"))

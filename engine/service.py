@@ -28,8 +28,8 @@ from . import (
     date_bounds,
     designer,
     documents,
-    esign,
     drafts,
+    esign,
     identity,
     importer,
     index766,
@@ -55,10 +55,9 @@ from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case
 from .clock import Clock, SystemClock
 from .db import Database
-from .esign import SigningConfig
-from .storage import FileStore, file_store_from_env
 from .domain.vocab import EventKind, StepKind
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
+from .esign import SigningConfig
 from .messages import input_problems
 from .models import Case, CaseEvent, ProcedureVersion, WorkItem
 from .outbox import Handler, IncidentView, OutboxView, RetryPolicy
@@ -67,6 +66,7 @@ from .sessions import SessionStore, SqlSessionStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
+from .storage import FileStore, file_store_from_env
 from .text import nfc
 from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
 from .users import CITIZEN, Actor, authenticate, get_actor, seed_demo_users
@@ -393,14 +393,40 @@ class Engine:
             repeated = self._repeated_submission(key)
             if repeated is not None:
                 return repeated
+        request = dict(request)
+        asserted_raw, reuse_raw = request.pop("identity", None), request.pop("reuse", None)
         problems: list[dict[str, Any]] = []
+        asserted: identity.PortalIdentity | None = None
+        reuse_choice: dict[str, int] = {}
+        try:
+            reuse_choice = submissions.reuse_choices(reuse_raw)
+            if reuse_choice and asserted_raw is None:
+                raise ValidationError(
+                    "chỉ sử dụng lại dữ liệu số khi Cổng dịch vụ công đã xác thực danh tính người nộp"
+                )
+        except ValidationError as exc:
+            problems.append({"field": "reuse", "title": "Sử dụng lại dữ liệu số", "message": str(exc)})
+        if asserted_raw is not None:
+            try:
+                today = self.clock.now().astimezone(sla.LOCAL_TZ).date()
+                asserted = identity.parse_portal_identity(asserted_raw, today)
+            except ValidationError as exc:
+                problems.append(
+                    {
+                        "field": "identity",
+                        "title": "Danh tính do Cổng dịch vụ công xác thực",
+                        "message": str(exc),
+                    }
+                )
         req: StartCase | None = None
         try:
-            req = _parse(StartCase, {**dict(request), "channel": 2})
+            req = _parse(StartCase, {**request, "channel": 2})
         except ValidationError as exc:
             problems.extend(exc.details.get("fields", []))
         procedure = self.procedure(str(request.get("procedure_id") or ""))
-        problems.extend(submissions.document_problems(procedure.meta.get("documents") or [], uploads))
+        problems.extend(
+            submissions.document_problems(procedure.meta.get("documents") or [], uploads, list(reuse_choice))
+        )
         data = dict(req.data) if req is not None else dict(nfc(request.get("data") or {}))
         problems.extend(submissions.data_problems(procedure.submission_form, data))
         if problems or req is None:
@@ -411,9 +437,23 @@ class Engine:
                 case, secret = self.cases.start(
                     session, req.procedure_id, req.applicant.model_dump(mode="json"), 2, req.data, CITIZEN
                 )
+                if asserted is not None:
+                    identity.record_portal_identity_in(self.cases, session, case, asserted, self.clock.now())
                 for upload in uploads:
                     self._attach(
                         session, case, upload.document_code, upload.filename, upload.content, CITIZEN
+                    )
+                for document_code, item_id in reuse_choice.items():
+                    reuse.reuse_in_session(
+                        self.cases,
+                        session,
+                        case,
+                        asserted.cccd if asserted else None,
+                        item_id,
+                        document_code,
+                        CITIZEN,
+                        self.clock.now(),
+                        self.files,
                     )
                 if claimed is not None and key is not None:
                     submissions.record(claimed, key, case, secret)
@@ -426,6 +466,33 @@ class Engine:
             return repeated
         view.secret = secret
         return view
+
+    def portal_reuse_offers(self, procedure_id: str, asserted: Mapping[str, Any]) -> list[reuse.ReuseOffer]:
+        """What the portal offers a citizen whose identity it asserted, before submitting: the
+        entries of their data store that match the procedure's components."""
+        today = self.clock.now().astimezone(sla.LOCAL_TZ).date()
+        person = identity.parse_portal_identity(asserted, today)
+        procedure = self.procedure(procedure_id)
+        with self.db.read() as session:
+            return reuse.offers_for(
+                session,
+                person.cccd,
+                procedure.procedure_id,
+                list(procedure.meta.get("documents") or []),
+                today,
+            )
+
+    def reuse_offers(self, ref: str, actor: Actor) -> list[reuse.ReuseOffer]:
+        """The desk's offers for a dossier: stored components of its applicant that match."""
+        if not actor.roles & documents.STAFF_UPLOAD_ROLES:
+            raise Forbidden("Bạn không có quyền xem kho dữ liệu của người nộp")
+        return reuse.case_offers(self, ref)
+
+    def reuse_component(
+        self, ref: str, item_id: int, document_code: str, actor: Actor
+    ) -> documents.DocumentView:
+        """At the counter: a stored component taken into the dossier without a new upload."""
+        return reuse.reuse_component(self, ref, item_id, document_code, actor)
 
     def counter_intake(
         self,

@@ -97,11 +97,12 @@ def _extension(filename: str) -> str:
 
 
 def document_problems(
-    documents: Sequence[Mapping[str, Any]], uploads: Sequence[Upload]
+    documents: Sequence[Mapping[str, Any]], uploads: Sequence[Upload], reused: Sequence[str] = ()
 ) -> list[dict[str, str]]:
-    """Missing required components and files that cannot be stored, one problem per input."""
+    """Missing required components and files that cannot be stored, one problem per input; a
+    component taken from the citizen's data store (``reused``) counts as given."""
     problems: list[dict[str, str]] = []
-    given = {u.document_code for u in uploads if u.content}
+    given = {u.document_code for u in uploads if u.content} | set(reused)
     known = {str(d.get("code")) for d in documents}
     for doc in documents:
         code = str(doc.get("code"))
@@ -143,3 +144,22 @@ def data_problems(form: Mapping[str, Any] | None, data: Mapping[str, Any]) -> li
 def refuse(problems: list[dict[str, str]]) -> ValidationError:
     text = "; ".join(f"{p.get('title') or p['field']}: {p['message']}" for p in problems)
     return ValidationError(f"Hồ sơ chưa đầy đủ hoặc chưa hợp lệ — {text}", details={"fields": problems})
+
+
+def reuse_choices(value: Any) -> dict[str, int]:
+    """``{"TP2": 17}``: which component is taken from which entry of the citizen's data store."""
+    if value is None or value == {}:
+        return {}
+    problem = ValidationError(
+        "lựa chọn sử dụng lại dữ liệu số không hợp lệ (mã thành phần → số dữ liệu)",
+        details={"fields": [{"field": "reuse", "message": "không hợp lệ"}]},
+    )
+    if not isinstance(value, Mapping):
+        raise problem
+    choices: dict[str, int] = {}
+    for code, item in value.items():
+        try:
+            choices[str(code)] = int(item)
+        except (TypeError, ValueError) as exc:
+            raise problem from exc
+    return choices
