@@ -137,6 +137,11 @@ export function renderProcedureForm(container, modeler) {
   bind('proc-legal-time', 'Thời hạn giải quyết', 'legalTime', input(proc.legalTime, 'number'));
   bind('proc-legal-unit', 'Đơn vị thời hạn', 'legalUnit', select(LEGAL_UNITS, proc.legalUnit));
   bind('proc-fee', 'Lệ phí (đồng)', 'fee', input(proc.fee, 'number'));
+  // Online payment through the payment gateway (Decision 766 indicator 3.5); absent means no.
+  const paid = el('input', { type: 'checkbox' });
+  paid.checked = proc.paymentIntegrated === 'true';
+  field(form, 'proc-payment-integrated', 'Thanh toán trực tuyến qua cổng thanh toán', paid);
+  paid.addEventListener('change', () => { proc.set('paymentIntegrated', paid.checked ? 'true' : undefined); });
   bind('proc-online-level', 'Mức độ trực tuyến', 'onlineLevel', select(ONLINE, proc.onlineLevel));
   bind('proc-result-type', 'Loại kết quả', 'resultType', select(RESULTS, proc.resultType));
   const cutoff = input(proc.receiptCutoff, 'time');
@@ -208,7 +213,7 @@ function renderDocuments(form, moddle, proc) {
     type: 'motcua:Document',
     title: 'Thành phần hồ sơ',
     addLabel: 'Thêm giấy tờ',
-    columns: [['code', 'Mã'], ['name', 'Tên giấy tờ'], ['kind', 'Loại', DOCUMENT_KINDS], ['count', 'Số bản', 'number'], ['required', 'Bắt buộc', 'bool']],
+    columns: [['code', 'Mã'], ['name', 'Tên giấy tờ'], ['kind', 'Loại', DOCUMENT_KINDS], ['count', 'Số bản', 'number'], ['required', 'Bắt buộc', 'bool'], ['dataCode', 'Mã dữ liệu dùng lại'], ['validMonths', 'Hiệu lực (tháng)', 'number']],
     defaults: () => ({ code: `TP${proc.get('documents').length + 1}`, name: '', kind: 'original', count: '1' }),
   });
 }
