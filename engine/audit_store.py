@@ -18,6 +18,7 @@ from . import sla
 from .calendar import DEFAULT_OVERRIDES, WorkingCalendar
 from .calendar_store import effective_overrides, history
 from .clock import Clock
+from .digital_models import FeedbackItem
 from .domain.state import SlaState
 from .integrity import Finding
 from .models import (
@@ -78,9 +79,7 @@ def _event(fields: Any) -> ReplayEvent:
 def case_events(session: Session, case_id: int) -> list[ReplayEvent]:
     """A case's events in seq order, as replay takes them."""
     rows = session.execute(
-        select(*_REPLAY_COLUMNS)
-        .where(CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.seq, CaseEvent.id)
+        select(*_REPLAY_COLUMNS).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq, CaseEvent.id)
     )
     return [_event(row) for row in rows]
 
@@ -242,8 +241,9 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
     ids = [c.id for c in cases]
     events: dict[int, list[ReplayEvent]] = {}
     ratings: dict[int, tuple[int, datetime]] = {}
-    paid: set[int] = set()
-    results: set[int] = set()
+    paid: dict[int, bool] = {}  # True: paid online at least once; False: cash at the desk only
+    results: dict[int, bool] = {}  # True: a result signed by the agency (electronic); False: unsigned
+    complaints: dict[int, list[datetime]] = {}
     synced: dict[int, bool] = {}
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         for case_id, *fields in session.execute(
@@ -256,8 +256,21 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
             select(Rating.case_id, Rating.score, Rating.rated_at).where(Rating.case_id.in_(chunk))
         ):
             ratings[case_id] = (score, rated_at)
-        paid.update(session.scalars(select(Payment.case_id).where(Payment.case_id.in_(chunk))))
-        results.update(session.scalars(select(CaseResult.case_id).where(CaseResult.case_id.in_(chunk))))
+        for case_id, method in session.execute(
+            select(Payment.case_id, Payment.method).where(Payment.case_id.in_(chunk))
+        ):
+            paid[case_id] = paid.get(case_id, False) or method == "online"
+        for case_id, signer in session.execute(
+            select(CaseResult.case_id, CaseResult.signer).where(CaseResult.case_id.in_(chunk))
+        ):
+            results[case_id] = results.get(case_id, False) or signer is not None
+        for case_id, received_at in session.execute(
+            select(FeedbackItem.case_id, FeedbackItem.received_at).where(
+                FeedbackItem.case_id.in_(chunk), FeedbackItem.kind == "complaint"
+            )
+        ):
+            if case_id is not None:
+                complaints.setdefault(case_id, []).append(received_at)
         first_sync: dict[int, str] = {}
         for case_id, state in session.execute(
             select(OutboxMessage.case_id, OutboxMessage.state)
@@ -285,8 +298,9 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
                 result_type=str(version.meta.get("result_type") or "paper"),
                 legal_unit=str(version.meta.get("legal_unit") or "working_days"),
                 fee_wait_counts=bool(version.meta.get("fee_wait_counts", False)),
-                paid_online=True if case.id in paid else _paid_in_form(history),
-                electronic_result=True if case.id in results else None,
+                paid_online=paid[case.id] if case.id in paid else _paid_in_form(history),
+                electronic_result=results.get(case.id),
+                complaints=tuple(sorted(complaints.get(case.id, ()))),
                 synced=synced.get(case.id),
                 rating=rating[0] if rating else None,
                 rated_at=rating[1] if rating else None,

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from . import sla
+from .feedback_stats import FeedbackIndicators
 from .reports import DossierFacts, local_bounds
 
 Status = Literal["ok", "partial", "no_data", "not_applicable"]
@@ -67,6 +68,7 @@ class ProcedureInfo:
     procedure_id: str
     online_level: str  # full | partial | none
     fee: int = 0
+    payment_integrated: bool = False  # the procedure's paymentIntegrated metadata
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class ScorecardConfig:
 
     group_max: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_GROUP_MAX))
     indicators: tuple[IndicatorRule, ...] = DEFAULT_INDICATORS
-    # Which fee-bearing procedures are integrated with online payment (3.5); None = not known.
+    # Which fee-bearing procedures are integrated with online payment (3.5); None = as each
+    # procedure's paymentIntegrated metadata says.
     online_payment_procedures: frozenset[str] | None = None
     hours_per_day: float = 8.0
 
@@ -213,6 +216,26 @@ def on_time_766(
     return OnTime(moment - waited <= appointment, moment, waited, appointment, why)
 
 
+# ------------------------------------------------------------------------------------ 4.1–4.3
+
+
+def electronic_result_766(f: DossierFacts) -> bool:
+    """4.1: the dossier's result was issued electronically (signed by the agency)."""
+    return bool(f.electronic_result)
+
+
+def digitised_766(f: DossierFacts, end: datetime) -> bool:
+    """4.2: components in electronic form and, once a result was returned before ``end``, the result
+    digitised or issued signed."""
+    returned = f.returned_at is not None and f.returned_at < end
+    return f.components_digital and (not returned or f.result_digital or bool(f.electronic_result))
+
+
+def reused_766(f: DossierFacts) -> bool:
+    """4.3: at least one component taken from the citizen's data store."""
+    return f.reused
+
+
 # ------------------------------------------------------------------------------------ scorecard
 
 
@@ -223,8 +246,10 @@ def scorecard(
     procedures: Sequence[ProcedureInfo] = (),
     config: ScorecardConfig | None = None,
     calendar: sla.BusinessCalendar | None = None,
+    feedback: FeedbackIndicators | None = None,
 ) -> Scorecard:
-    """The six groups for dossiers received or processed between two local dates (inclusive)."""
+    """The six groups for dossiers received or processed between two local dates (inclusive);
+    ``feedback`` (5.1–5.3, from :mod:`engine.feedback_stats`) when complaints are recorded."""
     config = config or ScorecardConfig()
     start, end = local_bounds(first, last)
     dossiers = list(facts)
@@ -288,12 +313,16 @@ def scorecard(
     else:
         put("3.3", online_ok, len(received), "Chưa nhân tỷ lệ đồng bộ (1.4): chưa có dữ liệu đồng bộ")
 
-    # 3.5 — fee-bearing procedures integrated with online payment (from configuration).
+    # 3.5 — fee-bearing procedures integrated with online payment (paymentIntegrated metadata,
+    # unless the configuration names them).
     fee_procedures = [p for p in procedures if p.fee > 0]
-    if config.online_payment_procedures is None or not procedures:
-        put("3.5", None, None, "Chưa khai báo thủ tục nào đã tích hợp thanh toán trực tuyến")
+    if not procedures:
+        put("3.5", None, None, "Chưa có danh sách thủ tục")
     else:
-        integrated = sum(p.procedure_id in config.online_payment_procedures for p in fee_procedures)
+        named = config.online_payment_procedures
+        integrated = sum(
+            (p.procedure_id in named) if named is not None else p.payment_integrated for p in fee_procedures
+        )
         put("3.5", integrated, len(fee_procedures))
 
     # 3.6 — online-paid dossiers among those of fee-bearing procedures (fees not all zero).
@@ -303,26 +332,34 @@ def scorecard(
     else:
         put("3.6", None, None, "Chưa có dữ liệu thanh toán của hồ sơ")
 
-    # 4.1 — electronic results among dossiers with a result whose procedure issues a paper result.
+    # 4.1 — electronic (signed) results among dossiers with a result whose procedure issues a paper
+    # result (the national formula; electronic-result procedures count in 3.3).
     resulted = [f for f in dossiers if f.result_type == "paper" and _within(f.returned_at, start, end)]
-    put("4.1", sum(bool(f.electronic_result) for f in resulted), len(resulted))
-    put("4.2", None, None, "Chưa ghi nhận kết quả số hóa thành phần hồ sơ (tệp tải lên chưa phải số hóa)")
-    put("4.3", None, None, "Chưa có dữ liệu tái sử dụng dữ liệu số hóa")
+    put("4.1", sum(electronic_result_766(f) for f in resulted), len(resulted))
+    # 4.2 — received dossiers with components (and result, once returned) in electronic form.
+    put("4.2", sum(digitised_766(f, end) for f in received), len(received))
+    # 4.3 — received dossiers that reused at least one component from the citizen's data store.
+    put("4.3", sum(reused_766(f) for f in received), len(received))
 
-    # 5.x — complaints are not handled by the system yet; 5.4 from lateness and "dislikes".
-    for code in ("5.1", "5.2", "5.3"):
-        put(code, None, None, "Hệ thống chưa quản lý phản ánh, kiến nghị")
+    # 5.1–5.3 — complaints and feedback records; 5.4 from lateness, complaints and "dislikes".
+    for item in feedback.indicators if feedback is not None else ():
+        put(item.code, item.numerator, item.denominator)
     if judged:
-        disliked = sum(f.rating == 1 and f.rated_at is not None and f.rated_at < end for f, _ in judged)
+        unhappy = [
+            f
+            for f, _ in judged
+            if (f.rating == 1 and f.rated_at is not None and f.rated_at < end)
+            or any(start <= c < end for c in f.complaints)
+        ]
         overdue_rate = len(late) / len(judged)
-        dislike_rate = disliked / len(judged)
+        dislike_rate = len(unhappy) / len(judged)
         rate = max(0.0, 1.0 - (overdue_rate + dislike_rate))
         measured["5.4"] = (
-            "partial",
+            "ok" if feedback is not None else "partial",
             rate * len(judged),
             len(judged),
-            "Chưa tính phản ánh, kiến nghị (chưa có dữ liệu); chỉ tính trễ hạn và đánh giá không hài lòng",
-            {"overdue_rate": overdue_rate, "dislike_rate": dislike_rate, "disliked": disliked},
+            "" if feedback is not None else "Chưa tính phản ánh, kiến nghị (chưa có dữ liệu)",
+            {"overdue_rate": overdue_rate, "dislike_rate": dislike_rate, "disliked": len(unhappy)},
         )
     else:
         put("5.4", 0, 0)

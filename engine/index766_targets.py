@@ -17,12 +17,16 @@ from typing import Any, Literal
 
 from . import sla
 from .errors import ValidationError
+from .feedback_stats import FeedbackIndicators
 from .index766 import (
     DEFAULT_GROUP_MAX,
     ProcedureInfo,
     Scorecard,
     ScorecardConfig,
+    digitised_766,
+    electronic_result_766,
     on_time_766,
+    reused_766,
     scorecard,
 )
 from .reports import Cell, DossierFacts, Table, local_bounds
@@ -203,15 +207,17 @@ def target_lines(
     else:
         put("3.6", None, None)
 
-    put("4.2", None, None, note="Không áp dụng: chưa ghi nhận kết quả số hóa thành phần hồ sơ")
-    put("4.3", None, None, note="Không áp dụng: chưa có dữ liệu tái sử dụng dữ liệu số hóa")
+    not_digitised = [f for f in received if not digitised_766(f, end)]
+    put("4.2", len(received) - len(not_digitised), len(received), not_digitised)
+    not_reused = [f for f in received if not reused_766(f)]
+    put("4.3", len(received) - len(not_reused), len(received), not_reused)
 
     resulted = [
         f
         for f in facts
         if f.result_type == "paper" and f.returned_at is not None and start <= f.returned_at < end
     ]
-    paper_only = [f for f in resulted if not f.electronic_result]
+    paper_only = [f for f in resulted if not electronic_result_766(f)]
     put("4.1", len(resulted) - len(paper_only), len(resulted), paper_only)
 
     rated = [
@@ -258,11 +264,12 @@ def director_view(
     config: ScorecardConfig | None = None,
     calendar: sla.BusinessCalendar | None = None,
     targets: Mapping[str, float] | None = None,
+    feedback: FeedbackIndicators | None = None,
 ) -> DirectorView:
     """Points, the plan's lines with targets and gaps for [first, last], and their monthly trend."""
     dossiers = list(facts)
     in_force = dict(DEFAULT_TARGETS if targets is None else targets)
-    card = scorecard(dossiers, first, last, procedures, config, calendar)
+    card = scorecard(dossiers, first, last, procedures, config, calendar, feedback)
     start, end = local_bounds(first, last)
     lines = target_lines(dossiers, start, end, in_force)
     trend = []

@@ -1,9 +1,13 @@
-"""Fee payments confirmed by the payment gateway's callback (nghĩa vụ tài chính, DVCQG status 6).
+"""Fee payments (nghĩa vụ tài chính, DVCQG status 6): confirmed by the payment gateway's callback, or
+paid in cash at the desk; each gets an electronic receipt (biên lai điện tử) with its own number.
 
 The callback's signature, timestamp and nonce are checked by ``handlers.payment.verify_callback``
 before anything reaches the engine; here the payment is recorded once. The nonce column is unique,
 so a replayed callback (same nonce) is refused even inside the timestamp window; a gateway that
 re-sends a payment with a fresh nonce gets the recorded payment back instead of a second one.
+
+Both ways record ``fee_paid`` with the method (``online`` / ``cash``) and the receipt number;
+Decision 766 indicator 3.6 counts the dossiers paid online.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime
-from .domain.vocab import EventKind
-from .errors import ConflictError, ValidationError
+from .domain.vocab import CLOSED_WITHOUT_RESULT, EventKind
+from .errors import ConflictError, Forbidden, ValidationError
 from .models import Case, Payment
-from .users import SYSTEM
+from .users import SYSTEM, Actor
+
+CASH_CHANNEL = 0  # paid at the desk (not a gateway)
+METHOD_LABELS = {"online": "Thanh toán trực tuyến", "cash": "Nộp tiền mặt tại Bộ phận Một cửa"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,17 @@ class PaymentView(BaseModel):
     channel: int
     paid_at: datetime
     recorded_at: datetime
+    method: str = "online"
+    method_label: str = ""
+    receipt_number: str | None = None
+    recorded_by: str | None = None
     duplicate: bool = False
+
+
+def _receipt_number(session: Session, case: Case) -> str:
+    """BL-<dossier code>-<n>: unique because dossier codes are, numbered per dossier."""
+    count = session.scalar(select(func.count()).select_from(Payment).where(Payment.case_id == case.id))
+    return f"BL-{case.code}-{int(count or 0) + 1}"
 
 
 def record_payment(
@@ -71,6 +88,8 @@ def record_payment(
         channel=paid.channel,
         paid_at=paid.paid_at,
         recorded_at=now,
+        method="online",
+        receipt_number=_receipt_number(session, case),
     )
     session.add(row)
     session.flush()
@@ -84,8 +103,68 @@ def record_payment(
             "amount": paid.amount,
             "channel": paid.channel,
             "paid_at": paid.paid_at.isoformat(),
+            "method": "online",
+            "receipt_number": row.receipt_number,
         },
     )
+    return _view(row, case.code)
+
+
+def record_cash_payment(
+    runtime: CaseRuntime, session: Session, case: Case, amount: int, actor: Actor, now: datetime
+) -> PaymentView:
+    """The desk takes the fee in cash: a payment, its electronic receipt and ``fee_paid`` (method cash)."""
+    if not actor.has_role("desk_clerk"):
+        raise Forbidden("Chỉ Bộ phận Một cửa được thu tiền mặt")
+    if case.completed or case.status in CLOSED_WITHOUT_RESULT:
+        raise ValidationError("Hồ sơ đã kết thúc, không thu phí được nữa")
+    fee = int(runtime.procedures.load(session, case.procedure_version_id).meta.get("fee") or 0)
+    if fee <= 0:
+        raise ValidationError("Thủ tục này không thu phí, lệ phí")
+    if amount != fee:
+        raise ValidationError(
+            f"Số tiền {amount:,} đồng khác mức phí của thủ tục ({fee:,} đồng)".replace(",", "."),
+            details={"fields": [{"field": "amount", "message": "khác mức phí"}]},
+        )
+    number = _receipt_number(session, case)
+    row = Payment(
+        case_id=case.id,
+        transaction_id=f"TM-{number}",
+        nonce=f"cash-{number}",
+        amount=amount,
+        channel=CASH_CHANNEL,
+        paid_at=now,
+        recorded_at=now,
+        method="cash",
+        recorded_by=actor.username,
+        receipt_number=number,
+    )
+    session.add(row)
+    session.flush()
+    runtime.record(
+        session,
+        case,
+        actor,
+        EventKind.FEE_PAID,
+        {
+            "transaction_id": row.transaction_id,
+            "amount": amount,
+            "channel": CASH_CHANNEL,
+            "paid_at": now.isoformat(),
+            "method": "cash",
+            "receipt_number": number,
+        },
+    )
+    return _view(row, case.code)
+
+
+def receipt(session: Session, case: Case, number: str) -> PaymentView:
+    """One electronic receipt of ``case`` by its number."""
+    row = session.scalar(select(Payment).where(Payment.case_id == case.id, Payment.receipt_number == number))
+    if row is None:
+        from .errors import NotFound
+
+        raise NotFound(f"Không tìm thấy biên lai '{number}' của hồ sơ")
     return _view(row, case.code)
 
 
@@ -103,5 +182,9 @@ def _view(row: Payment, code: str, *, duplicate: bool = False) -> PaymentView:
         channel=row.channel,
         paid_at=row.paid_at,
         recorded_at=row.recorded_at,
+        method=row.method,
+        method_label=METHOD_LABELS.get(row.method, row.method),
+        receipt_number=row.receipt_number,
+        recorded_by=row.recorded_by,
         duplicate=duplicate,
     )

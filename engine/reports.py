@@ -97,6 +97,13 @@ class DossierFacts:
     # The desk's 8-working-hour deadline of an online dossier and when the desk first decided.
     receipt_due_at: datetime | None = None
     receipt_decided_at: datetime | None = None
+    # Digital one-stop (from the history): components in electronic form — digitised at the
+    # counter, reused from the citizen's data store, or uploaded by the citizen online — the result
+    # digitised or issued signed, and at least one component reused (766 indicators 4.2 and 4.3).
+    components_digital: bool = False
+    result_digital: bool = False
+    reused: bool = False
+    complaints: tuple[datetime, ...] = ()  # complaints about this dossier, when received
 
     def due_as_of(self, moment: datetime) -> datetime | None:
         """The appointment in force at ``moment`` (a later apology or restart does not count yet)."""
@@ -213,6 +220,14 @@ def dossier_facts(
             role = e.payload.get("role")
             if "received_at" in found and "handed_over_at" not in found and role not in DESK_ROLES:
                 found["handed_over_at"] = e.at
+        elif e.kind in ("document_digitised", "document_reused") and e.payload.get("document_code") != "KQ":
+            found["components_digital"] = True
+            if e.kind == "document_reused":
+                found["reused"] = True
+        elif e.kind == "document_digitised" or (e.kind == "result_attached" and e.payload.get("signed")):
+            found["result_digital"] = True
+        elif e.kind == "document_added" and e.actor == "citizen" and found["channel"] == 2:
+            found["components_digital"] = True
         elif e.kind == "task_completed":
             element = elements.get(e.element_id or "") or {}
             if element.get("kind") == "return":

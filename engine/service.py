@@ -30,6 +30,7 @@ from . import (
     documents,
     drafts,
     esign,
+    feedback,
     identity,
     importer,
     index766,
@@ -789,6 +790,17 @@ class Engine:
             case = find_case(session, ref)
             return payments.record_payment(self.cases, session, case, paid, self.lease_clock.now())
 
+    def record_cash_payment(self, ref: str, amount: int, actor: Actor) -> payments.PaymentView:
+        """The desk takes the procedure's fee in cash and issues the electronic receipt."""
+        with self._uow() as session:
+            case = find_case(session, ref)
+            return payments.record_cash_payment(self.cases, session, case, amount, actor, self.clock.now())
+
+    def payment_receipt(self, ref: str, number: str) -> payments.PaymentView:
+        """One electronic receipt (biên lai điện tử) of a dossier."""
+        with self.db.read() as session:
+            return payments.receipt(session, find_case(session, ref), number)
+
     def case_payments(self, ref: str) -> list[payments.PaymentView]:
         with self.db.read() as session:
             return payments.payments_of(session, find_case(session, ref))
@@ -1247,6 +1259,17 @@ class Engine:
             facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
         return reports.periodic_report_for(facts, year, period, rule)
 
+    def _procedure_infos(self, session: Session) -> list[index766.ProcedureInfo]:
+        return [
+            index766.ProcedureInfo(
+                row.procedure_id,
+                str(row.meta.get("online_level", "none")),
+                int(row.meta.get("fee") or 0),
+                bool(row.meta.get("payment_integrated", False)),
+            )
+            for row in self.procedures.list_latest(session)
+        ]
+
     def scorecard_766(
         self, first: date, last: date, config: index766.ScorecardConfig | None = None
     ) -> index766.Scorecard:
@@ -1254,13 +1277,9 @@ class Engine:
         with self.db.read() as session:
             self.calendar.refresh(session)
             facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
-            procedures = [
-                index766.ProcedureInfo(
-                    row.procedure_id, str(row.meta.get("online_level", "none")), int(row.meta.get("fee") or 0)
-                )
-                for row in self.procedures.list_latest(session)
-            ]
-        return index766.scorecard(facts, first, last, procedures, config, self.calendar)
+            procedures = self._procedure_infos(session)
+        numbers = feedback.feedback_numbers(self, first, last)
+        return index766.scorecard(facts, first, last, procedures, config, self.calendar, numbers)
 
     def director_view_766(
         self, first: date, last: date, config: index766.ScorecardConfig | None = None
@@ -1270,14 +1289,12 @@ class Engine:
         with self.db.read() as session:
             self.calendar.refresh(session)
             facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
-            procedures = [
-                index766.ProcedureInfo(
-                    row.procedure_id, str(row.meta.get("online_level", "none")), int(row.meta.get("fee") or 0)
-                )
-                for row in self.procedures.list_latest(session)
-            ]
+            procedures = self._procedure_infos(session)
             targets = targets_store.targets_for(session, last.year)
-        return index766_targets.director_view(facts, first, last, procedures, config, self.calendar, targets)
+        numbers = feedback.feedback_numbers(self, first, last)
+        return index766_targets.director_view(
+            facts, first, last, procedures, config, self.calendar, targets, numbers
+        )
 
     def scorecard_targets(self, year: int) -> dict[str, Any]:
         """The targets in force for a year and every row ever entered for it (the history)."""

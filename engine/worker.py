@@ -92,4 +92,3 @@ def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
         log.exception("hourly seal failed")
         return sealed_hour
     return hour
-

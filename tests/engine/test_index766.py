@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 from engine.calendar import WorkingCalendar
 from engine.index766 import ProcedureInfo, ScorecardConfig, on_time_766, scorecard
+from engine.feedback_stats import FeedbackFact
+from engine.feedback_stats import indicators as feedback_indicators
 from engine.reports import DossierFacts, local_bounds
 from tests.support.fixtures import vn
 
@@ -134,8 +136,12 @@ def test_every_indicator_against_the_hand_computation() -> None:
 
 def test_no_data_is_reported_not_invented() -> None:
     c = card()
-    for code in ("4.2", "4.3", "5.1", "5.2", "5.3"):
+    for code in ("5.1", "5.2", "5.3"):  # no complaint records given
         assert c.indicator(code).status == "no_data" and c.indicator(code).points is None
+    # 4.2 and 4.3 come from the histories: nothing digitised or reused in march() → measured, 0 of 7.
+    for code in ("4.2", "4.3"):
+        i = c.indicator(code)
+        assert (i.status, i.numerator, i.denominator, i.points) == ("ok", 0, 7, 0.0)
     bare = scorecard(march(), date(2026, 3, 1), date(2026, 3, 31))  # no procedures, no payment config
     assert bare.indicator("3.1").status == "no_data" and bare.indicator("3.5").status == "no_data"
     assert bare.indicator("2.2").status == "no_data"  # no calendar given
@@ -155,10 +161,10 @@ def test_group_points_and_total() -> None:
         "CLGQ": (9.2985, 12),  # 5.625 + 3.6735
         "TTTT": (6.6667, 10),  # 5 + 1.6667
         "MDHL": (3.3333, 6),  # only 5.4 (6 of 18 points) has data
-        "MDSH": (3.6667, 7.3333),  # only 4.1 (22/3 points) has data
+        "MDSH": (3.6667, 21.9999),  # 4.1 3.6667 + 4.2 0 + 4.3 0, each 22/3 = 7.3333 points
     }
-    # 12.8571 + 12.5 + 9.2985 + 6.6667 + 3.3333 + 3.6667 = 48.3223 of 73.3333 measurable, 100 in all.
-    assert (c.points, c.measured_max, c.max_points) == (48.3223, 73.3333, 100)
+    # 12.8571 + 12.5 + 9.2985 + 6.6667 + 3.3333 + 3.6667 = 48.3223 of 87.9999 measurable, 100 in all.
+    assert (c.points, c.measured_max, c.max_points) == (48.3223, 87.9999, 100)
 
 
 def test_2_2_average_time_per_procedure_in_its_unit() -> None:
@@ -216,7 +222,10 @@ def test_scorecard_from_the_database_and_cli(engine: Any, clock: Any, capsys: An
     card = engine.scorecard_766(date(2026, 3, 1), date(2026, 3, 31))
     assert card.indicator("1.4").rate == 1.0
     assert card.indicator("3.3").rate == 1.0  # online, with an electronic result, synced
-    assert card.indicator("4.1").rate == 1.0
+    # diploma_copy issues an electronic result: outside 4.1's denominator (paper-result procedures).
+    assert card.indicator("4.1").status == "not_applicable"
+    # Uploaded online by the citizen? No file was uploaded, nothing digitised or reused: 0 of 1.
+    assert (card.indicator("4.2").numerator, card.indicator("4.2").denominator) == (0, 1)
     assert card.indicator("5.4").rate == 0.0  # the one dossier was rated "not satisfied"
     assert card.indicator("2.2").detail["diploma_copy"]["dossiers"] == 1
     args = ["audit", "index766", "--from", "2026-03-01", "--to", "2026-03-31", "--db", engine.db.url]
@@ -226,3 +235,53 @@ def test_scorecard_from_the_database_and_cli(engine: Any, clock: Any, capsys: An
     assert run.main(args) == 0
     printed = capsys.readouterr().out
     assert "TDGQ Tiến độ giải quyết: 20 / 20" in printed and "chưa có dữ liệu" in printed
+
+
+def test_digitisation_reuse_and_complaints_against_the_hand_computation() -> None:
+    digital: dict[str, dict[str, Any]] = {
+        "D1": {"components_digital": True, "result_digital": True, "reused": True},
+        "D2": {"components_digital": True},  # returned, result neither digitised nor signed
+        "D3": {"components_digital": True},  # returned with a signed electronic result
+        "D4": {"components_digital": True, "reused": True},  # open
+        "D5": {"complaints": (vn(2026, 3, 22, 9, 0),)},
+        "D6": {"components_digital": True},  # open
+    }
+    facts = [DossierFacts(**{**f.__dict__, **digital.get(f.code, {})}) for f in march()]
+    start, end = local_bounds(date(2026, 3, 1), date(2026, 3, 31))
+    items = [
+        # F1 answered and published on time, rated very satisfied.
+        FeedbackFact(vn(2026, 3, 2, 9, 0), vn(2026, 3, 6, 17, 0), vn(2026, 3, 4, 9, 0),
+                     vn(2026, 3, 9, 17, 0), vn(2026, 3, 5, 9, 0), 3, False),
+        # F2 answered after its deadline (16/3 > 13/3), published.
+        FeedbackFact(vn(2026, 3, 10, 9, 0), vn(2026, 3, 13, 17, 0), vn(2026, 3, 16, 9, 0),
+                     vn(2026, 3, 20, 17, 0), vn(2026, 3, 17, 9, 0), 2, False),
+        # F3 answered on time, not published by 30/3 → late at the period's end.
+        FeedbackFact(vn(2026, 3, 20, 9, 0), vn(2026, 3, 25, 17, 0), vn(2026, 3, 24, 9, 0),
+                     vn(2026, 3, 30, 17, 0), None, None, False),
+        # F4 open, deadline 3/4 not yet passed; a repeat of an earlier item.
+        FeedbackFact(vn(2026, 3, 27, 9, 0), vn(2026, 4, 3, 17, 0), None, None, None, None, True),
+    ]  # fmt: skip
+    numbers = feedback_indicators(items, start, end, end)
+    c = scorecard(facts, date(2026, 3, 1), date(2026, 3, 31), PROCEDURES, CONFIG, WorkingCalendar(), numbers)
+    # 4.2: received D1 D2 D3 D4 D5 D6 D10 = 7; digitised D1 (result digitised), D3 (result signed),
+    #      D4, D6 (open) = 4; D2 returned without a digital result ✗ → 4/7; full from 80 %:
+    #      4/7 / 0.8 = 0.714286 × 22/3 = 5.238095 → 5.2381.
+    i = c.indicator("4.2")
+    assert (i.numerator, i.denominator, i.points, i.status) == (4, 7, 5.2381, "ok")
+    # 4.3: reused D1, D4 = 2/7 / 0.8 = 0.357143 × 22/3 = 2.619048 → 2.619.
+    i = c.indicator("4.3")
+    assert (i.numerator, i.denominator, i.points) == (2, 7, 2.619)
+    # 5.1: published F1 F2 = 2/4 × 5 = 2.5; 5.2: on time and published F1 = 1/4 × 5 = 1.25;
+    # 5.3: 4 − (F2 late, F3 late, F4 repeated) = 1/4 × 2 = 0.5.
+    got = {code: (c.indicator(code).numerator, c.indicator(code).points) for code in ("5.1", "5.2", "5.3")}
+    assert got == {"5.1": (2, 2.5), "5.2": (1, 1.25), "5.3": (1, 0.5)}
+    # 5.4: overdue 3/8 (D2 D4 D8) + complained or disliked 2/8 (D2 rated 1, D5 complained) → 0.375;
+    #      0.375 / 0.9 × 6 = 2.5; measured in full now that complaints are recorded.
+    i = c.indicator("5.4")
+    assert i.rate == pytest.approx(0.375) and i.points == 2.5 and i.status == "ok"
+    # MDSH: 3.6667 + 5.2381 + 2.619 = 11.5238; MDHL: 2.5 + 1.25 + 0.5 + 2.5 = 6.75 of 18.
+    assert (c.group("MDSH").points, c.group("MDHL").points, c.group("MDHL").measured_max) == (
+        11.5238,
+        6.75,
+        18,
+    )
