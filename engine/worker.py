@@ -92,3 +92,4 @@ def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
         log.exception("hourly seal failed")
         return sealed_hour
     return hour
+

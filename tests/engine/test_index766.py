@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from engine.calendar import WorkingCalendar
-from engine.index766 import ProcedureInfo, ScorecardConfig, on_time_766, scorecard
 from engine.feedback_stats import FeedbackFact
 from engine.feedback_stats import indicators as feedback_indicators
+from engine.index766 import ProcedureInfo, ScorecardConfig, on_time_766, scorecard
 from engine.reports import DossierFacts, local_bounds
 from tests.support.fixtures import vn
 
