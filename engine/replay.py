@@ -488,6 +488,7 @@ class _Replayer:
             EventKind.IDENTITY_CHECKED,
             EventKind.IDENTITY_OVERRIDDEN,
             EventKind.DOCUMENT_DIGITISED,
+            EventKind.DOCUMENT_REUSED,
             EventKind.SECRET_REISSUED,
         ):
             rules.recorded(step, EventKind(kind), dict(p))

@@ -20,10 +20,13 @@ from engine.calendar_store import history
 from engine.cases import find_case
 from engine.clock import FixedClock
 from engine.db import Database
+from engine.demo_pki import make_pki
 from engine.models import ProcedureVersion
 from engine.payments import PaymentConfirmation
 from engine.service import Engine
 from engine.settings import EngineSettings
+from engine.storage import DiskFileStore
+from tests.engine.helpers import result_pdf
 from tests.support.fixtures import _prepare, vn
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +77,9 @@ def _diploma_everything(engine: Engine, clock: FixedClock) -> str:
     )
     clock.set(vn(2026, 3, 11, 9, 0))
     engine.complete_task(code, "approve_copy", {"approved": True}, engine.actor("head"))
-    engine.attach_result(code, "ban-sao.pdf", PDF, engine.actor("clerk"))
+    # diploma_copy issues an electronic result: signed by the test certificate (so this golden's
+    # result digest changes on every regeneration; the history replays all the same).
+    engine.attach_result(code, "ban-sao.pdf", result_pdf("Ban sao van bang golden"), engine.actor("clerk"))
     engine.complete_task(
         code, "return_result", {"method": "in_person", "returned_to": "Nguyễn Thị Mai"}, engine.actor("clerk")
     )
@@ -132,7 +137,6 @@ def _digital_receipt(engine: Engine, clock: FixedClock) -> str:
         override_identity,
         seed_population_records,
     )
-    from engine.storage import DiskFileStore
 
     def ocr(content: bytes, name: str, content_type: str) -> OcrOutput:
         # A fixed PDF/A and text keep the golden file byte-stable (tests/engine/test_digitise.py runs OCR).
@@ -147,11 +151,43 @@ def _digital_receipt(engine: Engine, clock: FixedClock) -> str:
     population = LocalPopulationData(engine.db)
     check_identity(engine, code, "001090012345", "1990-05-13", clerk, population, "Nguyễn Văn An")
     override_identity(engine, code, "Đã đối chiếu bản chính thẻ CCCD", clerk)
-    with tempfile.TemporaryDirectory() as folder:
-        digitise_component(
-            engine, code, "TP1", "don.png", b"\x89PNG\r\n\x1a\nscan", clerk, DiskFileStore(folder), ocr
-        )
+    digitise_component(engine, code, "TP2", "cccd.png", b"\x89PNG\r\n\x1a\nscan", clerk, engine.files, ocr)
     engine.complete_task(code, "receipt_check", ACCEPT_DIPLOMA, clerk)
+    return code
+
+
+def _digital_reuse(engine: Engine, clock: FixedClock) -> str:
+    """An online dossier with the portal's identity that reuses the ID card digitised for the
+    applicant's counter dossier in ``digital_receipt`` (``identity_checked`` by the portal,
+    ``document_reused``)."""
+    from engine.submissions import Upload
+
+    clock.set(vn(2026, 3, 9, 8, 0))
+    asserted = {"cccd": "001090012345", "date_of_birth": "1990-05-12", "full_name": "Nguyễn Văn An"}
+    [offer] = engine.portal_reuse_offers("diploma_copy", asserted)
+    return engine.submit_online(
+        {
+            "procedure_id": "diploma_copy",
+            "applicant": {"name": "Nguyễn Văn An", "id_number": "001090012345"},
+            "data": {"diploma_type": "thpt", "graduation_year": 2008, "school": "THPT Chu Văn An",
+                     "copies": 1, "delivery": "post"},
+            "identity": asserted,
+            "reuse": {"TP2": offer.item_id},
+        },
+        [Upload("TP1", "don.pdf", PDF)],
+    ).code  # fmt: skip
+
+
+def _cash_at_desk(engine: Engine, clock: FixedClock) -> str:
+    """The fee paid in cash at the desk: ``fee_paid`` with method cash and an electronic receipt."""
+    clock.set(vn(2026, 3, 10, 8, 0))
+    code = engine.start_case(
+        {"procedure_id": "language_centre_operation", "applicant": {"name": "Trung tâm Bình Minh"}},
+        engine.actor("clerk"),
+    ).code
+    engine.complete_task(code, "receipt_check", ACCEPT_OPERATION, engine.actor("clerk"))
+    clock.set(vn(2026, 3, 10, 10, 0))
+    engine.record_cash_payment(code, 1_000_000, engine.actor("clerk"))
     return code
 
 
@@ -220,6 +256,8 @@ SCRIPTED: dict[str, Callable[[Engine, FixedClock], str]] = {
     "withdrawal": _withdrawal,
     "gateway_payment": _gateway_payment,
     "digital_receipt": _digital_receipt,
+    "digital_reuse": _digital_reuse,
+    "cash_at_desk": _cash_at_desk,
     "secret_reissued": _secret_reissued,
     "calendar_change": _calendar_change,  # last: its days off apply to every later computation
 }
@@ -272,7 +310,17 @@ def main() -> None:
         url = f"sqlite:///{tmp}/golden.sqlite3"
         _prepare(url)
         clock = FixedClock(datetime.fromisoformat("2026-03-02T08:00:00+07:00"))
-        engine = Engine(Database(url), clock=clock, calendar=WorkingCalendar(), settings=EngineSettings())
+        # Files and the agency's test certificate live in the temporary folder too.
+        files = DiskFileStore(Path(tmp) / "files")
+        signing = make_pki(Path(tmp) / "pki", clock.now())
+        engine = Engine(
+            Database(url),
+            clock=clock,
+            calendar=WorkingCalendar(),
+            settings=EngineSettings(),
+            files=files,
+            signing=signing,
+        )
         cases: dict[str, str] = {}
         for name, title in FEATURE_GOLDENS.items():
             cases[name], _ = play(engine, clock, by_name[title])
