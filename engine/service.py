@@ -846,6 +846,19 @@ class Engine:
             view, content = results.result_file(session, case, result_id, self.files)
         return view, content, results.signature_of(view, content, self.signing, view.stored_at)
 
+    def citizen_results(
+        self, code: str, secret: str
+    ) -> list[tuple[results.ResultView, esign.SignatureCheck | None]]:
+        """The dossier's results as the lookup page lists them, each signature verified."""
+        with self.db.read() as session:
+            case = citizen.case_by_secret(session, code, secret)
+            views = results.results_of(session, case)
+        found = []
+        for view in views:
+            _, _, check = self.citizen_result(code, secret, view.id)
+            found.append((view, check))
+        return found
+
     # ------------------------------------------------------------------ views
     def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:
         version = self.procedures.load(session, case.procedure_version_id)

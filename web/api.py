@@ -47,6 +47,7 @@ from .api_models import (
     override_views,
 )
 from .citizen_session import citizen_unauthorized, signed_in_citizen
+from .digital_deps import portal_identity
 from .openapi import openapi_document
 from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
 
@@ -200,11 +201,20 @@ def submit_online() -> ResponseReturnValue:
     rate_limit("submit")
     req = body(OnlineSubmission)
     uploads = decode_documents(req.documents)
-    payload = {"procedure_id": req.procedure_id, "applicant": req.applicant.model_dump(), "data": req.data}
+    payload: dict[str, Any] = {
+        "procedure_id": req.procedure_id,
+        "applicant": req.applicant.model_dump(),
+        "data": req.data,
+    }
+    if req.reuse:
+        payload["reuse"] = req.reuse
     key, citizen = request.headers.get("Idempotency-Key"), signed_in_citizen()
     if citizen is not None:  # signed in through the identity provider: submitted as that person
         view = engine().submit_online_as(citizen, payload, uploads, key)
     else:
+        asserted = portal_identity()  # or the national portal's signed assertion
+        if asserted is not None:
+            payload["identity"] = asserted
         view = engine().submit_online(payload, uploads, key)
     return ok(
         {

@@ -73,6 +73,9 @@ class OnlineSubmission(BaseModel):
     applicant: Applicant
     data: dict[str, Any] = Field(default_factory=dict)
     documents: list[UploadedDocument] = Field(default_factory=list, max_length=20)
+    # Components taken from the citizen's data store instead of a file (component code → entry
+    # number from /api/public/reuse-offers); needs the portal's signed identity (X-Motcua-Identity).
+    reuse: dict[str, int] = Field(default_factory=dict, max_length=20)
 
 
 class ReissuedSecret(BaseModel):

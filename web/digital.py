@@ -22,6 +22,8 @@ READERS = (*STAFF, "auditor")
 def _page(code: str, status: int = 200, **extra: object) -> ResponseReturnValue:
     eng = engine()
     case = eng.get_case(code)
+    actor = require_actor()
+    offers = eng.reuse_offers(code, actor) if actor.roles & set(STAFF) else []
     return (
         render_template(
             "digital/case.html",
@@ -30,6 +32,9 @@ def _page(code: str, status: int = 200, **extra: object) -> ResponseReturnValue:
             facts=identity.case_identity_facts(eng, code),
             components=digitise.component_status(eng, code),
             digitised=digitise.digitised_documents(eng, code),
+            offers=offers,
+            payments=eng.case_payments(code),
+            fee=int(eng.procedure(case.procedure_id).meta.get("fee") or 0),
             form=request.form,
             **extra,
         ),
@@ -94,6 +99,41 @@ def digitise_component(code: str) -> ResponseReturnValue:
         return _page(code, exc.http_status, digitise_error=exc.message)
     flash(
         f"Đã số hóa {view.document_code}: {view.filename} ({view.pages} trang, PDF/A có lớp chữ).", "success"
+    )
+    return redirect(url_for("digital.case_page", code=code))
+
+
+@bp.post("/cases/<code>/reuse")
+@requires(*STAFF)
+def reuse_component(code: str) -> ResponseReturnValue:
+    """Take a component from the applicant's data store (no new upload)."""
+    raw = request.form.get("item_id") or ""
+    document_code = (request.form.get("document_code") or "")[:50]
+    try:
+        view = engine().reuse_component(
+            code, int(raw) if raw.isdigit() else 0, document_code, require_actor()
+        )
+    except MotcuaError as exc:
+        return _page(code, exc.http_status, reuse_error=exc.message)
+    flash(
+        f"Đã sử dụng lại dữ liệu số cho {view.document_code}: {view.filename} (không cần tải lên lại).",
+        "success",
+    )
+    return redirect(url_for("digital.case_page", code=code))
+
+
+@bp.post("/cases/<code>/payments/cash")
+@requires("desk_clerk")
+def cash_payment(code: str) -> ResponseReturnValue:
+    """The desk takes the fee in cash; an electronic receipt is issued."""
+    raw = (request.form.get("amount") or "").replace(".", "").strip()
+    try:
+        view = engine().record_cash_payment(code, int(raw) if raw.isdigit() else 0, require_actor())
+    except MotcuaError as exc:
+        return _page(code, exc.http_status, payment_error=exc.message)
+    flash(
+        f"Đã thu {view.amount:,} đồng tiền mặt; biên lai điện tử số {view.receipt_number}.".replace(",", "."),
+        "success",
     )
     return redirect(url_for("digital.case_page", code=code))
 

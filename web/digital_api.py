@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import digitise, feedback, identity
+from engine import digitise, esign, feedback, identity, payments, results, reuse
 from engine.errors import ValidationError
 
 from .api import READERS, body, ok
-from .digital_deps import file_store, parse_day, population_data
+from .digital_deps import file_store, parse_day, population_data, portal_identity
 from .security import HEADS, STAFF, engine, public, rate_limit, require_actor, requires
 
 bp = Blueprint("digital_api", __name__, url_prefix="/api")
@@ -63,6 +63,34 @@ class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer: str = Field(min_length=1, max_length=10000)
+
+
+class ReuseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: int = Field(ge=1)
+    document_code: str = Field(min_length=1, max_length=50)
+
+
+class CashPaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(ge=1, description="đồng; must equal the procedure's fee")
+
+
+class ReuseOffersRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_id: str = Field(min_length=1, max_length=100)
+
+
+class ResultLookup(FeedbackLookup):
+    result_id: int = Field(ge=1)
+
+
+class SignedResultView(BaseModel):
+    result: results.ResultView
+    signature: esign.SignatureCheck | None
 
 
 class IndicatorView(BaseModel):
@@ -225,6 +253,77 @@ def indicators() -> ResponseReturnValue:
     )
 
 
+@bp.get("/cases/<code>/reuse-offers")
+@requires(*STAFF)
+def reuse_offers(code: str) -> ResponseReturnValue:
+    return ok(engine().reuse_offers(code, require_actor()))
+
+
+@bp.post("/cases/<code>/reuse")
+@requires(*STAFF)
+def reuse_component(code: str) -> ResponseReturnValue:
+    req = body(ReuseRequest)
+    return ok(engine().reuse_component(code, req.item_id, req.document_code, require_actor()), 201)
+
+
+@bp.post("/public/reuse-offers")
+@public
+def portal_reuse_offers() -> ResponseReturnValue:
+    """What the portal offers a citizen it identified (signed ``X-Motcua-Identity``) before submitting."""
+    rate_limit("lookup")
+    req = body(ReuseOffersRequest)
+    asserted = portal_identity()
+    if asserted is None:
+        raise ValidationError("Cần danh tính do Cổng dịch vụ công xác thực (tiêu đề X-Motcua-Identity)")
+    return ok(engine().portal_reuse_offers(req.procedure_id, asserted))
+
+
+@bp.post("/cases/<code>/payments/cash")
+@requires("desk_clerk")
+def cash_payment(code: str) -> ResponseReturnValue:
+    req = body(CashPaymentRequest)
+    return ok(engine().record_cash_payment(code, req.amount, require_actor()), 201)
+
+
+@bp.post("/payments/callback")
+@public
+def payment_callback() -> ResponseReturnValue:
+    """The payment gateway's HMAC-signed callback (no session, no CSRF): verified, then recorded once
+    with its electronic receipt; a forged or altered callback is refused and changes nothing."""
+    from handlers.compose import compose
+    from handlers.payment import receive_callback
+
+    rate_limit("lookup")
+    secret = str(current_app.config.get("PAYMENT_SECRET") or compose(engine()).settings.payment_secret)
+    view = receive_callback(engine(), secret, request.get_data()[:100_000], dict(request.headers))
+    return ok(view, 200 if view.duplicate else 201)
+
+
+@bp.post("/public/results")
+@public
+def citizen_results() -> ResponseReturnValue:
+    """The dossier's electronic results (code + lookup secret), each signature verified."""
+    rate_limit("lookup")
+    req = body(FeedbackLookup)
+    found = engine().citizen_results(req.code, req.secret)
+    return ok([SignedResultView(result=view, signature=check) for view, check in found])
+
+
+@bp.post("/public/results/download")
+@public
+def citizen_result_download() -> ResponseReturnValue:
+    """One result file; refused (409) when its signature does not verify."""
+    rate_limit("lookup")
+    req = body(ResultLookup)
+    view, content, check = engine().citizen_result(req.code, req.secret, req.result_id)
+    if check is not None and not check.valid:
+        raise ValidationError(check.message, details={"reason": "signature_invalid"})
+    response = Response(content, mimetype=view.content_type)
+    response.headers["X-Content-SHA256"] = view.sha256
+    response.headers["X-Signature"] = "valid" if check is not None else "unsigned"
+    return response
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     IdentityRequest,
     OverrideRequest,
@@ -241,6 +340,13 @@ MODELS: tuple[type[BaseModel], ...] = (
     AssignRequest,
     AnswerRequest,
     FeedbackIndicatorsView,
+    ReuseRequest,
+    reuse.ReuseOffer,
+    CashPaymentRequest,
+    payments.PaymentView,
+    ReuseOffersRequest,
+    ResultLookup,
+    SignedResultView,
 )
 
 
@@ -252,6 +358,10 @@ INPUTS: tuple[type[BaseModel], ...] = (
     FeedbackRating,
     AssignRequest,
     AnswerRequest,
+    ReuseRequest,
+    CashPaymentRequest,
+    ReuseOffersRequest,
+    ResultLookup,
 )
 
 
@@ -353,6 +463,58 @@ def openapi_paths(op: Any, ref: Any, array: Any) -> dict[str, Any]:
         },
         "/api/feedback/{code}/publish": {
             "post": op("Công khai kết quả trả lời", ref(feedback.FeedbackView), params=("code",))
+        },
+        "/api/cases/{code}/reuse-offers": {
+            "get": op("Dữ liệu số của người nộp dùng lại được", array(reuse.ReuseOffer), params=("code",))
+        },
+        "/api/cases/{code}/reuse": {
+            "post": op(
+                "Sử dụng lại dữ liệu số cho một thành phần (không tải lên lại)",
+                {"type": "object"},
+                request=ReuseRequest,
+                status="201",
+                params=("code",),
+            )
+        },
+        "/api/public/reuse-offers": {
+            "post": op(
+                "Dữ liệu số dùng lại được (danh tính do Cổng dịch vụ công ký, X-Motcua-Identity)",
+                array(reuse.ReuseOffer),
+                request=ReuseOffersRequest,
+                auth=False,
+            )
+        },
+        "/api/cases/{code}/payments/cash": {
+            "post": op(
+                "Thu phí tiền mặt tại quầy, cấp biên lai điện tử",
+                ref(payments.PaymentView),
+                request=CashPaymentRequest,
+                status="201",
+                params=("code",),
+            )
+        },
+        "/api/payments/callback": {
+            "post": {
+                **op(
+                    "Thông báo thanh toán của cổng thanh toán (ký HMAC)",
+                    ref(payments.PaymentView),
+                    status="201",
+                ),
+                "security": [],
+            }
+        },
+        "/api/public/results": {
+            "post": op(
+                "Kết quả điện tử của hồ sơ và kiểm tra chữ ký số",
+                array(SignedResultView),
+                request=FeedbackLookup,
+                auth=False,
+            )
+        },
+        "/api/public/results/download": {
+            "post": {
+                **op("Tải kết quả điện tử đã ký số", {"type": "string"}, request=ResultLookup, auth=False),
+            }
         },
         "/api/feedback/indicators": {
             "get": op("Chỉ số 5.1–5.3 (Quyết định 766)", ref(FeedbackIndicatorsView), query=("first", "last"))

@@ -7,9 +7,11 @@ be used to discover dossiers. The secret travels only in POST bodies, never in U
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     redirect,
     render_template,
@@ -135,6 +137,7 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
     citizen_task = next((t for t in case.tasks if t.role == "citizen"), None)
     fields = task_fields(citizen_task, eng.procedure(case.procedure_id)) if citizen_task else []
     rating = eng.rating(case.code, proof(secret)) if case.status == 10 else None
+    issued = eng.citizen_results(case.code, proof(secret))
     reason, missing = "", []
     if citizen_task is not None:
         request_event = supplement_request(eng.events(case.code))
@@ -154,6 +157,7 @@ def _lookup_page(case: CaseView, secret: str, **extra: object) -> ResponseReturn
             citizen_task=citizen_task,
             fields=fields,
             rating=rating,
+            results=issued,
             scores=SCORES,
             supplement_reason=reason,
             missing_documents=missing,
@@ -192,6 +196,30 @@ def my_dossier(code: str) -> ResponseReturnValue:
     except NotFound as exc:
         return render_template("public/lookup.html", error=exc.message, code=code[:80]), 404
     return _lookup_page(case, "")
+
+
+@bp.post("/public/result")
+@public
+def result_download() -> ResponseReturnValue:
+    """The signed electronic result, verified again before it is handed over."""
+    rate_limit("lookup")
+    code = (request.form.get("code") or "").strip()[:80]
+    secret = (request.form.get("secret") or "").strip()[:64]
+    raw = request.form.get("result_id") or ""
+    eng = engine()
+    try:
+        view, content, check = eng.citizen_result(code, proof(secret), int(raw) if raw.isdigit() else 0)
+    except NotFound as exc:
+        return render_template("public/lookup.html", error=exc.message, code=code), 404
+    except ValidationError as exc:
+        return _lookup_page(eng.lookup(code, proof(secret)), secret, message=exc.message, status=409)
+    if check is not None and not check.valid:
+        return _lookup_page(eng.lookup(code, proof(secret)), secret, message=check.message, status=409)
+    response = Response(content, mimetype=view.content_type)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(view.filename, safe='')}"
+    response.headers["X-Content-SHA256"] = view.sha256
+    response.headers["X-Signature"] = "valid" if check is not None else "unsigned"
+    return response
 
 
 @bp.post("/public/rate")
