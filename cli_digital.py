@@ -14,7 +14,9 @@ from typing import Any
 
 from engine.errors import ValidationError
 
-CASE_COMMANDS = frozenset({"identity", "identity-override", "digitise", "digitised"})
+CASE_COMMANDS = frozenset(
+    {"identity", "identity-override", "digitise", "digitised", "reuse-offers", "reuse", "pay-cash"}
+)
 COMMANDS = frozenset({"digitised", "feedback", "esign"})
 Emit = Callable[[argparse.Namespace, Any, Callable[[Any], str]], None]
 
@@ -38,6 +40,18 @@ def add_parsers(sub: Any, case: Any, leaf: Callable[..., argparse.ArgumentParser
     dig.add_argument("--as", dest="actor", required=True)
     listing = leaf(case, "digitised", "digitised components of a case")
     listing.add_argument("case")
+    offers = leaf(case, "reuse-offers", "stored components of the applicant that match (citizen data store)")
+    offers.add_argument("case")
+    offers.add_argument("--as", dest="actor", required=True)
+    reuse = leaf(case, "reuse", "take a stored component into the dossier without a new upload")
+    reuse.add_argument("case")
+    reuse.add_argument("--item", type=int, required=True, help="entry number from reuse-offers")
+    reuse.add_argument("--component", required=True, help="component code of the procedure (TP1…)")
+    reuse.add_argument("--as", dest="actor", required=True)
+    cash = leaf(case, "pay-cash", "the desk takes the fee in cash and issues the electronic receipt")
+    cash.add_argument("case")
+    cash.add_argument("--amount", type=int, required=True, help="đồng (the procedure's fee)")
+    cash.add_argument("--as", dest="actor", required=True)
 
     digitised = sub.add_parser("digitised", help="digitised dossiers").add_subparsers(
         dest="digitised_command"
@@ -108,12 +122,37 @@ def _read(path: str) -> bytes:
 
 
 def case(engine: Any, args: argparse.Namespace, emit: Emit) -> int:
-    """``run.py case identity|identity-override|digitise|digitised``."""
+    """``run.py case identity|identity-override|digitise|digitised|reuse-offers|reuse|pay-cash``."""
     from engine import digitise, identity
-    from engine.storage import file_store_from_env
 
     sub = args.case_command
-    if sub == "identity":
+    if sub == "reuse-offers":
+        found = engine.reuse_offers(args.case, engine.actor(args.actor))
+        emit(
+            args,
+            found,
+            lambda rs: (
+                "\n".join(
+                    f"  #{o.item_id} {o.document_code} ← {o.filename} (hồ sơ {o.source_case_code}"
+                    + (f", hiệu lực đến {o.valid_until:%d/%m/%Y})" if o.valid_until else ")")
+                    for o in rs
+                )
+                or "Không có dữ liệu số phù hợp"
+            ),
+        )
+    elif sub == "reuse":
+        used = engine.reuse_component(args.case, args.item, args.component, engine.actor(args.actor))
+        emit(
+            args, used, lambda v: f"{args.case} {v.document_code}: dùng lại {v.filename}, SHA-256 {v.sha256}"
+        )
+    elif sub == "pay-cash":
+        paid = engine.record_cash_payment(args.case, args.amount, engine.actor(args.actor))
+        emit(
+            args,
+            paid,
+            lambda v: f"{v.case_code}: đã thu {v.amount} đồng, biên lai điện tử {v.receipt_number}",
+        )
+    elif sub == "identity":
         view = identity.check_identity(
             engine,
             args.case,
@@ -139,7 +178,7 @@ def case(engine: Any, args: argparse.Namespace, emit: Emit) -> int:
             Path(args.file).name,
             _read(args.file),
             engine.actor(args.actor),
-            file_store_from_env(),
+            engine.files,
         )
         emit(
             args,

@@ -12,6 +12,7 @@ import run
 from engine.clock import FixedClock
 from engine.service import Engine
 from handlers.payment import sign
+from tests.engine.helpers import result_pdf
 
 PDF = b"%PDF-1.4\n% cli test\n"
 
@@ -114,11 +115,11 @@ def test_withdrawal_documents_claims_and_a_result_through_the_cli_replay(
         == 0
     )
     result = tmp_path / "ket-qua.pdf"
-    result.write_bytes(PDF)
+    result.write_bytes(result_pdf())
     status, attached = cli(
         engine, capsys, "case", "result-attach", code, "--file", str(result), "--as", "clerk"
     )
-    assert status == 0 and attached["filename"] == "ket-qua.pdf"
+    assert status == 0 and attached["filename"] == "ket-qua.pdf" and attached["signer"]
     other = start(engine, capsys)
     assert (
         cli(
@@ -176,3 +177,45 @@ def test_a_signed_payment_callback_through_the_cli_replays(
     status, report = cli(engine, capsys, "audit", "replay", code)
     assert status == 0 and report["ok"]
     assert [e.kind for e in engine.events(code)].count("fee_paid") == 1
+
+
+def test_cli_reuse_and_cash_payment(engine: Engine, capsys: Any) -> None:
+    from engine.digitise import OcrOutput, digitise_component
+    from engine.identity import LocalPopulationData, check_identity, seed_population_records
+
+    seed_population_records(engine.db)
+
+    def identified() -> str:
+        code = start(engine, capsys)
+        clerk = engine.actor("clerk")
+        check_identity(engine, code, "001090012345", "1990-05-12", clerk, LocalPopulationData(engine.db))
+        return code
+
+    def ocr(content: bytes, name: str, content_type: str) -> OcrOutput:
+        return OcrOutput(b"%PDF-1.7\n% CCCD\n", "CĂN CƯỚC", 1)
+
+    first = identified()
+    digitise_component(
+        engine, first, "TP2", "cccd.png", b"\x89PNG\r\n\x1a\n", engine.actor("clerk"), engine.files, ocr
+    )
+    second = identified()
+    status, offers = cli(engine, capsys, "case", "reuse-offers", second, "--as", "clerk")
+    assert status == 0 and [o["source_case_code"] for o in offers] == [first]
+    item = str(offers[0]["item_id"])
+    status, _ = cli(
+        engine, capsys, "case", "reuse", second, "--item", item, "--component", "TP1", "--as", "clerk"
+    )
+    assert status == 2 and engine.events(second)[-1].kind == "identity_checked"  # nothing recorded
+    status, used = cli(
+        engine, capsys, "case", "reuse", second, "--item", item, "--component", "TP2", "--as", "clerk"
+    )
+    assert status == 0 and used["document_code"] == "TP2"
+    assert engine.events(second)[-1].kind == "document_reused"
+
+    centre = start(engine, capsys, "language_centre_operation")
+    status, _ = cli(engine, capsys, "case", "pay-cash", centre, "--amount", "5", "--as", "clerk")
+    assert status == 2 and engine.case_payments(centre) == []
+    status, _ = cli(engine, capsys, "case", "pay-cash", centre, "--amount", "1000000", "--as", "specialist")
+    assert status == 5 and engine.case_payments(centre) == []
+    status, paid = cli(engine, capsys, "case", "pay-cash", centre, "--amount", "1000000", "--as", "clerk")
+    assert status == 0 and paid["receipt_number"] == f"BL-{centre}-1" and paid["method"] == "cash"
