@@ -32,7 +32,7 @@ designer-assets: $(DESIGNER_JS) $(AUDITOR_JS)
 ## Install, migrate the SQLite database under var/, load bpmn/, seed demo users, serve on :5000 (citizen
 ## sign-in through the local OIDC test provider under /oidc-test unless MOTCUA_OIDC_ISSUER is set).
 run: install ocr-deps
-	$(BIN)/python run.py init-db
+	$(BIN)/python run.py init-db --demo
 	$(BIN)/python run.py serve --host 127.0.0.1 --port 5000
 
 ## Everything: lint, types, unit + integration on SQLite and PostgreSQL, BDD features, browser tests.

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     init = leaf(sub, "init-db", "migrate, load the procedure library, seed demo users")
     init.add_argument("--no-library", action="store_true")
     init.add_argument("--no-users", action="store_true")
+    init.add_argument(
+        "--demo",
+        action="store_true",
+        help="also a demo signing certificate under var/pki (when none is installed) and demo dossiers "
+        "covering every Decision 766 indicator (make run)",
+    )
     leaf(sub, "procedures", "list deployed procedures (latest versions)")
     assist = leaf(sub, "import-assist", "import assistant: what a foreign BPMN file lacks, with defaults")
     assist.add_argument("file", help="BPMN file from another modelling tool")
@@ -397,6 +403,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
             from engine.identity import seed_population_records
 
             seed_population_records(engine.db)
+        if args.demo:
+            result["demo"] = _demo(engine)
 
         def human(r: dict[str, Any]) -> str:
             lines = [f"Cơ sở dữ liệu: {engine.db.url}"]
@@ -404,6 +412,8 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
                 f"  thủ tục {p['procedure_id']} v{p['version']}" + (" (mới)" if p["created"] else "")
                 for p in r["procedures"]
             ]
+            for key, value in (r.get("demo") or {}).items():
+                lines.append(f"  demo {key}: {value}")
             if r["users"]:
                 lines.append("Tài khoản demo (chỉ in một lần):")
                 lines += [f"  {u:<12} {role:<20} mật khẩu: {pw}" for u, role, pw in r["users"]]
@@ -1112,6 +1122,21 @@ def _replay_text(r: dict[str, Any]) -> str:
 
 def _local_text(value: str | None) -> str:
     return _local(datetime.fromisoformat(value)) if value else "-"
+
+
+def _demo(engine: Any) -> dict[str, Any]:
+    """A throw-away signing certificate (if the administrator installed none) and the demo dossiers."""
+    from engine.demo_data import seed_demo_dossiers
+    from engine.demo_pki import make_pki
+    from engine.esign import DEFAULT_PKI, SigningConfig
+
+    made: dict[str, Any] = {}
+    if engine.signing.cert_path is None:
+        make_pki(DEFAULT_PKI, engine.clock.now())
+        engine.signing = SigningConfig.from_env()
+        made["certificate"] = str(DEFAULT_PKI / "agency.pem")
+    made.update(seed_demo_dossiers(engine))
+    return made
 
 
 def main(argv: Sequence[str] | None = None) -> int:

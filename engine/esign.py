@@ -35,6 +35,7 @@ from .errors import MotcuaError, ValidationError
 from .sla import LOCAL_TZ
 
 FIELD_NAME = "ChuKyCoQuan"
+DEFAULT_PKI = Path("var") / "pki"
 
 
 class SigningError(MotcuaError):
@@ -59,13 +60,20 @@ class SigningConfig:
 
     @classmethod
     def from_env(cls) -> SigningConfig:
-        """Paths from ``MOTCUA_SIGNING_*`` (lists separated by ``os.pathsep``)."""
+        """Paths from ``MOTCUA_SIGNING_*`` (lists separated by ``os.pathsep``); without them, the
+        certificate the administrator installed under ``var/pki/`` (``agency.pem``, ``agency.key``,
+        ``ca.pem``), if there is one."""
 
         def paths(name: str) -> tuple[Path, ...]:
             return tuple(Path(p) for p in os.environ.get(name, "").split(os.pathsep) if p)
 
         cert = os.environ.get("MOTCUA_SIGNING_CERT")
         key = os.environ.get("MOTCUA_SIGNING_KEY")
+        if not cert and not key and (DEFAULT_PKI / "agency.pem").is_file():
+            chain = (DEFAULT_PKI / "ca.pem",) if (DEFAULT_PKI / "ca.pem").is_file() else ()
+            return cls(
+                cert_path=DEFAULT_PKI / "agency.pem", key_path=DEFAULT_PKI / "agency.key", chain_paths=chain
+            )
         passphrase = os.environ.get("MOTCUA_SIGNING_KEY_PASSPHRASE")
         return cls(
             cert_path=Path(cert) if cert else None,

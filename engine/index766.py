@@ -398,12 +398,14 @@ def _groups(
                 )
             )
         with_data = [r for r in results if r.points is not None]
+        # From the unrounded shares: three thirds of 22 points measure 22, not 3 × 7.3333.
+        weights = {rule.code: rule.weight for rule in config.indicators if rule.group == code}
         groups.append(
             GroupResult(
                 code,
                 GROUP_NAMES.get(code, code),
                 group_max,
-                round(sum(r.max_points for r in with_data), 4),
+                round(sum(weights[r.code] for r in with_data) * group_max, 4),
                 round(sum(r.points or 0.0 for r in with_data), 4) if with_data else None,
                 tuple(results),
             )

@@ -805,15 +805,18 @@ class Engine:
         with self.db.read() as session:
             return payments.payments_of(session, find_case(session, ref))
 
-    def attach_result(self, ref: str, filename: str, content: bytes, actor: Actor) -> results.ResultView:
+    def attach_result(
+        self, ref: str, filename: str, content: bytes, actor: Actor, *, sign: bool = False
+    ) -> results.ResultView:
         """Store the result with its SHA-256 and queue its publication (outbox); a procedure with an
-        electronic result gets the PDF signed by the agency's certificate first (PAdES)."""
+        electronic result (or ``sign``: an electronic copy of a paper result) gets the PDF signed by
+        the agency's certificate first (PAdES)."""
         with self.db.read() as session:
             case = find_case(session, ref)
             name, ext = results.check_result_file(actor, case, filename, content)
             electronic = self.procedures.load(session, case.procedure_version_id).meta.get("result_type")
         signer = None
-        if electronic == "electronic":
+        if electronic == "electronic" or sign:
             if ext != ".pdf":
                 raise ValidationError("Thủ tục cấp kết quả điện tử: kết quả phải là tệp PDF để ký số")
             # Signing reads the key from disk and takes a moment: outside the write transaction.

@@ -161,10 +161,10 @@ def test_group_points_and_total() -> None:
         "CLGQ": (9.2985, 12),  # 5.625 + 3.6735
         "TTTT": (6.6667, 10),  # 5 + 1.6667
         "MDHL": (3.3333, 6),  # only 5.4 (6 of 18 points) has data
-        "MDSH": (3.6667, 21.9999),  # 4.1 3.6667 + 4.2 0 + 4.3 0, each 22/3 = 7.3333 points
+        "MDSH": (3.6667, 22),  # 4.1 3.6667 + 4.2 0 + 4.3 0, each 22/3 points
     }
-    # 12.8571 + 12.5 + 9.2985 + 6.6667 + 3.3333 + 3.6667 = 48.3223 of 87.9999 measurable, 100 in all.
-    assert (c.points, c.measured_max, c.max_points) == (48.3223, 87.9999, 100)
+    # 12.8571 + 12.5 + 9.2985 + 6.6667 + 3.3333 + 3.6667 = 48.3223 of 88 measurable, 100 in all.
+    assert (c.points, c.measured_max, c.max_points) == (48.3223, 88, 100)
 
 
 def test_2_2_average_time_per_procedure_in_its_unit() -> None:
