@@ -13,11 +13,15 @@ whether the certificate may sign.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -95,6 +99,20 @@ class SignatureCheck(BaseModel):
     signer: str | None = None
     signed_at: datetime | None = None
     message: str
+
+
+T = TypeVar("T")
+
+
+def _off_loop(work: Callable[[], T]) -> T:
+    """Run ``work`` (pyHanko's synchronous API calls ``asyncio.run``) in a thread of its own when
+    the caller's thread already runs an event loop (an async server, a browser-driving test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -182,7 +200,7 @@ def sign_result(pdf_bytes: bytes, config: SigningConfig | None = None, clock: Cl
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-        out = signers.sign_pdf(writer, meta, signer=signer)
+        out = _off_loop(lambda: signers.sign_pdf(writer, meta, signer=signer))
     except (PdfError, ValueError, KeyError) as exc:
         raise ValidationError(f"Tệp kết quả PDF bị hỏng, không ký được: {exc}") from exc
     return bytes(out.getvalue())
@@ -213,7 +231,7 @@ def verify_result(
     signature = embedded[-1]
     context = ValidationContext(trust_roots=_trust_roots(settings), allow_fetching=False, moment=at)
     try:
-        status = validate_pdf_signature(signature, context)
+        status = _off_loop(lambda: validate_pdf_signature(signature, context))
     except (PdfError, ValueError, KeyError) as exc:
         return SignatureCheck(signed=True, message=f"Không kiểm tra được chữ ký số: {exc}")
     whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
