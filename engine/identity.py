@@ -320,6 +320,7 @@ def check_identity(
                 "detail": row.detail,
             },
         )
+        _remember_components(engine, session, case)
         return _view(row, case.code)
 
 
@@ -442,7 +443,16 @@ def override_identity(engine: Engine, ref: str, reason: str, actor: Actor) -> Id
             EventKind.IDENTITY_OVERRIDDEN,
             {"check_id": row.id, "reason": row.override_reason},
         )
+        _remember_components(engine, session, case)
         return _view(row, case.code)
+
+
+def _remember_components(engine: Engine, session: Session, case: Case) -> None:
+    """Components digitised before the applicant was identified join their data store now."""
+    from .reuse import remember_case
+
+    documents = list(engine.procedures.load(session, case.procedure_version_id).meta.get("documents", []))
+    remember_case(session, case, documents, engine.clock.now())
 
 
 def _latest(session: Session, case_id: int) -> IdentityCheck | None:

@@ -109,6 +109,30 @@ def remember_digitised(
     return item
 
 
+def remember_case(session: Session, case: Case, documents: list[dict[str, Any]], now: datetime) -> int:
+    """Once the applicant is known (identity verified or overridden), put the dossier's components
+    digitised before that into their store; returns how many entries were added."""
+    cccd = case_cccd(session, case)
+    if cccd is None:
+        return 0
+    known = set(
+        session.scalars(
+            select(CitizenDataItem.sha256).where(
+                CitizenDataItem.cccd == cccd, CitizenDataItem.source_case_code == case.code
+            )
+        )
+    )
+    added = 0
+    rows = session.scalars(
+        select(DigitisedDocument).where(DigitisedDocument.case_id == case.id).order_by(DigitisedDocument.id)
+    )
+    for row in rows:
+        if row.sha256 not in known and remember_digitised(session, case, row, documents, now) is not None:
+            known.add(row.sha256)
+            added += 1
+    return added
+
+
 def remember_result(session: Session, case: Case, view: ResultView, now: datetime) -> CitizenDataItem | None:
     """Put a signed electronic result into its owner's data store (``KQ.<procedure>``)."""
     cccd = case_cccd(session, case)

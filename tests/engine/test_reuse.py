@@ -204,3 +204,22 @@ def _upload(code: str):  # type: ignore[no-untyped-def]
     from engine.submissions import Upload
 
     return Upload(code, f"{code.lower()}.pdf", b"%PDF-1.4\n% " + code.encode() + b"\n")
+
+
+def test_components_digitised_before_the_identity_check_join_the_store(engine: Engine) -> None:
+    seed_population_records(engine.db)
+    clerk = engine.actor("clerk")
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": AN["full_name"]}}, clerk
+    ).code
+    digitise_component(
+        engine, code, "TP2", "cccd.png", b"\x89PNG\r\n\x1a\nscan", clerk, engine.files, fake_ocr
+    )
+    with engine.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(CitizenDataItem)) == 0  # owner unknown
+    population = LocalPopulationData(engine.db)
+    check_identity(engine, code, AN["cccd"], AN["date_of_birth"], clerk, population, AN["full_name"])
+    check_identity(engine, code, AN["cccd"], AN["date_of_birth"], clerk, population, AN["full_name"])
+    with engine.db.read() as session:
+        [item] = session.scalars(select(CitizenDataItem)).all()  # once, however often identity is checked
+        assert (item.cccd, item.data_code, item.source_case_code) == (AN["cccd"], "CCCD", code)
