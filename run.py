@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("case")
     result.add_argument("--file", required=True)
     result.add_argument("--as", dest="actor", required=True)
+    result.add_argument(
+        "--sign", action="store_true", help="sign a paper-result procedure's PDF too (an electronic copy)"
+    )
     results = leaf(case, "results", "list a case's results")
     results.add_argument("case")
     results.add_argument(
@@ -564,7 +567,7 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
         name, content = _read_file(args.file)
         emit(
             args,
-            engine.attach_result(args.case, name, content, engine.actor(args.actor)),
+            engine.attach_result(args.case, name, content, engine.actor(args.actor), sign=args.sign),
             lambda v: _files_text([v]),
         )
     elif sub == "results":
