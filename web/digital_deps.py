@@ -31,12 +31,12 @@ def population_data() -> PopulationData:
     return source if source is not None else population_data_from_env(engine().db)  # type: ignore[no-any-return]
 
 
-def portal_identity() -> dict[str, Any] | None:
-    """The identity the portal asserted for this request (``X-Motcua-Identity``), verified; None
-    when the request carries none."""
+def portal_identity(token: str | None = None) -> dict[str, Any] | None:
+    """The identity the portal asserted for this request (``X-Motcua-Identity``, or ``token`` a page
+    received from the portal's redirect), verified; None when the request carries none."""
     from handlers.identity_assertion import HEADER, verify_assertion
 
-    token = request.headers.get(HEADER)
+    token = token or request.headers.get(HEADER)
     if not token:
         return None
     secret = str(current_app.config.get("PORTAL_IDENTITY_SECRET") or os.environ.get(SECRET_ENV, ""))

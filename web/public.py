@@ -29,6 +29,7 @@ from engine.submissions import Upload
 
 from .citizen_session import proof, signed_in_citizen
 from .desk import applicant_from_form
+from .digital_deps import portal_identity
 from .dossier import supplement_reason, supplement_request, task_fields
 from .schema_forms import FormField, field_errors, fields_from_schema, parse_submission
 from .security import current_actor, engine, public, rate_limit
@@ -88,18 +89,43 @@ def submit(procedure_id: str) -> ResponseReturnValue:
         # Signed in: who applies is who the identity provider vouched for (recorded on the dossier).
         form.setdefault("applicant_name", citizen.full_name)
         form["applicant_id_number"] = citizen.cccd
+    # Without sign-in, the national portal's redirect may carry the identity it verified (VNeID).
+    token = (request.values.get("identity_token") or "")[:4000] if citizen is None else ""
+    asserted = portal_identity(token) if token else None
+    if citizen is not None and citizen.birthdate is not None:
+        asserted = {
+            "cccd": citizen.cccd,
+            "date_of_birth": citizen.birthdate.isoformat(),
+            "full_name": citizen.full_name,
+        }
+    offers = {}
+    if asserted is not None:
+        for offer in eng.portal_reuse_offers(procedure_id, asserted):
+            offers.setdefault(offer.document_code, offer)
     if request.method == "POST":
         rate_limit("submit")
         charge_anonymous_upload()
         values = parse_submission(fields, request.form)
-        payload = {"procedure_id": procedure_id, "applicant": applicant_from_form(), "data": values}
+        payload: dict[str, object] = {
+            "procedure_id": procedure_id,
+            "applicant": applicant_from_form(),
+            "data": values,
+        }
+        if asserted is not None:
+            if citizen is None:
+                payload["identity"] = asserted
+            payload["reuse"] = {
+                code: request.form.get(f"reuse_{code}")
+                for code in offers
+                if request.form.get(f"reuse_{code}")
+            }
         uploads = [Upload(code, name, content) for code, name, content in posted_files()]
         try:
             if citizen is not None:
                 view = eng.submit_online_as(citizen, payload, uploads, key)
             else:
                 view = eng.submit_online(payload, uploads, key)
-        except ValidationError as exc:
+        except (ValidationError, NotFound) as exc:
             errors, message = field_errors(exc.details), exc.message
         else:
             assert view.secret is not None
@@ -115,6 +141,9 @@ def submit(procedure_id: str) -> ResponseReturnValue:
             errors=errors,
             message=message,
             submission_key=key,
+            identity_token=token,
+            asserted=asserted,
+            offers=offers,
         ),
         422 if message else 200,
     )

@@ -101,9 +101,7 @@ def test_online_submission_with_the_portals_signed_identity(engine: Engine, app:
         "procedure_id": "diploma_copy",
         "applicant": {"name": AN["full_name"]},
         "data": DATA,
-        "documents": [
-            {"code": "TP1", "filename": "don.pdf", "content_base64": "JVBERi0xLjQKJSBkb24K"}
-        ],
+        "documents": [{"code": "TP1", "filename": "don.pdf", "content_base64": "JVBERi0xLjQKJSBkb24K"}],
         "reuse": {"TP2": item_id},
     }
     with engine.db.read() as session:
@@ -195,3 +193,31 @@ def test_signed_result_downloaded_from_the_lookup_page(engine: Engine, app: Flas
         {"code": view.code, "secret": view.secret, "result_id": result.id},
     )
     assert refused.status_code == 422 and "không khớp mã băm SHA-256" in refused.get_json()["message"]
+
+
+def test_public_form_with_the_portals_identity_reuses_the_id_card(engine: Engine, app: Flask) -> None:
+    from tests.web.test_public import complete_form
+
+    item_id = _stored_id_card(engine)
+    token = sign_assertion(PORTAL_SECRET.encode(), AN, int(time.time()))
+    citizen = Client(app)
+    page = citizen.get(f"/public/procedures/diploma_copy/submit?identity_token={token}").get_data(
+        as_text=True
+    )
+    assert 'id="portal-identity"' in page and f'name="reuse_TP2" value="{item_id}"' in page
+    # The ID card's slot is no longer required: it comes from the data store.
+    assert 'name="doc_TP2" accept=".pdf,.jpg,.jpeg,.png,.doc,.docx,.odt" data-max-bytes' in page
+    forged = citizen.get(f"/public/procedures/diploma_copy/submit?identity_token={token[:-2]}00")
+    assert forged.status_code == 403
+    assert "Danh tính do Cổng dịch vụ công gửi không có chữ ký hợp lệ" in forged.get_data(as_text=True)
+    sent = citizen.post(
+        "/public/procedures/diploma_copy/submit",
+        complete_form(doc_TP2=None, identity_token=token, reuse_TP2=str(item_id)),
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    with engine.db.read() as session:
+        code = session.scalars(select(Case.code).order_by(Case.id.desc())).first()
+    assert code is not None
+    kinds = [(e.kind, e.payload.get("source")) for e in engine.events(code)]
+    assert ("identity_checked", "portal") in kinds and ("document_reused", None) in kinds
