@@ -325,15 +325,12 @@ def check_documents(
         if content is None:
             if store is None:
                 continue
-            try:
-                content = store.get(stored_hash)
-            except NotFound:
+            content = _stored_bytes(store, stored_hash, expected)
+            if content is None:
                 found.append(
                     Finding(code, seq, "document_missing", f"Tệp #{doc_id} không còn trong kho lưu trữ")
                 )
                 continue
-            except StorageError:
-                content = b""  # bytes under that name were changed: reported as altered below
         if hashlib.sha256(content).hexdigest() != expected:
             found.append(
                 Finding(
@@ -348,6 +345,20 @@ def check_documents(
                 Finding(code, seq, "document_hash_changed", f"Mã SHA-256 lưu kèm tệp #{doc_id} đã bị sửa")
             )
     return found
+
+
+def _stored_bytes(store: FileStore, stored_hash: str, chained: str) -> bytes | None:
+    """A document's bytes from the store: under the row's digest, else under the history's (a row
+    whose digest alone was edited still has its file); None when neither is there. Bytes that no
+    longer match their name read as empty, which the caller reports as altered."""
+    for digest in dict.fromkeys((stored_hash, chained)):
+        try:
+            return store.get(digest)
+        except (NotFound, ValidationError):
+            continue
+        except StorageError:
+            return b""
+    return None
 
 
 def _events_by_case(session: Session, case_ids: list[int] | None) -> Iterator[tuple[int, list[StoredEvent]]]:

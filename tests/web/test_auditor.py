@@ -287,7 +287,8 @@ def test_scorecard_page_shows_the_engine_numbers(engine: Engine, clock: FixedClo
     row = re.search(r'<tr data-indicator="3.3">(.*?)</tr>', html, re.S)
     assert row is not None and online.rate is not None
     assert f"{online.rate * 100:.1f} %".replace(".", ",") in row.group(1)
-    assert "Không áp dụng (chưa có dữ liệu)" in html  # 4.2, 5.1–5.3
+    # 4.2 and 4.3 are measured from the histories; 5.1–5.3 from complaint records (none here).
+    assert card.indicator("4.2").status == "ok" and card.indicator("5.1").status == "not_applicable"
     # The director's view: plan 004's targets, the gap and the dossiers behind it, with links.
     view = engine.director_view_766(date(2026, 3, 1), date(2026, 3, 31))
     late = view.line("2.1")
@@ -297,8 +298,8 @@ def test_scorecard_page_shows_the_engine_numbers(engine: Engine, clock: FixedClo
     assert "-25,0 điểm %" in row.group(1) and f'href="/auditor/cases/{late.behind[0]}"' in row.group(1)
     online = re.search(r'<tr data-line="online" class="met">(.*?)</tr>', html, re.S)
     assert online is not None and "100,0 %" in online.group(1)  # the plain share, next to 3.3
-    digitised = re.search(r'<tr data-line="4.2" class="not-applicable">(.*?)</tr>', html, re.S)
-    assert digitised is not None and "không áp dụng" in digitised.group(1)
+    digitised = re.search(r'<tr data-line="4.2" class="(?:met|missed)">(.*?)</tr>', html, re.S)
+    assert digitised is not None and "99,6 %" in digitised.group(1)  # measured, against its target
     assert '<tr data-line="receipt_8h"' in html and '<canvas id="chart-trend"' in html
     assert view.summary() in html and "chỉ số thành phần" in view.summary()
     data = json.loads(re.search(r'id="scorecard-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
@@ -355,7 +356,8 @@ def test_scorecard_downloads_as_csv_and_xlsx(engine: Engine, clock: FixedClock, 
     # Section I: the plan's lines (value, target, gap in %); section II: groups and indicators.
     targets = {r[0]: r for r in sheet[codes.index("I") + 1 : codes.index("II")]}
     assert targets["2.1"][2:7] == (3, 4, 75.0, 100.0, -25.0)
-    assert targets["online"][4:7] == (100.0, 99.4, 0.6) and targets["4.2"][7] == "Không áp dụng"
+    # 4.2 is measured now (nothing digitised in this dataset): short of its target.
+    assert targets["online"][4:7] == (100.0, 99.4, 0.6) and targets["4.2"][7] == "Chưa đạt chỉ tiêu"
     lines = {r[0]: r for r in sheet[codes.index("II") + 1 :] if isinstance(r[0], str)}
     indicators = [i for g in card.groups for i in g.indicators]
     assert all(g.code in lines for g in card.groups) and all(i.code in lines for i in indicators)
@@ -374,8 +376,10 @@ def test_declared_payment_integration_feeds_indicator_3_5(
     auditor = as_user("auditor")
     base = "/auditor/reports/index766?from=2026-03-01&to=2026-03-31"
     assert 'value="language_centre_operation"' in page(auditor.get("/auditor/reports"))
-    unknown = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', page(auditor.get(base)), re.S)
-    assert unknown is not None and "Không áp dụng (chưa có dữ liệu)" in unknown.group(1)
+    # The BPMN metadata says language_centre_operation (the one fee-bearing procedure) is integrated.
+    from_metadata = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', page(auditor.get(base)), re.S)
+    assert from_metadata is not None and "100,0 %" in from_metadata.group(1)
+    # A declaration on the page (as before the metadata existed) gives the same answer.
     declared = page(auditor.get(base + "&paid=language_centre_operation"))
     row = re.search(r'<tr data-indicator="3.5">(.*?)</tr>', declared, re.S)
     assert row is not None and "100,0 %" in row.group(1)
