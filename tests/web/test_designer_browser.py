@@ -194,7 +194,12 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     row.locator("input[name='name']").fill("Bản sao giấy khai sinh")
     row.locator("select[name='kind']").select_option("certified_copy")
     row.locator("input[name='required']").uncheck()
+    row.locator("input[name='dataCode']").fill("KHAI_SINH")
+    row.locator("input[name='validMonths']").fill("120")
     documents.nth(2).locator("button.remove").click()  # TP3 (giấy ủy quyền) is dropped
+    expect(documents.nth(1).locator("input[name='dataCode']")).to_have_value("CCCD")
+    page.fill("#proc-fee", "20000")
+    page.check("#proc-payment-integrated")
     expect(documents).to_have_count(3)
     page.fill("#proc-receipt-cutoff", "16:00")
     page.select_option("#proc-clock-mode", "extend")
@@ -216,6 +221,8 @@ def test_procedure_metadata_documents_and_extensions_are_edited_in_the_side_form
     added = meta["documents"][2]
     assert added["name"] == "Bản sao giấy khai sinh"
     assert (added["kind"], added["required"]) == ("certified_copy", False)
+    assert (added["data_code"], added["valid_months"]) == ("KHAI_SINH", 120)
+    assert (meta["fee"], meta["payment_integrated"]) == (20000, True)
     assert meta["receipt_cutoff"] in ("16:00", "16:00:00")
     assert meta["clock_mode"] == "extend"
     assert meta["repeat_supplement"] == "head_approval"
