@@ -15,7 +15,16 @@ from typing import Any
 from engine.errors import ValidationError
 
 CASE_COMMANDS = frozenset(
-    {"identity", "identity-override", "digitise", "digitised", "reuse-offers", "reuse", "pay-cash"}
+    {
+        "identity",
+        "identity-override",
+        "digitise",
+        "digitised",
+        "reuse-offers",
+        "reuse",
+        "pay-cash",
+        "result-download",
+    }
 )
 COMMANDS = frozenset({"digitised", "feedback", "esign"})
 Emit = Callable[[argparse.Namespace, Any, Callable[[Any], str]], None]
@@ -48,6 +57,11 @@ def add_parsers(sub: Any, case: Any, leaf: Callable[..., argparse.ArgumentParser
     reuse.add_argument("--item", type=int, required=True, help="entry number from reuse-offers")
     reuse.add_argument("--component", required=True, help="component code of the procedure (TP1…)")
     reuse.add_argument("--as", dest="actor", required=True)
+    download = leaf(case, "result-download", "a result as the citizen downloads it, signature verified")
+    download.add_argument("case")
+    download.add_argument("--secret", required=True, help="the dossier's lookup secret")
+    download.add_argument("--id", dest="result_id", type=int, required=True)
+    download.add_argument("--out", required=True, help="where to write the file")
     cash = leaf(case, "pay-cash", "the desk takes the fee in cash and issues the electronic receipt")
     cash.add_argument("case")
     cash.add_argument("--amount", type=int, required=True, help="đồng (the procedure's fee)")
@@ -144,6 +158,20 @@ def case(engine: Any, args: argparse.Namespace, emit: Emit) -> int:
         used = engine.reuse_component(args.case, args.item, args.component, engine.actor(args.actor))
         emit(
             args, used, lambda v: f"{args.case} {v.document_code}: dùng lại {v.filename}, SHA-256 {v.sha256}"
+        )
+    elif sub == "result-download":
+        view, content, check = engine.citizen_result(args.case, args.secret, args.result_id)
+        if check is not None and not check.valid:
+            raise ValidationError(check.message)
+        Path(args.out).write_bytes(content)
+        shown = {
+            "result": view.model_dump(mode="json"),
+            "signature": check.model_dump(mode="json") if check else None,
+        }
+        emit(
+            args,
+            shown,
+            lambda v: f"{args.out}: {check.message if check else 'không có chữ ký số (bản quét)'}",
         )
     elif sub == "pay-cash":
         paid = engine.record_cash_payment(args.case, args.amount, engine.actor(args.actor))

@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--data", default="{}", help='JSON: {"applicant": {...}, ...the procedure\'s fields}')
     submit.add_argument("--file", action="append", default=[], metavar="CODE=PATH", help="a component file")
     submit.add_argument("--idempotency-key", help="a repeated submission with this key returns the first")
+    submit.add_argument(
+        "--identity",
+        help='JSON the portal asserted after its login: {"cccd", "date_of_birth", "full_name"} (recorded)',
+    )
+    submit.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="CODE=N",
+        help="a component taken from data store entry N",
+    )
     show = leaf(case, "show", "show a case")
     show.add_argument("case")
     show.add_argument(
@@ -523,6 +534,10 @@ def _case(engine: Any, args: argparse.Namespace) -> int:
             raise ValidationError("--data phải là một đối tượng JSON")
         applicant = payload.pop("applicant", None)
         request = {"procedure_id": args.procedure_id, "applicant": applicant, "data": payload}
+        if args.identity:
+            request["identity"] = load_json_arg(args.identity, "--identity")
+        if args.reuse:
+            request["reuse"] = dict(item.partition("=")[::2] for item in args.reuse)
         view = engine.submit_online(request, _uploads(args.file), args.idempotency_key)
         emit(args, view, _case_text)
     elif sub == "show":

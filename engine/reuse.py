@@ -307,18 +307,3 @@ def reuse_component(engine: Engine, ref: str, item_id: int, document_code: str, 
             engine.files,
         )
 
-
-def reused_cases(session: Session, case_ids: list[int]) -> set[int]:
-    """Which of ``case_ids`` reused at least one component (for the 766 scorecard)."""
-    from .models import CaseEvent
-
-    found: set[int] = set()
-    for chunk in (case_ids[i : i + 500] for i in range(0, len(case_ids), 500)):
-        found.update(
-            session.scalars(
-                select(CaseEvent.case_id)
-                .where(CaseEvent.case_id.in_(chunk), CaseEvent.kind == EventKind.DOCUMENT_REUSED)
-                .distinct()
-            )
-        )
-    return found

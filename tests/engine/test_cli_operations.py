@@ -219,3 +219,71 @@ def test_cli_reuse_and_cash_payment(engine: Engine, capsys: Any) -> None:
     assert status == 5 and engine.case_payments(centre) == []
     status, paid = cli(engine, capsys, "case", "pay-cash", centre, "--amount", "1000000", "--as", "clerk")
     assert status == 0 and paid["receipt_number"] == f"BL-{centre}-1" and paid["method"] == "cash"
+
+
+def test_cli_online_identity_reuse_and_result_download(engine: Engine, capsys: Any, tmp_path: Path) -> None:
+    from engine.digitise import OcrOutput, digitise_component
+    from engine.identity import LocalPopulationData, check_identity, seed_population_records
+
+    seed_population_records(engine.db)
+    first = start(engine, capsys)
+    clerk = engine.actor("clerk")
+    check_identity(engine, first, "001090012345", "1990-05-12", clerk, LocalPopulationData(engine.db))
+
+    def ocr(content: bytes, name: str, content_type: str) -> OcrOutput:
+        return OcrOutput(b"%PDF-1.7\n% CCCD\n", "CĂN CƯỚC", 1)
+
+    digitise_component(engine, first, "TP2", "cccd.png", b"\x89PNG\r\n\x1a\n", clerk, engine.files, ocr)
+    [offer] = engine.portal_reuse_offers(
+        "diploma_copy", {"cccd": "001090012345", "date_of_birth": "1990-05-12", "full_name": "Nguyễn Văn An"}
+    )
+    don = tmp_path / "don.pdf"
+    don.write_bytes(PDF)
+    data = json.dumps(
+        {"applicant": {"name": "Nguyễn Văn An"}, "diploma_type": "thpt", "graduation_year": 2008,
+         "school": "THPT Chu Văn An", "copies": 1, "delivery": "post"}
+    )  # fmt: skip
+    identity = json.dumps(
+        {"cccd": "001090012345", "date_of_birth": "1990-05-12", "full_name": "Nguyễn Văn An"}
+    )
+    args = ["case", "submit-online", "diploma_copy", "--data", data, "--file", f"TP1={don}"]
+    status, _ = cli(engine, capsys, *args, "--reuse", f"TP2={offer.item_id}")
+    assert status == 2  # reuse needs the portal's identity
+    status, view = cli(engine, capsys, *args, "--identity", identity, "--reuse", f"TP2={offer.item_id}")
+    assert status == 0
+    kinds = [(e.kind, e.payload.get("source")) for e in engine.events(view["code"])]
+    assert ("identity_checked", "portal") in kinds and ("document_reused", None) in kinds
+
+    result = engine.attach_result(first, "ban-sao.pdf", result_pdf(), engine.actor("specialist"))
+    secret = engine.reissue_secret(first, clerk).secret
+    assert secret is not None
+    out = tmp_path / "tai-ve.pdf"
+    status, shown = cli(
+        engine,
+        capsys,
+        "case",
+        "result-download",
+        first,
+        "--secret",
+        secret,
+        "--id",
+        str(result.id),
+        "--out",
+        str(out),
+    )
+    assert status == 0 and shown["signature"]["valid"] is True
+    assert out.read_bytes() == engine.result_file(first, result.id)[1]
+    status, _ = cli(
+        engine,
+        capsys,
+        "case",
+        "result-download",
+        first,
+        "--secret",
+        "SAI",
+        "--id",
+        str(result.id),
+        "--out",
+        str(out),
+    )
+    assert status != 0
