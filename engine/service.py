@@ -700,13 +700,23 @@ class Engine:
     ) -> CaseView:
         """An online submission by a signed-in citizen: the applicant's CCCD is the verified one
         (whatever the form said) and the identity the provider asserted is recorded on the dossier
-        as an ``identity_checked`` event (source ``portal``), once even when the request is repeated."""
+        as an ``identity_checked`` event (source ``portal``) in the same transaction, so components
+        of the citizen's data store can be reused (``request["reuse"]``); once even when the request
+        is repeated."""
         from .identity import identity_checks, record_portal_identity
 
         applicant = dict(request.get("applicant") or {})
         applicant["id_number"] = who.cccd
         applicant.setdefault("name", who.full_name)
-        view = self.submit_online({**dict(request), "applicant": applicant}, uploads, idempotency_key)
+        submitted = {**dict(request), "applicant": applicant}
+        submitted.pop("identity", None)  # only the provider's word counts
+        if who.birthdate is not None:
+            submitted["identity"] = {
+                "cccd": who.cccd,
+                "date_of_birth": who.birthdate.isoformat(),
+                "full_name": who.full_name,
+            }
+        view = self.submit_online(submitted, uploads, idempotency_key)
         recorded = any(c.source == "portal" for c in identity_checks(self, view.code))
         if who.birthdate is not None and not recorded:
             record_portal_identity(self, view.code, who.cccd, who.birthdate, who.full_name, CITIZEN)
