@@ -18,6 +18,7 @@ from handlers.identity_assertion import HEADER, sign_assertion
 from handlers.payment import signed_headers
 from tests.engine.helpers import result_pdf
 from tests.web.conftest import TEST_CONFIG, Client
+from tests.web.test_citizen_signin import oidc_app, provider  # noqa: F401 (fixtures)
 from web.app import create_app
 
 AN = {"cccd": "001090012345", "date_of_birth": "1990-05-12", "full_name": "Nguyễn Văn An"}
@@ -221,3 +222,27 @@ def test_public_form_with_the_portals_identity_reuses_the_id_card(engine: Engine
     assert code is not None
     kinds = [(e.kind, e.payload.get("source")) for e in engine.events(code)]
     assert ("identity_checked", "portal") in kinds and ("document_reused", None) in kinds
+
+
+def test_signed_in_citizen_reuses_the_id_card(engine: Engine, oidc_app: Flask) -> None:  # noqa: F811
+    from tests.web.test_citizen_signin import sign_in
+    from tests.web.test_public import complete_form
+
+    seed_population_records(engine.db)
+    item_id = _stored_id_card(engine)
+    citizen = Client(oidc_app)
+    sign_in(citizen)
+    page = citizen.get("/public/procedures/diploma_copy/submit").get_data(as_text=True)
+    assert 'id="signed-in-applicant"' in page and f'name="reuse_TP2" value="{item_id}"' in page
+    assert 'id="portal-identity"' not in page  # one banner: the sign-in's
+    sent = citizen.post(
+        "/public/procedures/diploma_copy/submit",
+        complete_form(doc_TP2=None, reuse_TP2=str(item_id)),
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    with engine.db.read() as session:
+        code = session.scalars(select(Case.code).order_by(Case.id.desc())).first()
+    assert code is not None
+    kinds = [(e.kind, e.payload.get("source")) for e in engine.events(code)]
+    assert kinds.count(("identity_checked", "portal")) == 1 and ("document_reused", None) in kinds
