@@ -249,7 +249,8 @@ class Engine:
 
     # ------------------------------------------------------------------ set-up
     def init_db(self, *, load_library: bool = True, seed_users: bool = True) -> dict[str, Any]:
-        """Migrate, deploy the built-in library, seed demo users; returns what was created."""
+        """Migrate, deploy the built-in library, seed demo users, move file bytes older versions kept
+        in the database into the file store; returns what was created."""
         self.db.migrate()
         deployed: list[dict[str, Any]] = []
         created_users: list[tuple[str, str, str]] = []
@@ -263,7 +264,14 @@ class Engine:
                     )
             if seed_users:
                 created_users = seed_demo_users(session)
-        return {"procedures": deployed, "users": created_users}
+        from .blob_move import move_blobs
+
+        moved = move_blobs(self.db, self.files)
+        return {
+            "procedures": deployed,
+            "users": created_users,
+            "files_moved": moved.documents + moved.results,
+        }
 
     def deploy(self, main_name: str, main: bytes, shared: Mapping[str, bytes], actor: Actor) -> ProcedureView:
         """Deploy files as they are (tests, imports); the designer path is :meth:`deploy_designed`."""
