@@ -23,7 +23,7 @@ from . import outbox
 from .cases import CaseRuntime
 from .domain.vocab import CLOSED_WITHOUT_RESULT, RESULT_ISSUERS, EventKind
 from .errors import Forbidden, NotFound, ValidationError
-from .esign import SignatureCheck, SigningConfig, verify_result
+from .esign import SignatureCheck, SigningConfig, SigningError, verify_result
 from .models import Case, CaseResult
 from .storage import FileStore, StorageError
 from .users import Actor
@@ -150,7 +150,10 @@ def signature_of(
     """The signature check of a signed result (None for an unsigned one, e.g. a scanned paper result)."""
     if view.signer is None:
         return None
-    return verify_result(content, signing, at)
+    try:
+        return verify_result(content, signing, at)
+    except SigningError as exc:  # trust roots missing or unreadable: say so, the page still opens
+        return SignatureCheck(signed=True, message=exc.message)
 
 
 def check_results(
@@ -177,7 +180,10 @@ def check_results(
         except StorageError:
             found.append((code, row.id, "result_altered", f"Tệp kết quả #{row.id} trong kho đã bị thay đổi"))
             continue
-        check = verify_result(content, signing, row.stored_at)
+        try:
+            check = verify_result(content, signing, row.stored_at)
+        except SigningError as exc:
+            check = SignatureCheck(signed=True, message=exc.message)
         if not check.valid:
             found.append((code, row.id, "result_signature_invalid", f"Kết quả #{row.id}: {check.message}"))
     return found

@@ -104,3 +104,14 @@ def test_paper_result_procedures_store_the_scan_unsigned(engine: Engine) -> None
     pdf = result_pdf("Quyet dinh cho phep hoat dong")
     view = engine.attach_result(code, "quyet-dinh.pdf", pdf, engine.actor("specialist"))
     assert view.signer is None and engine.result_file(code, view.id)[1] == pdf
+
+
+def test_a_missing_trust_root_is_reported_not_a_crash(engine: Engine, tmp_path: Path) -> None:
+    code, secret = _diploma(engine)
+    view = engine.attach_result(code, "ban-sao.pdf", result_pdf(), engine.actor("specialist"))
+    engine.signing = replace(engine.signing, chain_paths=(tmp_path / "khong-co-ca.pem",))
+    _, _, check = engine.citizen_result(code, secret, view.id)
+    assert check is not None and not check.valid
+    assert check.message.startswith("Không tìm thấy tệp chứng thư gốc tin cậy")
+    [finding] = engine.verify_history(code).findings
+    assert finding.problem == "result_signature_invalid"
