@@ -223,3 +223,34 @@ def test_components_digitised_before_the_identity_check_join_the_store(engine: E
     with engine.db.read() as session:
         [item] = session.scalars(select(CitizenDataItem)).all()  # once, however often identity is checked
         assert (item.cccd, item.data_code, item.source_case_code) == (AN["cccd"], "CCCD", code)
+
+
+def test_a_signed_result_is_offered_as_a_component_of_the_next_procedure(engine: Engine) -> None:
+    """language_centre_operation's TP2 (the establishment decision) is the signed result of
+    language_centre_establishment (dataCode KQ.language_centre_establishment)."""
+    from tests.engine.helpers import result_pdf
+
+    clerk = engine.actor("clerk")
+    applicant = {"name": AN["full_name"], "id_number": AN["cccd"]}
+    founded = engine.start_case(
+        {"procedure_id": "language_centre_establishment", "applicant": applicant}, clerk
+    )
+    decision = engine.attach_result(
+        founded.code,
+        "quyet-dinh-thanh-lap.pdf",
+        result_pdf("Quyet dinh thanh lap"),
+        engine.actor("head"),
+        sign=True,
+    )
+    assert decision.signer is not None
+    operation = engine.start_case(
+        {"procedure_id": "language_centre_operation", "applicant": applicant}, clerk
+    )
+    [offer] = engine.reuse_offers(operation.code, clerk)
+    assert (offer.document_code, offer.source, offer.sha256) == ("TP2", "result", decision.sha256)
+    engine.reuse_component(operation.code, offer.item_id, "TP2", clerk)
+    [document] = engine.list_documents(operation.code)
+    assert (
+        engine.read_document(operation.code, document.id)[1]
+        == engine.result_file(founded.code, decision.id)[1]
+    )
