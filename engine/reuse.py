@@ -2,8 +2,8 @@
 
 The citizen's data store (kho dữ liệu điện tử của tổ chức, cá nhân) is keyed by CCCD. It fills
 itself: a component digitised at the counter and a signed electronic result are remembered for the
-dossier's applicant (the CCCD of the dossier's identity check, else the number the applicant
-declared), until the component's validity ends. At receipt, online and at the counter, the
+dossier's applicant (the CCCD of the dossier's verified or overridden identity check), until the
+component's validity ends. At receipt, online and at the counter, the
 components of the new dossier that match an entry are offered; taking one files the stored PDF as
 the component without a new upload and records ``document_reused``, which is what 4.3 counts.
 
@@ -14,7 +14,6 @@ Matching: a component with a ``dataCode`` matches entries with the same code fro
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from .results import ResultView
     from .service import Engine
 
-_CCCD = re.compile(r"^\d{12}$")
 RESULT_PREFIX = "KQ."  # data code of a procedure's result: KQ.<procedure id>
 
 
@@ -62,17 +60,21 @@ def data_code_of(procedure_id: str, document: dict[str, Any]) -> str:
 
 
 def case_cccd(session: Session, case: Case) -> str | None:
-    """The applicant's CCCD: of the latest identity check that was verified or overridden, else the
-    declared number when it has the CCCD layout."""
-    checks = session.scalars(
-        select(IdentityCheck).where(IdentityCheck.case_id == case.id).order_by(IdentityCheck.id.desc())
-    )
-    for check in checks:
-        if check.outcome == "verified" or check.override_reason is not None:
-            return check.cccd
-        break
-    declared = str((case.applicant or {}).get("id_number") or "").strip()
-    return declared if _CCCD.match(declared) else None
+    """The applicant's CCCD as far as reuse is concerned: that of the latest identity check, when it
+    was verified (at the counter or by the portal) or overridden by the clerk with a reason.
+
+    A declared number alone is not enough: the store would otherwise file one person's papers under,
+    or offer them to, whoever typed their number.
+    """
+    latest = session.scalars(
+        select(IdentityCheck)
+        .where(IdentityCheck.case_id == case.id)
+        .order_by(IdentityCheck.id.desc())
+        .limit(1)
+    ).first()
+    if latest is not None and (latest.outcome == "verified" or latest.override_reason is not None):
+        return latest.cccd
+    return None
 
 
 def _add_months(day: date, months: int) -> date:
@@ -306,4 +308,3 @@ def reuse_component(engine: Engine, ref: str, item_id: int, document_code: str, 
             engine.clock.now(),
             engine.files,
         )
-

@@ -230,11 +230,14 @@ def test_a_signed_result_is_offered_as_a_component_of_the_next_procedure(engine:
     language_centre_establishment (dataCode KQ.language_centre_establishment)."""
     from tests.engine.helpers import result_pdf
 
+    seed_population_records(engine.db)
     clerk = engine.actor("clerk")
+    population = LocalPopulationData(engine.db)
     applicant = {"name": AN["full_name"], "id_number": AN["cccd"]}
     founded = engine.start_case(
         {"procedure_id": "language_centre_establishment", "applicant": applicant}, clerk
     )
+    check_identity(engine, founded.code, AN["cccd"], AN["date_of_birth"], clerk, population, AN["full_name"])
     decision = engine.attach_result(
         founded.code,
         "quyet-dinh-thanh-lap.pdf",
@@ -246,6 +249,10 @@ def test_a_signed_result_is_offered_as_a_component_of_the_next_procedure(engine:
     operation = engine.start_case(
         {"procedure_id": "language_centre_operation", "applicant": applicant}, clerk
     )
+    assert engine.reuse_offers(operation.code, clerk) == []  # a declared number is not enough
+    check_identity(
+        engine, operation.code, AN["cccd"], AN["date_of_birth"], clerk, population, AN["full_name"]
+    )
     [offer] = engine.reuse_offers(operation.code, clerk)
     assert (offer.document_code, offer.source, offer.sha256) == ("TP2", "result", decision.sha256)
     engine.reuse_component(operation.code, offer.item_id, "TP2", clerk)
@@ -254,3 +261,16 @@ def test_a_signed_result_is_offered_as_a_component_of_the_next_procedure(engine:
         engine.read_document(operation.code, document.id)[1]
         == engine.result_file(founded.code, decision.id)[1]
     )
+
+
+def test_a_mismatching_identity_is_not_offered_the_store(engine: Engine, first: str) -> None:
+    clerk = engine.actor("clerk")
+    code = engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Kẻ Mạo Danh", "id_number": AN["cccd"]}}, clerk
+    ).code
+    check_identity(
+        engine, code, AN["cccd"], "1990-05-13", clerk, LocalPopulationData(engine.db), "Kẻ Mạo Danh"
+    )
+    assert engine.reuse_offers(code, clerk) == []
+    with pytest.raises(ValidationError, match="Chưa xác định được số CCCD"):
+        engine.reuse_component(code, 1, "TP2", clerk)
