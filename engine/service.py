@@ -495,12 +495,14 @@ class Engine:
         """The desk's offers for a dossier: stored components of its applicant that match."""
         if not actor.roles & documents.STAFF_UPLOAD_ROLES:
             raise Forbidden("Bạn không có quyền xem kho dữ liệu của người nộp")
+        self.authorize_case(ref, actor, Action.READ)
         return reuse.case_offers(self, ref)
 
     def reuse_component(
         self, ref: str, item_id: int, document_code: str, actor: Actor
     ) -> documents.DocumentView:
         """At the counter: a stored component taken into the dossier without a new upload."""
+        self.authorize_case(ref, actor, Action.CHANGE)
         return reuse.reuse_component(self, ref, item_id, document_code, actor)
 
     def counter_intake(
@@ -812,6 +814,7 @@ class Engine:
         """The desk takes the procedure's fee in cash and issues the electronic receipt."""
         with self._uow() as session:
             case = find_case(session, ref)
+            self._authorize(session, case, actor, Action.CHANGE)
             return payments.record_cash_payment(self.cases, session, case, amount, actor, self.clock.now())
 
     def payment_receipt(self, ref: str, number: str) -> payments.PaymentView:
