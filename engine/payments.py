@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime
 from .domain.vocab import CLOSED_WITHOUT_RESULT, EventKind
-from .errors import ConflictError, Forbidden, ValidationError
+from .errors import ConflictError, Forbidden, NotFound, ValidationError
 from .models import Case, Payment
 from .users import SYSTEM, Actor
 
@@ -162,8 +162,6 @@ def receipt(session: Session, case: Case, number: str) -> PaymentView:
     """One electronic receipt of ``case`` by its number."""
     row = session.scalar(select(Payment).where(Payment.case_id == case.id, Payment.receipt_number == number))
     if row is None:
-        from .errors import NotFound
-
         raise NotFound(f"Không tìm thấy biên lai '{number}' của hồ sơ")
     return _view(row, case.code)
 
