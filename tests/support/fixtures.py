@@ -84,10 +84,12 @@ def _drop_pg_database(url: str) -> None:
 
 
 @functools.cache
+@functools.cache
 def one_unit_library() -> Path:
     """A copy of the library whose every lane is routed to ``TEST_UNIT``: the shared test database's
     accounts (all of that unit) can then work every step, as most tests need. Unit isolation is
-    tested on the real library (tests/web/test_access_matrix.py)."""
+    tested on the real library (tests/web/test_access_matrix.py). One copy per process: the test
+    engines read their shared sub-processes from it too, so a designer deploy keeps the same units."""
     target = Path(tempfile.mkdtemp(prefix="motcua-library-"))
     shutil.copytree(LIBRARY_DIR, target, dirs_exist_ok=True)
     for path in target.rglob("*.bpmn"):
@@ -188,7 +190,12 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def engine(db: Database, clock: FixedClock) -> Engine:
-    return Engine(db, clock=clock, calendar=WorkingCalendar(), settings=EngineSettings())
+    return Engine(db, clock=clock, calendar=WorkingCalendar(), settings=settings_for_tests())
+
+
+def settings_for_tests() -> EngineSettings:
+    """The settings of the test engines: the library they deploy from is the one the database holds."""
+    return EngineSettings(library_dir=one_unit_library())
 
 
 assert set(TEST_USERS) and all(r in ROLES for roles in TEST_USERS.values() for r in roles)

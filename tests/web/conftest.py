@@ -19,8 +19,7 @@ from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
 from engine.db import Database
 from engine.service import CaseView, Engine
-from engine.settings import EngineSettings
-from tests.support.fixtures import TEST_PASSWORD, clean
+from tests.support.fixtures import TEST_PASSWORD, clean, settings_for_tests
 from web.app import create_app
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -86,7 +85,7 @@ def as_user(app: Flask) -> Any:
 def sqlite_engine(sqlite_url: str, clock: FixedClock) -> Iterator[Engine]:
     db = Database(sqlite_url)
     clean(db)
-    yield Engine(db, clock=clock, calendar=WorkingCalendar(), settings=EngineSettings())
+    yield Engine(db, clock=clock, calendar=WorkingCalendar(), settings=settings_for_tests())
     db.dispose()
 
 
