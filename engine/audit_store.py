@@ -19,7 +19,7 @@ from .calendar import DEFAULT_OVERRIDES, WorkingCalendar
 from .calendar_store import effective_overrides, history
 from .clock import Clock
 from .digital_models import FeedbackItem
-from .domain.state import SlaState
+from .domain.state import ROW_FIELDS, SlaState
 from .integrity import Finding
 from .models import (
     Case,
@@ -162,15 +162,8 @@ def stored_view(session: Session, case: Case) -> dict[str, Any]:
         ).where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
     )
     return comparable_view(
-        status=case.status,
+        **{name: getattr(case, name) for name in ROW_FIELDS},
         data=case.data,
-        receipt_due_at=case.receipt_due_at,
-        received_at=case.received_at,
-        due_at=case.due_at,
-        finished_at=case.finished_at,
-        returned_at=case.returned_at,
-        completed=case.completed,
-        outcome=case.outcome,
         sla=_canonical_sla(case.sla),
         tasks=list(items),
     )

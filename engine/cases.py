@@ -17,7 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,10 +26,10 @@ from . import audit, operations, outbox, sla
 from .clock import Clock
 from .domain import rules
 from .domain.rules import Observation, Step
-from .domain.state import HISTORY_FORMAT, CaseState, Event, OpenTask, SlaState
+from .domain.state import HISTORY_FORMAT, ROW_FIELDS, START_FIELDS, CaseState, Event, OpenTask, SlaState
 from .domain.vocab import TERMINAL, EventKind, Status, label
 from .errors import ConflictError, Forbidden, NotFound, ValidationError
-from .models import Case, CaseEvent, DossierSequence, Timer, WorkItem
+from .models import Base, Case, CaseEvent, DossierSequence, Timer, WorkItem
 from .operations import spiff_errors
 from .procedures import LoadedVersion, ProcedureStore
 from .settings import EngineSettings
@@ -37,7 +37,7 @@ from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_
 from .users import SYSTEM, Actor
 
 TERMINAL_STATUSES = frozenset(int(s) for s in TERMINAL)
-__all__ = ["CaseRuntime", "find_case", "secret_digest", "spiff_errors", "validate_form"]
+__all__ = ["CaseRuntime", "find_case", "open_items", "secret_digest", "spiff_errors", "validate_form"]
 
 # Test seam for fault injection: runs after the rows are flushed, before COMMIT (None in production).
 after_flush_hook: Callable[[str], None] | None = None
@@ -123,7 +123,6 @@ class CaseRuntime:
             last_hash=audit.GENESIS,
         )
         session.add(case)
-        session.flush()
         unit = _Unit(case, version, {}, [], self._step(CaseState(), version, actor))
         unit.workflow = version.specs.new_workflow(self._script_engine())
         inputs = {
@@ -289,7 +288,7 @@ class CaseRuntime:
     def state(self, session: Session, case: Case) -> CaseState:
         """The case's typed state as stored (row + open work items)."""
         return _state_of(
-            case, self.procedures.load(session, case.procedure_version_id), _open_items(session, case)
+            case, self.procedures.load(session, case.procedure_version_id), open_items(session, case)
         )
 
     # ----------------------------------------------------------------------------- the unit of work
@@ -306,31 +305,50 @@ class CaseRuntime:
         with_steps: bool = True,
     ) -> _Unit:
         version = self.procedures.load(session, case.procedure_version_id)
-        items = _open_items(session, case) if with_steps else {}
+        items = open_items(session, case) if with_steps else {}
         unit = _Unit(case, version, items, None, self._step(_state_of(case, version, items), version, actor))
         if with_workflow:
             unit.workflow = load_state(case.state, version.specs, self._script_engine())
         return unit
 
     def _store(self, session: Session, unit: _Unit) -> None:
-        """Write what the step decided: events, case row, work items, timers, outbox; then flush."""
+        """Write what the step decided: the case row once, the events and the messages they cause in
+        one batch each, the work items and timers that changed; then flush.
+
+        Nothing is flushed early (no autoflush while the timers are read), so the case row gets one
+        INSERT or one UPDATE per operation.
+        """
         case, step = unit.case, unit.step
-        rows = []
-        for event in step.events:
-            rows.append(self._event_row(case, event))
-        session.add_all(rows)
-        for event, row in zip(step.events, rows, strict=True):
-            self._messages(session, unit, event, row)
+        events = [self._event_fields(case, event) for event in step.events]
         _write_state(case, step.state)
-        self._sync_work_items(session, unit)
-        self._sync_timers(session, unit)
         if unit.workflow is not None:
             case.state = dump_state(unit.workflow)
+        if case.id is None:
+            session.flush()  # a new case: its complete row, whose id keys everything below
+        with session.no_autoflush:
+            self._sync_timers(session, unit)
+            opened = self._sync_work_items(session, unit)
         session.flush()
+        if events:
+            # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
+            # per group.
+            table = Base.metadata.tables[CaseEvent.__tablename__]
+            session.execute(insert(table), [{"case_id": case.id, **fields} for fields in events])
+        outbox.add_all(
+            session,
+            case.id,
+            [
+                (message, event.at)
+                for event, fields in zip(step.events, events, strict=True)
+                for message in self._messages(unit, event, fields)
+            ],
+        )
+        _remember_open(session, case, [i for i in (*unit.items.values(), *opened) if i.completed_at is None])
         if after_flush_hook is not None:
             after_flush_hook(case.code)
 
-    def _event_row(self, case: Case, event: Event) -> CaseEvent:
+    def _event_fields(self, case: Case, event: Event) -> dict[str, Any]:
+        """The next ``case_events`` row of the case's hash chain (its ``case_id`` added at insert)."""
         fields: dict[str, Any] = {
             "seq": case.last_seq + 1,
             "at": event.at,
@@ -343,21 +361,21 @@ class CaseRuntime:
             "payload": dict(event.payload),
         }
         digest = audit.chain_hash(case.last_hash, audit.event_content(case_code=case.code, **fields))
-        row = CaseEvent(case_id=case.id, prev_hash=case.last_hash, hash=digest, **fields)
+        fields["prev_hash"], fields["hash"] = case.last_hash, digest
         case.last_seq = fields["seq"]
         case.last_hash = digest
-        return row
+        return fields
 
-    def _messages(self, session: Session, unit: _Unit, event: Event, row: CaseEvent) -> None:
-        """Queue what an event causes outside (portal sync, applicant notices, fee request) in this same
-        transaction: it is sent only if the change commits (engine.outbox)."""
+    def _messages(self, unit: _Unit, event: Event, row: Mapping[str, Any]) -> list[outbox.NewMessage]:
+        """What an event causes outside (portal sync, applicant notices, fee request), queued in this
+        same transaction: it is sent only if the change commits (engine.outbox)."""
         case, facts = unit.case, unit.version.facts
         found: list[outbox.NewMessage] = []
         if event.status_to is not None:
             found += outbox.status_change_messages(
                 case_code=case.code,
-                seq=row.seq,
-                event_hash=row.hash,
+                seq=row["seq"],
+                event_hash=row["hash"],
                 at=event.at,
                 status_from=event.status_from,
                 status_to=event.status_to,
@@ -370,16 +388,16 @@ class CaseRuntime:
         if text is not None:
             found += outbox.appointment_messages(
                 case_code=case.code,
-                seq=row.seq,
-                event_hash=row.hash,
+                seq=row["seq"],
+                event_hash=row["hash"],
                 at=event.at,
                 applicant=case.applicant,
                 text=text,
             )
-        for message in found:
-            outbox.add(session, case.id, message, event.at)
+        return found
 
-    def _sync_work_items(self, session: Session, unit: _Unit) -> None:
+    def _sync_work_items(self, session: Session, unit: _Unit) -> list[WorkItem]:
+        """Close the items whose steps closed, follow who holds a step, add the steps opened."""
         state, now = unit.step.state, unit.step.at
         done = {e.task_id: e for e in unit.step.events if e.kind == EventKind.TASK_COMPLETED}
         for task_id, item in unit.items.items():
@@ -416,6 +434,7 @@ class CaseRuntime:
             if t.task_id not in unit.items
         ]
         session.add_all(new)
+        return new
 
     def _sync_timers(self, session: Session, unit: _Unit) -> None:
         """SLA checks follow the state's deadlines (only those this operation moved); BPMN timers
@@ -472,31 +491,39 @@ class CaseRuntime:
 
 
 # ------------------------------------------------------------------------------------ row <-> state
-def _open_items(session: Session, case: Case) -> dict[str, WorkItem]:
-    rows = session.scalars(
-        select(WorkItem)
-        .where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
-        .order_by(WorkItem.ready_at, WorkItem.id)
-    )
-    return {row.task_id: row for row in rows}
+_OPEN_ITEMS = "motcua.open_items"
+
+
+def open_items(session: Session, case: Case) -> dict[str, WorkItem]:
+    """The case's open work items by task id, in the order they opened.
+
+    Read once per unit of work: the runtime is the only writer of work items and remembers what it
+    wrote (keyed by the case's row version, so a rolled-back write is never taken for the truth).
+    """
+    known: dict[tuple[int, int], dict[str, WorkItem]] = session.info.setdefault(_OPEN_ITEMS, {})
+    key = (case.id, case.version)
+    items = known.get(key)
+    if items is None:
+        rows = session.scalars(
+            select(WorkItem)
+            .where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
+            .order_by(WorkItem.ready_at, WorkItem.id)
+        )
+        items = known[key] = {row.task_id: row for row in rows}
+    return items
+
+
+def _remember_open(session: Session, case: Case, items: list[WorkItem]) -> None:
+    ordered = sorted(items, key=lambda i: (i.ready_at, i.id))
+    session.info.setdefault(_OPEN_ITEMS, {})[(case.id, case.version)] = {i.task_id: i for i in ordered}
 
 
 def _state_of(case: Case, version: LoadedVersion, items: Mapping[str, WorkItem]) -> CaseState:
     return CaseState(
-        procedure_id=case.procedure_id,
+        **{name: getattr(case, name) for name in (*START_FIELDS, *ROW_FIELDS)},
         version=version.version,
-        channel=case.channel,
         applicant=dict(case.applicant),
-        status=case.status,
         data=dict(case.data),
-        submitted_at=case.submitted_at,
-        receipt_due_at=case.receipt_due_at,
-        received_at=case.received_at,
-        due_at=case.due_at,
-        finished_at=case.finished_at,
-        returned_at=case.returned_at,
-        completed=case.completed,
-        outcome=case.outcome,
         sla=SlaState.from_json(case.sla),
         tasks={
             i.task_id: OpenTask(
@@ -518,16 +545,15 @@ def _state_of(case: Case, version: LoadedVersion, items: Mapping[str, WorkItem])
 
 
 def _write_state(case: Case, state: CaseState) -> None:
-    case.status = int(state.status)
-    case.data = state.data
-    case.receipt_due_at = state.receipt_due_at
-    case.received_at = state.received_at
-    case.due_at = state.due_at
-    case.finished_at = state.finished_at
-    case.returned_at = state.returned_at
-    case.completed = state.completed
-    case.outcome = state.outcome
-    case.sla = state.sla.to_json()
+    for name in ROW_FIELDS:
+        value = getattr(state, name)
+        if getattr(case, name) != value:  # an unchanged column stays out of the UPDATE
+            setattr(case, name, int(value) if name == "status" else value)
+    if case.data != state.data:
+        case.data = state.data
+    sla = state.sla.to_json()
+    if case.sla != sla:
+        case.sla = sla
 
 
 def _find_ready(workflow: BpmnWorkflow, task_ref: str) -> Any:

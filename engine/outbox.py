@@ -14,19 +14,19 @@ portal never receives status 4 before status 2. A message that exhausts its retr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .clock import Clock
 from .domain.vocab import Status
-from .models import Case, Incident, OutboxMessage
+from .models import Base, Case, Incident, OutboxMessage
 
 log = logging.getLogger("motcua.outbox")
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -102,6 +102,27 @@ def add(session: Session, case_id: int | None, message: NewMessage, now: datetim
             attempts=0,
             created_at=now,
         )
+    )
+
+
+def add_all(session: Session, case_id: int | None, messages: Sequence[tuple[NewMessage, datetime]]) -> None:
+    """Add messages (each with the moment it was caused) in one batch, in the caller's transaction."""
+    if not messages:
+        return
+    session.execute(
+        insert(Base.metadata.tables[OutboxMessage.__tablename__]),
+        [
+            {
+                "case_id": case_id,
+                "handler": message.handler,
+                "delivery_key": message.delivery_key,
+                "payload": message.payload,
+                "state": PENDING,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for message, now in messages
+        ],
     )
 
 

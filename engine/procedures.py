@@ -32,6 +32,7 @@ class LoadedVersion:
     id: int
     procedure_id: str
     version: int
+    name: str
     meta: dict[str, Any]
     elements: dict[str, dict[str, Any]]
     specs: CompiledSpecs
@@ -155,6 +156,7 @@ class ProcedureStore:
             id=row.id,
             procedure_id=row.procedure_id,
             version=row.version,
+            name=row.name,
             meta=row.meta,
             elements=row.elements,
             specs=specs,
@@ -181,6 +183,7 @@ def compile_files(procedure_id: str, files: Mapping[str, str | bytes]) -> Loaded
         id=0,
         procedure_id=bundle.meta.id,
         version=0,
+        name=bundle.meta.name,
         meta=meta,
         elements=elements,
         specs=specs,

@@ -31,8 +31,8 @@ from .domain import rules
 from .domain.evolve import BREACH_FLAGS, CalendarAt, UnknownEvent, apply
 from .domain.procedure import ProcedureFacts
 from .domain.rules import Observation, ReadyTask, Step
+from .domain.state import ROW_FIELDS, START_FIELDS, Event, OpenTask
 from .domain.state import CaseState as DomainState
-from .domain.state import Event, OpenTask
 from .domain.vocab import DERIVED_KINDS, INPUT_KINDS, EventKind, Status, label
 from .errors import MotcuaError
 from .spiff import CompiledSpecs, MotcuaScriptEngine, dump_state, load_state, ready_user_tasks, waiting_timers
@@ -125,15 +125,8 @@ class CaseState:
     def comparable(self) -> dict[str, Any]:
         """The fields the engine's stored view also has, in one canonical shape."""
         return comparable_view(
-            status=self.status,
+            **{name: getattr(self, name) for name in ROW_FIELDS},
             data=self.data,
-            receipt_due_at=self.receipt_due_at,
-            received_at=self.received_at,
-            due_at=self.due_at,
-            finished_at=self.finished_at,
-            returned_at=self.returned_at,
-            completed=self.completed,
-            outcome=self.outcome,
             sla=self.sla,
             tasks=[(t.task_id, t.element_id, t.role, t.ready_at, t.due_at, t.assignee) for t in self.tasks],
         )
@@ -634,20 +627,7 @@ def _mismatch(predicted: Event, recorded: Event) -> Divergence | None:
 
 
 #: Fields the public state takes from the domain state as they are.
-_PLAIN_FIELDS = (
-    "procedure_id",
-    "version",
-    "channel",
-    "status",
-    "submitted_at",
-    "receipt_due_at",
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "completed",
-    "outcome",
-)
+_PLAIN_FIELDS = ("version", *START_FIELDS, *ROW_FIELDS)
 
 
 def _public(

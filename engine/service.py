@@ -53,9 +53,10 @@ from .access import Action
 from .calendar import WorkingCalendar
 from .calendar_changes import affected_case_ids
 from .calendar_store import LiveCalendar, add_override, history
-from .cases import CaseRuntime, find_case
+from .cases import CaseRuntime, find_case, open_items
 from .clock import Clock, SystemClock
 from .db import Database
+from .domain.state import ROW_FIELDS, START_FIELDS
 from .domain.vocab import EventKind, StepKind
 from .errors import Forbidden, NotFound, ProcedureError, ValidationError
 from .esign import SigningConfig
@@ -641,7 +642,9 @@ class Engine:
         actor: Actor,
         expected_version: int | None = None,
     ) -> None:
-        item = assignment.open_item(session, case, task_ref)
+        item = _open_item(open_items(session, case), task_ref)
+        if item is None:
+            item = assignment.open_item(session, case, task_ref)
         version = self.procedures.load(session, case.procedure_version_id)
         element = version.elements.get(item.element_id) or {}
         if isinstance(data, Mapping):
@@ -886,11 +889,6 @@ class Engine:
     # ------------------------------------------------------------------ views
     def _open_tasks(self, session: Session, case: Case) -> list[TaskView]:
         version = self.procedures.load(session, case.procedure_version_id)
-        items = session.scalars(
-            select(WorkItem)
-            .where(WorkItem.case_id == case.id, WorkItem.completed_at.is_(None))
-            .order_by(WorkItem.ready_at, WorkItem.id)
-        )
         return [
             TaskView(
                 task_id=i.task_id,
@@ -904,30 +902,20 @@ class Engine:
                 form=(version.elements.get(i.element_id) or {}).get("form"),
                 unit=i.unit,
             )
-            for i in items
+            for i in open_items(session, case).values()
         ]
 
     def _case_view(self, session: Session, case: Case) -> CaseView:
-        version = session.get(ProcedureVersion, case.procedure_version_id)
-        assert version is not None
+        """The case as the caller sees it, from the row and open steps the operation already holds."""
+        version = self.procedures.load(session, case.procedure_version_id)
         return CaseView(
+            **{name: getattr(case, name) for name in (*START_FIELDS, *ROW_FIELDS)},
             id=case.id,
             code=case.code,
-            procedure_id=case.procedure_id,
             procedure_name=version.name,
             procedure_version=version.version,
             applicant=case.applicant,
-            channel=case.channel,
-            status=case.status,
             status_label=STATUS_LABELS.get(case.status, ""),
-            submitted_at=case.submitted_at,
-            receipt_due_at=case.receipt_due_at,
-            received_at=case.received_at,
-            due_at=case.due_at,
-            finished_at=case.finished_at,
-            returned_at=case.returned_at,
-            completed=case.completed,
-            outcome=case.outcome,
             sla=case.sla,
             data=case.data,
             version=case.version,
@@ -1560,6 +1548,15 @@ def _parse_any(model: type[queries.TaskFilter], value: Mapping[str, Any]) -> que
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()
         ]
         raise ValidationError("Bộ lọc không hợp lệ", details={"fields": problems}) from exc
+
+
+def _open_item(items: Mapping[str, WorkItem], task_ref: str) -> WorkItem | None:
+    """The open step a task id names or, when only one is open there, an element id names; None lets
+    :func:`engine.assignment.open_item` tell a closed step from an unknown one."""
+    if task_ref in items:
+        return items[task_ref]
+    by_element = [i for i in items.values() if i.element_id == task_ref]
+    return by_element[0] if len(by_element) == 1 else None
 
 
 def _identity_events(session: Session, case: Case) -> list[tuple[str, Any]]:

@@ -21,6 +21,25 @@ WaitingFor = Literal["supplementation", "payment"]
 HISTORY_FORMAT = 4
 
 
+#: Fields a case keeps from its start: the ``cases`` row, the case view and replay's public state
+#: copy them as they are.
+START_FIELDS = ("procedure_id", "channel", "submitted_at")
+#: Fields every operation may change and the ``cases`` row keeps as they are (the row is the state's
+#: snapshot). One list for the four copies: state → row and row → state (``engine.cases``), row →
+#: case view (``engine.service``) and row → the auditor's stored view (``engine.audit_store``);
+#: ``data``, ``sla`` (JSON) and the open tasks (``work_items``) travel beside them.
+ROW_FIELDS = (
+    "status",
+    "receipt_due_at",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "returned_at",
+    "completed",
+    "outcome",
+)
+
+
 @dataclass(frozen=True)
 class Event:
     """One event as the rules produce it and as the history stores it (without its hash)."""
