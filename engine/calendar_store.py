@@ -6,6 +6,8 @@ Rows are never updated or deleted: a later row for the same day supersedes an ea
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Literal
 
@@ -69,14 +71,31 @@ class LiveCalendar:
     """A working calendar that follows the override table without restarting the process.
 
     Engine code holds this object; :meth:`refresh` swaps the underlying calendar when another
-    process (or the admin page) added an override.
+    process (or the admin page) added an override. Overrides are rare (a few day swaps a year) and
+    decided weeks ahead, so the table is asked at most once per ``recheck_seconds`` of process time
+    (not once per transaction); an override added through this object (``force=True`` after the
+    insert) applies at once, and another process's within ``recheck_seconds``.
     """
 
-    def __init__(self, calendar: WorkingCalendar | None = None) -> None:
+    def __init__(
+        self,
+        calendar: WorkingCalendar | None = None,
+        *,
+        recheck_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.current = calendar or WorkingCalendar()
         self._marker = -1
+        self._recheck = recheck_seconds
+        # Process time, not business time: how stale this copy may be has nothing to do with the Clock.
+        self._monotonic = monotonic
+        self._checked_at: float | None = None
 
-    def refresh(self, session: Session) -> None:
+    def refresh(self, session: Session, *, force: bool = False) -> None:
+        """Follow the table if it may have changed: always when ``force``, else once per interval."""
+        now = self._monotonic()
+        if not force and self._checked_at is not None and now - self._checked_at < self._recheck:
+            return
         mark = marker(session)
         if mark != self._marker:
             if mark:
@@ -84,6 +103,7 @@ class LiveCalendar:
                     self.current.config, (*DEFAULT_OVERRIDES, *effective_overrides(history(session)))
                 )
             self._marker = mark
+        self._checked_at = now
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         return self.current.add_working_hours(start, hours)

@@ -966,13 +966,13 @@ class Engine:
                 "appointments_on_day_off": flagged,
             }
         with self.db.read() as session:
-            self.calendar.refresh(session)
+            self.calendar.refresh(session, force=True)
         return result
 
     def fresh_calendar(self) -> LiveCalendar:
         """The calendar including the newest stored overrides (for read-only callers)."""
         with self.db.read() as session:
-            self.calendar.refresh(session)
+            self.calendar.refresh(session, force=True)
         return self.calendar
 
     def colour(self, started_at: datetime, due_at: datetime) -> str:

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
+from engine.calendar import WorkingCalendar
+from engine.calendar_store import LiveCalendar
 from engine.clock import FixedClock
 from engine.errors import Forbidden, SlaViolation, ValidationError
 from engine.service import Engine
@@ -42,6 +44,31 @@ def test_admin_day_off_override_moves_the_appointment(engine: Engine, clock: Fix
     engine.add_calendar_override(date(2026, 3, 9), "none", "Huỷ điều chỉnh", engine.actor("admin"))
     assert engine.fresh_calendar().is_working_day(date(2026, 3, 9))
     assert [r["kind"] for r in engine.calendar_overrides()] == ["off", "none"]
+
+
+def test_another_process_override_applies_after_the_recheck_interval(engine: Engine) -> None:
+    """The override table is not asked in every transaction: another process's override applies once
+    the calendar's recheck interval has passed (or at once when a caller forces a refresh)."""
+    ticks = [0.0]
+    live = LiveCalendar(WorkingCalendar(), recheck_seconds=1.0, monotonic=lambda: ticks[0])
+    with engine.db.read() as session:
+        live.refresh(session)
+    assert live.is_working_day(date(2026, 3, 9))
+    engine.add_calendar_override(
+        date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND ngày 02/03/2026", engine.actor("admin")
+    )
+    ticks[0] = 0.5
+    with engine.db.read() as session:
+        live.refresh(session)
+    assert live.is_working_day(date(2026, 3, 9))  # still within the interval
+    ticks[0] = 1.5
+    with engine.db.read() as session:
+        live.refresh(session)
+    assert not live.is_working_day(date(2026, 3, 9))
+    engine.add_calendar_override(date(2026, 3, 9), "none", "Huỷ điều chỉnh", engine.actor("admin"))
+    with engine.db.read() as session:
+        live.refresh(session, force=True)
+    assert live.is_working_day(date(2026, 3, 9))
 
 
 def test_late_case_needs_an_apology_before_it_can_continue(engine: Engine, clock: FixedClock) -> None:
