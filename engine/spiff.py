@@ -38,6 +38,7 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -464,15 +465,30 @@ def _has_timer(definition: Any) -> bool:
     return isinstance(inner, list) and any(_has_timer(d) for d in inner)
 
 
+def _workflow_converter() -> Any:
+    registry = SERIALIZER.registry
+    # register() keeps partial(_obj_to_dict, typename, converter.to_dict): the converter is its owner.
+    return registry.convert_to_dict[registry.typenames[BpmnWorkflow]].args[1].__self__
+
+
+_WORKFLOW_CONVERTER = _workflow_converter()
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """The workflow's runtime state as JSON, without its specs (those live with the version)."""
-    SERIALIZER.registry._encoder_mode = True
+    """The workflow's runtime state as JSON, without its specs (those live with the version).
+
+    Mirrors SpiffWorkflow's ``BpmnWorkflowConverter.to_dict`` without converting the specs, which it
+    would do on every write only for them to be dropped (most of the cost of serialising a case).
+    """
+    converter, registry = _WORKFLOW_CONVERTER, SERIALIZER.registry
+    registry._encoder_mode = True
     try:
-        dct = SERIALIZER.to_dict(workflow)
+        dct = WorkflowConverter.to_dict(converter, workflow)
+        dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+        dct["typename"] = converter.typename
     finally:
-        SERIALIZER.registry._encoder_mode = False
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
+        registry._encoder_mode = False
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
     return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
 
