@@ -29,7 +29,7 @@ from engine.clock import FixedClock
 from engine.db import Database
 from engine.definitions import ProcedureBundle, load_library
 from engine.errors import ValidationError
-from engine.service import Engine
+from engine.service import CaseView, Engine
 from engine.settings import EngineSettings
 from engine.users import SYSTEM, Actor
 
@@ -90,17 +90,18 @@ class HappyPath:
     def __init__(self) -> None:
         self.learned: dict[str, dict[str, Any]] = {}
 
-    def complete(self, engine: Engine, code: str, task: Any) -> None:
+    def complete(self, engine: Engine, code: str, task: Any) -> CaseView:
+        """Complete ``task``; returns the case as the operation answered (with its open steps)."""
         data = {**sample_data(task.form), **self.learned.get(task.element_id, {})}
         try:
-            engine.complete_task(code, task.task_id, data, ALL_ROLES)
+            return engine.complete_task(code, task.task_id, data, ALL_ROLES)
         except ValidationError as exc:
             missing = exc.details.get("missing")
             if not missing:
                 raise
             checked = sorted({*(data.get("checked_documents") or []), *missing})
             self.learned[task.element_id] = {"checked_documents": checked}
-            engine.complete_task(code, task.task_id, {**data, "checked_documents": checked}, ALL_ROLES)
+            return engine.complete_task(code, task.task_id, {**data, "checked_documents": checked}, ALL_ROLES)
 
 
 def load_bundle(library: Path) -> ProcedureBundle:
@@ -228,6 +229,8 @@ class ProductLoop:
         self.happy = HappyPath()
 
     def lifecycle(self) -> int:
+        """One case from start to end; like the naive loop, each operation's answer (the view with the
+        open steps) says what to do next, without another read."""
         engine = self.engine
         with self.counter.counting():
             case = engine.start_case(
@@ -235,11 +238,10 @@ class ProductLoop:
             )
         operations = 1
         for _ in range(100):
-            tasks = engine.list_tasks(case.code)
-            if not tasks:
+            if not case.tasks:
                 break
             with self.counter.counting():
-                self.happy.complete(engine, case.code, tasks[0])
+                case = self.happy.complete(engine, case.code, case.tasks[0])
             operations += 1
         return operations
 

@@ -99,8 +99,7 @@ class CaseRuntime:
         actor: Actor,
     ) -> tuple[Case, str]:
         """Open a dossier on the latest version; returns the case and its lookup secret (shown once)."""
-        row = self.procedures.latest(session, procedure_id)
-        version = self.procedures.load(session, row.id)
+        version = self.procedures.load(session, self.procedures.latest_id(session, procedure_id))
         now = self.clock.now()
         code = self._next_code(session, now)
         secret = new_secret()
@@ -445,7 +444,8 @@ class CaseRuntime:
             for kind, due in rules.sla_timers(unit.step.state).items()
             if due != unit.sla_before.get(kind)
         }
-        if not moved and unit.seen is None:
+        bpmn = unit.seen is not None and (bool(unit.seen.timers) or unit.version.specs.has_timers)
+        if not moved and not bpmn:
             return
         if unit.timers is None:
             unit.timers = list(session.scalars(select(Timer).where(Timer.case_id == case.id)))
@@ -459,7 +459,7 @@ class CaseRuntime:
                 session.add(Timer(case_id=case.id, kind=kind, ref=kind, due_at=due))
             elif row.due_at != due:
                 row.due_at, row.fired_at, row.lease_until = due, None, None
-        if unit.seen is None:
+        if not bpmn or unit.seen is None:
             return
         current = {task_id: due for task_id, _, due in unit.seen.timers}
         for (kind, ref), row in existing.items():
@@ -597,7 +597,7 @@ def validate_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> 
             raise ValidationError(f"Tên trường không hợp lệ: '{key}'")
     if not schema:
         return clean
-    validator = Draft202012Validator(schema)
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(clean), key=lambda e: list(e.absolute_path))
     if errors:
         problems = []
@@ -609,6 +609,22 @@ def validate_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> 
         text = "; ".join(f"{p['title']}: {p['message']}" for p in problems)
         raise ValidationError(f"Dữ liệu biểu mẫu không hợp lệ — {text}", details={"fields": problems})
     return clean
+
+
+#: Validators of the forms seen, by the schema object's identity (a loaded version keeps its forms for
+#: the life of the process); the schema is kept beside its validator so the identity stays its own.
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    known = _VALIDATORS.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    validator = Draft202012Validator(schema)
+    if len(_VALIDATORS) > 4096:  # forms built per request (tests, the designer) must not pile up
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
 
 
 def _missing_field(err: Any) -> str | None:

@@ -125,6 +125,17 @@ class ProcedureStore:
             raise NotFound(f"Không tìm thấy thủ tục '{procedure_id}'")
         return row
 
+    def latest_id(self, session: Session, procedure_id: str) -> int:
+        """The id of the version new cases start on (the row itself, with its files, is not read)."""
+        found = session.scalar(
+            select(ProcedureVersion.id).where(
+                ProcedureVersion.procedure_id == procedure_id, ProcedureVersion.is_latest.is_(True)
+            )
+        )
+        if found is None:
+            raise NotFound(f"Không tìm thấy thủ tục '{procedure_id}'")
+        return int(found)
+
     def list_latest(self, session: Session) -> list[ProcedureVersion]:
         return list(
             session.scalars(

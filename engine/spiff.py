@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -363,6 +364,15 @@ class CompiledSpecs:
                 if getattr(task_spec, "manual", False):
                     names[task_spec.name] = (task_spec.bpmn_name, task_spec.lane)
         return names
+
+    @cached_property
+    def has_timers(self) -> bool:
+        """Whether any element waits on a timer (a case of a version without one never has a BPMN timer)."""
+        return any(
+            _has_timer(getattr(task_spec, "event_definition", None))
+            for one in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in one.task_specs.values()
+        )
 
     def to_json(self) -> str:
         """Serialised specs, stored with the version so a case can be restored without the BPMN."""
