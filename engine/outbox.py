@@ -105,8 +105,9 @@ def add(session: Session, case_id: int | None, message: NewMessage, now: datetim
     )
 
 
-def add_all(session: Session, case_id: int | None, messages: Sequence[tuple[NewMessage, datetime]]) -> None:
-    """Add messages (each with the moment it was caused) in one batch, in the caller's transaction."""
+def add_all(session: Session, messages: Sequence[tuple[int | None, NewMessage, datetime]]) -> None:
+    """Add messages — each with its case and the moment it was caused — in one statement, in the
+    caller's transaction."""
     if not messages:
         return
     session.execute(
@@ -121,7 +122,7 @@ def add_all(session: Session, case_id: int | None, messages: Sequence[tuple[NewM
                 "attempts": 0,
                 "created_at": now,
             }
-            for message, now in messages
+            for case_id, message, now in messages
         ],
     )
 

@@ -166,17 +166,18 @@ def fire_events_only_batch(
             select(Timer).where(Timer.id.in_(timer_ids)).order_by(Timer.id).with_for_update(skip_locked=True)
         )
     }
-    for timer_id in timer_ids:
-        timer = timers.get(timer_id)
-        if timer is None:
-            assert outcome.busy is not None
-            outcome.busy.append(timer_id)
-        elif timer.fired_at is not None or timer.lease_owner != owner or timer.case_id not in cases:
-            outcome.skipped += 1
-        elif runtime.fire_timer(session, cases[timer.case_id], timer):
-            outcome.fired += 1
-        else:
-            outcome.skipped += 1
+    with runtime.batch(session):
+        for timer_id in timer_ids:
+            timer = timers.get(timer_id)
+            if timer is None:
+                assert outcome.busy is not None
+                outcome.busy.append(timer_id)
+            elif timer.fired_at is not None or timer.lease_owner != owner or timer.case_id not in cases:
+                outcome.skipped += 1
+            elif runtime.fire_timer(session, cases[timer.case_id], timer):
+                outcome.fired += 1
+            else:
+                outcome.skipped += 1
     return outcome
 
 
@@ -222,7 +223,9 @@ def fire_due(
                     done = fire_events_only_batch(session, runtime, chunk, owner)
             except Exception:
                 # Rolled back whole: fire these one by one, so one bad timer cannot hold up the rest.
-                log.info("batch of %d SLA timers rolled back; firing them one by one", len(chunk))
+                log.info(
+                    "batch of %d SLA timers rolled back; firing them one by one", len(chunk), exc_info=True
+                )
                 ids += chunk
                 continue
             result.fired += done.fired

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from engine.clock import FixedClock
-from engine.models import Timer
+from engine.models import Case, CaseEvent, Timer
 from engine.service import Engine
 from tests.engine.test_workers import fired_report, seed_timers
 
@@ -58,3 +58,22 @@ def test_a_failing_timer_rolls_its_batch_back_and_only_it_is_left(
     assert list(unfired) == [bad_case]  # its lease is kept: retried when it runs out
     report = fired_report(engine.db, [i for i in ids if i != bad_case])
     assert report["proved_once"] == report["proof_events"] == 9 and report["broken_chains"] == {}
+
+
+def test_a_batch_writes_each_case_row_once_with_its_chain_and_version(
+    engine: Engine, clock: FixedClock
+) -> None:
+    ids = seed_timers(engine, n_sla=12, n_bpmn=0, first_due=clock.now(), spread=timedelta(0))
+    with engine.db.read() as session:
+        before = dict(session.execute(select(Case.id, Case.version).where(Case.id.in_(ids))).all())
+    clock.advance(timedelta(days=2))
+    assert engine.fire_due_timers(limit=100, batch=100).fired == 12
+    with engine.db.read() as session:
+        for case in session.scalars(select(Case).where(Case.id.in_(ids))):
+            last = session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
+            ).first()
+            assert last is not None and last.kind == "sla_breach"
+            assert (case.last_seq, case.last_hash) == (last.seq, last.hash)
+            assert case.version == before[case.id] + 1
+            assert "receipt_overdue" in case.sla["flags"]
