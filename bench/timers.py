@@ -9,6 +9,7 @@ throughput, so the figure is what a timer waits under a sustained load.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -104,49 +105,111 @@ def sqlite_backlog(quick: bool) -> Summary:
     return summarise(f"timers on SQLite: fire a due backlog of {n}, 1 process", "timers/s", [fired / seconds])
 
 
-def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
-    """Backlog drained by ``workers`` worker processes, then lag under a sustained arrival rate."""
-    engine = _engine(url)
-    logs = Path(tempfile.mkdtemp(prefix="motcua-timer-bench-"))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "run.py", "worker", "--db", url, "--interval", "0.1", "--batch", "20"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=(logs / f"worker{i}.log").open("wb"),
-        )
-        for i in range(workers)
-    ]
-    rows: list[Summary] = []
-    try:
+#: Timers a worker claims per pass in these runs (``run.py worker --batch``): a backlog is drained in
+#: batches of this many SLA timers per transaction.
+WORKER_BATCH = 200
+
+
+class _Workers:
+    """``n`` ``run.py worker`` processes on one database, started and waited for until they poll."""
+
+    def __init__(self, url: str, n: int) -> None:
+        logs = Path(tempfile.mkdtemp(prefix="motcua-timer-bench-"))
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "run.py",
+                    "worker",
+                    "--db",
+                    url,
+                    "--interval",
+                    "0.1",
+                    "--batch",
+                    str(WORKER_BATCH),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / f"worker{i}.log").open("wb"),
+            )
+            for i in range(n)
+        ]
         ready_by = time.perf_counter() + 120
         while time.perf_counter() < ready_by and not all(
-            "worker started" in (logs / f"worker{i}.log").read_text(errors="replace") for i in range(workers)
+            "worker started" in (logs / f"worker{i}.log").read_text(errors="replace") for i in range(n)
         ):
             time.sleep(0.2)
-        n = 500 if quick else 5000
-        now = datetime.now(UTC)
-        ids = clone_due_timers(engine, n, now - timedelta(seconds=1), timedelta(0))
-        t0 = time.perf_counter()
-        deadline = t0 + 300
-        while _fired(engine.db, ids) < n and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        seconds = time.perf_counter() - t0
-        rate = n / seconds
-        rows.append(
-            summarise(
-                f"timers on PostgreSQL: fire a due backlog of {n}, {workers} worker processes",
-                "timers/s",
-                [rate],
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _drain_rate(engine: Engine, n: int) -> tuple[float, float]:
+    """Timers per second while running workers drain ``n`` SLA timers due at once, and the seconds
+    it took to insert them."""
+    t0 = time.perf_counter()
+    ids = clone_due_timers(engine, n, datetime.now(UTC) - timedelta(seconds=1), timedelta(0))
+    inserted = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    deadline = t0 + 300
+    while _fired(engine.db, ids) < n and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return _fired(engine.db, ids) / (time.perf_counter() - t0), inserted
+
+
+def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
+    """A backlog drained by one worker process and by ``workers`` (the scaling), then the lag of
+    timers arriving at half the measured throughput."""
+    engine = _engine(url)
+    rows: list[Summary] = []
+    n = 500 if quick else 5000
+    try:
+        rates: dict[int, float] = {}
+        for count in (1, workers):
+            pool = _Workers(url, count)
+            try:
+                rates[count], inserted = _drain_rate(engine, n)
+            finally:
+                pool.stop()
+            rows.append(
+                summarise(
+                    f"timers on PostgreSQL: fire a due backlog of {n}, {count} worker process"
+                    + ("es" if count > 1 else ""),
+                    "timers/s",
+                    [rates[count]],
+                    workers=count,
+                )
             )
-        )
-        window = 5.0 if quick else 20.0
-        m = max(20, int(rate * 0.5 * window))
-        ids = clone_due_timers(engine, m, datetime.now(UTC) + timedelta(seconds=2), timedelta(seconds=window))
-        deadline = time.perf_counter() + window + 120
-        while _fired(engine.db, ids) < m and time.perf_counter() < deadline:
-            time.sleep(0.2)
-        lags = _lags_ms(engine.db, ids)
+        cores = os.cpu_count() or 1
+        rows[-1].extra["scaling"] = {
+            "workers": workers,
+            "cores": cores,
+            "speedup": rates[workers] / rates[1],
+            "goal": 0.8 * min(workers, cores),
+        }
+        pool = _Workers(url, workers)
+        try:
+            rate = rates[workers]
+            window = 5.0 if quick else 20.0
+            m = max(20, int(rate * 0.5 * window))
+            # The first timers fall due only once all are inserted (the insert takes seconds):
+            # otherwise the lag would count the bench's own insert.
+            lead = 2.0 + 1.5 * inserted * m / n
+            ids = clone_due_timers(
+                engine, m, datetime.now(UTC) + timedelta(seconds=lead), timedelta(seconds=window)
+            )
+            deadline = time.perf_counter() + lead + window + 120
+            while _fired(engine.db, ids) < m and time.perf_counter() < deadline:
+                time.sleep(0.2)
+            lags = _lags_ms(engine.db, ids)
+        finally:
+            pool.stop()
         rows.append(
             summarise(
                 f"timer lag on PostgreSQL, {workers} workers, {m / window:.0f} timers/s arriving",
@@ -156,13 +219,6 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
             )
         )
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         engine.db.dispose()
     return rows
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -306,7 +306,7 @@ class CaseRuntime:
             yield
         finally:
             del session.info[_BATCH]
-        _update_cases(session, [c for c in batch.cases.values() if session.is_modified(c)])
+        _update_cases(session, [c for c in batch.cases.values() if inspect(c).modified])
         session.flush()
         _insert_events(session, batch.events)
         outbox.add_all(session, batch.messages)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .cases import CaseRuntime
 from .clock import Clock
@@ -158,7 +158,14 @@ def fire_events_only_batch(
     owning = select(Timer.case_id).where(Timer.id.in_(timer_ids))
     cases = {
         c.id: c
-        for c in session.scalars(select(Case).where(Case.id.in_(owning)).order_by(Case.id).with_for_update())
+        for c in session.scalars(
+            # An SLA check never reads the workflow state: the rows come without it.
+            select(Case)
+            .options(defer(Case.state))
+            .where(Case.id.in_(owning))
+            .order_by(Case.id)
+            .with_for_update()
+        )
     }
     timers = {
         t.id: t

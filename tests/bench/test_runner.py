@@ -43,7 +43,25 @@ def test_goals_are_met_missed_or_not_measured() -> None:
     assert verdicts["pages flat from 10,000 to 100,000 on SQLite (median ≤ 2×)"] is False  # 20 → 90 ms
     assert verdicts["every page p95 < 100 ms at 1,000,000 dossiers on SQLite"] is None
     assert verdicts["SLA timer backlog ≥ 2,000/s, PostgreSQL, 4 workers"] is None
+    assert verdicts["N worker processes ≥ 0.8 × min(N, cores) × one process"] is None
     assert len(missed({"goals": check_goals(rows)})) == 4  # type: ignore[arg-type]
+
+
+def test_worker_scaling_is_judged_against_the_cores_there_are() -> None:
+    one = summarise(
+        "timers on PostgreSQL: fire a due backlog of 10, 1 worker process", "timers/s", [500.0], workers=1
+    )
+    four = summarise(
+        "timers on PostgreSQL: fire a due backlog of 10, 4 worker processes",
+        "timers/s",
+        [850.0],
+        workers=4,
+        scaling={"workers": 4, "cores": 2, "speedup": 1.7, "goal": 1.6},
+    )
+    verdicts = {g["goal"]: g for g in check_goals([one, four])}
+    assert verdicts["4 worker processes ≥ 0.8 × min(4, 2 cores) × one process"]["ok"] is True
+    backlog = verdicts["SLA timer backlog ≥ 2,000/s, PostgreSQL, 4 workers"]
+    assert backlog["ok"] is False and backlog["measured"] == "850/s"  # the 4-worker row, not the single one
 
 
 def test_bench_command_prints_json_and_check_fails_only_on_a_missed_goal() -> None:
