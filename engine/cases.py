@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import Executable, and_, bindparam, delete, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,10 +63,10 @@ class _Unit:
     case: Case
     version: LoadedVersion
     items: dict[str, WorkItem]
-    timers: list[Timer] | None  # read when a deadline or a BPMN timer moves (None: not read yet)
     step: Step
     workflow: BpmnWorkflow | None = None
     seen: Observation | None = None
+    waiting_before: frozenset[str] = frozenset()  # BPMN timers waiting before the workflow ran
     sla_before: dict[str, datetime | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,7 +124,7 @@ class CaseRuntime:
             last_hash=audit.GENESIS,
         )
         session.add(case)
-        unit = _Unit(case, version, {}, [], self._step(CaseState(), version, actor))
+        unit = _Unit(case, version, {}, self._step(CaseState(), version, actor))
         unit.workflow = version.specs.new_workflow(self._script_engine())
         inputs = {
             "procedure_id": procedure_id,
@@ -326,17 +326,18 @@ class CaseRuntime:
     ) -> _Unit:
         version = self.procedures.load(session, case.procedure_version_id)
         items = open_items(session, case) if with_steps else {}
-        unit = _Unit(case, version, items, None, self._step(_state_of(case, version, items), version, actor))
+        unit = _Unit(case, version, items, self._step(_state_of(case, version, items), version, actor))
         if with_workflow:
             unit.workflow = load_state(case.state, version.specs, self._script_engine())
+            unit.waiting_before = frozenset(str(t.id) for t, _ in waiting_timers(unit.workflow))
         return unit
 
     def _store(self, session: Session, unit: _Unit) -> None:
         """Write what the step decided: the case row once, the events and the messages they cause in
         one batch each, the work items and timers that changed; then flush.
 
-        Nothing is flushed early (no autoflush while the timers are read), so the case row gets one
-        INSERT or one UPDATE per operation.
+        Nothing is flushed early, so the case row gets one INSERT or one UPDATE per operation; timers
+        are written by their key without being read first.
         """
         case, step = unit.case, unit.step
         events = [self._event_fields(case, event) for event in step.events]
@@ -346,8 +347,8 @@ class CaseRuntime:
         if case.id is None:
             session.flush()  # a new case: its complete row, whose id keys everything below
         with session.no_autoflush:
-            self._sync_timers(session, unit)
             opened = self._sync_work_items(session, unit)
+        timer_changes = self._timer_changes(session, unit)
         rows = [{"case_id": case.id, **fields} for fields in events]
         messages = [
             (case.id, message, event.at)
@@ -355,13 +356,15 @@ class CaseRuntime:
             for message in self._messages(unit, event, fields)
         ]
         batch: _Batch | None = session.info.get(_BATCH)
-        if batch is not None and unit.workflow is None and not unit.items and unit.timers is None:
+        if batch is not None and unit.workflow is None and not unit.items and not timer_changes:
             # Only the case row, its events and messages changed: written with the batch's others.
             batch.cases[case.id] = case
             batch.events += rows
             batch.messages += messages
         else:
             session.flush()
+            for statement in timer_changes:
+                session.execute(statement)
             _insert_events(session, rows)
             outbox.add_all(session, messages)
             _remember_open(
@@ -459,9 +462,11 @@ class CaseRuntime:
         session.add_all(new)
         return new
 
-    def _sync_timers(self, session: Session, unit: _Unit) -> None:
-        """SLA checks follow the state's deadlines (only those this operation moved); BPMN timers
-        follow the workflow (when it ran)."""
+    def _timer_changes(self, session: Session, unit: _Unit) -> list[Executable]:
+        """The statements that keep the case's timers in step: SLA checks follow the state's
+        deadlines (only those this operation moved), BPMN timers the workflow (when it ran). Each
+        writes a timer by its key (case, kind, ref), so nothing is read first; they run after the
+        flush, so a timer the operation itself fired is already marked fired."""
         case = unit.case
         moved = {
             kind: due
@@ -470,32 +475,44 @@ class CaseRuntime:
         }
         bpmn = unit.seen is not None and (bool(unit.seen.timers) or unit.version.specs.has_timers)
         if not moved and not bpmn:
-            return
-        if unit.timers is None:
-            unit.timers = list(session.scalars(select(Timer).where(Timer.case_id == case.id)))
-        existing = {(t.kind, t.ref): t for t in unit.timers}
+            return []
+        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        changes: list[Executable] = []
         for kind, due in moved.items():
-            row = existing.get((kind, kind))
             if due is None:
-                if row is not None and row.fired_at is None:
-                    session.delete(row)
-            elif row is None:
-                session.add(Timer(case_id=case.id, kind=kind, ref=kind, due_at=due))
-            elif row.due_at != due:
-                row.due_at, row.fired_at, row.lease_until = due, None, None
+                changes.append(_delete_unfired(case.id, kind, [kind]))
+            else:
+                row = upsert(Timer).values(case_id=case.id, kind=kind, ref=kind, due_at=due)
+                changes.append(
+                    row.on_conflict_do_update(
+                        index_elements=["case_id", "kind", "ref"],
+                        set_={"due_at": row.excluded.due_at, "fired_at": None, "lease_until": None},
+                        where=Timer.due_at != row.excluded.due_at,
+                    )
+                )
         if not bpmn or unit.seen is None:
-            return
+            return changes
         current = {task_id: due for task_id, _, due in unit.seen.timers}
-        for (kind, ref), row in existing.items():
-            if kind == "bpmn" and row.fired_at is None and ref not in current:
-                session.delete(row)
+        if unit.waiting_before - current.keys():
+            # A timer that waited stops waiting (its row, unless fired, goes): the rows of unfired
+            # BPMN timers are the timers that waited before, so nothing goes when none stopped.
+            changes.append(_delete_unfired(case.id, "bpmn", list(current), keep=True))
         for ref, due in current.items():
-            row = existing.get(("bpmn", ref))
-            if row is None:
-                session.add(Timer(case_id=case.id, kind="bpmn", ref=ref, due_at=due))
-            elif row.fired_at is None or row.due_at != due:
-                # a repeating cycle waits again on the same task: its fired row is armed anew
-                row.due_at, row.fired_at, row.lease_until, row.lease_owner = due, None, None, None
+            row = upsert(Timer).values(case_id=case.id, kind="bpmn", ref=ref, due_at=due)
+            # a repeating cycle waits again on the same task: its fired row is armed anew
+            changes.append(
+                row.on_conflict_do_update(
+                    index_elements=["case_id", "kind", "ref"],
+                    set_={
+                        "due_at": row.excluded.due_at,
+                        "fired_at": None,
+                        "lease_until": None,
+                        "lease_owner": None,
+                    },
+                    where=or_(Timer.fired_at.is_(None), Timer.due_at != row.excluded.due_at),
+                )
+            )
+        return changes
 
     def _next_code(self, session: Session, now: datetime) -> str:
         day = now.astimezone(sla.LOCAL_TZ).strftime("%y%m%d")
@@ -530,6 +547,12 @@ class _Batch:
 
 #: The columns an operation may change on the case row, besides its workflow state and version.
 _CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash")
+
+
+def _delete_unfired(case_id: int, kind: str, refs: list[str], *, keep: bool = False) -> Executable:
+    """Delete the case's unfired timers of ``kind`` whose ref is in ``refs`` (not in, with ``keep``)."""
+    chosen = Timer.ref.not_in(refs) if keep else Timer.ref.in_(refs)
+    return delete(Timer).where(Timer.case_id == case_id, Timer.kind == kind, Timer.fired_at.is_(None), chosen)
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -699,8 +722,19 @@ def _missing_field(err: Any) -> str | None:
     return None
 
 
-def find_case(session: Session, ref: str) -> Case:
-    """A case by dossier code or numeric id."""
+def find_case(session: Session, ref: str, *, with_open_items: bool = False) -> Case:
+    """A case by dossier code or numeric id; ``with_open_items`` reads its open work items in the
+    same statement (what :func:`open_items` then answers from) when the code is given."""
+    if with_open_items:
+        rows = session.execute(
+            select(Case, WorkItem)
+            .outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None)))
+            .where(Case.code == ref)
+        ).all()
+        if rows:
+            found: Case = rows[0][0]
+            _remember_open(session, found, [item for _, item in rows if item is not None])
+            return found
     case = session.scalar(select(Case).where(Case.code == ref))
     if case is None and ref.isdigit():
         case = session.get(Case, int(ref))

@@ -609,11 +609,11 @@ class Engine:
 
     def get_case(self, ref: str) -> CaseView:
         with self.db.read() as session:
-            return self._case_view(session, find_case(session, ref))
+            return self._case_view(session, find_case(session, ref, with_open_items=True))
 
     def list_tasks(self, ref: str) -> list[TaskView]:
         with self.db.read() as session:
-            case = find_case(session, ref)
+            case = find_case(session, ref, with_open_items=True)
             return self._open_tasks(session, case)
 
     def complete_task(
@@ -628,7 +628,7 @@ class Engine:
         same checks (withdrawal pending, unit, claim, the receipt's completeness, role, form)."""
         data = nfc(dict(data)) if isinstance(data, Mapping) else data
         with self._uow() as session:
-            case = find_case(session, ref)
+            case = find_case(session, ref, with_open_items=True)
             self._authorize(session, case, actor, Action.CHANGE)
             self._complete(session, case, task_ref, data, actor, expected_version)
             return self._case_view(session, case)
