@@ -84,7 +84,7 @@ class LiveCalendar:
         recheck_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.current = calendar or WorkingCalendar()
+        self.current = self._base = calendar or WorkingCalendar()
         self._marker = -1
         self._recheck = recheck_seconds
         # Process time, not business time: how stale this copy may be has nothing to do with the Clock.
@@ -98,12 +98,21 @@ class LiveCalendar:
             return
         mark = marker(session)
         if mark != self._marker:
-            if mark:
-                self.current = WorkingCalendar(
-                    self.current.config, (*DEFAULT_OVERRIDES, *effective_overrides(history(session)))
+            self.current = (
+                WorkingCalendar(
+                    self._base.config, (*DEFAULT_OVERRIDES, *effective_overrides(history(session)))
                 )
+                if mark
+                else self._base  # no stored override (any more: one seen here may have rolled back)
+            )
             self._marker = mark
         self._checked_at = now
+
+    def invalidate(self) -> None:
+        """The next :meth:`refresh` rebuilds from the table (an override this process saw may have
+        rolled back, and its id may be given again)."""
+        self._checked_at = None
+        self._marker = -1
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         return self.current.add_working_hours(start, hours)

@@ -945,9 +945,19 @@ class Engine:
         now on a day off is flagged for a new appointment, Mẫu 04)."""
         if not actor.has_role("admin"):
             raise Forbidden("Chỉ quản trị hệ thống được điều chỉnh lịch làm việc")
+        try:
+            return self._add_override(day, kind, note, actor)
+        except BaseException:
+            self.calendar.invalidate()  # it holds the override that just rolled back
+            raise
+        finally:
+            with self.db.read() as session:
+                self.calendar.refresh(session, force=True)
+
+    def _add_override(self, day: date, kind: str, note: str, actor: Actor) -> dict[str, Any]:
         with self._uow() as session:
             row = add_override(session, day, kind, note, actor.username, self.clock.now())
-            self.calendar.refresh(session)
+            self.calendar.refresh(session, force=True)  # the cases below move under the new calendar
             moved: list[str] = []
             flagged: list[str] = []
             for case_id in affected_case_ids(session, day, self.calendar.current.config.tz):
@@ -965,8 +975,6 @@ class Engine:
                 "moved": moved,
                 "appointments_on_day_off": flagged,
             }
-        with self.db.read() as session:
-            self.calendar.refresh(session, force=True)
         return result
 
     def fresh_calendar(self) -> LiveCalendar:

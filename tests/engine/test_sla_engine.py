@@ -71,6 +71,25 @@ def test_another_process_override_applies_after_the_recheck_interval(engine: Eng
     assert live.is_working_day(date(2026, 3, 9))
 
 
+def test_an_override_that_rolls_back_leaves_the_calendar_as_it_was(
+    engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set(vn(2026, 3, 6, 15, 30))
+    received_case(engine)  # an open case the day off would move
+
+    def fail(*_args: object, **_kwargs: object) -> bool:
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(engine.cases, "calendar_changed", fail)
+    with pytest.raises(RuntimeError):
+        engine.add_calendar_override(
+            date(2026, 3, 9), "off", "Quyết định số 01/QĐ-UBND ngày 02/03/2026", engine.actor("admin")
+        )
+    assert engine.calendar_overrides() == []
+    assert engine.calendar.is_working_day(date(2026, 3, 9))  # without waiting for the recheck interval
+    assert engine.get_case(received_case(engine)).due_at == vn(2026, 3, 9, 17, 0)
+
+
 def test_late_case_needs_an_apology_before_it_can_continue(engine: Engine, clock: FixedClock) -> None:
     clock.set(vn(2026, 3, 2, 10, 0))
     code = received_case(engine)
