@@ -105,11 +105,6 @@ def sqlite_backlog(quick: bool) -> Summary:
     return summarise(f"timers on SQLite: fire a due backlog of {n}, 1 process", "timers/s", [fired / seconds])
 
 
-#: Timers a worker claims per pass in these runs (``run.py worker --batch``): a backlog is drained in
-#: batches of this many SLA timers per transaction.
-WORKER_BATCH = 200
-
-
 class _Workers:
     """``n`` ``run.py worker`` processes on one database, started and waited for until they poll."""
 
@@ -125,8 +120,6 @@ class _Workers:
                     url,
                     "--interval",
                     "0.1",
-                    "--batch",
-                    str(WORKER_BATCH),
                 ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,

@@ -201,13 +201,15 @@ def fire_due(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     events_only_batch: int = EVENTS_ONLY_BATCH,
 ) -> TimerPass:
-    """Claim and fire due timers batch by batch until none is due or ``limit`` were claimed.
+    """Claim and fire due timers batch by batch until none is due or ``limit`` were claimed; while
+    every claim comes back full (a backlog) the next one doubles, up to ``events_only_batch``.
 
     ``claim_uow`` may be a plainer unit of work than ``uow`` (claiming needs no calendar). Claimed
     SLA timers are fired ``events_only_batch`` to a transaction, BPMN timers one per transaction.
     """
     result = TimerPass()
     lease = timedelta(seconds=lease_seconds)
+    size = batch
     while result.claimed < limit:
         with (claim_uow or uow)() as session:
             claimed = claim_due_kinds(
@@ -216,10 +218,13 @@ def fire_due(
                 lease_now=lease_clock.now(),
                 owner=owner,
                 lease=lease,
-                limit=min(batch, limit - result.claimed),
+                limit=min(size, limit - result.claimed),
             )
         if not claimed:
             break
+        if len(claimed) == size:
+            # A backlog: claim more at a time (up to an SLA batch), fewer transactions per timer.
+            size = min(size * 2, max(batch, events_only_batch))
         result.claimed += len(claimed)
         ids = [timer_id for timer_id, kind in claimed if kind not in EVENTS_ONLY_KINDS]
         events_only = [timer_id for timer_id, kind in claimed if kind in EVENTS_ONLY_KINDS]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import MotcuaError
-from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS
+from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, EVENTS_ONLY_BATCH
 
 if TYPE_CHECKING:
     from .service import Engine
@@ -42,7 +42,9 @@ def run_worker(
     while not stop.is_set():
         busy = False
         try:
-            result = engine.fire_due_timers(limit=batch * 10, batch=batch, lease_seconds=lease_seconds)
+            result = engine.fire_due_timers(
+                limit=max(batch, EVENTS_ONLY_BATCH) * 10, batch=batch, lease_seconds=lease_seconds
+            )
             busy = result.fired + result.skipped > 0
             if result.fired:
                 log.info("fired %d timers", result.fired)
@@ -92,4 +94,3 @@ def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
         log.exception("hourly seal failed")
         return sealed_hour
     return hour
-
