@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -204,8 +204,9 @@ def replay_case(
 PORTAL_SYNC_HANDLER = "portal.status_sync"  # engine.outbox.STATUS_SYNC
 
 
-def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
-    """Timelines of every dossier submitted before ``before`` (report windows end there).
+def load_facts(session: Session, before: datetime, since: datetime | None = None) -> list[DossierFacts]:
+    """Timelines of every dossier submitted before ``before`` (report windows end there) and, when
+    ``since`` is given, not before it (a report of dossiers submitted in a window reads only those).
 
     The timeline comes from the events; the tables the history does not cover (ratings, payments,
     electronic results, portal sync, the users' units) fill the rest, and stay None (no data)
@@ -213,11 +214,14 @@ def load_facts(session: Session, before: datetime) -> list[DossierFacts]:
     """
     from .reports import handling_unit  # the reports' rule, kept beside the other report rules
 
+    window = [Case.submitted_at < before]
+    if since is not None:
+        # The row's submission time is taken a moment before the case_started event's (the facts'):
+        # the margin keeps a dossier opened across the window's start; the report filters exactly.
+        window.append(Case.submitted_at >= since - timedelta(hours=1))
     cases = list(
         session.execute(
-            select(Case.id, Case.code, Case.procedure_version_id)
-            .where(Case.submitted_at < before)
-            .order_by(Case.id)
+            select(Case.id, Case.code, Case.procedure_version_id).where(*window).order_by(Case.id)
         )
     )
     if not cases:

@@ -123,6 +123,8 @@ class Case(Base):
         ),
         # The desk queue: one status in receipt-deadline order.
         Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
+        # The register (Mẫu 06) reads the dossiers submitted in its window only.
+        Index("ix_cases_submitted", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1272,8 +1272,9 @@ class Engine:
 
     def dossier_register(self, first: date, last: date) -> reports.Table:
         """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates."""
+        start, end = reports.local_bounds(first, last)
         with self.db.read() as session:
-            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            facts = audit_store.load_facts(session, end, since=start)  # the register lists only these
         return reports.register(facts, first, last, agency=self.settings.agency_code)
 
     def control_sheet_form(self, ref: str) -> reports.Table:
