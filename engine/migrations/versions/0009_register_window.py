@@ -1,7 +1,7 @@
 """register window: cases by submission time (the register reads only its window's dossiers)
 
-Revision ID: 0006g
-Revises: 0006a
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29 14:00:00
 
 """
@@ -10,8 +10,8 @@ from typing import Sequence, Union
 from alembic import op
 
 
-revision: str = '0006g'
-down_revision: Union[str, Sequence[str], None] = '0006a'
+revision: str = '0009'
+down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
