@@ -31,8 +31,10 @@ from features.conftest import PEOPLE, local
 from tests.support.fixtures import VN, vn
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
-# The auditor's own feature tampers with rows on purpose; the legal-time rules compute dates only.
-NOT_PROCEDURES = {"audit", "legal_time_rules"}
+# The auditor's own feature tampers with rows on purpose; the legal-time rules compute dates only; the
+# digital one-stop feature works two dossiers of one citizen at once (its events — identity, digitising,
+# reuse, cash payment — are replayed from tests/golden/digital_reuse.json and cash_at_desk.json).
+NOT_PROCEDURES = {"audit", "legal_time_rules", "digital_one_stop"}
 
 
 @dataclass(frozen=True)
