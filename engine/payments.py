@@ -17,6 +17,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime
@@ -62,6 +63,18 @@ def _receipt_number(session: Session, case: Case) -> str:
     return f"BL-{case.code}-{int(count or 0) + 1}"
 
 
+def _insert(session: Session, row: Payment) -> None:
+    """Insert a payment; a concurrent one on the same dossier took its receipt number (or the same
+    gateway transaction arrived twice at once): the caller is told to try again, nothing is kept."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            "Hồ sơ vừa được ghi nhận một khoản thanh toán khác cùng lúc; vui lòng thử lại"
+        ) from exc
+
+
 def record_payment(
     runtime: CaseRuntime, session: Session, case: Case, paid: PaymentConfirmation, now: datetime
 ) -> PaymentView:
@@ -91,8 +104,7 @@ def record_payment(
         method="online",
         receipt_number=_receipt_number(session, case),
     )
-    session.add(row)
-    session.flush()
+    _insert(session, row)
     runtime.record(
         session,
         case,
@@ -139,8 +151,7 @@ def record_cash_payment(
         recorded_by=actor.username,
         receipt_number=number,
     )
-    session.add(row)
-    session.flush()
+    _insert(session, row)
     runtime.record(
         session,
         case,
