@@ -26,12 +26,12 @@ def test_apology_kinds_supplement_approval_and_a_day_off_from_the_command_line(t
     assert json.loads(started.stdout)["due_at"].startswith("2026-11-09T04:30:00")
     mistake = cli(
         "case", "apologise", code, "--kind", "mistake", "--reason", "Ghi sai họ tên", "--unit", "Một cửa",
-        "--as", "truongphong", "--json", "--now", "2026-11-02T10:00:00+07:00", db=db,
+        "--as", "truongphong_gd", "--json", "--now", "2026-11-02T10:00:00+07:00", db=db,
     )  # fmt: skip
     assert mistake.returncode == 0, mistake.stderr
     view = json.loads(mistake.stdout)
     assert view["sla"]["mistake_apologies"] == 1 and view["due_at"].startswith("2026-11-09T04:30:00")
-    refused = cli("case", "approve-supplement", code, "--reason", "Thiếu", "--as", "truongphong", db=db)
+    refused = cli("case", "approve-supplement", code, "--reason", "Thiếu", "--as", "truongphong_gd", db=db)
     assert refused.returncode == 2 and "không cho phép yêu cầu bổ sung hồ sơ lần thứ hai" in refused.stderr
     day_off = cli(
         "calendar", "override", "--day", "2026-11-09", "--kind", "off", "--note",

@@ -319,10 +319,11 @@ def test_form01_fits_one_a5_page_with_ten_components(sqlite_engine: Engine) -> N
     import pypdfium2
 
     from engine.users import CITIZEN
+    from tests.support.fixtures import one_unit_library
     from tests.web.conftest import Client
 
     engine = sqlite_engine
-    library = Path(__file__).resolve().parents[2] / "bpmn"
+    library = one_unit_library()  # the units the test accounts belong to
     main = (library / "diploma_copy.bpmn").read_text(encoding="utf-8")
     start, end = main.index("<motcua:document "), main.index("<motcua:configurable")
     documents = "".join(
