@@ -76,6 +76,39 @@ class ProcedureVersion(Base):
     is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+#: The SLA flags the board lists (rare, each needs a person), one partial index each.
+BOARD_FLAGS = ("appointment_on_day_off", "repeat_supplement")
+
+
+def flagged_predicate(dialect: str, flag: str, column: str = "cases.sla") -> str:
+    """``sla.flags`` holds ``flag``, spelt in each database's own way.
+
+    The partial indexes ``ix_cases_flag_<flag>`` below use this same spelling (``column="sla"``):
+    the board's query must spell the predicate exactly so for its index to apply. On SQLite the
+    array is read as its JSON text, which holds the flag quoted exactly when the array holds the
+    string (a flag is a plain identifier).
+    """
+    if flag not in BOARD_FLAGS:
+        raise ValueError(flag)
+    if dialect == "postgresql":
+        return f"CAST({column} -> 'flags' AS jsonb) @> '[\"{flag}\"]'"
+    return f"instr(json_extract({column}, '$.flags'), '\"{flag}\"') > 0"
+
+
+def _flag_index(flag: str) -> Index:
+    return Index(
+        f"ix_cases_flag_{flag}",
+        "due_at",
+        "id",
+        "procedure_id",
+        "completed",
+        "finished_at",
+        "status",
+        sqlite_where=text(flagged_predicate("sqlite", flag, "sla")),
+        postgresql_where=text(flagged_predicate("postgresql", flag, "sla")),
+    )
+
+
 class Case(Base):
     """A dossier (hồ sơ): one process instance plus its register record."""
 
@@ -125,6 +158,8 @@ class Case(Base):
         Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
         # The register (Mẫu 06) reads the dossiers submitted in its window only.
         Index("ix_cases_submitted", "submitted_at", "id"),
+        # The board's rare flags: found without reading every open row's SLA state.
+        *(_flag_index(flag) for flag in BOARD_FLAGS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import sla
 from .cases import TERMINAL_STATUSES
 from .domain.vocab import CASE_STAFF
-from .models import Case, ProcedureVersion, User, WorkItem
+from .models import BOARD_FLAGS, Case, ProcedureVersion, User, WorkItem, flagged_predicate
 from .statuses import STATUS_LABELS
 from .users import Actor
 
@@ -468,9 +468,7 @@ BOARD_TOP = 50
 
 def _flagged(dialect: str, flag: str) -> Any:
     """``cases.sla.flags`` holds ``flag`` (a JSON array test in each database's own spelling)."""
-    if dialect == "postgresql":
-        return text(f"CAST(cases.sla -> 'flags' AS jsonb) @> '[\"{flag}\"]'")
-    return text(f"EXISTS (SELECT 1 FROM json_each(cases.sla, '$.flags') WHERE value = '{flag}')")
+    return text(flagged_predicate(dialect, flag))
 
 
 #: "Given a new appointment by an apology", spelt exactly as the partial index ix_cases_apologised.
@@ -616,11 +614,19 @@ def sla_board(
         rescheduled_ids.append(case_id)
     # Flags the rules raise that need a person: both rare, read from open dossiers only.
     flagged: dict[str, list[int]] = {}
-    for flag in ("appointment_on_day_off", "repeat_supplement"):
+    for flag in BOARD_FLAGS:
         ids = flagged.setdefault(flag, [])
         for case_id, procedure_id in session.execute(
             select(Case.id, Case.procedure_id)
-            .where(_flagged(session.get_bind().dialect.name, flag), _board_open())
+            .where(
+                _flagged(session.get_bind().dialect.name, flag),
+                # _board_open() spelt without an equality on ``completed`` (see the apologised
+                # query above), so SQLite walks the flag's small partial index.
+                Case.completed.is_not(True),
+                Case.finished_at.is_(None),
+                Case.status.not_in(TERMINAL_STATUSES),
+                or_(Case.due_at.is_not(None), Case.status == 1),
+            )
             .order_by(Case.due_at, Case.id)
         ):
             entry = count(procedure_id)

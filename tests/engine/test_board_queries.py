@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bench.seed import real_templates, seed_open_cases
 from engine import queries
 from engine.cases import TERMINAL_STATUSES
-from engine.models import Case
+from engine.models import BOARD_FLAGS, Case, flagged_predicate
 from engine.service import Engine
 
 
@@ -65,3 +65,56 @@ def test_an_apology_moves_a_dossier_to_the_rescheduled_section(engine: Engine) -
     assert counts.rescheduled == 1
     assert [(d.code, d.apologies) for d in board.rescheduled] == [(late.code, 1)]
     assert late.code not in [d.code for d in board.breached]
+
+
+def test_flagged_dossiers_are_found_through_their_partial_index(engine: Engine) -> None:
+    """The flag predicate holds exactly for dossiers whose SLA flags contain the flag (not for a
+    flag that merely starts the same way), the board lists and counts them, and the query walks the
+    flag's partial index instead of every open dossier's SLA state."""
+    templates = real_templates(engine, ["diploma_copy"], max_steps=3)
+    seed_open_cases(engine.db, templates, 30, engine.clock.now(), chunk=100)
+    with engine.db.unit_of_work() as session:
+        rows = session.execute(
+            select(Case.id, Case.sla)
+            .where(
+                Case.status.not_in((1, 5, *TERMINAL_STATUSES)),
+                Case.completed.is_(False),
+                Case.finished_at.is_(None),
+                Case.due_at.is_not(None),
+            )
+            .order_by(Case.id)
+        ).all()
+        flags = {
+            rows[0].id: ["repeat_supplement"],
+            rows[1].id: ["x", "appointment_on_day_off"],
+            rows[2].id: ["appointment_on_day_off_2", "repeat_supplements"],  # neither flag
+        }
+        for case_id, sla in rows[:3]:
+            session.execute(
+                update(Case).where(Case.id == case_id).values(sla={**(sla or {}), "flags": flags[case_id]})
+            )
+    dialect = engine.db.engine.dialect.name
+    with engine.db.read() as session:
+        found = {
+            flag: set(session.scalars(select(Case.id).where(text(flagged_predicate(dialect, flag)))))
+            for flag in BOARD_FLAGS
+        }
+        codes = {case_id: code for case_id, code in session.execute(select(Case.id, Case.code))}
+        if dialect == "sqlite":
+            plan = " ".join(
+                str(r[-1])
+                for r in session.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT id, procedure_id FROM cases WHERE "
+                        f"{flagged_predicate(dialect, 'repeat_supplement')} AND completed IS NOT 1 "
+                        "AND finished_at IS NULL ORDER BY due_at, id"
+                    )
+                )
+            )
+            assert "ix_cases_flag_repeat_supplement" in plan
+    assert found == {"repeat_supplement": {rows[0].id}, "appointment_on_day_off": {rows[1].id}}
+    board = engine.sla_board()
+    assert [d.code for d in board.repeat_supplements] == [codes[rows[0].id]]
+    assert [d.code for d in board.day_off_appointments] == [codes[rows[1].id]]
+    counts = {p.procedure_id: p for p in board.procedures}["diploma_copy"]
+    assert (counts.repeat_supplements, counts.day_off_appointments) == (1, 1)
