@@ -780,8 +780,19 @@ def _unit_counts(
         joined.add_columns(WorkItem.lane).where(_board_running(paying), laned).group_by(WorkItem.lane)
     ):
         units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
-    # Running dossiers with no laned open step: all running ones minus those with one.
-    n_laned, n_laned_late = session.execute(joined.where(_board_running(paying), laned)).one()
+    # Running dossiers with no laned open step: all running ones minus those with one (a semi-join,
+    # which needs no distinct over the cases as the per-lane join does).
+    has_laned = (
+        select(WorkItem.id).where(
+            WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None)
+        )
+    ).exists()
+    n_laned, n_laned_late = session.execute(
+        select(func.count(), func.sum(when((Case.due_at < now, 1), else_=0))).where(
+            _board_running(paying), has_laned
+        )
+    ).one()
+    n_laned_late = int(n_laned_late or 0)
     n = running_total - n_laned
     if n:
         units["—"] = UnitCounts(unit="—", open=n, breached=running_late - n_laned_late)
