@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, text
 from engine.db import Database
 from engine.models import Case, ProcedureVersion, WorkItem
 from engine.service import Engine
+from engine.text import dossier_search_key
 from engine.users import SYSTEM
 
 from .lifecycle import HappyPath
@@ -45,6 +46,7 @@ _OWN_COLUMNS = frozenset(
         "id",
         "code",
         "applicant_name",
+        "search_key",
         "submitted_at",
         "receipt_due_at",
         "received_at",
@@ -145,6 +147,11 @@ def seed_open_cases(
                     "id": case_id,
                     "code": f"BENCH-{case_id:08d}",
                     "applicant_name": f"Người nộp {case_id}",
+                    "search_key": dossier_search_key(
+                        f"BENCH-{case_id:08d}",
+                        f"Người nộp {case_id}",
+                        (template.case.get("applicant") or {}).get("id_number"),
+                    ),
                     "submitted_at": submitted,
                     "receipt_due_at": submitted + timedelta(hours=rng.uniform(4, 40))
                     if template.case["channel"] == 2

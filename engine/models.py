@@ -168,6 +168,9 @@ class Case(Base):
     procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
     applicant_name: Mapped[str] = mapped_column(String(300))
     applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The code, applicant name and CCCD folded for the desk's search (engine.text.dossier_search_key),
+    # set when the dossier opens: these three never change.
+    search_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[int] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[datetime]

@@ -7,20 +7,22 @@ through the calendar, because that is how the statutory deadlines are counted.
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import datetime, time, timedelta
+import base64
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from . import sla
 from .cases import TERMINAL_STATUSES
 from .domain.vocab import CASE_STAFF
+from .errors import ValidationError
 from .models import BOARD_FLAGS, Case, ProcedureVersion, User, WorkItem, flagged_predicate
 from .statuses import STATUS_LABELS
+from .text import SEARCH_SEPARATOR, search_key
 from .users import Actor
 
 STAFF_ROLES = CASE_STAFF
@@ -178,16 +180,84 @@ def _colour(
 # ------------------------------------------------------------------------------------------ desk
 
 
+#: Dossiers per page of a desk queue section in the web page (the API asks for up to 500).
+DESK_PAGE = 50
+
+
+class DeskPage(BaseModel):
+    """One page of a desk queue: its rows, how many dossiers the whole queue (with the search)
+    holds, and the cursor of the next page (None on the last one)."""
+
+    rows: list[QueueRow]
+    total: int
+    next_after: str | None = None
+
+
+def _desk_cursor(receipt_due_at: datetime | None, submitted_at: datetime, case_id: int) -> str:
+    """Opaque keyset cursor: the sort key of the last row shown."""
+    due = receipt_due_at.astimezone(UTC).isoformat() if receipt_due_at is not None else ""
+    raw = f"{due}|{submitted_at.astimezone(UTC).isoformat()}|{case_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def parse_desk_cursor(cursor: str) -> tuple[datetime | None, datetime, int]:
+    """The sort key a cursor of :func:`_desk_cursor` holds; a ValidationError for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due, submitted, case_id = raw.split("|")
+        key = (
+            datetime.fromisoformat(due) if due else None,
+            datetime.fromisoformat(submitted),
+            int(case_id),
+        )
+    except ValueError as error:
+        raise ValidationError(
+            "Vị trí trang không hợp lệ", details={"fields": [{"field": "after", "message": "không hợp lệ"}]}
+        ) from error
+    if key[1].tzinfo is None or (key[0] is not None and key[0].tzinfo is None):
+        raise ValidationError(
+            "Vị trí trang không hợp lệ", details={"fields": [{"field": "after", "message": "không hợp lệ"}]}
+        )
+    return key
+
+
+def _typed(key: tuple[Any, ...]) -> Any:
+    """A cursor's sort key as a row value bound with the columns' types (times as stored)."""
+    columns = (Case.receipt_due_at, Case.submitted_at, Case.id)[-len(key) :]
+    return tuple_(*(literal(v, c.type) for v, c in zip(key, columns, strict=True)))
+
+
+def desk_search(search: str | None) -> Any:
+    """The SQL condition of a desk search (code, applicant name or CCCD contains it, accents and
+    case optional), or None when there is nothing to search for."""
+    wanted = search_key(search or "")
+    if not wanted:
+        return None
+    if SEARCH_SEPARATOR in wanted:  # no field holds it: nothing matches
+        return Case.id.is_(None)
+    return Case.search_key.contains(wanted, autoescape=True)
+
+
 def desk_queue(
-    session: Session, now: datetime, calendar: sla.BusinessCalendar, status: int, limit: int = 500
-) -> list[QueueRow]:
+    session: Session,
+    now: datetime,
+    calendar: sla.BusinessCalendar,
+    status: int,
+    limit: int = 500,
+    search: str | None = None,
+    after: str | None = None,
+) -> DeskPage:
     """Dossiers in ``status`` with the desk's open work: 1 = awaiting receipt, 9 = awaiting return.
 
     Sorted by the receipt deadline (online dossiers first: they carry the 8-working-hour rule), then
-    by submission time.
+    by submission time. One page of ``limit`` rows after the cursor ``after`` (keyset pagination on
+    that order, so every page reads only its own rows); ``search`` is matched in SQL against each
+    dossier's folded code, applicant name and CCCD (``cases.search_key``).
     """
     # Named columns, not entities (a case row carries its workflow state), and two index walks of
     # (status, receipt_due_at, submitted_at, id): dossiers with a receipt deadline, then the others.
+    wanted = desk_search(search)
+    scope = and_(Case.status == status, Case.completed.is_(False), *([wanted] if wanted is not None else []))
     base = (
         select(
             Case.id,
@@ -203,21 +273,27 @@ def desk_queue(
             ProcedureVersion.name.label("procedure_name"),
         )
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(Case.status == status, Case.completed.is_(False))
+        .where(scope)
     )
-    found: list[Any] = list(
-        session.execute(
-            base.where(Case.receipt_due_at.is_not(None))
-            .order_by(Case.receipt_due_at, Case.submitted_at, Case.id)
-            .limit(limit)
-        )
-    )
-    if len(found) < limit:
+    key = parse_desk_cursor(after) if after else None
+    found: list[Any] = []
+    if key is None or key[0] is not None:
+        dated = base.where(Case.receipt_due_at.is_not(None))
+        if key is not None:
+            dated = dated.where(tuple_(Case.receipt_due_at, Case.submitted_at, Case.id) > _typed(key))
         found += session.execute(
-            base.where(Case.receipt_due_at.is_(None))
-            .order_by(Case.submitted_at, Case.id)
-            .limit(limit - len(found))
+            dated.order_by(Case.receipt_due_at, Case.submitted_at, Case.id).limit(limit + 1)
         ).all()
+    if len(found) <= limit:
+        undated = base.where(Case.receipt_due_at.is_(None))
+        if key is not None and key[0] is None:
+            undated = undated.where(tuple_(Case.submitted_at, Case.id) > _typed(key[1:]))
+        found += session.execute(
+            undated.order_by(Case.submitted_at, Case.id).limit(limit + 1 - len(found))
+        ).all()
+    more = len(found) > limit
+    found = found[:limit]
+    total = int(session.scalar(select(func.count()).select_from(Case).where(scope)) or 0)
     desk = _desk_steps(session, [r.id for r in found])
     rows: list[QueueRow] = []
     for r in found:
@@ -243,26 +319,14 @@ def desk_queue(
                 breached=deadline is not None and now > deadline,
             )
         )
-    return rows
-
-
-def search_key(text: str) -> str:
-    """Case- and accent-insensitive form for matching what a clerk types ("nguyen van" finds
-    "Nguyễn Văn"); đ has no decomposition, so it is mapped by hand."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
-
-
-def matching(rows: list[QueueRow], search: str | None) -> list[QueueRow]:
-    """Rows whose dossier code, applicant name or CCCD contains ``search``."""
-    wanted = search_key(search or "")
-    if not wanted:
-        return rows
-    return [
-        r
-        for r in rows
-        if any(wanted in search_key(v or "") for v in (r.code, r.applicant_name, r.applicant_id_number))
-    ]
+    last = found[-1] if found and more else None
+    return DeskPage(
+        rows=rows,
+        total=total,
+        next_after=_desk_cursor(last.receipt_due_at, last.submitted_at, last.id)
+        if last is not None
+        else None,
+    )
 
 
 def _desk_steps(session: Session, case_ids: list[int]) -> dict[int, Any]:

@@ -700,7 +700,7 @@ class Engine:
             return self._case_view(session, citizen.case_by_secret(session, code, secret))
 
     def citizen_dossiers(self, who: citizen.VerifiedCitizen) -> list[citizen.CitizenDossier]:
-        """"Hồ sơ của tôi": the dossiers whose applicant CCCD is the signed-in citizen's."""
+        """ "Hồ sơ của tôi": the dossiers whose applicant CCCD is the signed-in citizen's."""
         with self.db.read() as session:
             return citizen.dossiers_of(session, who)
 
@@ -995,11 +995,20 @@ class Engine:
 
     def desk_queue(self, status: int = 1, search: str | None = None) -> list[queries.QueueRow]:
         """Dossiers waiting at the desk: status 1 = awaiting receipt (8-hour rule), 9 = awaiting return;
-        ``search`` keeps those whose code, applicant name or CCCD contains it (accents optional)."""
+        ``search`` keeps those whose code, applicant name or CCCD contains it (accents optional).
+        The first 500; :meth:`desk_page` pages through all of them."""
+        return self.desk_page(status, search).rows
+
+    def desk_page(
+        self, status: int = 1, search: str | None = None, after: str | None = None, limit: int = 500
+    ) -> queries.DeskPage:
+        """One page of :meth:`desk_queue`: ``limit`` dossiers after the cursor ``after`` (the previous
+        page's ``next_after``), how many the queue holds and the next page's cursor."""
         with self.db.read() as session:
             self.calendar.refresh(session)
-            rows = queries.desk_queue(session, self.clock.now(), self.calendar, status)
-        return queries.matching(rows, search)
+            return queries.desk_queue(
+                session, self.clock.now(), self.calendar, status, limit=limit, search=search, after=after
+            )
 
     def tasklist(
         self, actor: Actor, filters: queries.TaskFilter | Mapping[str, Any] | None = None

@@ -20,3 +20,20 @@ def nfc(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(nfc(v) for v in value)
     return value
+
+
+def search_key(text: str) -> str:
+    """Case- and accent-insensitive form for matching what a clerk types ("nguyen van" finds
+    "Nguyễn Văn"); đ has no decomposition, so it is mapped by hand."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+#: Between a dossier's searchable fields in ``cases.search_key``: never in a search (it is refused),
+#: so a search matches within one field, as when each field was searched alone.
+SEARCH_SEPARATOR = "\n"
+
+
+def dossier_search_key(code: str, applicant_name: str | None, id_number: Any) -> str:
+    """What the desk's search looks in: the code, the applicant's name and CCCD, each folded."""
+    return SEARCH_SEPARATOR.join(search_key(str(v) if v else "") for v in (code, applicant_name, id_number))

@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Any, TypeVar
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
@@ -370,7 +370,28 @@ def desk_queue() -> ResponseReturnValue:
             "Trạng thái hàng chờ phải là 1, 5, 7 hoặc 9",
             details={"fields": [{"field": "status", "message": "không hợp lệ"}]},
         )
-    return ok(engine().desk_queue(int(raw), (request.args.get("q") or "")[:100] or None))
+    raw_limit = request.args.get("limit", "500")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+        raise ValidationError(
+            "Số hồ sơ mỗi trang phải từ 1 đến 500",
+            details={"fields": [{"field": "limit", "message": "không hợp lệ"}]},
+        )
+    search = (request.args.get("q") or "")[:100] or None
+    page = engine().desk_page(int(raw), search, request.args.get("after") or None, int(raw_limit))
+    response = jsonify(dump(page.rows))
+    # Keyset pagination: the body stays the list of rows; the whole queue's size and the next
+    # page (RFC 8288 Link) travel in headers.
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.next_after is not None:
+        response.headers["X-Next-After"] = page.next_after
+        query = {
+            "status": raw,
+            "limit": raw_limit,
+            "after": page.next_after,
+            **({"q": search} if search else {}),
+        }
+        response.headers["Link"] = f'<{url_for("api.desk_queue", **query)}>; rel="next"'
+    return response
 
 
 @bp.post("/cases/<code>/apology")

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import ConflictError, ValidationError
+from engine.queries import DESK_PAGE
 from engine.submissions import Upload
 
 from .dossier import prefill, remember_secret, task_fields, workable_task
@@ -32,13 +33,36 @@ def applicant_from_form() -> dict[str, object]:
 def queue() -> ResponseReturnValue:
     eng = engine()
     search = (request.args.get("q") or "").strip()[:100]
+    # Each section pages on its own (keyset: ``after_<status>`` is the cursor of its next page);
+    # a link keeps the search and the other sections' pages.
+    pages = {
+        status: eng.desk_page(status, search, request.args.get(f"after_{status}") or None, DESK_PAGE)
+        for status in (1, 9, 5, 7)
+    }
+
+    def next_page(status: int) -> str | None:
+        cursor = pages[status].next_after
+        if cursor is None:
+            return None
+        kept = {k: v for k, v in request.args.items() if k == "q" or k.startswith("after_")}
+        return url_for("desk.queue", **{**kept, f"after_{status}": cursor})
+
+    def first_page(status: int) -> str | None:
+        if not request.args.get(f"after_{status}"):
+            return None
+        kept = {k: v for k, v in request.args.items() if k != f"after_{status}"}
+        return url_for("desk.queue", **kept)
+
     return render_template(
         "desk/queue.html",
         search=search,
-        awaiting_receipt=eng.desk_queue(1, search),
-        awaiting_return=eng.desk_queue(9, search),
-        awaiting_supplement=eng.desk_queue(5, search),
-        withdrawal_requests=eng.desk_queue(7, search),
+        awaiting_receipt=pages[1].rows,
+        awaiting_return=pages[9].rows,
+        awaiting_supplement=pages[5].rows,
+        withdrawal_requests=pages[7].rows,
+        totals={status: page.total for status, page in pages.items()},
+        next_page=next_page,
+        first_page=first_page,
         now=eng.clock.now(),
     )
 

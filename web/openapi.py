@@ -291,9 +291,11 @@ def openapi_document() -> dict[str, Any]:
         },
         "/api/desk/queue": {
             "get": _op(
-                "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9; q: mã hồ sơ, họ tên hoặc CCCD)",
+                "Hàng chờ của Bộ phận một cửa (status 1, 5, 7, 9; q: mã hồ sơ, họ tên hoặc CCCD); "
+                "từng trang: limit (≤ 500), after (vị trí trang sau, trong tiêu đề Link và X-Next-After), "
+                "tổng số trong X-Total-Count",
                 _array(QueueRow),
-                query=("status", "q"),
+                query=("status", "q", "limit", "after"),
             )
         },
         "/api/cases/{code}/apology": {
