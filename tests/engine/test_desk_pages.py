@@ -19,7 +19,8 @@ def _open(engine: Engine, clock: FixedClock, names: list[tuple[str, int, str | N
             clock.advance(timedelta(minutes=7))  # equal times between some, so the id breaks ties
         applicant = {"name": name, **({"id_number": cccd} if cccd else {})}
         case = engine.start_case(
-            {"procedure_id": "diploma_copy", "channel": channel, "applicant": applicant}, engine.actor("citizen")
+            {"procedure_id": "diploma_copy", "channel": channel, "applicant": applicant},
+            engine.actor("citizen"),
         )
         codes.append(case.code)
     return codes

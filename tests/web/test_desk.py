@@ -378,3 +378,45 @@ def test_api_desk_withdrawal_carries_the_signed_paper(engine: Engine, as_user: A
     assert asked.status_code == 200, asked.get_data(as_text=True)
     paper_id = asked.get_json()["sla"]["withdrawal"]["paper_document_id"]
     assert [d.id for d in engine.list_documents(case.code)] == [paper_id]
+
+
+def test_desk_queue_pages_with_links_in_the_page_and_the_api(
+    engine: Engine, clock: FixedClock, as_user: Any, monkeypatch: Any
+) -> None:
+    import web.desk
+
+    monkeypatch.setattr(web.desk, "DESK_PAGE", 2)
+    codes = [submit_online(engine, f"Người nộp {n}").code for n in range(5)]
+    clerk = as_user("clerk")
+    shown: list[str] = []
+    url: str | None = "/desk/"
+    while url:
+        page = clerk.get(url).get_data(as_text=True)
+        assert '<span class="count">5</span>' in page  # the whole queue's size on every page
+        shown += re.findall(r'<tr class="[^"]*" data-code="([^"]+)"', page)
+        found = re.search(r'<a href="([^"]+)" rel="next">Trang sau</a>', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        if found:
+            assert "after_1=" in url
+    assert shown == codes
+    assert "Trang đầu" in page  # the last page links back to the first
+    # The API: the same rows, a page at a time, the next page in the Link header.
+    listed: list[str] = []
+    api_url: str | None = "/api/desk/queue?status=1&limit=2"
+    while api_url:
+        response = clerk.get(api_url)
+        assert response.status_code == 200 and response.headers["X-Total-Count"] == "5"
+        listed += [r["code"] for r in response.get_json()]
+        link = response.headers.get("Link")
+        api_url = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1) if link else None  # type: ignore[union-attr]
+    assert listed == codes
+    for bad in (
+        "/api/desk/queue?status=1&limit=0",
+        "/api/desk/queue?status=1&limit=501",
+        "/api/desk/queue?status=1&after=%21%21",
+    ):
+        refused = clerk.get(bad)
+        assert refused.status_code == 422, bad
+    assert (
+        clerk.get("/api/desk/queue?status=1&after=abc").get_json()["message"] == "Vị trí trang không hợp lệ"
+    )
