@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -20,6 +20,7 @@ from .calendar_store import effective_overrides, history
 from .clock import Clock
 from .digital_models import FeedbackItem
 from .domain.state import ROW_FIELDS, SlaState
+from .domain.vocab import EventKind
 from .integrity import Finding
 from .models import (
     Case,
@@ -204,9 +205,16 @@ def replay_case(
 PORTAL_SYNC_HANDLER = "portal.status_sync"  # engine.outbox.STATUS_SYNC
 
 
-def load_facts(session: Session, before: datetime, since: datetime | None = None) -> list[DossierFacts]:
+def load_facts(
+    session: Session, before: datetime, since: datetime | None = None, active_since: datetime | None = None
+) -> list[DossierFacts]:
     """Timelines of every dossier submitted before ``before`` (report windows end there) and, when
     ``since`` is given, not before it (a report of dossiers submitted in a window reads only those).
+
+    With ``active_since`` (the start of a periodic report's window) the dossiers that cannot count
+    in a window starting then are left out in SQL: those with no history, and those whose every
+    event came before it, one of them ending the dossier (``reports.count_dossier`` gives them
+    nothing: every moment it tests is before the window, and the dossier settled before it).
 
     The timeline comes from the events; the tables the history does not cover (ratings, payments,
     electronic results, portal sync, the users' units) fill the rest, and stay None (no data)
@@ -219,6 +227,8 @@ def load_facts(session: Session, before: datetime, since: datetime | None = None
         # The row's submission time is taken a moment before the case_started event's (the facts'):
         # the margin keeps a dossier opened across the window's start; the report filters exactly.
         window.append(Case.submitted_at >= since - timedelta(hours=1))
+    if active_since is not None:
+        window.append(_active_since(active_since))
     cases = list(
         session.execute(
             select(Case.id, Case.code, Case.procedure_version_id).where(*window).order_by(Case.id)
@@ -304,6 +314,24 @@ def load_facts(session: Session, before: datetime, since: datetime | None = None
             )
         )
     return found
+
+
+#: Events that end a dossier for statistics (``DossierFacts.ended_at``): the result ready, or the
+#: status set to returned (10), stopped (8) or refused (3).
+_ENDING_STATUSES = (3, 8, 10)
+
+
+def _active_since(start: datetime) -> Any:
+    """The dossier has an event at or after ``start``, or has events none of which ended it."""
+    mine = CaseEvent.case_id == Case.id
+    recent = select(CaseEvent.id).where(mine, CaseEvent.at >= start).exists()
+    any_event = select(CaseEvent.id).where(mine).exists()
+    ending = or_(
+        CaseEvent.kind == EventKind.CASE_FINISHED.value,
+        and_(CaseEvent.kind == EventKind.STATUS_CHANGED.value, CaseEvent.status_to.in_(_ENDING_STATUSES)),
+    )
+    ended = select(CaseEvent.id).where(mine, CaseEvent.at < start, ending).exists()
+    return or_(recent, and_(any_event, ~ended))
 
 
 _NESTED = ("data", "applicant", "diff")

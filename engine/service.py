@@ -1298,8 +1298,10 @@ class Engine:
     ) -> reports.PeriodicReport:
         """Received, finished early/on time/late, in progress, supplementations… for a named period."""
         first, last = reports.period_window(year, period, rule)
+        start, end = reports.local_bounds(first, last)
         with self.db.read() as session:
-            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            # Only the dossiers that can count in the window: not every dossier's history.
+            facts = audit_store.load_facts(session, end, active_since=start)
         return reports.periodic_report_for(facts, year, period, rule)
 
     def _procedure_infos(self, session: Session) -> list[index766.ProcedureInfo]:
