@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.helpers import result_pdf
 from tests.engine.test_digitise import scanned_page
-from tests.engine.test_esign import result_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-03-02T09:00:00+07:00"
@@ -118,13 +118,14 @@ def test_esign_from_the_cli(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from engine.demo_pki import certificate
     from tests.engine.test_esign import NOW as CERT_NOW
-    from tests.engine.test_esign import _certificate, _write
+    from tests.engine.test_esign import _write
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate("CA", ca_key, None, CERT_NOW - timedelta(days=10), CERT_NOW + timedelta(days=3650))
+    ca = certificate("CA", ca_key, None, CERT_NOW - timedelta(days=10), CERT_NOW + timedelta(days=3650))
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _certificate(
+    leaf = certificate(
         "Sở", key, ("CA", ca_key), CERT_NOW - timedelta(days=10), CERT_NOW + timedelta(days=1800)
     )
     (tmp_path / "k.pem").write_bytes(

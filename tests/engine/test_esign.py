@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pikepdf
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from engine.clock import FixedClock
+from engine.demo_pki import certificate
 from engine.errors import ValidationError
 from engine.esign import SigningConfig, SigningError, sign_result, verify_result
+from tests.engine.helpers import result_pdf
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sở Giáo dục và Đào tạo thử nghiệm"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common),
-        ]
-    )
-
-
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[str, ec.EllipticCurvePrivateKey] | None,
-    start: datetime,
-    end: datetime,
-) -> x509.Certificate:
-    issuer_name, issuer_key = (issuer[0], issuer[1]) if issuer else (subject, key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
-    )
-    if issuer is None:
-        builder = builder.add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def _write(path: Path, cert: x509.Certificate) -> Path:
@@ -69,11 +29,11 @@ def _write(path: Path, cert: x509.Certificate) -> Path:
 def pki(tmp_path_factory: pytest.TempPathFactory) -> SigningConfig:
     folder = tmp_path_factory.mktemp("pki")
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate(
+    ca = certificate(
         "CA thử nghiệm motcua", ca_key, None, NOW - timedelta(days=400), NOW + timedelta(days=3650)
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _certificate(
+    leaf = certificate(
         "Sở GD&ĐT thử nghiệm",
         key,
         ("CA thử nghiệm motcua", ca_key),
@@ -93,22 +53,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SigningConfig:
         passphrase=b"mat-khau",
         chain_paths=(_write(folder / "ca.pem", ca),),
     )
-
-
-def result_pdf(text: str = "Ban sao van bang so 0975") -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(595, 842))
-    page = pdf.pages[0]
-    font = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-    )
-    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-    page.Contents = pdf.make_stream(f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode())
-    out = io.BytesIO()
-    pdf.save(out, compress_streams=False)
-    return out.getvalue()
 
 
 def test_signed_result_verifies(pki: SigningConfig) -> None:
@@ -131,7 +75,7 @@ def test_tampered_result_fails_verification(pki: SigningConfig) -> None:
 def test_untrusted_signer_and_unsigned_file(pki: SigningConfig, tmp_path: Path) -> None:
     signed = sign_result(result_pdf(), pki, FixedClock(NOW))
     other_key = ec.generate_private_key(ec.SECP256R1())
-    other_root = _certificate("CA khác", other_key, None, NOW - timedelta(days=1), NOW + timedelta(days=9))
+    other_root = certificate("CA khác", other_key, None, NOW - timedelta(days=1), NOW + timedelta(days=9))
     other = replace(pki, trust_root_paths=(_write(tmp_path / "other.pem", other_root),))
     check = verify_result(signed, other)
     assert check.intact and not check.trusted and not check.valid
@@ -144,7 +88,7 @@ def test_untrusted_signer_and_unsigned_file(pki: SigningConfig, tmp_path: Path) 
     )
 
 
-def test_expired_and_not_yet_valid_certificate(pki: SigningConfig) -> None:
+def test_expired_and_not_yet_validcertificate(pki: SigningConfig) -> None:
     with pytest.raises(SigningError, match="đã hết hạn ngày"):
         sign_result(result_pdf(), pki, FixedClock(NOW + timedelta(days=1801)))
     with pytest.raises(SigningError, match="chưa có hiệu lực"):
