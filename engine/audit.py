@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
 
@@ -53,6 +53,45 @@ def event_content(
         "status_to": status_to,
         "payload": dict(payload),
     }
+
+
+class HashedFields(Protocol):
+    """The columns of a stored event its hash covers (a ``case_events`` row or a copy of one)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def element_id(self) -> str | None: ...
+    @property
+    def status_from(self) -> int | None: ...
+    @property
+    def status_to(self) -> int | None: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def stored_content(case_code: str, row: HashedFields) -> dict[str, Any]:
+    """:func:`event_content` of a stored event, for checking (or, in tests, forging) its hash."""
+    return event_content(
+        case_code=case_code,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        task_id=row.task_id,
+        element_id=row.element_id,
+        status_from=row.status_from,
+        status_to=row.status_to,
+        payload=row.payload,
+    )
 
 
 def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:

@@ -141,19 +141,7 @@ def _first_chain_break(code: str, by_seq: Sequence[StoredEvent]) -> Finding | No
             return Finding(
                 code, row.seq, "link_broken", f"Sự kiện {row.seq} không nối với mã băm của sự kiện trước"
             )
-        content = audit.event_content(
-            case_code=code,
-            seq=row.seq,
-            at=row.at,
-            actor=row.actor,
-            kind=row.kind,
-            task_id=row.task_id,
-            element_id=row.element_id,
-            status_from=row.status_from,
-            status_to=row.status_to,
-            payload=row.payload,
-        )
-        if audit.chain_hash(row.prev_hash, content) != row.hash:
+        if audit.chain_hash(row.prev_hash, audit.stored_content(code, row)) != row.hash:
             return Finding(
                 code, row.seq, "content_mismatch", f"Nội dung sự kiện {row.seq} không khớp với mã băm của nó"
             )

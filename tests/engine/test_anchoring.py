@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy import select, text
 
 import run
-from engine import audit
 from engine.clock import FixedClock
 from engine.models import AuditDigest, AuditDigestEntry, CaseEvent
 from engine.seal_log import read_entries
 from engine.service import Engine
-from tests.engine.test_integrity import _no_seals, case_id, problems, run_case, sql
+from tests.engine.test_integrity import _no_seals, case_id, problems, rechain, run_case, sql
 from tests.support.fixtures import vn
 
 __all__ = ["_no_seals"]  # the autouse clean-up of seals, shared with test_integrity
@@ -61,30 +60,14 @@ def test_editing_only_the_stored_hash_is_detected(engine: Engine, clock: FixedCl
 def _rewrite_chain(engine: Engine, code: str) -> None:
     """A forger credits the clerk's steps to someone else everywhere — events (with every later hash
     recomputed), work items and the case row — so the database agrees with itself."""
+
+    def credit_elsewhere(row: CaseEvent) -> None:
+        if row.actor == "clerk":
+            row.actor = "ke-gia-mao"
+
+    rechain(engine, code, credit_elsewhere)
     cid = case_id(engine, code)
     with engine.db.unit_of_work() as session:
-        rows = list(
-            session.scalars(select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.seq))
-        )
-        prev = audit.GENESIS
-        for row in rows:
-            if row.actor == "clerk":
-                row.actor = "ke-gia-mao"
-            content = audit.event_content(
-                case_code=code,
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                kind=row.kind,
-                task_id=row.task_id,
-                element_id=row.element_id,
-                status_from=row.status_from,
-                status_to=row.status_to,
-                payload=row.payload,
-            )
-            row.prev_hash, row.hash = prev, audit.chain_hash(prev, content)
-            prev = row.hash
-        session.execute(text("UPDATE cases SET last_hash = :h WHERE id = :c"), {"h": prev, "c": cid})
         for column in ("completed_by", "assignee"):
             session.execute(
                 text(f"UPDATE work_items SET {column} = :new WHERE case_id = :c AND {column} = :old"),

@@ -8,7 +8,7 @@ the right dossier code and event number.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -64,6 +64,22 @@ def sql(engine: Engine, statement: str, **params: Any) -> None:
 def case_id(engine: Engine, code: str) -> int:
     with engine.db.read() as session:
         return int(session.scalar(select(Case.id).where(Case.code == code)) or 0)
+
+
+def rechain(engine: Engine, code: str, edit: Callable[[CaseEvent], None]) -> None:
+    """What a forger with database access does: edit the events, recompute every hash and the case
+    row's head, so the chain verifies again (only a seal can tell)."""
+    cid = case_id(engine, code)
+    with engine.db.unit_of_work() as session:
+        rows = list(
+            session.scalars(select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.seq))
+        )
+        prev = audit.GENESIS
+        for row in rows:
+            edit(row)
+            row.prev_hash, row.hash = prev, audit.chain_hash(prev, audit.stored_content(code, row))
+            prev = row.hash
+        session.execute(text("UPDATE cases SET last_hash = :h WHERE id = :c"), {"h": prev, "c": cid})
 
 
 def last_seq(engine: Engine, code: str) -> int:
@@ -251,31 +267,13 @@ def test_chain_rewritten_with_fresh_hashes_is_caught_by_the_seal(engine: Engine,
     code = run_case(engine, clock)
     clock.set(vn(2026, 3, 3, 8, 0))
     engine.seal_day(date(2026, 3, 2))
-    cid = case_id(engine, code)
     # The forger edits event 8 and recomputes every later hash and the case row: the chain verifies.
-    with engine.db.unit_of_work() as session:
-        rows = list(
-            session.scalars(select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.seq))
-        )
-        prev = audit.GENESIS
-        for row in rows:
-            if row.seq == 8:
-                row.payload = {**row.payload, "data": {"found": True, "register_ref": "giả mạo", "copies": 9}}
-            content = audit.event_content(
-                case_code=code,
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                kind=row.kind,
-                task_id=row.task_id,
-                element_id=row.element_id,
-                status_from=row.status_from,
-                status_to=row.status_to,
-                payload=row.payload,
-            )
-            row.prev_hash, row.hash = prev, audit.chain_hash(prev, content)
-            prev = row.hash
-        session.execute(text("UPDATE cases SET last_hash = :h WHERE id = :c"), {"h": prev, "c": cid})
+
+    def forge(row: CaseEvent) -> None:
+        if row.seq == 8:
+            row.payload = {**row.payload, "data": {"found": True, "register_ref": "giả mạo", "copies": 9}}
+
+    rechain(engine, code, forge)
     found = problems(engine.verify_history())
     n = last_seq(engine, code)
     assert found == [(code, n, "sealed_head_changed")]
