@@ -38,8 +38,8 @@ ACCEPT_DIPLOMA = {"decision": "accept", "checked_documents": ["TP1", "TP2"]}
 ACCEPT_CENTRE = {"decision": "accept", "checked_documents": ["TP1", "TP2", "TP3", "TP4"]}
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` (ASCII), for uploads and results."""
+def one_page_pdf(text: str, *, compress_streams: bool = True) -> bytes:
+    """A one-page PDF with ``text`` (ASCII), for uploads and results (demo data and tests)."""
     import pikepdf
 
     pdf = pikepdf.new()
@@ -53,7 +53,7 @@ def _pdf(text: str) -> bytes:
     page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.Contents = pdf.make_stream(f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode())
     out = io.BytesIO()
-    pdf.save(out)
+    pdf.save(out, compress_streams=compress_streams)
     return out.getvalue()
 
 
@@ -96,7 +96,7 @@ def seed_demo_dossiers(
     check_identity(
         engine, first.code, an.cccd, an.date_of_birth, clerk, LocalPopulationData(engine.db), an.full_name
     )
-    engine.add_document(first.code, "TP1", "don-de-nghi.pdf", _pdf("Don de nghi cap ban sao"), clerk)
+    engine.add_document(first.code, "TP1", "don-de-nghi.pdf", one_page_pdf("Don de nghi cap ban sao"), clerk)
     try:
         digitise_component(
             engine,
@@ -118,7 +118,9 @@ def seed_demo_dossiers(
         specialist,
     )
     engine.complete_task(first.code, "approve_copy", {"approved": True}, head)
-    engine.attach_result(first.code, "ban-sao-van-bang.pdf", _pdf("Ban sao van bang tu so goc"), specialist)
+    engine.attach_result(
+        first.code, "ban-sao-van-bang.pdf", one_page_pdf("Ban sao van bang tu so goc"), specialist
+    )
     engine.complete_task(
         first.code, "return_result", {"method": "electronic", "returned_to": an.full_name}, clerk
     )
@@ -137,8 +139,8 @@ def seed_demo_dossiers(
             "identity": asserted,
             "reuse": {o.document_code: o.item_id for o in offers[:1]},
         },
-        [Upload("TP1", "don.pdf", _pdf("Don de nghi lan hai"))]
-        + ([] if offers else [Upload("TP2", "cccd.pdf", _pdf("CCCD"))]),
+        [Upload("TP1", "don.pdf", one_page_pdf("Don de nghi lan hai"))]
+        + ([] if offers else [Upload("TP2", "cccd.pdf", one_page_pdf("CCCD"))]),
     )
     engine.complete_task(second.code, "receipt_check", ACCEPT_DIPLOMA, clerk)
     engine.complete_task(
@@ -148,7 +150,9 @@ def seed_demo_dossiers(
         specialist,
     )
     engine.complete_task(second.code, "approve_copy", {"approved": True}, head)
-    engine.attach_result(second.code, "ban-sao-lan-hai.pdf", _pdf("Ban sao van bang lan hai"), specialist)
+    engine.attach_result(
+        second.code, "ban-sao-lan-hai.pdf", one_page_pdf("Ban sao van bang lan hai"), specialist
+    )
     engine.complete_task(
         second.code, "return_result", {"method": "electronic", "returned_to": an.full_name}, clerk
     )
@@ -191,7 +195,7 @@ def seed_demo_dossiers(
     ):
         engine.complete_task(centre.code, element, data, actor)
     engine.attach_result(
-        centre.code, "quyet-dinh.pdf", _pdf("Quyet dinh cho phep hoat dong"), specialist, sign=True
+        centre.code, "quyet-dinh.pdf", one_page_pdf("Quyet dinh cho phep hoat dong"), specialist, sign=True
     )
     engine.complete_task(
         centre.code, "return_result", {"method": "electronic", "returned_to": "Trung tâm Sao Mai"}, clerk

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bench.lifecycle import ALL_ROLES, sample_data
 from engine.clock import FixedClock
 from engine.db import Database
+from engine.demo_data import one_page_pdf
 from engine.models import CaseEvent, Timer, WorkItem
 from engine.service import CaseView, Engine, ProcedureView
 from engine.users import Actor
@@ -70,21 +71,5 @@ def drive_to_end(engine: Engine, clock: FixedClock, code: str, *, max_rounds: in
 
 
 def result_pdf(text: str = "Ban sao van bang so 0975") -> bytes:
-    """A small valid one-page PDF (a result the agency signs), drawn here with pikepdf."""
-    import io
-
-    import pikepdf
-
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(595, 842))
-    page = pdf.pages[0]
-    font = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-    )
-    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-    page.Contents = pdf.make_stream(f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode())
-    out = io.BytesIO()
-    pdf.save(out, compress_streams=False)
-    return out.getvalue()
+    """A small valid one-page PDF (a result the agency signs), its text stream left readable."""
+    return one_page_pdf(text, compress_streams=False)
