@@ -36,7 +36,7 @@ from .operations import spiff_errors
 from .procedures import LoadedVersion, ProcedureStore
 from .settings import EngineSettings
 from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
-from .text import dossier_search_key
+from .text import cccd_key, dossier_search_key
 from .users import SYSTEM, Actor
 
 TERMINAL_STATUSES = frozenset(int(s) for s in TERMINAL)
@@ -113,6 +113,7 @@ class CaseRuntime:
             applicant_name=str(applicant["name"]),
             applicant=dict(applicant),
             search_key=dossier_search_key(code, str(applicant["name"]), applicant.get("id_number")),
+            applicant_cccd=cccd_key(applicant.get("id_number")),
             channel=channel,
             status=int(Status.NEW),
             submitted_at=now,
