@@ -26,9 +26,9 @@ import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,8 @@ from .reports import DossierFacts
 CHUNK = 500
 #: PostgreSQL advisory lock key serialising refreshes ("766" + issue 13).
 _LOCK_KEY = 76613
-_CASES = Case.__table__  # core UPDATEs: the case's optimistic version column is not touched
+# Core UPDATEs of the table: the ORM's optimistic version column of the case is not touched.
+_CASES: Table = cast(Table, Case.__table__)
 
 
 # ------------------------------------------------------------------------------------ (de)serialising
@@ -135,9 +136,7 @@ def rebuild(session: Session) -> int:
 
     Used by migration 0013, and by the bench after its bulk copy. Dossiers without a history
     (``last_seq`` 0) have no facts and are left alone."""
-    session.execute(
-        update(_CASES).where(_CASES.c.last_seq > 0).values(facts_seq=_CASES.c.last_seq - 1)
-    )
+    session.execute(update(_CASES).where(_CASES.c.last_seq > 0).values(facts_seq=_CASES.c.last_seq - 1))
     return refresh(session)
 
 
@@ -217,9 +216,7 @@ def register_facts(session: Session, start: datetime, end: datetime) -> list[Dos
     """Every dossier submitted in [start, end), in register order (the exports)."""
     t = DossierFactsRow
     query = (
-        select(t.facts)
-        .where(t.submitted_at >= start, t.submitted_at < end)
-        .order_by(t.submitted_at, t.code)
+        select(t.facts).where(t.submitted_at >= start, t.submitted_at < end).order_by(t.submitted_at, t.code)
     )
     return _decoded(session.scalars(query))
 

@@ -480,9 +480,7 @@ def register(
 
     A page of the register passes its rows and the number (STT) of its first row."""
     start, end = local_bounds(first, last)
-    chosen = sorted(
-        (f for f in facts if _within(f.submitted_at, start, end)), key=register_order
-    )
+    chosen = sorted((f for f in facts if _within(f.submitted_at, start, end)), key=register_order)
     rows: list[tuple[Cell, ...]] = []
     for number, f in enumerate(chosen, start=first_number):
         contact = ", ".join(str(f.applicant[k]) for k in ("address", "phone") if f.applicant.get(k))

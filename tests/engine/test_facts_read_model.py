@@ -49,7 +49,9 @@ def stored_facts(engine: Engine) -> dict[str, DossierFacts]:
         return {f.code: f for f in map(facts_store.facts_from_json, rows)}
 
 
-def assert_same_as_histories(engine: Engine, first: date, last: date, years: tuple[int, ...] = (2026,)) -> None:
+def assert_same_as_histories(
+    engine: Engine, first: date, last: date, years: tuple[int, ...] = (2026,)
+) -> None:
     """Every report and register page from the read model equals the one from the histories."""
     every = history_facts(engine)
     agency = engine.settings.agency_code
@@ -59,7 +61,9 @@ def assert_same_as_histories(engine: Engine, first: date, last: date, years: tup
                 expected = reports.periodic_report_for(every.values(), year, period, rule)
                 assert engine.periodic_report(year, period, rule) == expected, (year, period, rule)
     for day in _days(first, last):
-        assert engine.dossier_register(day, day) == reports.register(every.values(), day, day, agency=agency), day
+        assert engine.dossier_register(day, day) == reports.register(
+            every.values(), day, day, agency=agency
+        ), day
     whole = reports.register(every.values(), first, last, agency=agency)
     assert engine.dossier_register(first, last) == whole
     # The pages of the whole range, two rows each, are the register cut in order and numbered on.
@@ -181,7 +185,11 @@ def test_every_kind_of_change_reaches_the_read_model(engine: Engine, clock: Fixe
     clock.set(vn(2026, 3, 2, 9, 0))
     same()  # nothing yet
     copy = engine.start_case(
-        {"procedure_id": "diploma_copy", "applicant": {"name": "Lê Văn Bảo", "phone": "0912345678"}, "channel": 2},
+        {
+            "procedure_id": "diploma_copy",
+            "applicant": {"name": "Lê Văn Bảo", "phone": "0912345678"},
+            "channel": 2,
+        },
         engine.actor("citizen"),
     )
     same()  # a dossier opened: in the register at once
@@ -194,7 +202,14 @@ def test_every_kind_of_change_reaches_the_read_model(engine: Engine, clock: Fixe
     same()  # a rating (outside the history)
     file_feedback(
         engine,
-        {"kind": "complaint", "content": "Hẹn trả kết quả nhưng chưa có.", "name": "Lê Văn Bảo", "contact": "0912345678", "case_code": copy.code, "case_secret": copy.secret},
+        {
+            "kind": "complaint",
+            "content": "Hẹn trả kết quả nhưng chưa có.",
+            "name": "Lê Văn Bảo",
+            "contact": "0912345678",
+            "case_code": copy.code,
+            "case_secret": copy.secret,
+        },
     )
     same()  # a complaint about the dossier (outside the history)
     engine.deliver_outbox({STATUS_SYNC: lambda message: {}})
@@ -213,7 +228,9 @@ def test_every_kind_of_change_reaches_the_read_model(engine: Engine, clock: Fixe
     same()  # an apology for lateness moves the appointment
     engine.apologise(late.code, None, "Sai tên", "Một cửa", engine.actor("head"), kind="mistake")
     same()
-    engine.add_calendar_override(date(2026, 3, 6), "off", "Thông báo số 12/TB-UBND ngày 04/03/2026", engine.actor("admin"))
+    engine.add_calendar_override(
+        date(2026, 3, 6), "off", "Thông báo số 12/TB-UBND ngày 04/03/2026", engine.actor("admin")
+    )
     same()  # a day off declared: open dossiers' appointments move
 
     centre = engine.start_case(
