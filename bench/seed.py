@@ -60,6 +60,7 @@ _OWN_COLUMNS = frozenset(
         "last_seq",
         "last_hash",
         "version",
+        "facts_seq",
     }
 )
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
@@ -164,6 +165,7 @@ def seed_open_cases(
                     "last_seq": 0,
                     "last_hash": "",
                     "version": 1,
+                    "facts_seq": 0,
                 }
             )
             ready = received or submitted

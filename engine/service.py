@@ -1280,20 +1280,22 @@ class Engine:
             case = find_case(session, ref)
             return audit_store.replay_case(session, self.procedures, self.calendar.current, case, at)
 
-    def _fresh_facts(self) -> None:
-        """Bring the report facts read model up to date (only the dossiers changed since the last
-        refresh are recomputed; usually none), in a transaction of its own before the report reads."""
+    def refresh_report_facts(self) -> int:
+        """Bring the report facts read model up to date: only the dossiers changed since the last
+        refresh are recomputed (usually none), in a transaction of its own; returns how many.
+        Reports call it before they read; the worker calls it when idle, so few are left for them."""
         with self.db.read() as session:
             stale = facts_store.has_stale(session)
-        if stale:
-            with self.db.unit_of_work() as session:
-                facts_store.refresh(session)
+        if not stale:
+            return 0
+        with self.db.unit_of_work() as session:
+            return facts_store.refresh(session)
 
     def dossier_register(self, first: date, last: date) -> reports.Table:
         """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates, complete
         (exports and the API), from the facts read model."""
         start, end = reports.local_bounds(first, last)
-        self._fresh_facts()
+        self.refresh_report_facts()
         with self.db.read() as session:
             facts = facts_store.register_facts(session, start, end)
         return reports.register(facts, first, last, agency=self.settings.agency_code)
@@ -1304,7 +1306,7 @@ class Engine:
         """One page of the register (the page a browser shows): its rows numbered as in the whole
         register, the total, and the cursor of the next page."""
         start, end = reports.local_bounds(first, last)
-        self._fresh_facts()
+        self.refresh_report_facts()
         with self.db.read() as session:
             page = facts_store.register_page(session, start, end, after, size)
         table = reports.register(
@@ -1325,7 +1327,7 @@ class Engine:
         """Received, finished early/on time/late, in progress, supplementations… for a named period."""
         first, last = reports.period_window(year, period, rule)
         start, end = reports.local_bounds(first, last)
-        self._fresh_facts()
+        self.refresh_report_facts()
         with self.db.read() as session:
             # Only the dossiers that can count in the window, from the facts read model.
             facts = facts_store.window_facts(session, start, end)
