@@ -60,5 +60,5 @@ def downgrade() -> None:
     op.drop_index('ix_dossier_facts_register', table_name='dossier_facts')
     op.drop_table('dossier_facts')
     op.drop_index('ix_cases_facts_stale', table_name='cases')
-    with op.batch_alter_table('cases') as batch:
-        batch.drop_column('facts_seq')
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of ``cases`` would trip its foreign keys.
+    op.drop_column('cases', 'facts_seq')
