@@ -126,7 +126,7 @@ def refresh(session: Session) -> int:
         )
         if not rows:
             return done
-        _store(session, rows)
+        store(session, rows)
         done += len(rows)
         after = rows[-1].id
 
@@ -140,7 +140,9 @@ def rebuild(session: Session) -> int:
     return refresh(session)
 
 
-def _store(session: Session, rows: Sequence[Any]) -> None:
+def store(session: Session, rows: Sequence[Any]) -> None:
+    """Recompute and store the facts of these cases (rows with id, code, version id, last_seq and
+    facts_seq as read), and clear each mark that did not move since it was read."""
     found = {f.code: f for f in facts_of(session, rows)}
     values = [_row(r.id, found[r.code]) for r in rows if r.code in found]
     gone = [r.id for r in rows if r.code not in found]

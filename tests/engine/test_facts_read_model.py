@@ -281,7 +281,7 @@ def test_a_change_committed_during_a_refresh_stays_stale(engine: Engine, clock: 
     with engine.db.unit_of_work() as session:
         facts_store.mark_stale(session, row.id)  # a change outside the history, after the read
     with engine.db.unit_of_work() as session:
-        facts_store._store(session, [row])  # the refresh's write of what it read before
+        facts_store.store(session, [row])  # the refresh's write of what it read before
         assert facts_store.has_stale(session)
     with engine.db.unit_of_work() as session:
         assert facts_store.refresh(session) == 1
