@@ -21,11 +21,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     op.add_column('cases', sa.Column('facts_seq', sa.Integer(), server_default='0', nullable=False))
-    op.create_index(
-        'ix_cases_facts_stale', 'cases', ['id'], unique=False,
-        sqlite_where=sa.text('facts_seq < last_seq'),
-        postgresql_where=sa.text('facts_seq < last_seq'),
-    )
+    op.create_index('ix_cases_facts_stale', 'cases', [sa.text('(last_seq - facts_seq)')], unique=False)
     op.create_table(
         'dossier_facts',
         sa.Column('case_id', sa.Integer(), nullable=False),
