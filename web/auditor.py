@@ -245,7 +245,7 @@ def register() -> ResponseReturnValue:
 
 
 #: Rows of the register a page shows (the downloads hold every row).
-REGISTER_PAGE_SIZE = 200
+REGISTER_PAGE_SIZE = 100
 
 
 def _register_cursor() -> tuple[datetime, str] | None:
