@@ -2,7 +2,7 @@
 and the stale dossiers' partial index, backfilled from every dossier's history
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-29 16:00:00
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 
 revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0011'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
