@@ -98,7 +98,14 @@ def page_rows(
     seeded = 0
     for scale in sorted(scales):
         t0 = time.perf_counter()
-        seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
+        seeded += seed_open_cases(
+            engine.db,
+            templates,
+            scale - seeded,
+            NOW,
+            mine="bench_specialist",
+            board=(engine.calendar, engine.settings.amber_threshold),
+        )
         if engine.db.engine.dialect.name == "postgresql":
             # What autovacuum does after a bulk load in production; SQLite keeps no statistics
             # unless told to, and the engine does not tell it, so its plans are measured as they are.

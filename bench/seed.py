@@ -16,9 +16,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from engine import board as engine_board
+from engine.calendar import WorkingCalendar
 from engine.db import Database
 from engine.models import Case, ProcedureVersion, WorkItem
 from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.sla import BusinessCalendar
 from engine.text import dossier_search_key
 from engine.users import SYSTEM
 
@@ -59,6 +63,7 @@ _OWN_COLUMNS = frozenset(
         "last_seq",
         "last_hash",
         "version",
+        "amber_at",  # computed for the copy's own dates by engine.board.rebuild after the copy
     }
 )
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
@@ -118,11 +123,14 @@ def seed_open_cases(
     mine: str | None = None,
     seed: int = 766,
     chunk: int = 5_000,
+    board: tuple[BusinessCalendar, float] | None = None,
 ) -> int:
     """Insert ``n_cases`` open dossiers copied from ``templates`` with spread dates; returns how many.
 
     Receipt and statutory deadlines are spread from 48 hours late to 10 days ahead so every colour
-    of the board is populated; 2 % of the dossiers wait at the desk for receipt.
+    of the board is populated; 2 % of the dossiers wait at the desk for receipt. The SLA board's
+    read model is rebuilt afterwards under ``board`` (a calendar and an amber threshold; default the
+    engine's defaults).
     """
     rng = random.Random(seed)
     with db.unit_of_work() as session:
@@ -183,6 +191,11 @@ def seed_open_cases(
             session.execute(insert(WorkItem), items)
         made += size
     advance_case_ids(db)
+    # The copies' SLA board read model (amber moments for their dates, counts), as the runtime
+    # would have written it with each row.
+    calendar, threshold = board or (WorkingCalendar(), EngineSettings().amber_threshold)
+    with db.unit_of_work() as session:
+        engine_board.rebuild(session, calendar, threshold, now)
     return made
 
 

@@ -160,6 +160,10 @@ class Case(Base):
         Index("ix_cases_submitted", "submitted_at", "id"),
         # The board's rare flags: found without reading every open row's SLA state.
         *(_flag_index(flag) for flag in BOARD_FLAGS),
+        # The board's read model (engine.board): its top-N lists in deadline order and the dossiers
+        # whose deadline or amber moment falls in the current hour, read from the index alone.
+        Index("ix_cases_board_due", "board_group", "due_at", "id", "amber_at", "procedure_id", "board_lanes"),
+        Index("ix_cases_board_amber", "board_group", "amber_at", "procedure_id", "board_lanes"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -190,8 +194,37 @@ class Case(Base):
     # Format of this case's history (engine.domain.state.HISTORY_FORMAT when it was started).
     history_format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The SLA board's inputs, derived from the row and its open steps in the same write
+    # (engine.board): the board group (None = not on the board), the lanes of the open steps and
+    # the moment the dossier turns amber.
+    board_group: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    board_lanes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    amber_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class BoardCount(Base):
+    """Deltas of the SLA board's counts (engine.board): +1/-1 rows appended in the transaction that
+    moves a dossier on the board, summed by the board and folded by :func:`engine.board.compact`.
+
+    Append-only, so fifty clerks moving dossiers never wait on one counter row (PostgreSQL) and no
+    update is lost. ``bucket`` is the hour of the deadline (or amber moment) a row counts, or
+    :data:`engine.board.EPOCH` for totals and folded past hours.
+    """
+
+    __tablename__ = "board_counts"
+    __table_args__ = (
+        Index("ix_board_counts_bucket", "bucket", "procedure_id", "board_group", "lanes", "kind", "n"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(100))
+    board_group: Mapped[int] = mapped_column(Integer)
+    lanes: Mapped[str] = mapped_column(Text)
+    kind: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[datetime]
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class CaseEvent(Base):
