@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
@@ -50,10 +50,15 @@ OPEN = 0  # one per dossier on the board
 DUE = 1  # running: bucket = hour of due_at
 AMBER = 2  # running: bucket = hour of amber_at
 RECEIPT = 3  # at the desk with a receipt deadline: bucket = its hour
+#: The fold mark: one row (bucket EPOCH) whose ``n`` is the hour (since EPOCH) before which hours
+#: were folded. A board asked about an earlier moment (a clock set back, in tests) cannot split
+#: the folded rows, so it recounts from the dossiers instead.
+FOLDED = -1
 
 #: The bucket of totals and of folded past hours; also the amber moment of a dossier amber from the start.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LANE_SEPARATOR = "\x1f"
+_HOUR = timedelta(hours=1)
 _TERMINAL = frozenset(int(s) for s in TERMINAL)
 
 Key = tuple[str, int, str, int, datetime]
@@ -204,6 +209,7 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
     dossiers whose moment falls in the current hour up to now (index ranges over a few rows)."""
     hour = bucket(now)
     found: dict[tuple[str, int, str], Tally] = {}
+    folded_before = 0
 
     def tally(procedure_id: str, group: int, lanes: str) -> Tally:
         return found.setdefault((procedure_id, group, lanes), Tally())
@@ -219,8 +225,11 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
         .where(BoardCount.bucket < hour)
         .group_by(BoardCount.procedure_id, BoardCount.board_group, BoardCount.lanes, BoardCount.kind)
     ):
-        entry = tally(procedure_id, group, lanes)
         n = int(n or 0)
+        if kind == FOLDED:
+            folded_before = max(folded_before, n)
+            continue
+        entry = tally(procedure_id, group, lanes)
         if kind == OPEN:
             entry.total += n
         elif kind == DUE:
@@ -229,6 +238,8 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
             entry.amber += n
         else:
             entry.receipt_late += n
+    if folded_before > _hours(hour):
+        return recount(session, now)
     running = Case.board_group == RUNNING
     for column, attribute, upto in (
         (Case.due_at, "late", Case.due_at < now),
@@ -367,7 +378,7 @@ def rebuild(
             changed = []
     _write_columns(session, table, changed)
     session.execute(delete(BoardCount))
-    write(session, [_row(key, n) for key, n in sorted(counts.items()) if n])
+    write(session, [_row(key, n) for key, n in sorted(counts.items()) if n] + [_mark(horizon)])
     return len(changed)
 
 
@@ -387,30 +398,48 @@ def _bind(name: str) -> Any:
     return bindparam(name)
 
 
+def _hours(hour: datetime) -> int:
+    return (hour - EPOCH) // _HOUR
+
+
+def _mark(horizon: datetime) -> dict[str, Any]:
+    return _row(("", 0, "", FOLDED, EPOCH), _hours(horizon))
+
+
 def _fold(key: Key, horizon: datetime) -> Key:
     return key if key[4] >= horizon else (*key[:4], EPOCH)
 
 
 def compact(session: Session, now: datetime) -> int:
-    """Fold the delta rows: one row per key and hour, the hours before ``now``'s into ``EPOCH``;
-    returns the rows left. Safe beside concurrent writers: on PostgreSQL one statement deletes the
-    rows it sees and inserts their sums (rows committed meanwhile are neither deleted nor summed);
-    SQLite has one writer at a time.
+    """Fold the delta rows: one row per key and hour, the hours before ``now``'s into ``EPOCH``
+    (and the fold mark moved on); returns the rows left. Safe beside concurrent writers: on
+    PostgreSQL each statement deletes the rows it sees and inserts their sums (rows committed
+    meanwhile are neither deleted nor summed); SQLite has one writer at a time.
     """
     horizon = bucket(now)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                "WITH gone AS (DELETE FROM board_counts RETURNING procedure_id, board_group, lanes, kind, "
+                "WITH gone AS (DELETE FROM board_counts WHERE kind <> :folded RETURNING "
+                "procedure_id, board_group, lanes, kind, "
                 "CASE WHEN bucket < :horizon THEN :epoch ELSE bucket END AS bucket, n) "
                 "INSERT INTO board_counts (procedure_id, board_group, lanes, kind, bucket, n) "
                 "SELECT procedure_id, board_group, lanes, kind, bucket, sum(n) FROM gone "
                 "GROUP BY procedure_id, board_group, lanes, kind, bucket HAVING sum(n) <> 0"
             ),
-            {"horizon": horizon, "epoch": EPOCH},
+            {"horizon": horizon, "epoch": EPOCH, "folded": FOLDED},
+        )
+        session.execute(
+            text(
+                "WITH gone AS (DELETE FROM board_counts WHERE kind = :folded RETURNING n) "
+                "INSERT INTO board_counts (procedure_id, board_group, lanes, kind, bucket, n) "
+                "SELECT '', 0, '', :folded, :epoch, greatest(coalesce(max(n), 0), :hours) FROM gone"
+            ),
+            {"epoch": EPOCH, "folded": FOLDED, "hours": _hours(horizon)},
         )
     else:
         sums: Counter[Key] = Counter()
+        mark = _hours(horizon)
         for procedure_id, group, lanes, kind, hour, n in session.execute(
             select(
                 BoardCount.procedure_id,
@@ -421,9 +450,13 @@ def compact(session: Session, now: datetime) -> int:
                 BoardCount.n,
             )
         ):
-            sums[_fold((procedure_id, group, lanes, kind, hour), horizon)] += n
+            if kind == FOLDED:
+                mark = max(mark, n)
+            else:
+                sums[_fold((procedure_id, group, lanes, kind, hour), horizon)] += n
         session.execute(delete(BoardCount))
-        write(session, [_row(key, n) for key, n in sorted(sums.items()) if n])
+        rows = [_row(key, n) for key, n in sorted(sums.items()) if n]
+        write(session, [*rows, _row(("", 0, "", FOLDED, EPOCH), mark)])
     return int(session.scalar(select(func.count()).select_from(BoardCount)) or 0)
 
 
