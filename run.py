@@ -241,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["lifecycle", "pages", "timers", "audit", "calendar", "sandbox"],
         help="run only these parts (repeatable)",
     )
+    bench.add_argument(
+        "--page",
+        action="append",
+        metavar="NAME",
+        help="time only the staff pages whose name contains NAME (repeatable, e.g. --page board)",
+    )
     bench.add_argument("--check", action="store_true", help="exit 1 when a goal of issue 13 is missed")
     loadtest = sub.add_parser(
         "loadtest",
@@ -383,6 +389,7 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
             scales=args.scale,
             repetitions=args.repetitions,
             parts=tuple(args.only or PARTS),
+            pages=args.page,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
         emit(args, report, lambda r: r["table"])
