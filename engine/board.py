@@ -254,7 +254,10 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
             setattr(entry, attribute, getattr(entry, attribute) + int(n))
     for procedure_id, n in session.execute(
         select(Case.procedure_id, func.count())
-        .where(Case.board_group == DESK, Case.receipt_due_at >= hour, Case.receipt_due_at < now)
+        # by (status, receipt_due_at): the desk's own index, the current hour only
+        .where(
+            Case.status == 1, Case.receipt_due_at >= hour, Case.receipt_due_at < now, Case.board_group == DESK
+        )
         .group_by(Case.procedure_id)
     ):
         tally(procedure_id, DESK, "").receipt_late += int(n)

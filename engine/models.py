@@ -95,6 +95,14 @@ def flagged_predicate(dialect: str, flag: str, column: str = "cases.sla") -> str
     return f"instr(json_extract({column}, '$.flags'), '\"{flag}\"') > 0"
 
 
+#: "Past the desk without a timely receipt" (received after the receipt deadline, or never), spelt
+#: exactly as the partial index ix_cases_late_receipt: the board's recent late receipts are then a
+#: walk of the few such dossiers, not of every dossier with a receipt deadline in the window.
+LATE_RECEIPT = (
+    "receipt_due_at IS NOT NULL AND status <> 1 AND (received_at IS NULL OR received_at > receipt_due_at)"
+)
+
+
 def _flag_index(flag: str) -> Index:
     return Index(
         f"ix_cases_flag_{flag}",
@@ -164,6 +172,13 @@ class Case(Base):
         # whose deadline or amber moment falls in the current hour, read from the index alone.
         Index("ix_cases_board_due", "board_group", "due_at", "id", "amber_at", "procedure_id", "board_lanes"),
         Index("ix_cases_board_amber", "board_group", "amber_at", "procedure_id", "board_lanes"),
+        Index(
+            "ix_cases_late_receipt",
+            "receipt_due_at",
+            "id",
+            sqlite_where=text(LATE_RECEIPT),
+            postgresql_where=text(LATE_RECEIPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -44,7 +44,18 @@ def upgrade() -> None:
         ["board_group", "due_at", "id", "amber_at", "procedure_id", "board_lanes"],
     )
     op.create_index("ix_cases_board_amber", "cases", ["board_group", "amber_at", "procedure_id", "board_lanes"])
+    op.create_index(
+        "ix_cases_late_receipt",
+        "cases",
+        ["receipt_due_at", "id"],
+        sqlite_where=sa.text(LATE_RECEIPT),
+        postgresql_where=sa.text(LATE_RECEIPT),
+    )
     _backfill()
+
+
+# engine.models.LATE_RECEIPT as of this revision (a migration keeps its own copy).
+LATE_RECEIPT = "receipt_due_at IS NOT NULL AND status <> 1 AND (received_at IS NULL OR received_at > receipt_due_at)"
 
 
 def _backfill() -> None:
@@ -63,6 +74,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_late_receipt", table_name="cases")
     op.drop_index("ix_cases_board_amber", table_name="cases")
     op.drop_index("ix_cases_board_due", table_name="cases")
     op.drop_index("ix_board_counts_bucket", table_name="board_counts")
