@@ -281,3 +281,51 @@ def test_the_check_finds_a_count_out_of_step(engine: Engine, clock: FixedClock) 
     with engine.db.unit_of_work() as session:
         board.write(session, [board._row(("diploma_copy", board.RUNNING, "", board.OPEN, board.EPOCH), 1)])
     assert any("counts" in p for p in engine.check_board())
+
+
+def test_migration_0012_backfills_the_read_model_of_stored_dossiers(
+    engine: Engine, clock: FixedClock, db_url: str
+) -> None:
+    """Dossiers stored before revision 0012 get their board columns and counts from its backfill:
+    the model is taken back to 0011 (columns and counts gone), then upgraded again."""
+    from alembic import command
+
+    from engine.db import alembic_config
+
+    clock.set(vn(2026, 3, 2, 8, 0))
+    codes = [_online(engine, f"Cũ {n}") for n in range(3)]
+    for code in codes[:2]:
+        engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    expected = _shown(engine.sla_board())
+    try:
+        with engine.db.engine.begin() as connection:
+            cfg = alembic_config(engine.db.url)
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0011")
+        engine.db.engine.dispose()  # SQLite: the connections' cached schema predates the downgrade
+    finally:
+        engine.db.migrate()
+    assert engine.check_board() == []
+    assert _shown(engine.sla_board()) == expected
+    assert_consistent(engine, clock)
+
+
+def test_recent_late_receipts_walk_their_partial_index(engine: Engine) -> None:
+    if engine.db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL chooses by its statistics; the SQLite planner by the spelling
+    from sqlalchemy import text
+
+    from engine.models import LATE_RECEIPT
+
+    with engine.db.read() as session:
+        plan = " ".join(
+            str(r[-1])
+            for r in session.execute(
+                text(
+                    f"EXPLAIN QUERY PLAN SELECT id FROM cases WHERE {LATE_RECEIPT} "
+                    "AND receipt_due_at >= '2026-01-01' AND receipt_due_at < '2026-02-01' "
+                    "ORDER BY receipt_due_at, id"
+                )
+            )
+        )
+    assert "ix_cases_late_receipt" in plan

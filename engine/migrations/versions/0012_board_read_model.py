@@ -79,7 +79,7 @@ def downgrade() -> None:
     op.drop_index("ix_cases_board_due", table_name="cases")
     op.drop_index("ix_board_counts_bucket", table_name="board_counts")
     op.drop_table("board_counts")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("amber_at")
-        batch.drop_column("board_lanes")
-        batch.drop_column("board_group")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): a batch copy of ``cases`` would trip the
+    # foreign keys of the rows that reference it.
+    for column in ("amber_at", "board_lanes", "board_group"):
+        op.drop_column("cases", column)
