@@ -362,6 +362,11 @@ def rebuild(
     ones are written (without a version bump: nothing of the dossier itself changes).
     """
     table = Base.metadata.tables[Case.__tablename__]
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers that move a dossier on the board append to board_counts: they wait until the
+        # rebuild commits (and it waits for those already under way), so no delta is both read
+        # into a case's new count and deleted, or lost. SQLite has one writer at a time anyway.
+        session.execute(text("LOCK TABLE board_counts IN EXCLUSIVE MODE"))
     counts: Counter[Key] = Counter()
     changed: list[dict[str, Any]] = []
     horizon = bucket(now) if now is not None else EPOCH
@@ -386,12 +391,17 @@ def rebuild(
 
 
 def _write_columns(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Write board columns of case rows; the row version moves on, so an operation that read the
+    row before (and would count it from the old columns) fails its version check and is retried."""
     if rows:
         session.execute(
             update(table)
             .where(table.c.id == _bind("case_key"))
             .values(
-                board_group=_bind("board_group"), board_lanes=_bind("board_lanes"), amber_at=_bind("amber_at")
+                version=table.c.version + 1,
+                board_group=_bind("board_group"),
+                board_lanes=_bind("board_lanes"),
+                amber_at=_bind("amber_at"),
             ),
             rows,
         )
@@ -486,7 +496,9 @@ def recompute_amber(
             Case.received_at,
             Case.receipt_due_at,
             Case.amber_at,
-        ).where(Case.board_group.is_not(None), spanning)
+        )
+        .where(Case.board_group.is_not(None), spanning)
+        .with_for_update()  # PostgreSQL: no operation moves these rows between the read and the write
     ):
         amber = amber_moment(row.received_at, row.due_at, calendar, threshold)
         if amber == row.amber_at:
