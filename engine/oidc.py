@@ -345,7 +345,9 @@ class OidcClient:
                     f"Số CCCD do nhà cung cấp định danh trả về không hợp lệ: {exc.message}"
                 ) from exc
         elif len(number) != 12 or not number.isdigit():
-            raise InvalidIdToken("Số CCCD do nhà cung cấp định danh trả về không hợp lệ (phải gồm 12 chữ số)")
+            raise InvalidIdToken(
+                "Số CCCD do nhà cung cấp định danh trả về không hợp lệ (phải gồm 12 chữ số)"
+            )
         name = " ".join(str(claims.get("name") or "").split()) or "Công dân"
         return VerifiedCitizen(
             cccd=number,

@@ -658,3 +658,4 @@ def spiff_errors() -> Iterator[None]:
             f"Quy trình gặp lỗi khi chạy{where}: {reason.message}",
             details={"element_id": element, "detail": detail},
         ) from exc
+
