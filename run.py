@@ -794,6 +794,7 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         "--seals",
         help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
     )
+    leaf(audit, "board", "check the SLA board's read model against a recount of the open dossiers")
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -967,6 +968,18 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.verify_history(args.case, Path(args.seals) if args.seals else None)
         emit(args, report.as_dict(), _verify_text)
         return 0 if report.ok else INTEGRITY_BROKEN
+    if sub == "board":
+        problems = engine.check_board()
+        emit(
+            args,
+            {"ok": not problems, "problems": problems},
+            lambda d: (
+                "Bảng theo dõi hạn khớp với số đếm lại từ hồ sơ"
+                if d["ok"]
+                else "Bảng theo dõi hạn lệch (chạy init-db để dựng lại):\n" + "\n".join(d["problems"])
+            ),
+        )
+        return 0 if not problems else INTEGRITY_BROKEN
     if sub == "digest":
         view = engine.seal_day(_parse_day(args.day) if args.day else None)
         emit(

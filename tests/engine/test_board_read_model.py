@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -329,3 +330,27 @@ def test_recent_late_receipts_walk_their_partial_index(engine: Engine) -> None:
             )
         )
     assert "ix_cases_late_receipt" in plan
+
+
+def test_audit_board_reports_the_read_model_sound_or_not(
+    engine: Engine, clock: FixedClock, capsys: Any
+) -> None:
+    import json
+
+    import run
+
+    clock.set(vn(2026, 3, 2, 8, 0))
+    code = _online(engine, "Kiểm")
+    engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+
+    def audit_board() -> tuple[int, Any]:
+        status = run.main(
+            ["audit", "board", "--json", "--db", engine.db.url, "--now", "2026-03-02T10:00:00+07:00"]
+        )
+        return status, json.loads(capsys.readouterr().out)
+
+    assert audit_board() == (0, {"ok": True, "problems": []})
+    with engine.db.unit_of_work() as session:
+        session.execute(update(Case).where(Case.code == code).values(board_lanes=None))
+    status, report = audit_board()
+    assert status != 0 and not report["ok"] and len(report["problems"]) >= 1
