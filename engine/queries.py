@@ -586,6 +586,11 @@ def sla_board(
     dossiers, read by index in deadline order, so neither the queries' rows nor the page grow with
     the number of dossiers; no workflow state is read, and no dossier is coloured to be counted.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # Every query below reads a few rows; PostgreSQL misjudges the partial indexes' predicates
+        # (e.g. received after the receipt deadline) as thousands and starts parallel workers,
+        # which alone cost more than the whole board. For this read transaction only.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     names = dict(session.execute(select(ProcedureVersion.procedure_id, ProcedureVersion.name)).all())
     counts: dict[str, ProcedureCounts] = {}
     units: dict[str, UnitCounts] = {}
