@@ -63,7 +63,7 @@ _OWN_COLUMNS = frozenset(
         "last_seq",
         "last_hash",
         "version",
-        "amber_at",  # computed for the copy's own dates by engine.board.rebuild after the copy
+        "amber_at",  # the copy's own, from its dates
     }
 )
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
@@ -133,6 +133,7 @@ def seed_open_cases(
     engine's defaults).
     """
     rng = random.Random(seed)
+    calendar, threshold = board or (WorkingCalendar(), EngineSettings().amber_threshold)
     with db.unit_of_work() as session:
         first_id = int(session.scalar(select(func.coalesce(func.max(Case.id), 0))) or 0) + 1
     processing = [t for t in templates if t.case["status"] != 1]
@@ -166,6 +167,7 @@ def seed_open_cases(
                     else None,
                     "received_at": received,
                     "due_at": due,
+                    "amber_at": engine_board.amber_moment(received, due, calendar, threshold),
                     "completed": False,
                     "secret_hash": None,
                     "last_seq": 0,
@@ -191,9 +193,8 @@ def seed_open_cases(
             session.execute(insert(WorkItem), items)
         made += size
     advance_case_ids(db)
-    # The copies' SLA board read model (amber moments for their dates, counts), as the runtime
-    # would have written it with each row.
-    calendar, threshold = board or (WorkingCalendar(), EngineSettings().amber_threshold)
+    # The copies' SLA board read model (the counts, and any board column a template's dates do not
+    # give the copy), as the runtime would have written it with each row.
     with db.unit_of_work() as session:
         engine_board.rebuild(session, calendar, threshold, now)
     return made
