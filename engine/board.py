@@ -209,7 +209,18 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
     dossiers whose moment falls in the current hour up to now (index ranges over a few rows)."""
     hour = bucket(now)
     found: dict[tuple[str, int, str], Tally] = {}
-    folded_before = 0
+    # The fold mark (the newest, should two compactions have raced), by its key in the index.
+    folded_before = session.scalar(
+        select(func.max(BoardCount.n)).where(
+            BoardCount.bucket == EPOCH,
+            BoardCount.procedure_id == "",
+            BoardCount.board_group == 0,
+            BoardCount.lanes == "",
+            BoardCount.kind == FOLDED,
+        )
+    )
+    if folded_before is not None and folded_before > _hours(hour):
+        return recount(session, now)
 
     def tally(procedure_id: str, group: int, lanes: str) -> Tally:
         return found.setdefault((procedure_id, group, lanes), Tally())
@@ -227,7 +238,6 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
     ):
         n = int(n or 0)
         if kind == FOLDED:
-            folded_before = max(folded_before, n)
             continue
         entry = tally(procedure_id, group, lanes)
         if kind == OPEN:
@@ -238,8 +248,6 @@ def tallies(session: Session, now: datetime) -> dict[tuple[str, int, str], Tally
             entry.amber += n
         else:
             entry.receipt_late += n
-    if folded_before > _hours(hour):
-        return recount(session, now)
     running = Case.board_group == RUNNING
     for column, attribute, upto in (
         (Case.due_at, "late", Case.due_at < now),

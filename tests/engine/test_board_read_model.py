@@ -354,3 +354,29 @@ def test_audit_board_reports_the_read_model_sound_or_not(
         session.execute(update(Case).where(Case.code == code).values(board_lanes=None))
     status, report = audit_board()
     assert status != 0 and not report["ok"] and len(report["problems"]) >= 1
+
+
+def test_the_board_sums_its_rows_unless_asked_about_a_folded_hour(
+    engine: Engine, clock: FixedClock, monkeypatch: Any
+) -> None:
+    """After a fold (even two racing ones, each leaving its mark) the board sums its rows for a
+    moment after the fold, and recounts from the dossiers for a moment before it."""
+    clock.set(vn(2026, 3, 2, 8, 0))
+    code = _online(engine, "Gấp")
+    engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    clock.set(vn(2026, 3, 2, 15, 30))
+    engine.compact_board()
+    with engine.db.unit_of_work() as session:  # a second compactor's mark, an hour older
+        board.write(session, [board._mark(board.bucket(clock.now()) - timedelta(hours=1))])
+    expected = _reference(engine, clock.now())
+    recounts: list[datetime] = []
+    recount = board.recount
+
+    def counted(session: Any, now: datetime) -> Any:
+        recounts.append(now)
+        return recount(session, now)
+
+    monkeypatch.setattr(board, "recount", counted)
+    assert _shown(engine.sla_board()) == expected and recounts == []
+    clock.set(vn(2026, 3, 2, 9, 15))  # before the fold: its hours cannot be split any more
+    assert _shown(engine.sla_board()) == _reference(engine, clock.now()) and len(recounts) == 1
