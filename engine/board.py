@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from . import sla
@@ -306,14 +307,14 @@ class Derived:
 
 
 def derived_columns(
-    session: Session, calendar: sla.BusinessCalendar, threshold: float, where: Any = None
+    session: Session, calendar: sla.BusinessCalendar, threshold: float
 ) -> Iterable[tuple[Any, Derived]]:
     """Each open-or-listed case row (in id order, read in chunks) with its board columns computed
     afresh: what :func:`rebuild` writes and :func:`check` compares with."""
     last = 0
     scope = or_(Case.completed.is_(False), Case.board_group.is_not(None))
-    if where is not None:
-        scope = and_(scope, where)
+    # Only a fee wait needs the SLA state (is its clock paused?): the others' is not decoded.
+    fee_state = sql_case((Case.status == 6, Case.sla), else_=None).label("fee_state")
     while True:
         rows = session.execute(
             select(
@@ -325,7 +326,7 @@ def derived_columns(
                 Case.received_at,
                 Case.due_at,
                 Case.receipt_due_at,
-                Case.sla,
+                fee_state,
                 Case.board_group,
                 Case.board_lanes,
                 Case.amber_at,
@@ -346,7 +347,7 @@ def derived_columns(
         ):
             lanes.setdefault(case_id, set()).add(str(lane))
         for row in rows:
-            paused = row.status == 6 and (row.sla or {}).get("paused_at") is not None
+            paused = row.status == 6 and (row.fee_state or {}).get("paused_at") is not None
             group = group_of(row.status, row.completed, row.finished_at, row.received_at, row.due_at, paused)
             yield (
                 row,
