@@ -79,9 +79,15 @@ def _getter(browser: _Browser, user: str, path: str) -> Callable[[], int]:
 
 
 def page_rows(
-    url: str, backend: str, scales: list[int], runs: int, log: Callable[[str], None] = print
+    url: str,
+    backend: str,
+    scales: list[int],
+    runs: int,
+    log: Callable[[str], None] = print,
+    only: list[str] | None = None,
 ) -> list[Summary]:
-    """Seed up to each scale in turn and time every page ``runs`` times at each."""
+    """Seed up to each scale in turn and time every page ``runs`` times at each (or only the pages
+    whose name contains one of ``only``, case-insensitive)."""
     engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
     engine.init_db(load_library=True, seed_users=False)
     with engine.db.unit_of_work() as session:
@@ -98,7 +104,14 @@ def page_rows(
     seeded = 0
     for scale in sorted(scales):
         t0 = time.perf_counter()
-        seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
+        seeded += seed_open_cases(
+            engine.db,
+            templates,
+            scale - seeded,
+            NOW,
+            mine="bench_specialist",
+            board=(engine.calendar, engine.settings.amber_threshold),
+        )
         if engine.db.engine.dialect.name == "postgresql":
             # What autovacuum does after a bulk load in production; SQLite keeps no statistics
             # unless told to, and the engine does not tell it, so its plans are measured as they are.
@@ -108,6 +121,8 @@ def page_rows(
                 connection.commit()
         log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
         for page, user, path in PAGES:
+            if only and not any(word.lower() in page.lower() for word in only):
+                continue
             target = path.format(code=code)
             size = browser.get(user, target)
             samples = timed_ms(_getter(browser, user, target), runs)

@@ -16,10 +16,14 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from engine import board as engine_board
 from engine import facts_store
+from engine.calendar import WorkingCalendar
 from engine.db import Database
 from engine.models import Case, ProcedureVersion, WorkItem
 from engine.service import Engine
+from engine.settings import EngineSettings
+from engine.sla import BusinessCalendar
 from engine.text import dossier_search_key
 from engine.users import SYSTEM
 
@@ -61,6 +65,7 @@ _OWN_COLUMNS = frozenset(
         "last_hash",
         "version",
         "facts_seq",
+        "amber_at",  # the copy's own, from its dates
     }
 )
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
@@ -120,13 +125,17 @@ def seed_open_cases(
     mine: str | None = None,
     seed: int = 766,
     chunk: int = 5_000,
+    board: tuple[BusinessCalendar, float] | None = None,
 ) -> int:
     """Insert ``n_cases`` open dossiers copied from ``templates`` with spread dates; returns how many.
 
     Receipt and statutory deadlines are spread from 48 hours late to 10 days ahead so every colour
-    of the board is populated; 2 % of the dossiers wait at the desk for receipt.
+    of the board is populated; 2 % of the dossiers wait at the desk for receipt. The SLA board's
+    read model is rebuilt afterwards under ``board`` (a calendar and an amber threshold; default the
+    engine's defaults).
     """
     rng = random.Random(seed)
+    calendar, threshold = board or (WorkingCalendar(), EngineSettings().amber_threshold)
     with db.unit_of_work() as session:
         first_id = int(session.scalar(select(func.coalesce(func.max(Case.id), 0))) or 0) + 1
     processing = [t for t in templates if t.case["status"] != 1]
@@ -160,6 +169,7 @@ def seed_open_cases(
                     else None,
                     "received_at": received,
                     "due_at": due,
+                    "amber_at": engine_board.amber_moment(received, due, calendar, threshold),
                     "completed": False,
                     "secret_hash": None,
                     "last_seq": 0,
@@ -186,6 +196,10 @@ def seed_open_cases(
             session.execute(insert(WorkItem), items)
         made += size
     advance_case_ids(db)
+    # The copies' SLA board read model (the counts, and any board column a template's dates do not
+    # give the copy), as the runtime would have written it with each row.
+    with db.unit_of_work() as session:
+        engine_board.rebuild(session, calendar, threshold, now)
     with db.unit_of_work() as session:
         # The report facts read model after the bulk copy (engine.facts_store): the copies have no
         # history (no events, last_seq 0) and so no facts; the walked templates have theirs.

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, operations, outbox, sla
+from . import audit, board, operations, outbox, sla
 from .clock import Clock
 from .domain import rules
 from .domain.rules import Observation, Step
@@ -68,6 +68,7 @@ class _Unit:
     workflow: BpmnWorkflow | None = None
     seen: Observation | None = None
     waiting_before: frozenset[str] = frozenset()  # BPMN timers waiting before the workflow ran
+    steps_read: bool = True  # the open work items were read (False: SLA checks, which keep them)
     sla_before: dict[str, datetime | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -312,6 +313,7 @@ class CaseRuntime:
         _update_cases(session, [c for c in batch.cases.values() if inspect(c).modified])
         session.flush()
         _insert_events(session, batch.events)
+        board.write(session, batch.counts)
         outbox.add_all(session, batch.messages)
 
     # ----------------------------------------------------------------------------- the unit of work
@@ -330,6 +332,7 @@ class CaseRuntime:
         version = self.procedures.load(session, case.procedure_version_id)
         items = open_items(session, case) if with_steps else {}
         unit = _Unit(case, version, items, self._step(_state_of(case, version, items), version, actor))
+        unit.steps_read = with_steps
         if with_workflow:
             unit.workflow = load_state(case.state, version.specs, self._script_engine())
             unit.waiting_before = frozenset(str(t.id) for t, _ in waiting_timers(unit.workflow))
@@ -344,7 +347,23 @@ class CaseRuntime:
         """
         case, step = unit.case, unit.step
         events = [self._event_fields(case, event) for event in step.events]
+        on_board = board.stored_entries(case)
+        moved = (case.received_at, case.due_at) != (step.state.received_at, step.state.due_at)
         _write_state(case, step.state)
+        lanes = (
+            board.lanes_of(t.lane for t in step.state.tasks.values()) or None
+            if unit.steps_read
+            else case.board_lanes
+        )
+        board.derive(
+            case,
+            lanes,
+            step.state.sla.paused_at is not None,
+            self.calendar,
+            self.settings.amber_threshold,
+            moved=moved,
+        )
+        counts = board.deltas(on_board, board.stored_entries(case))
         if unit.workflow is not None:
             case.state = dump_state(unit.workflow)
         if case.id is None:
@@ -364,11 +383,13 @@ class CaseRuntime:
             batch.cases[case.id] = case
             batch.events += rows
             batch.messages += messages
+            batch.counts += counts
         else:
             session.flush()
             for statement in timer_changes:
                 session.execute(statement)
             _insert_events(session, rows)
+            board.write(session, counts)
             outbox.add_all(session, messages)
             _remember_open(
                 session, case, [i for i in (*unit.items.values(), *opened) if i.completed_at is None]
@@ -546,10 +567,11 @@ class _Batch:
     cases: dict[int, Case] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[tuple[int | None, outbox.NewMessage, datetime]] = field(default_factory=list)
+    counts: list[dict[str, Any]] = field(default_factory=list)  # board count deltas (engine.board)
 
 
 #: The columns an operation may change on the case row, besides its workflow state and version.
-_CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash")
+_CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash", *board.COLUMNS)
 
 
 def _delete_unfired(case_id: int, kind: str, refs: list[str], *, keep: bool = False) -> Executable:
