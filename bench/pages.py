@@ -104,6 +104,8 @@ def page_rows(
     seeded = 0
     for scale in sorted(scales):
         t0 = time.perf_counter()
+        # (On PostgreSQL the seeding ends with ANALYZE, as autovacuum would after a bulk load; SQLite
+        # keeps no statistics unless told to, so its plans are measured as they are.)
         seeded += seed_open_cases(
             engine.db,
             templates,
@@ -112,13 +114,6 @@ def page_rows(
             mine="bench_specialist",
             board=(engine.calendar, engine.settings.amber_threshold),
         )
-        if engine.db.engine.dialect.name == "postgresql":
-            # What autovacuum does after a bulk load in production; SQLite keeps no statistics
-            # unless told to, and the engine does not tell it, so its plans are measured as they are.
-            with engine.db.engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE cases")
-                connection.exec_driver_sql("ANALYZE work_items")
-                connection.commit()
         log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
         for page, user, path in PAGES:
             if only and not any(word.lower() in page.lower() for word in only):

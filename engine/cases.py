@@ -572,6 +572,7 @@ class _Batch:
 
 #: The columns an operation may change on the case row, besides its workflow state and version.
 _CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash", *board.COLUMNS)
+_CHANGING_KEYS = frozenset(_CHANGING)
 
 
 def _delete_unfired(case_id: int, kind: str, refs: list[str], *, keep: bool = False) -> Executable:
@@ -596,9 +597,16 @@ def _update_cases(session: Session, cases: list[Case]) -> None:
     rows = []
     for case in cases:
         values = {name: getattr(case, name) for name in _CHANGING}
-        for name, value in values.items():
-            set_committed_value(case, name, value)
-        set_committed_value(case, "version", case.version + 1)
+        state = inspect(case)
+        if state.committed_state.keys() <= _CHANGING_KEYS:
+            # Every change is in this UPDATE: the object is clean again at once, so the flush that
+            # follows compares none of its columns (a quarter of an SLA timer's Python time).
+            state.dict["version"] = case.version + 1
+            state._commit_all(state.dict, session.identity_map)
+        else:
+            for name, value in values.items():
+                set_committed_value(case, name, value)
+            set_committed_value(case, "version", case.version + 1)
         rows.append({"case_key": case.id, **values})
     statement = (
         update(table)
