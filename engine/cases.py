@@ -10,6 +10,8 @@ same rules rebuild a case from its history in ``engine.replay``.
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +23,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import Executable, and_, bindparam, delete, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, operations, outbox, sla
 from .clock import Clock
@@ -35,7 +38,15 @@ from .models import Base, Case, CaseEvent, DossierSequence, Timer, WorkItem
 from .operations import spiff_errors
 from .procedures import LoadedVersion, ProcedureStore
 from .settings import EngineSettings
-from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
+from .spiff import (
+    CompiledSpecs,
+    MotcuaScriptEngine,
+    all_tasks,
+    dump_state_checked,
+    load_state,
+    ready_user_tasks,
+    waiting_timers,
+)
 from .text import dossier_search_key
 from .users import SYSTEM, Actor
 
@@ -74,6 +85,43 @@ class _Unit:
         self.sla_before = rules.sla_timers(self.step.state)
 
 
+class WorkflowCache:
+    """The workflows this process last wrote, kept in memory for the cases' next operations.
+
+    Rebuilding a case's workflow from its stored state is a large part of an operation; the process
+    that wrote the state usually runs the case's next operation too. An entry is the workflow with the
+    exact state text it was written as and the specs it runs on, and is valid only while the case row
+    still holds that very text on that very version: a write by another process, a rolled-back
+    transaction (the row keeps the old text) or a redeployed database (other specs) all miss, and the
+    state is loaded as before. An operation takes the entry out (so two threads never share a
+    workflow, and one that failed half-way is never reused) and puts the workflow back after writing
+    it, only when it is exactly what a reload would rebuild (``spiff.dump_state_checked``).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[CompiledSpecs, str, BpmnWorkflow]] = OrderedDict()
+
+    def take(self, case_id: int, specs: CompiledSpecs, state: str) -> BpmnWorkflow | None:
+        with self._lock:
+            entry = self._entries.pop(case_id, None)
+        if entry is None or entry[0] is not specs or entry[1] != state:
+            return None
+        return entry[2]
+
+    def put(self, case_id: int, specs: CompiledSpecs, state: str, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._entries[case_id] = (specs, state, workflow)
+            self._entries.move_to_end(case_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class CaseRuntime:
     """The public operations on cases. Callers pass a session inside a unit of work."""
 
@@ -90,6 +138,7 @@ class CaseRuntime:
         self.settings = settings
         self.procedures = procedures
         self._script_engine = script_engine_factory
+        self.workflows = WorkflowCache()
 
     # ----------------------------------------------------------------------------- start
     def start(
@@ -330,9 +379,17 @@ class CaseRuntime:
         items = open_items(session, case) if with_steps else {}
         unit = _Unit(case, version, items, self._step(_state_of(case, version, items), version, actor))
         if with_workflow:
-            unit.workflow = load_state(case.state, version.specs, self._script_engine())
+            unit.workflow = self._workflow(case, version)
             unit.waiting_before = frozenset(str(t.id) for t, _ in waiting_timers(unit.workflow))
         return unit
+
+    def _workflow(self, case: Case, version: LoadedVersion) -> BpmnWorkflow:
+        """The case's workflow as stored: kept from this process's last write when still current."""
+        workflow = self.workflows.take(case.id, version.specs, case.state)
+        if workflow is None:
+            return load_state(case.state, version.specs, self._script_engine())
+        workflow.script_engine = self._script_engine()  # this operation's clock and calendar
+        return workflow
 
     def _store(self, session: Session, unit: _Unit) -> None:
         """Write what the step decided: the case row once, the events and the messages they cause in
@@ -344,12 +401,15 @@ class CaseRuntime:
         case, step = unit.case, unit.step
         events = [self._event_fields(case, event) for event in step.events]
         _write_state(case, step.state)
+        faithful = False
         if unit.workflow is not None:
-            case.state = dump_state(unit.workflow)
+            case.state, faithful = dump_state_checked(unit.workflow)
         if case.id is None:
             session.flush()  # a new case: its complete row, whose id keys everything below
-        with session.no_autoflush:
-            opened = self._sync_work_items(session, unit)
+        if faithful:
+            assert unit.workflow is not None
+            self.workflows.put(case.id, unit.version.specs, case.state, unit.workflow)
+        item_changes, opened = self._sync_work_items(unit)
         timer_changes = self._timer_changes(session, unit)
         rows = [{"case_id": case.id, **fields} for fields in events]
         messages = [
@@ -358,19 +418,30 @@ class CaseRuntime:
             for message in self._messages(unit, event, fields)
         ]
         batch: _Batch | None = session.info.get(_BATCH)
-        if batch is not None and unit.workflow is None and not unit.items and not timer_changes:
+        if (
+            batch is not None
+            and unit.workflow is None
+            and not unit.items
+            and not timer_changes
+            and not item_changes
+            and not opened
+        ):
             # Only the case row, its events and messages changed: written with the batch's others.
             batch.cases[case.id] = case
             batch.events += rows
             batch.messages += messages
         else:
-            session.flush()
-            for statement in timer_changes:
-                session.execute(statement)
+            _write_case(session, case)
+            _write_items(session, item_changes)
+            new_items = _insert_items(session, opened)
+            session.flush()  # anything else the operation changed through the ORM (a fired timer)
+            connection = session.connection()
+            for statement, params in timer_changes:
+                connection.execute(statement, params)
             _insert_events(session, rows)
             outbox.add_all(session, messages)
             _remember_open(
-                session, case, [i for i in (*unit.items.values(), *opened) if i.completed_at is None]
+                session, case, [i for i in (*unit.items.values(), *new_items) if i.completed_at is None]
             )
         if after_flush_hook is not None:
             after_flush_hook(case.code)
@@ -424,25 +495,30 @@ class CaseRuntime:
             )
         return found
 
-    def _sync_work_items(self, session: Session, unit: _Unit) -> list[WorkItem]:
-        """Close the items whose steps closed, follow who holds a step, add the steps opened."""
+    def _sync_work_items(self, unit: _Unit) -> tuple[list[tuple[WorkItem, dict[str, Any]]], list[WorkItem]]:
+        """What changes in the work items: the items whose steps closed, or whose holder or due moved,
+        with their new values; and the items of the steps opened (not yet written)."""
         state, now = unit.step.state, unit.step.at
         done = {e.task_id: e for e in unit.step.events if e.kind == EventKind.TASK_COMPLETED}
+        changes: list[tuple[WorkItem, dict[str, Any]]] = []
         for task_id, item in unit.items.items():
             task = state.tasks.get(task_id)
+            values: dict[str, Any] = {}
             if task is None:
-                item.completed_at = now
+                values["completed_at"] = now
                 finished = done.get(task_id)
                 if finished is not None:
-                    item.completed_by = finished.actor
-                    item.outcome = sla.classify(now, item.due_at) if item.due_at else None
+                    values["completed_by"] = finished.actor
+                    values["outcome"] = sla.classify(now, item.due_at) if item.due_at else None
                 else:
-                    item.cancelled = True
+                    values["cancelled"] = True
             else:
                 if item.assignee != task.assignee:
-                    item.assignee = task.assignee
+                    values["assignee"] = task.assignee
                 if item.due_at != task.due_at:  # a calendar change moved the step's due
-                    item.due_at = task.due_at
+                    values["due_at"] = task.due_at
+            if values:
+                changes.append((item, values))
         new = [
             WorkItem(
                 case_id=unit.case.id,
@@ -461,14 +537,14 @@ class CaseRuntime:
             for t in state.tasks.values()
             if t.task_id not in unit.items
         ]
-        session.add_all(new)
-        return new
+        return changes, new
 
-    def _timer_changes(self, session: Session, unit: _Unit) -> list[Executable]:
-        """The statements that keep the case's timers in step: SLA checks follow the state's
-        deadlines (only those this operation moved), BPMN timers the workflow (when it ran). Each
-        writes a timer by its key (case, kind, ref), so nothing is read first; they run after the
-        flush, so a timer the operation itself fired is already marked fired."""
+    def _timer_changes(self, session: Session, unit: _Unit) -> list[tuple[Executable, Any]]:
+        """The statements (with their parameters) that keep the case's timers in step: SLA checks
+        follow the state's deadlines (only those this operation moved), BPMN timers the workflow (when
+        it ran). Each writes a timer by its key (case, kind, ref), so nothing is read first; they run
+        after the flush, so a timer the operation itself fired is already marked fired. The statements
+        are built once per dialect (building one costs more than running it)."""
         case = unit.case
         moved = {
             kind: due
@@ -478,42 +554,31 @@ class CaseRuntime:
         bpmn = unit.seen is not None and (bool(unit.seen.timers) or unit.version.specs.has_timers)
         if not moved and not bpmn:
             return []
-        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        changes: list[Executable] = []
+        statements = _timer_statements(session.get_bind().dialect.name)
+        changes: list[tuple[Executable, Any]] = []
+        upserts = []
         for kind, due in moved.items():
             if due is None:
-                changes.append(_delete_unfired(case.id, kind, [kind]))
+                changes.append((statements.delete_in, {"case_id": case.id, "kind": kind, "refs": [kind]}))
             else:
-                row = upsert(Timer).values(case_id=case.id, kind=kind, ref=kind, due_at=due)
-                changes.append(
-                    row.on_conflict_do_update(
-                        index_elements=["case_id", "kind", "ref"],
-                        set_={"due_at": row.excluded.due_at, "fired_at": None, "lease_until": None},
-                        where=Timer.due_at != row.excluded.due_at,
-                    )
-                )
+                upserts.append({"case_id": case.id, "kind": kind, "ref": kind, "due_at": due})
+        if upserts:
+            changes.append((statements.upsert_sla, upserts))
         if not bpmn or unit.seen is None:
             return changes
         current = {task_id: due for task_id, _, due in unit.seen.timers}
         if unit.waiting_before - current.keys():
             # A timer that waited stops waiting (its row, unless fired, goes): the rows of unfired
             # BPMN timers are the timers that waited before, so nothing goes when none stopped.
-            changes.append(_delete_unfired(case.id, "bpmn", list(current), keep=True))
-        for ref, due in current.items():
-            row = upsert(Timer).values(case_id=case.id, kind="bpmn", ref=ref, due_at=due)
+            params = {"case_id": case.id, "kind": "bpmn", "refs": list(current)}
+            changes.append((statements.delete_not_in, params))
+        if current:
             # a repeating cycle waits again on the same task: its fired row is armed anew
-            changes.append(
-                row.on_conflict_do_update(
-                    index_elements=["case_id", "kind", "ref"],
-                    set_={
-                        "due_at": row.excluded.due_at,
-                        "fired_at": None,
-                        "lease_until": None,
-                        "lease_owner": None,
-                    },
-                    where=or_(Timer.fired_at.is_(None), Timer.due_at != row.excluded.due_at),
-                )
-            )
+            rows = [
+                {"case_id": case.id, "kind": "bpmn", "ref": ref, "due_at": due}
+                for ref, due in current.items()
+            ]
+            changes.append((statements.upsert_bpmn, rows))
         return changes
 
     def _next_code(self, session: Session, now: datetime) -> str:
@@ -551,10 +616,131 @@ class _Batch:
 _CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash")
 
 
-def _delete_unfired(case_id: int, kind: str, refs: list[str], *, keep: bool = False) -> Executable:
-    """Delete the case's unfired timers of ``kind`` whose ref is in ``refs`` (not in, with ``keep``)."""
-    chosen = Timer.ref.not_in(refs) if keep else Timer.ref.in_(refs)
-    return delete(Timer).where(Timer.case_id == case_id, Timer.kind == kind, Timer.fired_at.is_(None), chosen)
+@dataclass(frozen=True)
+class _TimerStatements:
+    """The timer writes of an operation, with bound parameters (``case_id``, ``kind``, ``ref``,
+    ``due_at``, ``refs``), one set per dialect."""
+
+    upsert_sla: Executable
+    upsert_bpmn: Executable
+    delete_in: Executable
+    delete_not_in: Executable
+
+
+_TIMER_STATEMENTS: dict[str, _TimerStatements] = {}
+
+
+def _timer_statements(dialect: str) -> _TimerStatements:
+    known = _TIMER_STATEMENTS.get(dialect)
+    if known is not None:
+        return known
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = {name: bindparam(name) for name in ("case_id", "kind", "ref", "due_at")}
+    sla_row = upsert(Timer).values(columns)
+    bpmn_row = upsert(Timer).values(columns)
+    key = Timer.case_id == bindparam("case_id"), Timer.kind == bindparam("kind"), Timer.fired_at.is_(None)
+    refs = bindparam("refs", expanding=True)
+    made = _TimerStatements(
+        upsert_sla=sla_row.on_conflict_do_update(
+            index_elements=["case_id", "kind", "ref"],
+            set_={"due_at": sla_row.excluded.due_at, "fired_at": None, "lease_until": None},
+            where=Timer.due_at != sla_row.excluded.due_at,
+        ),
+        upsert_bpmn=bpmn_row.on_conflict_do_update(
+            index_elements=["case_id", "kind", "ref"],
+            set_={
+                "due_at": bpmn_row.excluded.due_at,
+                "fired_at": None,
+                "lease_until": None,
+                "lease_owner": None,
+            },
+            where=or_(Timer.fired_at.is_(None), Timer.due_at != bpmn_row.excluded.due_at),
+        ),
+        delete_in=delete(Timer).where(*key, Timer.ref.in_(refs)),
+        delete_not_in=delete(Timer).where(*key, Timer.ref.not_in(refs)),
+    )
+    _TIMER_STATEMENTS[dialect] = made
+    return made
+
+
+def _write_case(session: Session, case: Case) -> None:
+    """The operation's one UPDATE of the case row, through Core: only the columns that changed, with
+    the version check the ORM would make (a row another writer moved on is a conflict). The values
+    become the object's committed ones, so the ORM does not write them again."""
+    found = inspect(case)
+    changed = {
+        name: getattr(case, name) for name in (*_CHANGING, "state") if found.attrs[name].history.has_changes()
+    }
+    if not changed:
+        return
+    table = Base.metadata.tables[Case.__tablename__]
+    result = session.connection().execute(  # not session.execute: its autoflush would write the row
+        update(table)
+        .where(table.c.id == case.id, table.c.version == case.version)
+        .values({**changed, "version": case.version + 1})
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(f"cases row {case.id} is no longer at version {case.version}")
+    for name, value in changed.items():
+        set_committed_value(case, name, value)
+    set_committed_value(case, "version", case.version + 1)
+
+
+def _write_items(session: Session, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
+    """Update the work items that changed, one statement per set of changed columns."""
+    groups: dict[tuple[str, ...], list[tuple[WorkItem, dict[str, Any]]]] = {}
+    for item, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append((item, values))
+    table = Base.metadata.tables[WorkItem.__tablename__]
+    for names, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("item_key"))
+            .values({name: bindparam(name) for name in names})
+        )
+        session.connection().execute(statement, [{"item_key": item.id, **values} for item, values in group])
+        for item, values in group:
+            for name, value in values.items():
+                set_committed_value(item, name, value)
+
+
+_ITEM_COLUMNS = (
+    "case_id",
+    "task_id",
+    "element_id",
+    "name",
+    "role",
+    "lane",
+    "unit",
+    "assignee",
+    "allocated_hours",
+    "ready_at",
+    "due_at",
+    "cancelled",
+)
+
+
+def _insert_items(session: Session, items: list[WorkItem]) -> list[WorkItem]:
+    """Insert the items of the steps opened in one statement and attach them to the session as
+    persistent rows, with their ids (a tasklist orders by them)."""
+    if not items:
+        return []
+    table = Base.metadata.tables[WorkItem.__tablename__]
+    ids = (
+        session.connection()
+        .execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [{name: getattr(item, name) for name in _ITEM_COLUMNS} for item in items],
+        )
+        .scalars()
+        .all()
+    )
+    for item, item_id in zip(items, ids, strict=True):
+        item.id = item_id
+        item.completed_at = item.completed_by = item.outcome = None
+        make_transient_to_detached(item)
+        session.add(item)
+    return items
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
