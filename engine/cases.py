@@ -9,6 +9,7 @@ same rules rebuild a case from its history in ``engine.replay``.
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 from collections import OrderedDict
@@ -20,15 +21,28 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import Executable, and_, bindparam, delete, insert, inspect, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, operations, outbox, sla
 from .clock import Clock
+from .db import pipelined
 from .domain import rules
 from .domain.rules import Observation, Step
 from .domain.state import HISTORY_FORMAT, ROW_FIELDS, START_FIELDS, CaseState, Event, OpenTask, SlaState
@@ -432,16 +446,17 @@ class CaseRuntime:
             batch.messages += messages
         else:
             _write_case(session, case)
-            _write_items(session, item_changes)
-            new_items = _insert_items(session, opened)
             session.flush()  # anything else the operation changed through the ORM (a fired timer)
             connection = session.connection()
-            for statement, params in timer_changes:
-                connection.execute(statement, params)
-            _insert_events(session, rows)
-            outbox.add_all(session, messages)
+            with pipelined(session):
+                _write_items(connection, item_changes)
+                _insert_items(connection, opened)
+                for statement, params in timer_changes:
+                    connection.execute(statement, params)
+                _insert_events(session, rows)
+                outbox.add_all(session, messages)
             _remember_open(
-                session, case, [i for i in (*unit.items.values(), *new_items) if i.completed_at is None]
+                session, case, [*(i for i in unit.items.values() if i.completed_at is None), *opened]
             )
         if after_flush_hook is not None:
             after_flush_hook(case.code)
@@ -635,11 +650,11 @@ def _timer_statements(dialect: str) -> _TimerStatements:
     if known is not None:
         return known
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    columns = {name: bindparam(name) for name in ("case_id", "kind", "ref", "due_at")}
-    sla_row = upsert(Timer).values(columns)
-    bpmn_row = upsert(Timer).values(columns)
+    columns: dict[str, BindParameter[Any]] = {n: bindparam(n) for n in ("case_id", "kind", "ref", "due_at")}
+    sla_row = upsert(Timer).values(columns).inline()  # no ids read back (the write may be pipelined)
+    bpmn_row = upsert(Timer).values(columns).inline()
     key = Timer.case_id == bindparam("case_id"), Timer.kind == bindparam("kind"), Timer.fired_at.is_(None)
-    refs = bindparam("refs", expanding=True)
+    refs: BindParameter[Any] = bindparam("refs", expanding=True)
     made = _TimerStatements(
         upsert_sla=sla_row.on_conflict_do_update(
             index_elements=["case_id", "kind", "ref"],
@@ -679,15 +694,16 @@ def _write_case(session: Session, case: Case) -> None:
         .where(table.c.id == case.id, table.c.version == case.version)
         .values({**changed, "version": case.version + 1})
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleDataError(f"cases row {case.id} is no longer at version {case.version}")
     for name, value in changed.items():
         set_committed_value(case, name, value)
     set_committed_value(case, "version", case.version + 1)
 
 
-def _write_items(session: Session, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
-    """Update the work items that changed, one statement per set of changed columns."""
+def _write_items(connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
+    """Update the work items that changed (by task id), one statement per set of changed columns;
+    the values become the objects' committed ones."""
     groups: dict[tuple[str, ...], list[tuple[WorkItem, dict[str, Any]]]] = {}
     for item, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append((item, values))
@@ -695,10 +711,10 @@ def _write_items(session: Session, changes: list[tuple[WorkItem, dict[str, Any]]
     for names, group in groups.items():
         statement = (
             update(table)
-            .where(table.c.id == bindparam("item_key"))
+            .where(table.c.task_id == bindparam("item_task"))
             .values({name: bindparam(name) for name in names})
         )
-        session.connection().execute(statement, [{"item_key": item.id, **values} for item, values in group])
+        connection.execute(statement, [{"item_task": item.task_id, **values} for item, values in group])
         for item, values in group:
             for name, value in values.items():
                 set_committed_value(item, name, value)
@@ -720,34 +736,22 @@ _ITEM_COLUMNS = (
 )
 
 
-def _insert_items(session: Session, items: list[WorkItem]) -> list[WorkItem]:
-    """Insert the items of the steps opened in one statement and attach them to the session as
-    persistent rows, with their ids (a tasklist orders by them)."""
-    if not items:
-        return []
-    table = Base.metadata.tables[WorkItem.__tablename__]
-    ids = (
-        session.connection()
-        .execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+def _insert_items(connection: Connection, items: list[WorkItem]) -> None:
+    """Insert the items of the steps opened, in one statement and without reading their ids back
+    (a work item is found by its task id): the objects stay outside the session, as what this unit
+    of work knows of the case's open steps (:func:`open_items`); a query reads the rows."""
+    if items:
+        connection.execute(
+            insert(Base.metadata.tables[WorkItem.__tablename__]).inline(),
             [{name: getattr(item, name) for name in _ITEM_COLUMNS} for item in items],
         )
-        .scalars()
-        .all()
-    )
-    for item, item_id in zip(items, ids, strict=True):
-        item.id = item_id
-        item.completed_at = item.completed_by = item.outcome = None
-        make_transient_to_detached(item)
-        session.add(item)
-    return items
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
         # per group.
-        session.execute(insert(Base.metadata.tables[CaseEvent.__tablename__]), rows)
+        session.execute(insert(Base.metadata.tables[CaseEvent.__tablename__]).inline(), rows)
 
 
 def _update_cases(session: Session, cases: list[Case]) -> None:
@@ -791,7 +795,9 @@ def open_items(session: Session, case: Case) -> dict[str, WorkItem]:
 
 
 def _remember_open(session: Session, case: Case, items: list[WorkItem]) -> None:
-    ordered = sorted(items, key=lambda i: (i.ready_at, i.id))
+    # Items just inserted have no id (none is read back): they opened last, so they sort last among
+    # those ready at the same moment, in the order given.
+    ordered = sorted(items, key=lambda i: (i.ready_at, math.inf if i.id is None else i.id))
     session.info.setdefault(_OPEN_ITEMS, {})[(case.id, case.version)] = {i.task_id: i for i in ordered}
 
 
@@ -910,15 +916,19 @@ def _missing_field(err: Any) -> str | None:
     return None
 
 
+#: A case by its code with its open work items (built once: building it cost more than running it).
+_CASE_WITH_OPEN_ITEMS = (
+    select(Case, WorkItem)
+    .outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None)))
+    .where(Case.code == bindparam("code"))
+)
+
+
 def find_case(session: Session, ref: str, *, with_open_items: bool = False) -> Case:
     """A case by dossier code or numeric id; ``with_open_items`` reads its open work items in the
     same statement (what :func:`open_items` then answers from) when the code is given."""
     if with_open_items:
-        rows = session.execute(
-            select(Case, WorkItem)
-            .outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None)))
-            .where(Case.code == ref)
-        ).all()
+        rows = session.execute(_CASE_WITH_OPEN_ITEMS, {"code": ref}).all()
         if rows:
             found: Case = rows[0][0]
             _remember_open(session, found, [item for _, item in rows if item is not None])
