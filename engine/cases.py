@@ -36,6 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -445,16 +447,33 @@ class CaseRuntime:
             batch.events += rows
             batch.messages += messages
         else:
-            _write_case(session, case)
+            connection = session.connection()  # not session.execute: its autoflush would write the row
+            row_update, only = _case_update(session, case)
+            if row_update is not None and not only:
+                # Other columns changed through the ORM, whose flush comes next and checks the version:
+                # this UPDATE must be done by then.
+                _check_written(connection.execute(row_update), case)
+                row_update = None
             session.flush()  # anything else the operation changed through the ORM (a fired timer)
-            connection = session.connection()
-            with pipelined(session):
-                _write_items(connection, item_changes)
-                _insert_items(connection, opened)
-                for statement, params in timer_changes:
-                    connection.execute(statement, params)
-                _insert_events(session, rows)
-                outbox.add_all(session, messages)
+            written: CursorResult[Any] | None = None
+            try:
+                with pipelined(session):
+                    if row_update is not None:
+                        written = connection.execute(row_update)
+                    _write_items(connection, item_changes)
+                    _insert_items(connection, opened)
+                    for statement, params in timer_changes:
+                        connection.execute(statement, params)
+                    _insert_events(session, rows)
+                    outbox.add_all(session, messages)
+            except DBAPIError:
+                # A statement after a stale row's UPDATE fails too (the other writer's events hold
+                # these seqs): the conflict is the stale row.
+                if written is not None:
+                    _check_written(written, case)
+                raise
+            if written is not None:
+                _check_written(written, case)
             _remember_open(
                 session, case, [*(i for i in unit.items.values() if i.completed_at is None), *opened]
             )
@@ -678,27 +697,42 @@ def _timer_statements(dialect: str) -> _TimerStatements:
     return made
 
 
-def _write_case(session: Session, case: Case) -> None:
+def _case_update(session: Session, case: Case) -> tuple[Executable | None, bool]:
     """The operation's one UPDATE of the case row, through Core: only the columns that changed, with
-    the version check the ORM would make (a row another writer moved on is a conflict). The values
-    become the object's committed ones, so the ORM does not write them again."""
+    the version check the ORM would make (a row another writer moved on is a conflict, see
+    :func:`_check_written`); and whether it is all that changed of the row.
+
+    The values become the object's committed ones, so the ORM does not write them again. When
+    nothing else of the row changed through the ORM it is marked clean as well (set_committed_value
+    leaves it flagged as modified): every later autoflush and the commit's flush would otherwise sift
+    the row again for nothing, a sizeable part of an operation."""
     found = inspect(case)
     changed = {
         name: getattr(case, name) for name in (*_CHANGING, "state") if found.attrs[name].history.has_changes()
     }
     if not changed:
-        return
+        return None, not found.committed_state
     table = Base.metadata.tables[Case.__tablename__]
-    result = session.connection().execute(  # not session.execute: its autoflush would write the row
+    statement = (
         update(table)
         .where(table.c.id == case.id, table.c.version == case.version)
         .values({**changed, "version": case.version + 1})
     )
-    if result.rowcount != 1:
-        raise StaleDataError(f"cases row {case.id} is no longer at version {case.version}")
     for name, value in changed.items():
         set_committed_value(case, name, value)
     set_committed_value(case, "version", case.version + 1)
+    if found.committed_state:
+        return statement, False
+    found._commit_all(found.dict, session.identity_map)
+    return statement, True
+
+
+def _check_written(result: CursorResult[Any], case: Case) -> None:
+    """The case row's UPDATE matched its row at the version read: otherwise another writer moved it
+    on (the conflict the ORM's version check reports). The count is the cursor's, read when the
+    statement has run (at the end of a pipeline)."""
+    if result.context.cursor.rowcount != 1:
+        raise StaleDataError(f"cases row {case.id} is no longer at version {case.version - 1}")
 
 
 def _write_items(connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
