@@ -452,14 +452,14 @@ class CaseRuntime:
             if row_update is not None and not only:
                 # Other columns changed through the ORM, whose flush comes next and checks the version:
                 # this UPDATE must be done by then.
-                _check_written(connection.execute(row_update), case)
+                _check_written(connection.execute(*row_update), case)
                 row_update = None
             session.flush()  # anything else the operation changed through the ORM (a fired timer)
             written: CursorResult[Any] | None = None
             try:
                 with pipelined(session):
                     if row_update is not None:
-                        written = connection.execute(row_update)
+                        written = connection.execute(*row_update)
                     _write_items(connection, item_changes)
                     _insert_items(connection, opened)
                     for statement, params in timer_changes:
@@ -697,7 +697,7 @@ def _timer_statements(dialect: str) -> _TimerStatements:
     return made
 
 
-def _case_update(session: Session, case: Case) -> tuple[Executable | None, bool]:
+def _case_update(session: Session, case: Case) -> tuple[tuple[Executable, dict[str, Any]] | None, bool]:
     """The operation's one UPDATE of the case row, through Core: only the columns that changed, with
     the version check the ORM would make (a row another writer moved on is a conflict, see
     :func:`_check_written`); and whether it is all that changed of the row.
@@ -712,11 +712,9 @@ def _case_update(session: Session, case: Case) -> tuple[Executable | None, bool]
     }
     if not changed:
         return None, not found.committed_state
-    table = Base.metadata.tables[Case.__tablename__]
     statement = (
-        update(table)
-        .where(table.c.id == case.id, table.c.version == case.version)
-        .values({**changed, "version": case.version + 1})
+        _case_update_statement(tuple(changed)),
+        {**changed, "case_key": case.id, "case_version": case.version},
     )
     for name, value in changed.items():
         set_committed_value(case, name, value)
@@ -727,6 +725,22 @@ def _case_update(session: Session, case: Case) -> tuple[Executable | None, bool]
     return statement, True
 
 
+#: UPDATEs of the case row by the columns they set (a few shapes recur: built once each).
+_CASE_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _case_update_statement(names: tuple[str, ...]) -> Any:
+    known = _CASE_UPDATES.get(names)
+    if known is None:
+        table = Base.metadata.tables[Case.__tablename__]
+        known = _CASE_UPDATES[names] = (
+            update(table)
+            .where(table.c.id == bindparam("case_key"), table.c.version == bindparam("case_version"))
+            .values({**{name: bindparam(name) for name in names}, "version": table.c.version + 1})
+        )
+    return known
+
+
 def _check_written(result: CursorResult[Any], case: Case) -> None:
     """The case row's UPDATE matched its row at the version read: otherwise another writer moved it
     on (the conflict the ORM's version check reports). The count is the cursor's, read when the
@@ -735,19 +749,25 @@ def _check_written(result: CursorResult[Any], case: Case) -> None:
         raise StaleDataError(f"cases row {case.id} is no longer at version {case.version - 1}")
 
 
+#: UPDATEs of work items by the columns they set (closing a step, a new holder or due).
+_ITEM_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
 def _write_items(connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
     """Update the work items that changed (by task id), one statement per set of changed columns;
     the values become the objects' committed ones."""
     groups: dict[tuple[str, ...], list[tuple[WorkItem, dict[str, Any]]]] = {}
     for item, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append((item, values))
-    table = Base.metadata.tables[WorkItem.__tablename__]
     for names, group in groups.items():
-        statement = (
-            update(table)
-            .where(table.c.task_id == bindparam("item_task"))
-            .values({name: bindparam(name) for name in names})
-        )
+        statement = _ITEM_UPDATES.get(names)
+        if statement is None:
+            table = Base.metadata.tables[WorkItem.__tablename__]
+            statement = _ITEM_UPDATES[names] = (
+                update(table)
+                .where(table.c.task_id == bindparam("item_task"))
+                .values({name: bindparam(name) for name in names})
+            )
         connection.execute(statement, [{"item_task": item.task_id, **values} for item, values in group])
         for item, values in group:
             for name, value in values.items():
@@ -776,16 +796,21 @@ def _insert_items(connection: Connection, items: list[WorkItem]) -> None:
     of work knows of the case's open steps (:func:`open_items`); a query reads the rows."""
     if items:
         connection.execute(
-            insert(Base.metadata.tables[WorkItem.__tablename__]).inline(),
-            [{name: getattr(item, name) for name in _ITEM_COLUMNS} for item in items],
+            _INSERT_ITEMS, [{name: getattr(item, name) for name in _ITEM_COLUMNS} for item in items]
         )
+
+
+_INSERT_ITEMS = insert(Base.metadata.tables[WorkItem.__tablename__]).inline()
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
         # per group.
-        session.execute(insert(Base.metadata.tables[CaseEvent.__tablename__]).inline(), rows)
+        session.execute(_INSERT_EVENTS, rows)
+
+
+_INSERT_EVENTS = insert(Base.metadata.tables[CaseEvent.__tablename__]).inline()
 
 
 def _update_cases(session: Session, cases: list[Case]) -> None:
