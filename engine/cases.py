@@ -460,7 +460,7 @@ class CaseRuntime:
                 with pipelined(session):
                     if row_update is not None:
                         written = connection.execute(*row_update)
-                    _write_items(connection, item_changes)
+                    _write_items(session, connection, item_changes)
                     _insert_items(connection, opened)
                     for statement, params in timer_changes:
                         connection.execute(statement, params)
@@ -753,9 +753,13 @@ def _check_written(result: CursorResult[Any], case: Case) -> None:
 _ITEM_UPDATES: dict[tuple[str, ...], Any] = {}
 
 
-def _write_items(connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]) -> None:
+def _write_items(
+    session: Session, connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]
+) -> None:
     """Update the work items that changed (by task id), one statement per set of changed columns;
-    the values become the objects' committed ones."""
+    the values become the objects' committed ones, in the operation's objects and in any other
+    object of the same row the session holds (a query in the same unit of work may have loaded the
+    row of an item this runtime inserted without reading it back)."""
     groups: dict[tuple[str, ...], list[tuple[WorkItem, dict[str, Any]]]] = {}
     for item, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append((item, values))
@@ -769,9 +773,11 @@ def _write_items(connection: Connection, changes: list[tuple[WorkItem, dict[str,
                 .values({name: bindparam(name) for name in names})
             )
         connection.execute(statement, [{"item_task": item.task_id, **values} for item, values in group])
-        for item, values in group:
-            for name, value in values.items():
-                set_committed_value(item, name, value)
+    by_task = {item.task_id: values for item, values in changes}
+    loaded = [o for o in session.identity_map.values() if isinstance(o, WorkItem) and o.task_id in by_task]
+    for item, values in [*changes, *((o, by_task[o.task_id]) for o in loaded)]:
+        for name, value in values.items():
+            set_committed_value(item, name, value)
 
 
 _ITEM_COLUMNS = (

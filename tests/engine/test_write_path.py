@@ -184,3 +184,20 @@ def test_a_failing_statement_in_the_pipeline_rolls_the_whole_unit_back(engine: E
     assert event_count(engine.db, case.id) == seq
     with engine.db.read() as session:
         assert session.scalar(select(Case.version).where(Case.id == case.id)) == case.version
+
+
+def test_a_step_opened_and_closed_in_one_unit_of_work_is_closed_in_every_object_of_its_row(
+    engine: Engine,
+) -> None:
+    # As an online submission with its receipt does: start, read the open steps, complete one.
+    with engine.db.unit_of_work() as session:
+        case, _secret = engine.cases.start(session, "diploma_copy", APPLICANT, 1, {}, SYSTEM)
+        loaded = session.scalars(select(WorkItem).where(WorkItem.case_id == case.id)).one()
+        form = engine.procedures.load(session, case.procedure_version_id).elements[loaded.element_id]["form"]
+        engine.cases.complete(session, case, loaded.task_id, sample_data(form), ALL_ROLES)
+        assert loaded.completed_at is not None and loaded.completed_by == ALL_ROLES.username
+        again = session.scalars(select(WorkItem).where(WorkItem.task_id == loaded.task_id)).one()
+        assert again.completed_at is not None
+    with engine.db.read() as session:
+        row = session.scalars(select(WorkItem).where(WorkItem.task_id == loaded.task_id)).one()
+        assert row.completed_at is not None and row.completed_by == ALL_ROLES.username
