@@ -107,35 +107,48 @@ class WorkflowCache:
     Rebuilding a case's workflow from its stored state is a large part of an operation; the process
     that wrote the state usually runs the case's next operation too. An entry is the workflow with the
     exact state text it was written as and the specs it runs on, and is valid only while the case row
-    still holds that very text on that very version: a write by another process, a rolled-back
-    transaction (the row keeps the old text) or a redeployed database (other specs) all miss, and the
-    state is loaded as before. An operation takes the entry out (so two threads never share a
-    workflow, and one that failed half-way is never reused) and puts the workflow back after writing
-    it, only when it is exactly what a reload would rebuild (``spiff.dump_state_checked``).
+    still holds that very text for that very version of the procedure: a write by another process, a
+    rolled-back transaction (the row keeps the old text) or a redeployed database (other specs) all
+    miss, and the state is loaded as before. An operation takes the entry out (so two threads never
+    share a workflow, and one that failed half-way is never reused) and puts the workflow back after
+    writing it, only when it is exactly what a reload would rebuild (``spiff.dump_state_checked``).
+
+    Bounded by entries and by the length of the states kept (a workflow in memory takes about three
+    times its state's length), the least recently written going first: the memory does not grow with
+    the number of dossiers.
     """
 
-    def __init__(self, size: int = 512) -> None:
-        self._size = size
+    def __init__(self, entries: int = 512, state_chars: int = 8_000_000) -> None:
+        self._entries_max = entries
+        self._chars_max = state_chars
+        self._chars = 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[int, tuple[CompiledSpecs, str, BpmnWorkflow]] = OrderedDict()
 
     def take(self, case_id: int, specs: CompiledSpecs, state: str) -> BpmnWorkflow | None:
         with self._lock:
             entry = self._entries.pop(case_id, None)
+            if entry is not None:
+                self._chars -= len(entry[1])
         if entry is None or entry[0] is not specs or entry[1] != state:
             return None
         return entry[2]
 
     def put(self, case_id: int, specs: CompiledSpecs, state: str, workflow: BpmnWorkflow) -> None:
+        if len(state) > self._chars_max:
+            return
         with self._lock:
+            old = self._entries.pop(case_id, None)
+            if old is not None:
+                self._chars -= len(old[1])
             self._entries[case_id] = (specs, state, workflow)
-            self._entries.move_to_end(case_id)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            self._chars += len(state)
+            while len(self._entries) > self._entries_max or self._chars > self._chars_max:
+                _, (_, dropped, _) = self._entries.popitem(last=False)
+                self._chars -= len(dropped)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class CaseRuntime:

@@ -201,3 +201,25 @@ def test_a_step_opened_and_closed_in_one_unit_of_work_is_closed_in_every_object_
     with engine.db.read() as session:
         row = session.scalars(select(WorkItem).where(WorkItem.task_id == loaded.task_id)).one()
         assert row.completed_at is not None and row.completed_by == ALL_ROLES.username
+
+
+def _stand_in(name: str) -> Any:
+    return name
+
+
+def test_the_kept_workflows_are_bounded_by_count_and_by_state_length() -> None:
+    specs: Any = object()  # stand-ins: the cache compares specs by identity and keeps any workflow
+    other_specs: Any = object()
+    kept = cases.WorkflowCache(entries=3, state_chars=10)
+    for case_id in range(1, 5):
+        kept.put(case_id, specs, "ab", _stand_in(f"workflow {case_id}"))
+    assert len(kept) == 3 and kept.take(1, specs, "ab") is None  # the least recently written went
+    assert kept.take(2, other_specs, "ab") is None  # other specs: a miss, and the entry is gone
+    assert kept.take(2, specs, "ab") is None
+    assert kept.take(3, specs, "ab!") is None  # the row holds another state
+    assert kept.take(4, specs, "ab") == "workflow 4"
+    kept.put(5, specs, "x" * 6, _stand_in("five"))
+    kept.put(6, specs, "y" * 6, _stand_in("six"))
+    assert len(kept) == 1 and kept.take(6, specs, "y" * 6) == "six"  # 12 chars > 10: five went
+    kept.put(7, specs, "z" * 11, _stand_in("seven"))
+    assert len(kept) == 0  # a state longer than the whole budget is not kept
