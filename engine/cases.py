@@ -63,7 +63,7 @@ from .spiff import (
     ready_user_tasks,
     waiting_timers,
 )
-from .text import dossier_search_key
+from .text import cccd_key, dossier_search_key
 from .users import SYSTEM, Actor
 
 TERMINAL_STATUSES = frozenset(int(s) for s in TERMINAL)
@@ -191,6 +191,7 @@ class CaseRuntime:
             applicant_name=str(applicant["name"]),
             applicant=dict(applicant),
             search_key=dossier_search_key(code, str(applicant["name"]), applicant.get("id_number")),
+            applicant_cccd=cccd_key(applicant.get("id_number")),
             channel=channel,
             status=int(Status.NEW),
             submitted_at=now,

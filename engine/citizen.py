@@ -21,6 +21,7 @@ from .cases import secret_digest
 from .domain.vocab import Status, label
 from .errors import ConflictError, NotFound, ValidationError
 from .models import Case, ProcedureVersion, Rating, WorkItem
+from .text import cccd_key
 
 SCORES: dict[int, str] = {3: "Rất hài lòng", 2: "Hài lòng", 1: "Không hài lòng"}
 WRONG_CODE_OR_SECRET = "Mã hồ sơ hoặc mã tra cứu không đúng"
@@ -146,19 +147,19 @@ def _view(case: Case, row: Rating) -> RatingView:
 
 
 def _applicant_cccd(case: Case) -> str:
-    number = (case.applicant or {}).get("id_number")
-    return "".join(str(number).split()) if number else ""
+    return cccd_key((case.applicant or {}).get("id_number")) or ""
 
 
 def dossiers_of(session: Session, citizen: VerifiedCitizen) -> list[CitizenDossier]:
     """The dossiers whose applicant CCCD is the signed-in citizen's, newest first."""
+    cccd = cccd_key(citizen.cccd)
+    if cccd is None:  # never "every dossier without a CCCD"
+        return []
     rows = session.execute(
         select(Case, ProcedureVersion.name)
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        # The clerk may have typed the number with spaces ("001 090 012345"): compared without them,
-        # as case_by_secret does. (This reads the JSON field without an index; an indexed applicant-CCCD
-        # column would need a migration and a change where cases are started.)
-        .where(func.replace(Case.applicant["id_number"].as_string(), " ", "") == citizen.cccd)
+        # Kept without spaces when the dossier opened (cases.applicant_cccd), as case_by_secret compares.
+        .where(Case.applicant_cccd == cccd)
         .order_by(Case.submitted_at.desc(), Case.id.desc())
         .limit(MY_DOSSIERS_LIMIT)
     ).all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +61,7 @@ class DocumentView(BaseModel):
     uploaded_by: str
 
 
-def _view(row: DossierDocument) -> DocumentView:
+def document_view(row: DossierDocument) -> DocumentView:
     return DocumentView(
         id=row.id,
         document_code=row.document_code,
@@ -134,40 +135,74 @@ def add_document(
             details={"fields": [{"field": "file", "message": "nội dung không khớp định dạng"}]},
         )
     digest = store.put(content).sha256
+    row = attach_stored(
+        runtime,
+        session,
+        case,
+        actor,
+        now,
+        EventKind.DOCUMENT_ADDED,
+        StoredFile(name, ALLOWED_TYPES[ext][0], len(content), digest),
+        document_code,
+    )
+    return document_view(row)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file already in the store, described as a dossier's component row records it."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def attach_stored(
+    runtime: CaseRuntime,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    kind: EventKind,
+    file: StoredFile,
+    document_code: str,
+    extra: Mapping[str, Any] | None = None,
+) -> DossierDocument:
+    """Add a stored file to the dossier and record the event that says so, in the caller's unit of work.
+
+    An upload and a reuse from the citizen data store differ in their checks and their event kind,
+    never in the row or the chained payload's common part: one builder keeps them from drifting.
+    """
     row = DossierDocument(
         case_id=case.id,
         document_code=document_code,
-        filename=name,
-        content_type=ALLOWED_TYPES[ext][0],
-        size=len(content),
-        sha256=digest,
+        filename=file.filename,
+        content_type=file.content_type,
+        size=file.size,
+        sha256=file.sha256,
         content=None,
         uploaded_at=now,
         uploaded_by=actor.username,
     )
     session.add(row)
     session.flush()
-    runtime.record(
-        session,
-        case,
-        actor,
-        EventKind.DOCUMENT_ADDED,
-        {
-            "document_id": row.id,
-            "document_code": document_code,
-            "filename": name,
-            "sha256": digest,
-            "size": len(content),
-        },
-    )
-    return _view(row)
+    payload = {
+        "document_id": row.id,
+        "document_code": document_code,
+        "filename": file.filename,
+        "sha256": file.sha256,
+        "size": file.size,
+    }
+    runtime.record(session, case, actor, kind, {**payload, **(extra or {})})
+    return row
 
 
 def list_documents(session: Session, case: Case) -> list[DocumentView]:
     rows = session.scalars(
         select(DossierDocument).where(DossierDocument.case_id == case.id).order_by(DossierDocument.id)
     )
-    return [_view(r) for r in rows]
+    return [document_view(r) for r in rows]
 
 
 def document_bytes(row: DossierDocument, store: FileStore) -> bytes:
@@ -182,4 +217,4 @@ def read_document(
     row = session.get(DossierDocument, document_id)
     if row is None or row.case_id != case.id:
         raise NotFound("Không tìm thấy tệp đính kèm")
-    return _view(row), document_bytes(row, store)
+    return document_view(row), document_bytes(row, store)

@@ -158,6 +158,8 @@ class Case(Base):
         Index("ix_cases_desk", "status", "receipt_due_at", "submitted_at", "id"),
         # The register (Mẫu 06) reads the dossiers submitted in its window only.
         Index("ix_cases_submitted", "submitted_at", "id"),
+        # "Hồ sơ của tôi": one citizen's dossiers, newest first.
+        Index("ix_cases_applicant_cccd", "applicant_cccd", "submitted_at", "id"),
         # The board's rare flags: found without reading every open row's SLA state.
         *(_flag_index(flag) for flag in BOARD_FLAGS),
     )
@@ -171,6 +173,9 @@ class Case(Base):
     # The code, applicant name and CCCD folded for the desk's search (engine.text.dossier_search_key),
     # set when the dossier opens: these three never change.
     search_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The applicant's CCCD without spaces (engine.text.cccd_key), set when the dossier opens:
+    # "Hồ sơ của tôi" finds a signed-in citizen's dossiers through its index, not by reading JSON.
+    applicant_cccd: Mapped[str | None] = mapped_column(String(20), nullable=True)
     channel: Mapped[int] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[datetime]

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from .cases import CaseRuntime, find_case
 from .digital_models import CitizenDataItem, DigitisedDocument, IdentityCheck
-from .documents import STAFF_UPLOAD_ROLES, DocumentView
+from .documents import STAFF_UPLOAD_ROLES, DocumentView, StoredFile, attach_stored, document_view
 from .domain.vocab import EventKind
 from .errors import Forbidden, NotFound, ValidationError
-from .models import Case, DossierDocument
+from .models import Case
 from .sla import LOCAL_TZ
 from .storage import FileStore
 from .users import Actor
@@ -250,45 +250,23 @@ def reuse_in_session(
         )
     if not store.exists(item.sha256):
         raise NotFound(f"Tệp của dữ liệu số #{item_id} không còn trong kho lưu trữ")
-    row = DossierDocument(
-        case_id=case.id,
-        document_code=document_code,
-        filename=item.filename,
-        content_type="application/pdf" if item.filename.lower().endswith(".pdf") else "application/xml",
-        size=item.size,
-        sha256=item.sha256,
-        content=None,
-        uploaded_at=now,
-        uploaded_by=actor.username,
-    )
-    session.add(row)
-    session.flush()
-    runtime.record(
+    row = attach_stored(
+        runtime,
         session,
         case,
         actor,
+        now,
         EventKind.DOCUMENT_REUSED,
-        {
-            "document_id": row.id,
-            "document_code": document_code,
-            "filename": item.filename,
-            "sha256": item.sha256,
-            "size": item.size,
-            "item_id": item.id,
-            "data_code": item.data_code,
-            "source_case": item.source_case_code,
-        },
+        StoredFile(
+            item.filename,
+            "application/pdf" if item.filename.lower().endswith(".pdf") else "application/xml",
+            item.size,
+            item.sha256,
+        ),
+        document_code,
+        {"item_id": item.id, "data_code": item.data_code, "source_case": item.source_case_code},
     )
-    return DocumentView(
-        id=row.id,
-        document_code=row.document_code,
-        filename=row.filename,
-        content_type=row.content_type,
-        size=row.size,
-        sha256=row.sha256,
-        uploaded_at=row.uploaded_at,
-        uploaded_by=row.uploaded_by,
-    )
+    return document_view(row)
 
 
 def reuse_component(engine: Engine, ref: str, item_id: int, document_code: str, actor: Actor) -> DocumentView:

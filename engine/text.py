@@ -34,6 +34,12 @@ def search_key(text: str) -> str:
 SEARCH_SEPARATOR = "\n"
 
 
+def cccd_key(id_number: Any) -> str | None:
+    """A CCCD as compared everywhere: the clerk may have typed "001 090 012345" with spaces."""
+    number = "".join(str(id_number).split()) if id_number else ""
+    return number or None
+
+
 def dossier_search_key(code: str, applicant_name: str | None, id_number: Any) -> str:
     """What the desk's search looks in: the code, the applicant's name and CCCD, each folded."""
     return SEARCH_SEPARATOR.join(search_key(str(v) if v else "") for v in (code, applicant_name, id_number))
