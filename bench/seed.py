@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from engine import facts_store
 from engine.db import Database
 from engine.models import Case, ProcedureVersion, WorkItem
 from engine.service import Engine
@@ -59,6 +60,7 @@ _OWN_COLUMNS = frozenset(
         "last_seq",
         "last_hash",
         "version",
+        "facts_seq",
     }
 )
 _CASE_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key not in _OWN_COLUMNS)
@@ -163,6 +165,7 @@ def seed_open_cases(
                     "last_seq": 0,
                     "last_hash": "",
                     "version": 1,
+                    "facts_seq": 0,
                 }
             )
             ready = received or submitted
@@ -183,6 +186,10 @@ def seed_open_cases(
             session.execute(insert(WorkItem), items)
         made += size
     advance_case_ids(db)
+    with db.unit_of_work() as session:
+        # The report facts read model after the bulk copy (engine.facts_store): the copies have no
+        # history (no events, last_seq 0) and so no facts; the walked templates have theirs.
+        facts_store.rebuild(session)
     return made
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import facts_store
 from .errors import Forbidden, NotFound, ValidationError
 from .models import AccountEvent, PasswordReset, User
 from .passwords import check_password, generate_password
@@ -200,6 +201,8 @@ def change_unit(
     if user.unit != after:
         _record(session, now, actor.username, username, "unit_changed", before=user.unit, after=after)
         user.unit = after
+        # The unit of whoever first worked a dossier is the dossier's unit in the reports.
+        facts_store.mark_stale(session, facts_store.completed_by(username))
     return _view(user)
 
 

@@ -6,7 +6,7 @@ replay and reports stand on the history alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -220,8 +220,6 @@ def load_facts(
     electronic results, portal sync, the users' units) fill the rest, and stay None (no data)
     where nothing was ever recorded.
     """
-    from .reports import handling_unit  # the reports' rule, kept beside the other report rules
-
     window = [Case.submitted_at < before]
     if since is not None:
         # The row's submission time is taken a moment before the case_started event's (the facts'):
@@ -234,6 +232,16 @@ def load_facts(
             select(Case.id, Case.code, Case.procedure_version_id).where(*window).order_by(Case.id)
         )
     )
+    return facts_of(session, cases)
+
+
+def facts_of(session: Session, cases: Sequence[Any]) -> list[DossierFacts]:
+    """The facts of the given dossiers (rows with ``id``, ``code``, ``procedure_version_id``), in
+    their order; a dossier without history has none. The one place the report facts are read from
+    the tables: the reports over histories and the facts read model (engine.facts_store) both call it.
+    """
+    from .reports import handling_unit  # the reports' rule, kept beside the other report rules
+
     if not cases:
         return []
     versions = {
@@ -241,7 +249,7 @@ def load_facts(
         for row in session.execute(
             select(
                 ProcedureVersion.id, ProcedureVersion.name, ProcedureVersion.elements, ProcedureVersion.meta
-            )
+            ).where(ProcedureVersion.id.in_({c.procedure_version_id for c in cases}))
         )
     }
     units = {name: unit for name, unit in session.execute(select(User.username, User.unit))}

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import facts_store
 from .cases import secret_digest
 from .domain.vocab import Status, label
 from .errors import ConflictError, NotFound, ValidationError
@@ -121,6 +122,7 @@ def rate(session: Session, case: Case, score: int, comment: str, now: datetime) 
     row = Rating(case_id=case.id, procedure_id=case.procedure_id, score=score, comment=comment, rated_at=now)
     session.add(row)
     session.flush()
+    facts_store.mark_stale(session, case.id)  # the rating is a report fact outside the history
     return _view(case, row)
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import citizen, feedback_stats, sla
+from . import citizen, facts_store, feedback_stats, sla
 from .cases import secret_digest
 from .digital_models import FeedbackEvent, FeedbackItem
 from .errors import ConflictError, Forbidden, NotFound, ValidationError
@@ -235,6 +235,8 @@ def file_feedback(
         )
         session.add(row)
         session.flush()
+        if case_id is not None and row.kind == "complaint":
+            facts_store.mark_stale(session, case_id)  # the dossier's complaints are report facts
         local_day = now.astimezone(sla.LOCAL_TZ).strftime("%y%m%d")
         row.code = f"PAKN-{local_day}-{row.id:05d}"
         row.secret_hash = secret_digest(row.code, secret)

@@ -195,8 +195,20 @@ class Case(Base):
     # Format of this case's history (engine.domain.state.HISTORY_FORMAT when it was started).
     history_format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The history position (``last_seq``) the dossier's report facts (``dossier_facts``) were
+    # computed at; lower = stale. Every event raises ``last_seq``, so the write path marks a dossier
+    # stale without a statement of its own; a change outside the history (a rating, a complaint,
+    # portal sync, a user's unit) lowers this instead (engine.facts_store.mark_stale).
+    facts_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Dossiers whose report facts are stale (few: those changed since the last refresh). An expression
+# index, not a partial one: PostgreSQL keeps statistics of an indexed expression, so it knows how
+# few rows have ``last_seq - facts_seq > 0``; a comparison of two columns it would guess at a third
+# of the table and scan it. engine.facts_store spells the predicate the same way.
+Index("ix_cases_facts_stale", Case.last_seq - Case.facts_seq)
 
 
 class CaseEvent(Base):
@@ -564,3 +576,34 @@ class SubmissionKey(Base):
 
 # The digital one-stop tables share this metadata (Alembic, tests); imported last to avoid a cycle.
 from . import digital_models as _digital_models  # noqa: E402,F401
+
+
+class DossierFactsRow(Base):
+    """Report facts read model: one dossier's ``reports.DossierFacts`` as ``reports.dossier_facts``
+    folded it from the history (engine.facts_store), so the register and periodic reports read a
+    window's rows instead of folding every candidate's events per request.
+
+    ``facts`` holds every field; the columns repeat what SQL selects a window by: the register by
+    submission time, the periodic report by the latest moment the facts hold and, for dossiers not
+    ended, by receipt.
+    """
+
+    __tablename__ = "dossier_facts"
+    __table_args__ = (
+        Index("ix_dossier_facts_register", "submitted_at", "code"),
+        Index("ix_dossier_facts_latest", "latest_at", "submitted_at"),
+        Index(
+            "ix_dossier_facts_open",
+            "received_at",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime]
+    received_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    latest_at: Mapped[datetime]
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)

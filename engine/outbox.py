@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from . import facts_store
 from .clock import Clock
 from .domain.vocab import Status
 from .models import Base, Case, Incident, OutboxMessage
@@ -312,6 +313,8 @@ def _record(
     if error is None:
         row.state = DELIVERED
         row.delivered_at = now
+        if row.handler == STATUS_SYNC and row.case_id is not None:
+            facts_store.mark_stale(session, row.case_id)  # "synced to the portal" is a report fact
         row.result = dict(outcome) if outcome else None
         row.last_error = None
         return DELIVERED

@@ -473,14 +473,16 @@ REGISTER_HEADERS = (
 )
 
 
-def register(facts: Iterable[DossierFacts], first: date, last: date, *, agency: str = "") -> Table:
-    """Sổ theo dõi hồ sơ (Mẫu 06): dossiers submitted in [first, last], in order of arrival."""
+def register(
+    facts: Iterable[DossierFacts], first: date, last: date, *, agency: str = "", first_number: int = 1
+) -> Table:
+    """Sổ theo dõi hồ sơ (Mẫu 06): dossiers submitted in [first, last], in order of arrival.
+
+    A page of the register passes its rows and the number (STT) of its first row."""
     start, end = local_bounds(first, last)
-    chosen = sorted(
-        (f for f in facts if _within(f.submitted_at, start, end)), key=lambda f: (f.submitted_at, f.code)
-    )
+    chosen = sorted((f for f in facts if _within(f.submitted_at, start, end)), key=register_order)
     rows: list[tuple[Cell, ...]] = []
-    for number, f in enumerate(chosen, start=1):
+    for number, f in enumerate(chosen, start=first_number):
         contact = ", ".join(str(f.applicant[k]) for k in ("address", "phone") if f.applicant.get(k))
         rows.append(
             (
@@ -502,6 +504,11 @@ def register(facts: Iterable[DossierFacts], first: date, last: date, *, agency: 
         )
     subtitle = (f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}",) + ((agency,) if agency else ())
     return Table("SỔ THEO DÕI HỒ SƠ (Mẫu số 06)", REGISTER_HEADERS, tuple(rows), subtitle)
+
+
+def register_order(f: DossierFacts) -> tuple[datetime, str]:
+    """The register's order: arrival, then code (its pages are cut in this order)."""
+    return f.submitted_at, f.code
 
 
 def _register_note(f: DossierFacts) -> str:
@@ -713,6 +720,30 @@ def count_dossier(f: DossierFacts, start: datetime, end: datetime) -> Counts:
     else:
         c.in_progress_on_time = 1
     return c
+
+
+def latest_moment(f: DossierFacts) -> datetime:
+    """The latest moment :func:`count_dossier` compares with a window.
+
+    A dossier counts in a window only if one of its moments falls in it, or if it was received
+    before the window's end and had not ended before its start (``ended_at`` is one of these
+    moments): so a dossier whose latest moment is before a window and that ended counts nothing
+    in it. The facts read model stores this to select a window's dossiers in SQL.
+    """
+    moments = [
+        f.submitted_at,
+        f.received_at,
+        f.finished_at,
+        f.returned_at,
+        f.refused_at,
+        f.stopped_at,
+        f.withdrawal_requested_at,
+        *(m for wait in (*f.supplements, *f.payment_waits) for m in wait),
+        *f.receipt_supplements,
+        *f.apologies,
+        *f.mistake_apologies,
+    ]
+    return max(m for m in moments if m is not None)
 
 
 PERIODIC_HEADERS = (

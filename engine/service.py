@@ -30,6 +30,7 @@ from . import (
     documents,
     drafts,
     esign,
+    facts_store,
     feedback,
     identity,
     importer,
@@ -1279,12 +1280,39 @@ class Engine:
             case = find_case(session, ref)
             return audit_store.replay_case(session, self.procedures, self.calendar.current, case, at)
 
-    def dossier_register(self, first: date, last: date) -> reports.Table:
-        """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates."""
-        start, end = reports.local_bounds(first, last)
+    def refresh_report_facts(self) -> int:
+        """Bring the report facts read model up to date: only the dossiers changed since the last
+        refresh are recomputed (usually none), in a transaction of its own; returns how many.
+        Reports call it before they read; the worker calls it when idle, so few are left for them."""
         with self.db.read() as session:
-            facts = audit_store.load_facts(session, end, since=start)  # the register lists only these
+            stale = facts_store.has_stale(session)
+        if not stale:
+            return 0
+        with self.db.unit_of_work() as session:
+            return facts_store.refresh(session)
+
+    def dossier_register(self, first: date, last: date) -> reports.Table:
+        """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates, complete
+        (exports and the API), from the facts read model."""
+        start, end = reports.local_bounds(first, last)
+        self.refresh_report_facts()
+        with self.db.read() as session:
+            facts = facts_store.register_facts(session, start, end)
         return reports.register(facts, first, last, agency=self.settings.agency_code)
+
+    def dossier_register_page(
+        self, first: date, last: date, after: tuple[datetime, str] | None = None, size: int = 100
+    ) -> tuple[reports.Table, facts_store.RegisterPage]:
+        """One page of the register (the page a browser shows): its rows numbered as in the whole
+        register, the total, and the cursor of the next page."""
+        start, end = reports.local_bounds(first, last)
+        self.refresh_report_facts()
+        with self.db.read() as session:
+            page = facts_store.register_page(session, start, end, after, size)
+        table = reports.register(
+            page.facts, first, last, agency=self.settings.agency_code, first_number=page.first_number
+        )
+        return table, page
 
     def control_sheet_form(self, ref: str) -> reports.Table:
         """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05) of one dossier, from its events."""
@@ -1299,9 +1327,10 @@ class Engine:
         """Received, finished early/on time/late, in progress, supplementations… for a named period."""
         first, last = reports.period_window(year, period, rule)
         start, end = reports.local_bounds(first, last)
+        self.refresh_report_facts()
         with self.db.read() as session:
-            # Only the dossiers that can count in the window: not every dossier's history.
-            facts = audit_store.load_facts(session, end, active_since=start)
+            # Only the dossiers that can count in the window, from the facts read model.
+            facts = facts_store.window_facts(session, start, end)
         return reports.periodic_report_for(facts, year, period, rule)
 
     def _procedure_infos(self, session: Session) -> list[index766.ProcedureInfo]:

@@ -63,6 +63,10 @@ def run_worker(
         if once:
             return
         if not busy:
+            try:  # idle: recompute the report facts of the dossiers changed meanwhile
+                engine.refresh_report_facts()
+            except Exception:
+                log.exception("report facts refresh crashed")
             stop.wait(interval)
 
 

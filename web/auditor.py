@@ -11,7 +11,7 @@ the answer is rendered. The case page's slider asks ``/state?at=N`` for each eve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
@@ -230,8 +230,36 @@ def reports_home() -> ResponseReturnValue:
 def register() -> ResponseReturnValue:
     """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two dates."""
     first, last = date_range()
-    table = engine().dossier_register(first, last)
-    return _table_answer(table, f"mau06-{first.isoformat()}-{last.isoformat()}", "auditor/table.html")
+    stem = f"mau06-{first.isoformat()}-{last.isoformat()}"
+    if request.args.get("format", "html") != "html":  # the downloads are the whole register
+        return _table_answer(engine().dossier_register(first, last), stem, "auditor/table.html")
+    # The page shows one page of rows (a day can hold thousands of dossiers), with the total.
+    table, page = engine().dossier_register_page(first, last, _register_cursor(), REGISTER_PAGE_SIZE)
+    following = None
+    if page.next_after is not None:
+        moment, code = page.next_after
+        args = {k: v for k, v in request.args.items() if k not in ("after", "after_code")}
+        following = url_for("auditor.register", **args, after=moment.isoformat(), after_code=code)
+    shown = (page.first_number, page.first_number + len(table.rows) - 1, page.total)
+    return _table_answer(table, stem, "auditor/table.html", shown=shown, next_url=following)
+
+
+#: Rows of the register a page shows (the downloads hold every row).
+REGISTER_PAGE_SIZE = 100
+
+
+def _register_cursor() -> tuple[datetime, str] | None:
+    """The keyset cursor (submission time, code) of a register page after the first."""
+    moment, code = request.args.get("after"), request.args.get("after_code")
+    if not moment or code is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        raise ValidationError("Vị trí trang của sổ theo dõi không hợp lệ") from None
+    if parsed.tzinfo is None:
+        raise ValidationError("Vị trí trang của sổ theo dõi không hợp lệ")
+    return parsed, code
 
 
 @bp.get("/reports/periodic")
@@ -322,7 +350,7 @@ def scorecard_answer(first: date, last: date) -> dict[str, Any]:
     return answer
 
 
-def _table_answer(table: reports.Table, stem: str, template: str) -> ResponseReturnValue:
+def _table_answer(table: reports.Table, stem: str, template: str, **extra: Any) -> ResponseReturnValue:
     fmt = request.args.get("format", "html")
     if fmt not in FORMATS:
         raise ValidationError(f"Định dạng không hỗ trợ: “{fmt}” (html, csv hoặc xlsx)")
@@ -335,9 +363,14 @@ def _table_answer(table: reports.Table, stem: str, template: str) -> ResponseRet
     return render_template(
         template,
         table=table,
-        csv_url=url_for(endpoint, **args, format="csv"),
-        xlsx_url=url_for(endpoint, **args, format="xlsx"),
+        csv_url=url_for(endpoint, **{k: v for k, v in args.items() if k not in PAGE_ARGS}, format="csv"),
+        xlsx_url=url_for(endpoint, **{k: v for k, v in args.items() if k not in PAGE_ARGS}, format="xlsx"),
+        **extra,
     )
+
+
+#: Arguments that pick a page of a table, dropped from its download links (a download is whole).
+PAGE_ARGS = ("after", "after_code")
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:

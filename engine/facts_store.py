@@ -1,0 +1,247 @@
+"""The report facts read model (``dossier_facts``): each dossier's ``reports.DossierFacts``, cached.
+
+Why a cache and not a second rule: the facts are computed by the same function as ever
+(``audit_store.facts_of`` → ``reports.dossier_facts``), only not per request. The register (Mẫu 06)
+and the periodic report read a window's rows here and run the same pure report functions over them,
+so their figures are those over the histories by construction.
+
+Why stale-marking and a lazy refresh instead of recomputing in the write transaction: folding a
+dossier's facts reads its whole history and five side tables (several statements per operation),
+while the lifecycle must stay as lean as a naive loop. Every event already raises ``cases.last_seq``
+in the case-row UPDATE the operation makes anyway; ``cases.facts_seq`` records the position the
+facts were computed at, so ``facts_seq < last_seq`` is the set of stale dossiers,
+and the write path pays no statement for it (``last_seq - facts_seq > 0`` is
+an indexed expression, so finding them reads only them). The few changes outside the history (a rating, a
+complaint, portal sync delivery, a user's unit) lower ``facts_seq`` with one UPDATE
+(:func:`mark_stale`). A report first refreshes the stale dossiers (only those changed since the
+last refresh), in one write transaction, then reads.
+
+A refresh clears a mark only if neither number moved since it read them, so a change committed
+meanwhile stays marked; refreshers are serialised (SQLite has one writer; PostgreSQL takes an
+advisory lock) so an older computation never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Union, cast, get_args, get_origin, get_type_hints
+
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from . import reports
+from .audit_store import facts_of
+from .models import Case, CaseEvent, DossierFactsRow
+from .reports import DossierFacts
+
+#: Dossiers refreshed per round (one round reads their histories with a few IN-list queries).
+CHUNK = 500
+#: PostgreSQL advisory lock key serialising refreshes ("766" + issue 13).
+_LOCK_KEY = 76613
+# Core UPDATEs of the table: the ORM's optimistic version column of the case is not touched.
+_CASES: Table = cast(Table, Case.__table__)
+
+
+# ------------------------------------------------------------------------------------ (de)serialising
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """A JSON value back into the field's type (moments, optional moments, tuples of either)."""
+    if hint is datetime:
+        return datetime.fromisoformat
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        inner = _decoder(next(a for a in args if a is not type(None)))
+        return lambda v: None if v is None else inner(v)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return lambda v: tuple(item(x) for x in v)
+        parts = [_decoder(a) for a in args]
+        return lambda v: tuple(d(x) for d, x in zip(parts, v, strict=True))
+    return lambda v: v
+
+
+_HINTS = get_type_hints(DossierFacts)
+_DECODERS = {f.name: _decoder(_HINTS[f.name]) for f in fields(DossierFacts)}
+
+
+def facts_to_json(f: DossierFacts) -> dict[str, Any]:
+    """Every field of the facts, JSON-ready (moments as ISO text with their offset)."""
+    return {name: _encode(getattr(f, name)) for name in _DECODERS}
+
+
+def facts_from_json(value: dict[str, Any]) -> DossierFacts:
+    """The facts :func:`facts_to_json` stored (equal to the original)."""
+    return DossierFacts(**{name: _DECODERS[name](v) for name, v in value.items() if name in _DECODERS})
+
+
+# ------------------------------------------------------------------------------------ write side
+
+
+def mark_stale(session: Session, case_ids: int | Any) -> None:
+    """A change outside the history (rating, complaint, portal sync, a user's unit) makes these
+    dossiers' facts stale: one UPDATE; ``case_ids`` is one id or a select of ids."""
+    where = _CASES.c.id == case_ids if isinstance(case_ids, int) else _CASES.c.id.in_(case_ids)
+    session.execute(update(_CASES).where(where).values(facts_seq=_CASES.c.facts_seq - 1))
+
+
+def completed_by(username: str) -> Any:
+    """The dossiers a user completed a step of (their unit is the dossiers' handling unit)."""
+    return select(CaseEvent.case_id).where(CaseEvent.actor == username, CaseEvent.kind == "task_completed")
+
+
+_STALE = Case.last_seq - Case.facts_seq > 0  # spelt as ix_cases_facts_stale's expression
+
+
+def has_stale(session: Session) -> bool:
+    """Whether any dossier's facts are stale (one index probe)."""
+    return session.scalar(select(Case.id).where(_STALE).limit(1)) is not None
+
+
+def refresh(session: Session) -> int:
+    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+    done, after = 0, 0
+    while True:
+        rows = list(
+            session.execute(
+                select(Case.id, Case.code, Case.procedure_version_id, Case.last_seq, Case.facts_seq)
+                .where(_STALE, Case.id > after)
+                .order_by(Case.id)
+                .limit(CHUNK)
+            )
+        )
+        if not rows:
+            return done
+        store(session, rows)
+        done += len(rows)
+        after = rows[-1].id
+
+
+def rebuild(session: Session) -> int:
+    """Backfill: mark every dossier with a history stale (one set-based UPDATE) and recompute all.
+
+    Used by migration 0013, and by the bench after its bulk copy. Dossiers without a history
+    (``last_seq`` 0) have no facts and are left alone."""
+    session.execute(update(_CASES).where(_CASES.c.last_seq > 0).values(facts_seq=_CASES.c.last_seq - 1))
+    return refresh(session)
+
+
+def store(session: Session, rows: Sequence[Any]) -> None:
+    """Recompute and store the facts of these cases (rows with id, code, version id, last_seq and
+    facts_seq as read), and clear each mark that did not move since it was read."""
+    found = {f.code: f for f in facts_of(session, rows)}
+    values = [_row(r.id, found[r.code]) for r in rows if r.code in found]
+    gone = [r.id for r in rows if r.code not in found]
+    if gone:
+        session.execute(delete(DossierFactsRow).where(DossierFactsRow.case_id.in_(gone)))
+    if values:
+        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(
+            DossierFactsRow
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["case_id"],
+                set_={c: insert.excluded[c] for c in values[0] if c != "case_id"},
+            ),
+            values,
+        )
+    session.execute(
+        update(_CASES)
+        .where(
+            _CASES.c.id == bindparam("b_id"),
+            _CASES.c.last_seq == bindparam("b_last"),
+            _CASES.c.facts_seq == bindparam("b_facts"),
+        )
+        .values(facts_seq=bindparam("b_last")),
+        [{"b_id": r.id, "b_last": r.last_seq, "b_facts": r.facts_seq} for r in rows],
+    )
+
+
+def _row(case_id: int, f: DossierFacts) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "code": f.code,
+        "submitted_at": f.submitted_at,
+        "received_at": f.received_at,
+        "ended_at": f.ended_at,
+        "latest_at": reports.latest_moment(f),
+        "facts": facts_to_json(f),
+    }
+
+
+# ------------------------------------------------------------------------------------ read side
+
+
+def _decoded(rows: Iterable[Any]) -> list[DossierFacts]:
+    return [facts_from_json(value) for value in rows]
+
+
+def window_facts(session: Session, start: datetime, end: datetime) -> list[DossierFacts]:
+    """The dossiers that can count in a periodic report's window [start, end) (a superset that
+    ``reports.count_dossier`` filters exactly; see ``reports.latest_moment``): a moment in the
+    window, or received before its end and not ended. Dossiers that ended before the window, and
+    those submitted after it, are not read."""
+    t = DossierFactsRow
+    # Two index ranges; their ids are united (PostgreSQL's json has no equality for a UNION of rows).
+    moved = select(t.case_id).where(t.latest_at >= start, t.submitted_at < end)
+    open_ = select(t.case_id).where(t.ended_at.is_(None), t.received_at < end)
+    query = select(t.facts).where(t.case_id.in_(moved.union(open_))).order_by(t.case_id)
+    return _decoded(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """A page of the register: its facts in register order, the STT of its first row, the total
+    in the window and the cursor of the next page (None on the last)."""
+
+    facts: list[DossierFacts]
+    first_number: int
+    total: int
+    next_after: tuple[datetime, str] | None
+
+
+def register_facts(session: Session, start: datetime, end: datetime) -> list[DossierFacts]:
+    """Every dossier submitted in [start, end), in register order (the exports)."""
+    t = DossierFactsRow
+    query = (
+        select(t.facts).where(t.submitted_at >= start, t.submitted_at < end).order_by(t.submitted_at, t.code)
+    )
+    return _decoded(session.scalars(query))
+
+
+def register_page(
+    session: Session, start: datetime, end: datetime, after: tuple[datetime, str] | None, size: int
+) -> RegisterPage:
+    """One page of the register in [start, end) after the keyset cursor ``after`` (submission
+    time, code): the rows read are the page's, plus two counts from the index."""
+    t = DossierFactsRow
+    window = and_(t.submitted_at >= start, t.submitted_at < end)
+    total = int(session.scalar(select(func.count()).select_from(t).where(window)) or 0)
+    query = select(t.facts).where(window)
+    before = 0
+    if after is not None:
+        moment, code = after
+        later = or_(t.submitted_at > moment, and_(t.submitted_at == moment, t.code > code))
+        query = query.where(later)
+        before = int(session.scalar(select(func.count()).select_from(t).where(window, ~later)) or 0)
+    facts = _decoded(session.scalars(query.order_by(t.submitted_at, t.code).limit(size + 1)))
+    more = len(facts) > size
+    facts = facts[:size]
+    last = facts[-1] if facts else None
+    cursor = reports.register_order(last) if more and last is not None else None
+    return RegisterPage(facts, before + 1, total, cursor)
