@@ -186,9 +186,13 @@ def _row(key: Key, n: int) -> dict[str, Any]:
 
 
 def write(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append count deltas: one statement, none when nothing moved."""
+    """Append count deltas: one statement, none when nothing moved. Inline (no ids read back): the
+    write path may run it inside a PostgreSQL pipeline, where a statement returns no rows."""
     if rows:
-        session.execute(insert(Base.metadata.tables[BoardCount.__tablename__]), rows)
+        session.execute(_INSERT_COUNTS, rows)
+
+
+_INSERT_COUNTS = insert(Base.metadata.tables[BoardCount.__tablename__]).inline()
 
 
 # ------------------------------------------------------------------------------------------ reading
