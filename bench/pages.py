@@ -8,6 +8,8 @@ shows whether the web process grows with the number of dossiers.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -106,14 +108,7 @@ def page_rows(
         t0 = time.perf_counter()
         # (On PostgreSQL the seeding ends with ANALYZE, as autovacuum would after a bulk load; SQLite
         # keeps no statistics unless told to, so its plans are measured as they are.)
-        seeded += seed_open_cases(
-            engine.db,
-            templates,
-            scale - seeded,
-            NOW,
-            mine="bench_specialist",
-            board=(engine.calendar, engine.settings.amber_threshold),
-        )
+        seeded += seed_apart(url, templates, scale - seeded)
         log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
         for page, user, path in PAGES:
             if only and not any(word.lower() in page.lower() for word in only):
@@ -136,6 +131,33 @@ def page_rows(
             log(f"    {page}: median {rows[-1].median:.1f} ms, p95 {rows[-1].p95:.1f} ms, {size // 1024} KiB")
     engine.db.dispose()
     return rows
+
+
+def _seed_child(url: str, templates: list[Template], n_cases: int, out: Any) -> None:
+    engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
+    board = (engine.calendar, engine.settings.amber_threshold)
+    out.put(seed_open_cases(engine.db, templates, n_cases, NOW, mine="bench_specialist", board=board))
+    engine.db.dispose()
+
+
+def seed_apart(url: str, templates: list[Template], n_cases: int) -> int:
+    """Seed in a process of its own: the bulk load's caches and memory maps (SQLite's enlarged page
+    cache, the copied rows) stay out of the process whose memory the page views measure."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_seed_child, args=(url, templates, n_cases, out), name="bench-seed")
+    child.start()
+    while True:
+        try:
+            made = int(out.get(timeout=5))
+            break
+        except queue.Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"seeding failed in its process (exit code {child.exitcode})") from None
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"seeding failed in its process (exit code {child.exitcode})")
+    return made
 
 
 def procedure_of(engine: Engine, code: str) -> str:

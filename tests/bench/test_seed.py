@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, inspect, select, text
 
+from bench.pages import seed_apart
 from bench.seed import real_templates, seed_open_cases
 from engine.models import Case, WorkItem
 from engine.service import Engine
@@ -60,3 +62,16 @@ def test_seeded_dossiers_carry_real_state_and_new_dossiers_still_open(engine: En
 def _indexes(engine: Engine) -> dict[str, list[str]]:
     found = inspect(engine.db.engine)
     return {t: sorted(str(i["name"]) for i in found.get_indexes(t)) for t in ("cases", "work_items")}
+
+
+def test_seeding_apart_writes_the_copies_and_their_read_models(engine: Engine) -> None:
+    """The page bench seeds in a process of its own (its memory is not the web process's)."""
+    templates = real_templates(engine, ["diploma_copy"], max_steps=3)
+    with engine.db.read() as session:
+        before = session.scalar(select(func.count()).select_from(Case)) or 0
+    assert seed_apart(engine.db.url, templates, 40) == 40
+    with engine.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == before + 40
+    assert engine.check_board() == []  # the child rebuilt the board's counts with the copies
+    with pytest.raises(RuntimeError, match="seeding failed"):
+        seed_apart("sqlite:////nonexistent-directory/no.sqlite3", templates, 1)
