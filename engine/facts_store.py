@@ -24,7 +24,7 @@ advisory lock) so an older computation never overwrites a newer one.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
@@ -148,30 +148,7 @@ def store(session: Session, rows: Sequence[Any], rollup: bool = True) -> None:
     facts_seq as read), and clear each mark that did not move since it was read. The report
     rollup trades each dossier's previous contributions for its new ones in the same transaction."""
     found = {f.code: f for f in facts_of(session, rows)}
-    if rollup:
-        t = DossierFactsRow
-        ids = [r.id for r in rows]
-        previous = session.execute(select(t.case_id, t.facts).where(t.case_id.in_(ids)))
-        report_rollup.apply(
-            session,
-            [(p.case_id, facts_from_json(p.facts)) for p in previous],
-            [(r.id, found.get(r.code)) for r in rows],
-        )
-    values = [_row(r.id, found[r.code]) for r in rows if r.code in found]
-    gone = [r.id for r in rows if r.code not in found]
-    if gone:
-        session.execute(delete(DossierFactsRow).where(DossierFactsRow.case_id.in_(gone)))
-    if values:
-        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(
-            DossierFactsRow
-        )
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["case_id"],
-                set_={c: insert.excluded[c] for c in values[0] if c != "case_id"},
-            ),
-            values,
-        )
+    put(session, {r.id: found.get(r.code) for r in rows}, rollup)
     session.execute(
         update(_CASES)
         .where(
@@ -182,6 +159,30 @@ def store(session: Session, rows: Sequence[Any], rollup: bool = True) -> None:
         .values(facts_seq=bindparam("b_last")),
         [{"b_id": r.id, "b_last": r.last_seq, "b_facts": r.facts_seq} for r in rows],
     )
+
+
+def put(session: Session, facts: Mapping[int, DossierFacts | None], rollup: bool = True) -> None:
+    """Store these dossiers' facts (None = the dossier has none: its row goes). The report rollup
+    trades each dossier's previous contributions for its new ones in the same transaction."""
+    t = DossierFactsRow
+    if rollup:
+        previous = session.execute(select(t.case_id, t.facts).where(t.case_id.in_(list(facts))))
+        report_rollup.apply(
+            session, [(p.case_id, facts_from_json(p.facts)) for p in previous], list(facts.items())
+        )
+    gone = [case_id for case_id, f in facts.items() if f is None]
+    values = [_row(case_id, f) for case_id, f in facts.items() if f is not None]
+    if gone:
+        session.execute(delete(t).where(t.case_id.in_(gone)))
+    if values:
+        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(t)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["case_id"],
+                set_={c: insert.excluded[c] for c in values[0] if c != "case_id"},
+            ),
+            values,
+        )
 
 
 def _row(case_id: int, f: DossierFacts) -> dict[str, Any]:
