@@ -20,6 +20,7 @@ from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import create_user
 
+from .report_facts import seed_report_facts
 from .seed import Template, real_templates, seed_open_cases
 from .stats import Summary, rss_mib, summarise, timed_ms
 
@@ -99,6 +100,7 @@ def page_rows(
     for scale in sorted(scales):
         t0 = time.perf_counter()
         seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
+        seed_report_facts(engine.db)  # the copies count in the reports (bench.report_facts)
         if engine.db.engine.dialect.name == "postgresql":
             # What autovacuum does after a bulk load in production; SQLite keeps no statistics
             # unless told to, and the engine does not tell it, so its plans are measured as they are.
