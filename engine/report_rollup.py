@@ -172,12 +172,16 @@ def window_counts(session: Session, first: date, last: date) -> dict[Group, Coun
 
 
 def irregular_facts(session: Session) -> list[DossierFacts]:
-    """The facts of the dossiers counted per report (reports.rollup_regular)."""
+    """The facts of the dossiers counted per report (reports.rollup_regular): usually none."""
     from .facts_store import facts_from_json
 
+    # Their ids first (a join let SQLite scan dossier_facts and probe this small table per row).
+    ids = list(session.scalars(select(ReportIrregularRow.case_id)))
+    if not ids:
+        return []
     query = (
         select(DossierFactsRow.facts)
-        .join(ReportIrregularRow, ReportIrregularRow.case_id == DossierFactsRow.case_id)
+        .where(DossierFactsRow.case_id.in_(ids))
         .order_by(DossierFactsRow.case_id)
     )
     return [facts_from_json(value) for value in session.scalars(query)]
