@@ -625,7 +625,8 @@ class ReportGroupRow(Base):
 class ReportRollupRow(Base):
     """The periodic report's figures by local day, summed over the dossiers of a group
     (reports.rollup_contributions): a report sums a window's rows instead of counting dossiers,
-    so its cost does not grow with their number. ``day`` and ``prev`` are date ordinals."""
+    so its cost does not grow with their number. ``day`` and ``prev`` are date ordinals; a field
+    named ``<field>:m`` holds a month's total on the month's first day."""
 
     __tablename__ = "report_rollup"
 

@@ -5,7 +5,9 @@ Why: counting each dossier of a quarter in Python (``reports.count_dossier``) co
 dossier, 20 s for 100k. Every window is whole local days, so each dossier's contribution to every
 window can be written once, as rows by day (``reports.rollup_contributions``, read off
 ``count_dossier`` itself), and a report sums a window's rows in SQL: rows per day and group, not
-per dossier.
+per dossier. Each field's daily rows are also summed by month (``MONTHLY``), so a range reads its
+whole months from one row each and only its partial months by day: a quarter, or "carried over"
+(a sum from the beginning of time), reads a few hundred rows a group whatever the history's length.
 
 Kept in step with the facts read model (engine.facts_store): when a dossier's facts are stored,
 the contributions of its previous facts are subtracted and those of the new ones added, in the
@@ -30,6 +32,10 @@ from . import reports
 from .models import DossierFactsRow, ReportGroupRow, ReportIrregularRow, ReportRollupRow
 from .reports import Counts, DossierFacts
 
+#: A field's monthly rows (day = the month's first day) hold the sum of its daily rows that month.
+MONTHLY = ":m"
+#: Before any dossier (the start of the prefix sums; a month's first day).
+_BEGINNING = date(1, 1, 1).toordinal()
 #: (procedure id, procedure name, handling unit): the report's lines.
 Group = tuple[str, str, str]
 
@@ -66,6 +72,8 @@ def apply(
             group = group_of(f)
             for (name, day, prev), n in reports.rollup_contributions(f).items():
                 delta[(group, name, day, prev)] += sign * n
+                if name not in reports.ONCE_FIELDS:  # the month's total too (see window_counts)
+                    delta[(group, name + MONTHLY, _month(day), 0)] += sign * n
     if drop:
         session.execute(delete(ReportIrregularRow).where(ReportIrregularRow.case_id.in_(drop)))
     if add:
@@ -86,6 +94,20 @@ def apply(
             for (group, name, day, prev), n in sorted(changes.items(), key=lambda kv: kv[0][1:])
         ],
     )
+
+
+def _month(day: int) -> int:
+    """The first day of a day's month (ordinals)."""
+    return date.fromordinal(day).replace(day=1).toordinal()
+
+
+def _next_month(day: int) -> int:
+    first = date.fromordinal(_month(day))
+    return (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    ).toordinal()
 
 
 def _insert(session: Session, model: Any) -> Any:
@@ -146,11 +168,24 @@ def window_counts(session: Session, first: date, last: date) -> dict[Group, Coun
             .group_by(t.group_id, t.field)
         )
 
+    def days(fields: Sequence[str], low: int, high: int) -> list[Any]:
+        """The sum over day in [low, high): whole months from the monthly rows, the rest by day,
+        so a range reads at most ~62 days and one row a month per group and field."""
+        first = _month(low) if _month(low) == low else _next_month(low)
+        last = _month(high)
+        if first >= last:
+            return [summed(fields, t.day >= low, t.day < high)]
+        return [
+            summed(fields, t.day >= low, t.day < first),
+            summed([name + MONTHLY for name in fields], t.day >= first, t.day < last),
+            summed(fields, t.day >= last, t.day < high),
+        ]
+
     query = union_all(
-        summed(reports.ADDITIVE_FIELDS, t.day >= s, t.day < e),
+        *days(reports.ADDITIVE_FIELDS, s, e),
         summed(reports.ONCE_FIELDS, t.day >= s, t.day < e, t.prev < literal(s)),
-        summed(reports.AT_START_FIELDS, t.day <= s),
-        summed(reports.AT_END_FIELDS, t.day <= e),
+        *days(reports.AT_START_FIELDS, _BEGINNING, s + 1),
+        *days(reports.AT_END_FIELDS, _BEGINNING, e + 1),
     )
     groups = {
         r.id: (r.procedure_id, r.procedure_name, r.unit)
@@ -167,7 +202,8 @@ def window_counts(session: Session, first: date, last: date) -> dict[Group, Coun
     for row in session.execute(query):
         if row.n:
             c = counts.setdefault(groups[row.group_id], Counts())
-            setattr(c, row.field, getattr(c, row.field) + int(row.n))
+            name = row.field.removesuffix(MONTHLY)
+            setattr(c, name, getattr(c, name) + int(row.n))
     return counts
 
 
