@@ -241,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["lifecycle", "pages", "timers", "audit", "calendar", "sandbox"],
         help="run only these parts (repeatable)",
     )
+    bench.add_argument(
+        "--page",
+        action="append",
+        metavar="NAME",
+        help="time only the staff pages whose name contains NAME (repeatable, e.g. --page board)",
+    )
     bench.add_argument("--check", action="store_true", help="exit 1 when a goal of issue 13 is missed")
     loadtest = sub.add_parser(
         "loadtest",
@@ -383,6 +389,7 @@ def dispatch(command: str, args: argparse.Namespace) -> int:
             scales=args.scale,
             repetitions=args.repetitions,
             parts=tuple(args.only or PARTS),
+            pages=args.page,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
         emit(args, report, lambda r: r["table"])
@@ -787,6 +794,7 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         "--seals",
         help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
     )
+    leaf(audit, "board", "check the SLA board's read model against a recount of the open dossiers")
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -960,6 +968,18 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.verify_history(args.case, Path(args.seals) if args.seals else None)
         emit(args, report.as_dict(), _verify_text)
         return 0 if report.ok else INTEGRITY_BROKEN
+    if sub == "board":
+        problems = engine.check_board()
+        emit(
+            args,
+            {"ok": not problems, "problems": problems},
+            lambda d: (
+                "Bảng theo dõi hạn khớp với số đếm lại từ hồ sơ"
+                if d["ok"]
+                else "Bảng theo dõi hạn lệch (chạy init-db để dựng lại):\n" + "\n".join(d["problems"])
+            ),
+        )
+        return 0 if not problems else INTEGRITY_BROKEN
     if sub == "digest":
         view = engine.seal_day(_parse_day(args.day) if args.day else None)
         emit(

@@ -8,6 +8,8 @@ shows whether the web process grows with the number of dossiers.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -80,9 +82,15 @@ def _getter(browser: _Browser, user: str, path: str) -> Callable[[], int]:
 
 
 def page_rows(
-    url: str, backend: str, scales: list[int], runs: int, log: Callable[[str], None] = print
+    url: str,
+    backend: str,
+    scales: list[int],
+    runs: int,
+    log: Callable[[str], None] = print,
+    only: list[str] | None = None,
 ) -> list[Summary]:
-    """Seed up to each scale in turn and time every page ``runs`` times at each."""
+    """Seed up to each scale in turn and time every page ``runs`` times at each (or only the pages
+    whose name contains one of ``only``, case-insensitive)."""
     engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
     engine.init_db(load_library=True, seed_users=False)
     with engine.db.unit_of_work() as session:
@@ -99,17 +107,13 @@ def page_rows(
     seeded = 0
     for scale in sorted(scales):
         t0 = time.perf_counter()
-        seeded += seed_open_cases(engine.db, templates, scale - seeded, NOW, mine="bench_specialist")
-        seed_report_facts(engine.db)  # the copies count in the reports (bench.report_facts)
-        if engine.db.engine.dialect.name == "postgresql":
-            # What autovacuum does after a bulk load in production; SQLite keeps no statistics
-            # unless told to, and the engine does not tell it, so its plans are measured as they are.
-            with engine.db.engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE cases")
-                connection.exec_driver_sql("ANALYZE work_items")
-                connection.commit()
+        # (On PostgreSQL the seeding ends with ANALYZE, as autovacuum would after a bulk load; SQLite
+        # keeps no statistics unless told to, so its plans are measured as they are.)
+        seeded += seed_apart(url, templates, scale - seeded)
         log(f"  {backend}: {scale:,} dossiers seeded ({time.perf_counter() - t0:.0f} s)")
         for page, user, path in PAGES:
+            if only and not any(word.lower() in page.lower() for word in only):
+                continue
             target = path.format(code=code)
             size = browser.get(user, target)
             samples = timed_ms(_getter(browser, user, target), runs)
@@ -128,6 +132,35 @@ def page_rows(
             log(f"    {page}: median {rows[-1].median:.1f} ms, p95 {rows[-1].p95:.1f} ms, {size // 1024} KiB")
     engine.db.dispose()
     return rows
+
+
+def _seed_child(url: str, templates: list[Template], n_cases: int, out: Any) -> None:
+    engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
+    board = (engine.calendar, engine.settings.amber_threshold)
+    made = seed_open_cases(engine.db, templates, n_cases, NOW, mine="bench_specialist", board=board)
+    seed_report_facts(engine.db)  # the copies count in the reports (bench.report_facts)
+    out.put(made)
+    engine.db.dispose()
+
+
+def seed_apart(url: str, templates: list[Template], n_cases: int) -> int:
+    """Seed in a process of its own: the bulk load's caches and memory maps (SQLite's enlarged page
+    cache, the copied rows) stay out of the process whose memory the page views measure."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_seed_child, args=(url, templates, n_cases, out), name="bench-seed")
+    child.start()
+    while True:
+        try:
+            made = int(out.get(timeout=5))
+            break
+        except queue.Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"seeding failed in its process (exit code {child.exitcode})") from None
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"seeding failed in its process (exit code {child.exitcode})")
+    return made
 
 
 def procedure_of(engine: Engine, code: str) -> str:

@@ -48,6 +48,7 @@ def run(
     repetitions: int = 5,
     parts: tuple[str, ...] = PARTS,
     log: Callable[[str], None] = print,
+    pages: list[str] | None = None,
 ) -> dict[str, Any]:
     """Every part asked for; rows are :class:`Summary` dicts, plus the goal verdicts."""
     pg = postgres_url()
@@ -69,7 +70,7 @@ def run(
             for key, url in urls.items():
                 backend = "SQLite" if key.startswith("sqlite") else "PostgreSQL"
                 log(f"pages on {backend}: {', '.join(f'{s:,}' for s in wanted)} dossiers")
-                rows += page_rows(url, backend, wanted, runs, log)
+                rows += page_rows(url, backend, wanted, runs, log, pages)
     if "timers" in parts:
         from .timers import timer_rows
 

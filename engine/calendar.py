@@ -327,6 +327,27 @@ class WorkingCalendar:
         # datetimes sharing a DST zone around its fold, which Python compares as wall-clock times.
         return max(0, self._ordinal(b) - self._ordinal(a)) / _US_PER_HOUR
 
+    def start_of_last_hours(self, end: datetime, hours: float) -> datetime:
+        """The earliest moment from which at most ``hours`` of working time remain until ``end``:
+        ``working_hours_between(t, end) <= hours`` holds for every ``t`` from it on and for no
+        earlier one, with that very float comparison (so a colour read from it agrees with
+        :func:`engine.sla.colour` to the microsecond). A point at a window's opening is given as the
+        previous close, since the break between them leaves the same time.
+        """
+        if not 0 <= hours < math.inf:
+            raise _negative_amount(hours)
+        end_ordinal = self._ordinal(end)
+
+        def fits(ordinal: int) -> bool:
+            return max(0, end_ordinal - ordinal) / _US_PER_HOUR <= hours
+
+        ordinal = end_ordinal - math.floor(hours * _US_PER_HOUR)
+        while fits(ordinal - 1):
+            ordinal -= 1
+        while not fits(ordinal):
+            ordinal += 1
+        return self._moment(ordinal, at_close=True)
+
     # --- internals ------------------------------------------------------------------------------
 
     @staticmethod

@@ -126,6 +126,9 @@ class LiveCalendar:
     def next_working_moment(self, t: datetime) -> datetime:
         return self.current.next_working_moment(t)
 
+    def start_of_last_hours(self, end: datetime, hours: float) -> datetime:
+        return self.current.start_of_last_hours(end, hours)
+
     def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]:
         return self.current.nearest_valid_appointments(t)
 

@@ -9,7 +9,10 @@ same rules rebuild a case from its history in ``engine.replay``.
 
 from __future__ import annotations
 
+import math
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,14 +21,30 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import Executable, and_, bindparam, delete, insert, inspect, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, operations, outbox, sla
+from . import audit, board, operations, outbox, sla
 from .clock import Clock
+from .db import pipelined
 from .domain import rules
 from .domain.rules import Observation, Step
 from .domain.state import HISTORY_FORMAT, ROW_FIELDS, START_FIELDS, CaseState, Event, OpenTask, SlaState
@@ -35,7 +54,15 @@ from .models import Base, Case, CaseEvent, DossierSequence, Timer, WorkItem
 from .operations import spiff_errors
 from .procedures import LoadedVersion, ProcedureStore
 from .settings import EngineSettings
-from .spiff import MotcuaScriptEngine, all_tasks, dump_state, load_state, ready_user_tasks, waiting_timers
+from .spiff import (
+    CompiledSpecs,
+    MotcuaScriptEngine,
+    all_tasks,
+    dump_state_checked,
+    load_state,
+    ready_user_tasks,
+    waiting_timers,
+)
 from .text import cccd_key, dossier_search_key
 from .users import SYSTEM, Actor
 
@@ -68,10 +95,61 @@ class _Unit:
     workflow: BpmnWorkflow | None = None
     seen: Observation | None = None
     waiting_before: frozenset[str] = frozenset()  # BPMN timers waiting before the workflow ran
+    steps_read: bool = True  # the open work items were read (False: SLA checks, which keep them)
     sla_before: dict[str, datetime | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sla_before = rules.sla_timers(self.step.state)
+
+
+class WorkflowCache:
+    """The workflows this process last wrote, kept in memory for the cases' next operations.
+
+    Rebuilding a case's workflow from its stored state is a large part of an operation; the process
+    that wrote the state usually runs the case's next operation too. An entry is the workflow with the
+    exact state text it was written as and the specs it runs on, and is valid only while the case row
+    still holds that very text for that very version of the procedure: a write by another process, a
+    rolled-back transaction (the row keeps the old text) or a redeployed database (other specs) all
+    miss, and the state is loaded as before. An operation takes the entry out (so two threads never
+    share a workflow, and one that failed half-way is never reused) and puts the workflow back after
+    writing it, only when it is exactly what a reload would rebuild (``spiff.dump_state_checked``).
+
+    Bounded by entries and by the length of the states kept (a workflow in memory takes about three
+    times its state's length), the least recently written going first: the memory does not grow with
+    the number of dossiers.
+    """
+
+    def __init__(self, entries: int = 512, state_chars: int = 8_000_000) -> None:
+        self._entries_max = entries
+        self._chars_max = state_chars
+        self._chars = 0
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[CompiledSpecs, str, BpmnWorkflow]] = OrderedDict()
+
+    def take(self, case_id: int, specs: CompiledSpecs, state: str) -> BpmnWorkflow | None:
+        with self._lock:
+            entry = self._entries.pop(case_id, None)
+            if entry is not None:
+                self._chars -= len(entry[1])
+        if entry is None or entry[0] is not specs or entry[1] != state:
+            return None
+        return entry[2]
+
+    def put(self, case_id: int, specs: CompiledSpecs, state: str, workflow: BpmnWorkflow) -> None:
+        if len(state) > self._chars_max:
+            return
+        with self._lock:
+            old = self._entries.pop(case_id, None)
+            if old is not None:
+                self._chars -= len(old[1])
+            self._entries[case_id] = (specs, state, workflow)
+            self._chars += len(state)
+            while len(self._entries) > self._entries_max or self._chars > self._chars_max:
+                _, (_, dropped, _) = self._entries.popitem(last=False)
+                self._chars -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class CaseRuntime:
@@ -90,6 +168,7 @@ class CaseRuntime:
         self.settings = settings
         self.procedures = procedures
         self._script_engine = script_engine_factory
+        self.workflows = WorkflowCache()
 
     # ----------------------------------------------------------------------------- start
     def start(
@@ -312,6 +391,7 @@ class CaseRuntime:
         _update_cases(session, [c for c in batch.cases.values() if inspect(c).modified])
         session.flush()
         _insert_events(session, batch.events)
+        board.write(session, batch.counts)
         outbox.add_all(session, batch.messages)
 
     # ----------------------------------------------------------------------------- the unit of work
@@ -330,10 +410,19 @@ class CaseRuntime:
         version = self.procedures.load(session, case.procedure_version_id)
         items = open_items(session, case) if with_steps else {}
         unit = _Unit(case, version, items, self._step(_state_of(case, version, items), version, actor))
+        unit.steps_read = with_steps
         if with_workflow:
-            unit.workflow = load_state(case.state, version.specs, self._script_engine())
+            unit.workflow = self._workflow(case, version)
             unit.waiting_before = frozenset(str(t.id) for t, _ in waiting_timers(unit.workflow))
         return unit
+
+    def _workflow(self, case: Case, version: LoadedVersion) -> BpmnWorkflow:
+        """The case's workflow as stored: kept from this process's last write when still current."""
+        workflow = self.workflows.take(case.id, version.specs, case.state)
+        if workflow is None:
+            return load_state(case.state, version.specs, self._script_engine())
+        workflow.script_engine = self._script_engine()  # this operation's clock and calendar
+        return workflow
 
     def _store(self, session: Session, unit: _Unit) -> None:
         """Write what the step decided: the case row once, the events and the messages they cause in
@@ -344,13 +433,32 @@ class CaseRuntime:
         """
         case, step = unit.case, unit.step
         events = [self._event_fields(case, event) for event in step.events]
+        on_board = board.stored_entries(case)
+        moved = (case.received_at, case.due_at) != (step.state.received_at, step.state.due_at)
         _write_state(case, step.state)
+        lanes = (
+            board.lanes_of(t.lane for t in step.state.tasks.values()) or None
+            if unit.steps_read
+            else case.board_lanes
+        )
+        board.derive(
+            case,
+            lanes,
+            step.state.sla.paused_at is not None,
+            self.calendar,
+            self.settings.amber_threshold,
+            moved=moved,
+        )
+        counts = board.deltas(on_board, board.stored_entries(case))
+        faithful = False
         if unit.workflow is not None:
-            case.state = dump_state(unit.workflow)
+            case.state, faithful = dump_state_checked(unit.workflow)
         if case.id is None:
             session.flush()  # a new case: its complete row, whose id keys everything below
-        with session.no_autoflush:
-            opened = self._sync_work_items(session, unit)
+        if faithful:
+            assert unit.workflow is not None
+            self.workflows.put(case.id, unit.version.specs, case.state, unit.workflow)
+        item_changes, opened = self._sync_work_items(unit)
         timer_changes = self._timer_changes(session, unit)
         rows = [{"case_id": case.id, **fields} for fields in events]
         messages = [
@@ -359,19 +467,50 @@ class CaseRuntime:
             for message in self._messages(unit, event, fields)
         ]
         batch: _Batch | None = session.info.get(_BATCH)
-        if batch is not None and unit.workflow is None and not unit.items and not timer_changes:
+        if (
+            batch is not None
+            and unit.workflow is None
+            and not unit.items
+            and not timer_changes
+            and not item_changes
+            and not opened
+        ):
             # Only the case row, its events and messages changed: written with the batch's others.
             batch.cases[case.id] = case
             batch.events += rows
             batch.messages += messages
+            batch.counts += counts
         else:
-            session.flush()
-            for statement in timer_changes:
-                session.execute(statement)
-            _insert_events(session, rows)
-            outbox.add_all(session, messages)
+            connection = session.connection()  # not session.execute: its autoflush would write the row
+            row_update, only = _case_update(session, case)
+            if row_update is not None and not only:
+                # Other columns changed through the ORM, whose flush comes next and checks the version:
+                # this UPDATE must be done by then.
+                _check_written(connection.execute(*row_update), case)
+                row_update = None
+            session.flush()  # anything else the operation changed through the ORM (a fired timer)
+            written: CursorResult[Any] | None = None
+            try:
+                with pipelined(session):
+                    if row_update is not None:
+                        written = connection.execute(*row_update)
+                    _write_items(session, connection, item_changes)
+                    _insert_items(connection, opened)
+                    for statement, params in timer_changes:
+                        connection.execute(statement, params)
+                    _insert_events(session, rows)
+                    board.write(session, counts)
+                    outbox.add_all(session, messages)
+            except DBAPIError:
+                # A statement after a stale row's UPDATE fails too (the other writer's events hold
+                # these seqs): the conflict is the stale row.
+                if written is not None:
+                    _check_written(written, case)
+                raise
+            if written is not None:
+                _check_written(written, case)
             _remember_open(
-                session, case, [i for i in (*unit.items.values(), *opened) if i.completed_at is None]
+                session, case, [*(i for i in unit.items.values() if i.completed_at is None), *opened]
             )
         if after_flush_hook is not None:
             after_flush_hook(case.code)
@@ -425,25 +564,30 @@ class CaseRuntime:
             )
         return found
 
-    def _sync_work_items(self, session: Session, unit: _Unit) -> list[WorkItem]:
-        """Close the items whose steps closed, follow who holds a step, add the steps opened."""
+    def _sync_work_items(self, unit: _Unit) -> tuple[list[tuple[WorkItem, dict[str, Any]]], list[WorkItem]]:
+        """What changes in the work items: the items whose steps closed, or whose holder or due moved,
+        with their new values; and the items of the steps opened (not yet written)."""
         state, now = unit.step.state, unit.step.at
         done = {e.task_id: e for e in unit.step.events if e.kind == EventKind.TASK_COMPLETED}
+        changes: list[tuple[WorkItem, dict[str, Any]]] = []
         for task_id, item in unit.items.items():
             task = state.tasks.get(task_id)
+            values: dict[str, Any] = {}
             if task is None:
-                item.completed_at = now
+                values["completed_at"] = now
                 finished = done.get(task_id)
                 if finished is not None:
-                    item.completed_by = finished.actor
-                    item.outcome = sla.classify(now, item.due_at) if item.due_at else None
+                    values["completed_by"] = finished.actor
+                    values["outcome"] = sla.classify(now, item.due_at) if item.due_at else None
                 else:
-                    item.cancelled = True
+                    values["cancelled"] = True
             else:
                 if item.assignee != task.assignee:
-                    item.assignee = task.assignee
+                    values["assignee"] = task.assignee
                 if item.due_at != task.due_at:  # a calendar change moved the step's due
-                    item.due_at = task.due_at
+                    values["due_at"] = task.due_at
+            if values:
+                changes.append((item, values))
         new = [
             WorkItem(
                 case_id=unit.case.id,
@@ -462,14 +606,14 @@ class CaseRuntime:
             for t in state.tasks.values()
             if t.task_id not in unit.items
         ]
-        session.add_all(new)
-        return new
+        return changes, new
 
-    def _timer_changes(self, session: Session, unit: _Unit) -> list[Executable]:
-        """The statements that keep the case's timers in step: SLA checks follow the state's
-        deadlines (only those this operation moved), BPMN timers the workflow (when it ran). Each
-        writes a timer by its key (case, kind, ref), so nothing is read first; they run after the
-        flush, so a timer the operation itself fired is already marked fired."""
+    def _timer_changes(self, session: Session, unit: _Unit) -> list[tuple[Executable, Any]]:
+        """The statements (with their parameters) that keep the case's timers in step: SLA checks
+        follow the state's deadlines (only those this operation moved), BPMN timers the workflow (when
+        it ran). Each writes a timer by its key (case, kind, ref), so nothing is read first; they run
+        after the flush, so a timer the operation itself fired is already marked fired. The statements
+        are built once per dialect (building one costs more than running it)."""
         case = unit.case
         moved = {
             kind: due
@@ -479,42 +623,31 @@ class CaseRuntime:
         bpmn = unit.seen is not None and (bool(unit.seen.timers) or unit.version.specs.has_timers)
         if not moved and not bpmn:
             return []
-        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        changes: list[Executable] = []
+        statements = _timer_statements(session.get_bind().dialect.name)
+        changes: list[tuple[Executable, Any]] = []
+        upserts = []
         for kind, due in moved.items():
             if due is None:
-                changes.append(_delete_unfired(case.id, kind, [kind]))
+                changes.append((statements.delete_in, {"case_id": case.id, "kind": kind, "refs": [kind]}))
             else:
-                row = upsert(Timer).values(case_id=case.id, kind=kind, ref=kind, due_at=due)
-                changes.append(
-                    row.on_conflict_do_update(
-                        index_elements=["case_id", "kind", "ref"],
-                        set_={"due_at": row.excluded.due_at, "fired_at": None, "lease_until": None},
-                        where=Timer.due_at != row.excluded.due_at,
-                    )
-                )
+                upserts.append({"case_id": case.id, "kind": kind, "ref": kind, "due_at": due})
+        if upserts:
+            changes.append((statements.upsert_sla, upserts))
         if not bpmn or unit.seen is None:
             return changes
         current = {task_id: due for task_id, _, due in unit.seen.timers}
         if unit.waiting_before - current.keys():
             # A timer that waited stops waiting (its row, unless fired, goes): the rows of unfired
             # BPMN timers are the timers that waited before, so nothing goes when none stopped.
-            changes.append(_delete_unfired(case.id, "bpmn", list(current), keep=True))
-        for ref, due in current.items():
-            row = upsert(Timer).values(case_id=case.id, kind="bpmn", ref=ref, due_at=due)
+            params = {"case_id": case.id, "kind": "bpmn", "refs": list(current)}
+            changes.append((statements.delete_not_in, params))
+        if current:
             # a repeating cycle waits again on the same task: its fired row is armed anew
-            changes.append(
-                row.on_conflict_do_update(
-                    index_elements=["case_id", "kind", "ref"],
-                    set_={
-                        "due_at": row.excluded.due_at,
-                        "fired_at": None,
-                        "lease_until": None,
-                        "lease_owner": None,
-                    },
-                    where=or_(Timer.fired_at.is_(None), Timer.due_at != row.excluded.due_at),
-                )
-            )
+            rows = [
+                {"case_id": case.id, "kind": "bpmn", "ref": ref, "due_at": due}
+                for ref, due in current.items()
+            ]
+            changes.append((statements.upsert_bpmn, rows))
         return changes
 
     def _next_code(self, session: Session, now: datetime) -> str:
@@ -546,23 +679,181 @@ class _Batch:
     cases: dict[int, Case] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[tuple[int | None, outbox.NewMessage, datetime]] = field(default_factory=list)
+    counts: list[dict[str, Any]] = field(default_factory=list)  # board count deltas (engine.board)
 
 
 #: The columns an operation may change on the case row, besides its workflow state and version.
-_CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash")
+_CHANGING = (*ROW_FIELDS, "data", "sla", "last_seq", "last_hash", *board.COLUMNS)
+_CHANGING_KEYS = frozenset(_CHANGING)
 
 
-def _delete_unfired(case_id: int, kind: str, refs: list[str], *, keep: bool = False) -> Executable:
-    """Delete the case's unfired timers of ``kind`` whose ref is in ``refs`` (not in, with ``keep``)."""
-    chosen = Timer.ref.not_in(refs) if keep else Timer.ref.in_(refs)
-    return delete(Timer).where(Timer.case_id == case_id, Timer.kind == kind, Timer.fired_at.is_(None), chosen)
+@dataclass(frozen=True)
+class _TimerStatements:
+    """The timer writes of an operation, with bound parameters (``case_id``, ``kind``, ``ref``,
+    ``due_at``, ``refs``), one set per dialect."""
+
+    upsert_sla: Executable
+    upsert_bpmn: Executable
+    delete_in: Executable
+    delete_not_in: Executable
+
+
+_TIMER_STATEMENTS: dict[str, _TimerStatements] = {}
+
+
+def _timer_statements(dialect: str) -> _TimerStatements:
+    known = _TIMER_STATEMENTS.get(dialect)
+    if known is not None:
+        return known
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns: dict[str, BindParameter[Any]] = {n: bindparam(n) for n in ("case_id", "kind", "ref", "due_at")}
+    sla_row = upsert(Timer).values(columns).inline()  # no ids read back (the write may be pipelined)
+    bpmn_row = upsert(Timer).values(columns).inline()
+    key = Timer.case_id == bindparam("case_id"), Timer.kind == bindparam("kind"), Timer.fired_at.is_(None)
+    refs: BindParameter[Any] = bindparam("refs", expanding=True)
+    made = _TimerStatements(
+        upsert_sla=sla_row.on_conflict_do_update(
+            index_elements=["case_id", "kind", "ref"],
+            set_={"due_at": sla_row.excluded.due_at, "fired_at": None, "lease_until": None},
+            where=Timer.due_at != sla_row.excluded.due_at,
+        ),
+        upsert_bpmn=bpmn_row.on_conflict_do_update(
+            index_elements=["case_id", "kind", "ref"],
+            set_={
+                "due_at": bpmn_row.excluded.due_at,
+                "fired_at": None,
+                "lease_until": None,
+                "lease_owner": None,
+            },
+            where=or_(Timer.fired_at.is_(None), Timer.due_at != bpmn_row.excluded.due_at),
+        ),
+        delete_in=delete(Timer).where(*key, Timer.ref.in_(refs)),
+        delete_not_in=delete(Timer).where(*key, Timer.ref.not_in(refs)),
+    )
+    _TIMER_STATEMENTS[dialect] = made
+    return made
+
+
+def _case_update(session: Session, case: Case) -> tuple[tuple[Executable, dict[str, Any]] | None, bool]:
+    """The operation's one UPDATE of the case row, through Core: only the columns that changed, with
+    the version check the ORM would make (a row another writer moved on is a conflict, see
+    :func:`_check_written`); and whether it is all that changed of the row.
+
+    The values become the object's committed ones, so the ORM does not write them again. When
+    nothing else of the row changed through the ORM it is marked clean as well (set_committed_value
+    leaves it flagged as modified): every later autoflush and the commit's flush would otherwise sift
+    the row again for nothing, a sizeable part of an operation."""
+    found = inspect(case)
+    changed = {
+        name: getattr(case, name) for name in (*_CHANGING, "state") if found.attrs[name].history.has_changes()
+    }
+    if not changed:
+        return None, not found.committed_state
+    statement = (
+        _case_update_statement(tuple(changed)),
+        {**changed, "case_key": case.id, "case_version": case.version},
+    )
+    for name, value in changed.items():
+        set_committed_value(case, name, value)
+    set_committed_value(case, "version", case.version + 1)
+    if found.committed_state:
+        return statement, False
+    found._commit_all(found.dict, session.identity_map)
+    return statement, True
+
+
+#: UPDATEs of the case row by the columns they set (a few shapes recur: built once each).
+_CASE_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _case_update_statement(names: tuple[str, ...]) -> Any:
+    known = _CASE_UPDATES.get(names)
+    if known is None:
+        table = Base.metadata.tables[Case.__tablename__]
+        known = _CASE_UPDATES[names] = (
+            update(table)
+            .where(table.c.id == bindparam("case_key"), table.c.version == bindparam("case_version"))
+            .values({**{name: bindparam(name) for name in names}, "version": table.c.version + 1})
+        )
+    return known
+
+
+def _check_written(result: CursorResult[Any], case: Case) -> None:
+    """The case row's UPDATE matched its row at the version read: otherwise another writer moved it
+    on (the conflict the ORM's version check reports). The count is the cursor's, read when the
+    statement has run (at the end of a pipeline)."""
+    if result.context.cursor.rowcount != 1:
+        raise StaleDataError(f"cases row {case.id} is no longer at version {case.version - 1}")
+
+
+#: UPDATEs of work items by the columns they set (closing a step, a new holder or due).
+_ITEM_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _write_items(
+    session: Session, connection: Connection, changes: list[tuple[WorkItem, dict[str, Any]]]
+) -> None:
+    """Update the work items that changed (by task id), one statement per set of changed columns;
+    the values become the objects' committed ones, in the operation's objects and in any other
+    object of the same row the session holds (a query in the same unit of work may have loaded the
+    row of an item this runtime inserted without reading it back)."""
+    groups: dict[tuple[str, ...], list[tuple[WorkItem, dict[str, Any]]]] = {}
+    for item, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append((item, values))
+    for names, group in groups.items():
+        statement = _ITEM_UPDATES.get(names)
+        if statement is None:
+            table = Base.metadata.tables[WorkItem.__tablename__]
+            statement = _ITEM_UPDATES[names] = (
+                update(table)
+                .where(table.c.task_id == bindparam("item_task"))
+                .values({name: bindparam(name) for name in names})
+            )
+        connection.execute(statement, [{"item_task": item.task_id, **values} for item, values in group])
+    by_task = {item.task_id: values for item, values in changes}
+    loaded = [o for o in session.identity_map.values() if isinstance(o, WorkItem) and o.task_id in by_task]
+    for item, values in [*changes, *((o, by_task[o.task_id]) for o in loaded)]:
+        for name, value in values.items():
+            set_committed_value(item, name, value)
+
+
+_ITEM_COLUMNS = (
+    "case_id",
+    "task_id",
+    "element_id",
+    "name",
+    "role",
+    "lane",
+    "unit",
+    "assignee",
+    "allocated_hours",
+    "ready_at",
+    "due_at",
+    "cancelled",
+)
+
+
+def _insert_items(connection: Connection, items: list[WorkItem]) -> None:
+    """Insert the items of the steps opened, in one statement and without reading their ids back
+    (a work item is found by its task id): the objects stay outside the session, as what this unit
+    of work knows of the case's open steps (:func:`open_items`); a query reads the rows."""
+    if items:
+        connection.execute(
+            _INSERT_ITEMS, [{name: getattr(item, name) for name in _ITEM_COLUMNS} for item in items]
+        )
+
+
+_INSERT_ITEMS = insert(Base.metadata.tables[WorkItem.__tablename__]).inline()
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
         # per group.
-        session.execute(insert(Base.metadata.tables[CaseEvent.__tablename__]), rows)
+        session.execute(_INSERT_EVENTS, rows)
+
+
+_INSERT_EVENTS = insert(Base.metadata.tables[CaseEvent.__tablename__]).inline()
 
 
 def _update_cases(session: Session, cases: list[Case]) -> None:
@@ -574,9 +865,16 @@ def _update_cases(session: Session, cases: list[Case]) -> None:
     rows = []
     for case in cases:
         values = {name: getattr(case, name) for name in _CHANGING}
-        for name, value in values.items():
-            set_committed_value(case, name, value)
-        set_committed_value(case, "version", case.version + 1)
+        state = inspect(case)
+        if state.committed_state.keys() <= _CHANGING_KEYS:
+            # Every change is in this UPDATE: the object is clean again at once, so the flush that
+            # follows compares none of its columns (a quarter of an SLA timer's Python time).
+            state.dict["version"] = case.version + 1
+            state._commit_all(state.dict, session.identity_map)
+        else:
+            for name, value in values.items():
+                set_committed_value(case, name, value)
+            set_committed_value(case, "version", case.version + 1)
         rows.append({"case_key": case.id, **values})
     statement = (
         update(table)
@@ -606,7 +904,9 @@ def open_items(session: Session, case: Case) -> dict[str, WorkItem]:
 
 
 def _remember_open(session: Session, case: Case, items: list[WorkItem]) -> None:
-    ordered = sorted(items, key=lambda i: (i.ready_at, i.id))
+    # Items just inserted have no id (none is read back): they opened last, so they sort last among
+    # those ready at the same moment, in the order given.
+    ordered = sorted(items, key=lambda i: (i.ready_at, math.inf if i.id is None else i.id))
     session.info.setdefault(_OPEN_ITEMS, {})[(case.id, case.version)] = {i.task_id: i for i in ordered}
 
 
@@ -725,15 +1025,19 @@ def _missing_field(err: Any) -> str | None:
     return None
 
 
+#: A case by its code with its open work items (built once: building it cost more than running it).
+_CASE_WITH_OPEN_ITEMS = (
+    select(Case, WorkItem)
+    .outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None)))
+    .where(Case.code == bindparam("code"))
+)
+
+
 def find_case(session: Session, ref: str, *, with_open_items: bool = False) -> Case:
     """A case by dossier code or numeric id; ``with_open_items`` reads its open work items in the
     same statement (what :func:`open_items` then answers from) when the code is given."""
     if with_open_items:
-        rows = session.execute(
-            select(Case, WorkItem)
-            .outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None)))
-            .where(Case.code == ref)
-        ).all()
+        rows = session.execute(_CASE_WITH_OPEN_ITEMS, {"code": ref}).all()
         if rows:
             found: Case = rows[0][0]
             _remember_open(session, found, [item for _, item in rows if item is not None])

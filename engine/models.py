@@ -95,6 +95,14 @@ def flagged_predicate(dialect: str, flag: str, column: str = "cases.sla") -> str
     return f"instr(json_extract({column}, '$.flags'), '\"{flag}\"') > 0"
 
 
+#: "Past the desk without a timely receipt" (received after the receipt deadline, or never), spelt
+#: exactly as the partial index ix_cases_late_receipt: the board's recent late receipts are then a
+#: walk of the few such dossiers, not of every dossier with a receipt deadline in the window.
+LATE_RECEIPT = (
+    "receipt_due_at IS NOT NULL AND status <> 1 AND (received_at IS NULL OR received_at > receipt_due_at)"
+)
+
+
 def _flag_index(flag: str) -> Index:
     return Index(
         f"ix_cases_flag_{flag}",
@@ -162,6 +170,17 @@ class Case(Base):
         Index("ix_cases_applicant_cccd", "applicant_cccd", "submitted_at", "id"),
         # The board's rare flags: found without reading every open row's SLA state.
         *(_flag_index(flag) for flag in BOARD_FLAGS),
+        # The board's read model (engine.board): its top-N lists in deadline order and the dossiers
+        # whose deadline or amber moment falls in the current hour, read from the index alone.
+        Index("ix_cases_board_due", "board_group", "due_at", "id", "amber_at", "procedure_id", "board_lanes"),
+        Index("ix_cases_board_amber", "board_group", "amber_at", "procedure_id", "board_lanes"),
+        Index(
+            "ix_cases_late_receipt",
+            "receipt_due_at",
+            "id",
+            sqlite_where=text(LATE_RECEIPT),
+            postgresql_where=text(LATE_RECEIPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -200,6 +219,12 @@ class Case(Base):
     # stale without a statement of its own; a change outside the history (a rating, a complaint,
     # portal sync, a user's unit) lowers this instead (engine.facts_store.mark_stale).
     facts_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The SLA board's inputs, derived from the row and its open steps in the same write
+    # (engine.board): the board group (None = not on the board), the lanes of the open steps and
+    # the moment the dossier turns amber.
+    board_group: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    board_lanes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    amber_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -209,6 +234,29 @@ class Case(Base):
 # few rows have ``last_seq - facts_seq > 0``; a comparison of two columns it would guess at a third
 # of the table and scan it. engine.facts_store spells the predicate the same way.
 Index("ix_cases_facts_stale", Case.last_seq - Case.facts_seq)
+
+
+class BoardCount(Base):
+    """Deltas of the SLA board's counts (engine.board): +1/-1 rows appended in the transaction that
+    moves a dossier on the board, summed by the board and folded by :func:`engine.board.compact`.
+
+    Append-only, so fifty clerks moving dossiers never wait on one counter row (PostgreSQL) and no
+    update is lost. ``bucket`` is the hour of the deadline (or amber moment) a row counts, or
+    :data:`engine.board.EPOCH` for totals and folded past hours.
+    """
+
+    __tablename__ = "board_counts"
+    __table_args__ = (
+        Index("ix_board_counts_bucket", "bucket", "procedure_id", "board_group", "lanes", "kind", "n"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(100))
+    board_group: Mapped[int] = mapped_column(Integer)
+    lanes: Mapped[str] = mapped_column(Text)
+    kind: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[datetime]
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class CaseEvent(Base):

@@ -112,7 +112,8 @@ def add_all(session: Session, messages: Sequence[tuple[int | None, NewMessage, d
     if not messages:
         return
     session.execute(
-        insert(Base.metadata.tables[OutboxMessage.__tablename__]),
+        # inline: the ids are not read back (the statement may run in a pipeline, engine.db.pipelined)
+        insert(Base.metadata.tables[OutboxMessage.__tablename__]).inline(),
         [
             {
                 "case_id": case_id,

@@ -13,14 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
-from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
-from . import sla
+from . import board, sla
 from .cases import TERMINAL_STATUSES
 from .domain.vocab import CASE_STAFF
 from .errors import ValidationError
-from .models import BOARD_FLAGS, Case, ProcedureVersion, User, WorkItem, flagged_predicate
+from .models import BOARD_FLAGS, LATE_RECEIPT, Case, ProcedureVersion, User, WorkItem, flagged_predicate
 from .statuses import STATUS_LABELS
 from .text import SEARCH_SEPARATOR, search_key
 from .users import Actor
@@ -566,28 +565,6 @@ def _board_open() -> Any:
     )
 
 
-def _board_running(paying: tuple[int, ...] = ()) -> Any:
-    """Open dossiers whose statutory clock runs: received, not at the desk, not waiting for the
-    citizen, and not among ``paying`` (waiting for a fee with the clock paused)."""
-    running = and_(_board_open(), Case.status.not_in((1, 5)), Case.received_at.is_not(None))
-    return and_(running, Case.id.not_in(paying)) if paying else running
-
-
-def _waiting_payment(session: Session) -> dict[int, str]:
-    """Open dossiers waiting for a fee with their clock paused (status 6, few): id → procedure.
-
-    Where the procedure counts the fee wait toward processing time the clock runs, and the dossier
-    is judged as usual.
-    """
-    return {
-        case_id: procedure_id
-        for case_id, procedure_id, state in session.execute(
-            select(Case.id, Case.procedure_id, Case.sla).where(_board_open(), Case.status == 6)
-        )
-        if (state or {}).get("paused_at") is not None
-    }
-
-
 def sla_board(
     session: Session,
     now: datetime,
@@ -598,16 +575,25 @@ def sla_board(
 ) -> Board:
     """Breached and approaching dossiers per procedure, receipt-deadline breaches, apology status.
 
-    Open = received, not finished and not terminal; dossiers waiting for the citizen (status 5) are
-    counted as paused, not breached, because their clock is stopped. A dossier waiting for a fee
-    (status 6) whose clock is paused counts as waiting for payment, never as a supplementation; where
-    the procedure counts the fee wait toward processing time its clock runs and it is judged as usual.
-    Counts come from SQL and each
-    list holds the ``top`` most urgent dossiers, so neither the queries' rows nor the page grow with
-    the number of dossiers; no workflow state is read.
+    Open = received or awaiting receipt, not finished and not terminal; dossiers waiting for the
+    citizen (status 5) are counted as paused, not breached, because their clock is stopped. A
+    dossier waiting for a fee (status 6) whose clock is paused counts as waiting for payment, never
+    as a supplementation; where the procedure counts the fee wait toward processing time its clock
+    runs and it is judged as usual (the groups of :func:`engine.board.group_of`).
+
+    The counts come from the board's read model (:mod:`engine.board`: sums of count deltas plus the
+    dossiers due or turning amber in the current hour) and each list holds the ``top`` most urgent
+    dossiers, read by index in deadline order, so neither the queries' rows nor the page grow with
+    the number of dossiers; no workflow state is read, and no dossier is coloured to be counted.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # Every query below reads a few rows; PostgreSQL misjudges the partial indexes' predicates
+        # (e.g. received after the receipt deadline) as thousands and starts parallel workers,
+        # which alone cost more than the whole board. For this read transaction only.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     names = dict(session.execute(select(ProcedureVersion.procedure_id, ProcedureVersion.name)).all())
     counts: dict[str, ProcedureCounts] = {}
+    units: dict[str, UnitCounts] = {}
 
     def count(procedure_id: str) -> ProcedureCounts:
         return counts.setdefault(
@@ -615,67 +601,52 @@ def sla_board(
             ProcedureCounts(procedure_id=procedure_id, procedure_name=names.get(procedure_id, procedure_id)),
         )
 
-    waiting = _waiting_payment(session)
-    paying = tuple(waiting)
-    late = when((Case.due_at < now, 1), else_=0)
-    receipt_late = when((Case.receipt_due_at < now, 1), else_=0)
-    running_total = 0
-    runs = and_(Case.status.not_in((1, 5)), Case.received_at.is_not(None))
-    running = when((and_(runs, Case.id.not_in(paying)) if paying else runs, 1), else_=0)
-    for procedure_id, status, is_running, n, n_late, n_receipt_late in session.execute(
-        select(
-            Case.procedure_id,
-            Case.status,
-            running,
-            func.count(),
-            func.sum(late),
-            func.sum(receipt_late),
-        )
-        .where(_board_open())
-        .group_by(Case.procedure_id, Case.status, running)
-    ):
+    for (procedure_id, group, lanes), tally in sorted(board.tallies(session, now).items()):
         entry = count(procedure_id)
-        if status == 1:
-            entry.receipt_pending += n
-            entry.receipt_breached += int(n_receipt_late or 0)
+        if group == board.DESK:
+            entry.receipt_pending += tally.total
+            entry.receipt_breached += tally.receipt_late
             continue
-        entry.open += n
-        if status == 5:
-            entry.paused += n
-        elif is_running:
-            running_total += n
-            entry.breached += int(n_late or 0)
-            entry.on_track += n - int(n_late or 0)
-        elif status == 6:
-            entry.waiting_payment += n  # received: not running only because its clock is paused
+        entry.open += tally.total
+        if group == board.PAUSED:
+            entry.paused += tally.total
+        elif group == board.PAYING:
+            entry.waiting_payment += tally.total
+        elif group == board.IDLE:
+            entry.on_track += tally.total
         else:
-            entry.on_track += n
-    amber = _approaching(session, now, calendar, threshold, paying)
-    for procedure_id in amber.values():
-        entry = count(procedure_id)
-        entry.approaching += 1
-        entry.on_track -= 1
+            approaching = tally.amber - tally.late  # amber moment passed, deadline not yet
+            entry.breached += tally.late
+            entry.approaching += approaching
+            entry.on_track += tally.total - tally.amber
+            for lane in board.split_lanes(lanes):
+                unit = units.setdefault(lane, UnitCounts(unit=lane))
+                unit.open += tally.total
+                unit.breached += tally.late
+                unit.approaching += approaching
+    running = Case.board_group == board.RUNNING
     # One pass over the apologised dossiers (the count lives in their SLA state): counts, then the top.
     apologised = APOLOGISED[session.get_bind().dialect.name]
     rescheduled_ids: list[int] = []
-    for case_id, procedure_id in session.execute(
-        select(Case.id, Case.procedure_id)
+    for case_id, procedure_id, case_group in session.execute(
+        select(Case.id, Case.procedure_id, Case.board_group)
         .where(
             apologised,
-            # _board_running() spelt without an equality on ``completed``: SQLite, which keeps no
-            # statistics, would take that for selective and walk every open dossier instead of
-            # the small partial index of apologised ones.
+            # The running dossiers spelt without an equality on ``completed`` or the board group:
+            # SQLite, which keeps no statistics, would take either for selective and walk every
+            # open dossier instead of the small partial index of apologised ones. The group is
+            # checked on the few rows found.
             Case.completed.is_not(True),
             Case.finished_at.is_(None),
             Case.status.not_in((1, 5, *TERMINAL_STATUSES)),
             Case.received_at.is_not(None),
             Case.due_at.is_not(None),
-            *([Case.id.not_in(paying)] if paying else []),
         )
         .order_by(Case.due_at, Case.id)
     ):
-        count(procedure_id).rescheduled += 1
-        rescheduled_ids.append(case_id)
+        if case_group == board.RUNNING:
+            count(procedure_id).rescheduled += 1
+            rescheduled_ids.append(case_id)
     # Flags the rules raise that need a person: both rare, read from open dossiers only.
     flagged: dict[str, list[int]] = {}
     for flag in BOARD_FLAGS:
@@ -701,11 +672,17 @@ def sla_board(
             ids.append(case_id)
     day_off_rows = _rows_by_id(session, flagged["appointment_on_day_off"][:top])
     repeat_rows = _rows_by_id(session, flagged["repeat_supplement"][:top])
-    listed = _board_query().where(_board_running(paying))
+    # Both lists walk (board_group, due_at, id) from now: late ones backwards from the oldest,
+    # amber ones forwards from now, skipping green ones (amber_at in the index) until ``top``.
     breached_rows = session.execute(
-        listed.where(Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
+        _board_query().where(running, Case.due_at < now).order_by(Case.due_at, Case.id).limit(top)
     ).all()
-    approaching_rows = _rows_by_id(session, list(amber)[:top])
+    approaching_rows = session.execute(
+        _board_query()
+        .where(running, Case.due_at >= now, Case.amber_at <= now)
+        .order_by(Case.due_at, Case.id)
+        .limit(top)
+    ).all()
     rescheduled_rows = _rows_by_id(session, rescheduled_ids[:top])
     pending_rows = session.execute(
         _board_query()
@@ -742,13 +719,8 @@ def sla_board(
         rescheduled=[view(r) for r in rescheduled_rows],
         day_off_appointments=[view(r) for r in day_off_rows],
         repeat_supplements=[view(r) for r in repeat_rows],
-        units=_unit_counts(
-            session,
-            now,
-            paying,
-            list(amber),
-            running_total,
-            sum(c.breached for c in counts.values()),
+        units=sorted(
+            (u for u in units.values() if u.open), key=lambda u: (-u.breached, -u.approaching, u.unit)
         ),
     )
 
@@ -764,39 +736,6 @@ def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
     return [found[i] for i in ids if i in found]
 
 
-def _approaching(
-    session: Session,
-    now: datetime,
-    calendar: sla.BusinessCalendar,
-    threshold: float,
-    paying: tuple[int, ...] = (),
-) -> dict[int, str]:
-    """Ids (most urgent first) and procedures of running dossiers whose colour is amber.
-
-    Amber means at most ``threshold`` of the allocated working time is left: left <= t * (used +
-    left), i.e. left <= t / (1 - t) * used. Used time is at most the working time since the oldest
-    running dossier was received, which bounds how far ahead an amber deadline can lie; only
-    dossiers due before that horizon are read, as four small columns, and coloured exactly.
-    """
-    window = and_(_board_running(paying), Case.due_at >= now)
-    if threshold < 1:
-        oldest = session.scalar(select(func.min(Case.received_at)).where(window))
-        if oldest is None:
-            return {}
-        used = calendar.working_hours_between(oldest, now) if oldest < now else 0.0
-        horizon = calendar.add_working_hours(now, threshold / (1 - threshold) * used + 1)
-        window = and_(window, Case.due_at <= horizon)
-    found: dict[int, str] = {}
-    for case_id, procedure_id, received_at, due_at in session.execute(
-        select(Case.id, Case.procedure_id, Case.received_at, Case.due_at)
-        .where(window)
-        .order_by(Case.due_at, Case.id)
-    ):
-        if _colour(now, received_at, due_at, calendar, threshold) == "amber":
-            found[case_id] = procedure_id
-    return found
-
-
 def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any]:
     """Dossiers past the desk whose receipt came after the 8-working-hour deadline (recent ones).
 
@@ -805,12 +744,8 @@ def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any
     """
     rows = session.execute(
         _board_query()
-        .where(
-            Case.receipt_due_at >= since,
-            Case.receipt_due_at < now,
-            Case.status != 1,
-            or_(Case.received_at.is_(None), Case.received_at > Case.receipt_due_at),
-        )
+        # The predicate of the partial index ix_cases_late_receipt, spelt as it is.
+        .where(text(LATE_RECEIPT), Case.receipt_due_at >= since, Case.receipt_due_at < now)
         .order_by(Case.receipt_due_at, Case.id)
     ).all()
     return [
@@ -818,61 +753,6 @@ def _late_receipts(session: Session, since: datetime, now: datetime) -> list[Any
         for r in rows
         if r.sla.get("receipt_outcome") == "late" or "receipt_overdue" in r.sla.get("flags", [])
     ]
-
-
-def _unit_counts(
-    session: Session,
-    now: datetime,
-    paying: tuple[int, ...],
-    amber: list[int],
-    running_total: int,
-    running_late: int,
-) -> list[UnitCounts]:
-    """Running dossiers per lane of their open steps ("—" when no open step names a lane).
-
-    Both aggregates walk the board index of running dossiers and look their open items up by case,
-    so neither reads a case row (which carries the workflow state).
-    """
-    units: dict[str, UnitCounts] = {}
-    laned = and_(WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None))
-    per_case = (
-        func.count(func.distinct(WorkItem.case_id)),
-        func.count(func.distinct(when((Case.due_at < now, WorkItem.case_id)))),
-    )
-    joined = select(*per_case).select_from(Case).join(WorkItem, WorkItem.case_id == Case.id)
-    for n, n_late, lane in session.execute(
-        joined.add_columns(WorkItem.lane).where(_board_running(paying), laned).group_by(WorkItem.lane)
-    ):
-        units[str(lane)] = UnitCounts(unit=str(lane), open=n, breached=n_late)
-    # Running dossiers with no laned open step: all running ones minus those with one (a semi-join,
-    # which needs no distinct over the cases as the per-lane join does).
-    has_laned = (
-        select(WorkItem.id).where(
-            WorkItem.case_id == Case.id, WorkItem.completed_at.is_(None), WorkItem.lane.is_not(None)
-        )
-    ).exists()
-    n_laned, n_laned_late = session.execute(
-        select(func.count(), func.sum(when((Case.due_at < now, 1), else_=0))).where(
-            _board_running(paying), has_laned
-        )
-    ).one()
-    n_laned_late = int(n_laned_late or 0)
-    n = running_total - n_laned
-    if n:
-        units["—"] = UnitCounts(unit="—", open=n, breached=running_late - n_laned_late)
-    amber_lanes: dict[int, set[str]] = {}
-    for start in range(0, len(amber), 500):
-        for case_id, lane, completed_at in session.execute(
-            select(WorkItem.case_id, WorkItem.lane, WorkItem.completed_at).where(
-                WorkItem.case_id.in_(amber[start : start + 500])
-            )
-        ):
-            if lane is not None and completed_at is None:  # filtered here: see _open_steps
-                amber_lanes.setdefault(case_id, set()).add(lane)
-    for case_id in amber:
-        for lane in amber_lanes.get(case_id) or {"—"}:
-            units.setdefault(lane, UnitCounts(unit=lane)).approaching += 1
-    return sorted(units.values(), key=lambda u: (-u.breached, -u.approaching, u.unit))
 
 
 def _open_steps(session: Session, case_ids: list[int]) -> dict[int, list[str]]:

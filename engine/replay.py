@@ -276,8 +276,10 @@ def replay(
 
     Stops at the first divergence; the states before it are still returned.
 
-    ``faithful`` stores and reloads the workflow between operations exactly as the engine does;
-    ``fast`` keeps it in memory (the reload is most of the cost of a long case); ``auto`` runs fast
+    ``faithful`` stores and reloads the workflow between operations as the engine does when it has
+    not kept the case's workflow in memory (it keeps one only when a reload would rebuild it exactly,
+    ``engine.cases.WorkflowCache``); ``fast`` keeps it in memory (the reload is most of the cost of a
+    long case); ``auto`` runs fast
     and, only if that diverges, confirms with a faithful run, whose answer is the one returned.
     """
     if not events or events[0].kind != EventKind.CASE_STARTED:

@@ -24,6 +24,7 @@ from . import (
     accounts,
     assignment,
     audit_store,
+    board,
     citizen,
     date_bounds,
     designer,
@@ -53,7 +54,7 @@ from . import (
 )
 from .access import Action
 from .calendar import WorkingCalendar
-from .calendar_changes import affected_case_ids
+from .calendar_changes import affected_case_ids, day_span
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case, open_items
 from .clock import Clock, SystemClock
@@ -267,6 +268,9 @@ class Engine:
                     )
             if seed_users:
                 created_users = seed_demo_users(session)
+            # The board's read model follows this deployment's amber threshold and desk hours.
+            self.calendar.refresh(session, force=True)
+            board.rebuild(session, self.calendar, self.settings.amber_threshold)
         from .blob_move import move_blobs
 
         moved = move_blobs(self.db, self.files)
@@ -969,6 +973,10 @@ class Engine:
                     moved.append(case.code)
                     if "appointment_on_day_off" in (case.sla or {}).get("flags", []):
                         flagged.append(case.code)
+            # Appointments stay, but the working time the dossiers spanning the day were given and
+            # have left changes: their amber moments (the board's read model) move.
+            start, end = day_span(day, self.calendar.current.config.tz)
+            board.recompute_amber(session, self.calendar, self.settings.amber_threshold, start, end)
             result = {
                 "id": row.id,
                 "day": row.day,
@@ -1266,6 +1274,17 @@ class Engine:
             views = integrity.record_due_digests(session, self.clock.now())
         self._anchor_seals()
         return views
+
+    def compact_board(self) -> int:
+        """Fold the SLA board's count deltas (the worker calls this hourly); returns the rows left."""
+        with self.db.unit_of_work() as session:
+            return board.compact(session, self.clock.now())
+
+    def check_board(self) -> list[str]:
+        """Where the SLA board's read model differs from a recount of the dossiers (none if sound)."""
+        with self.db.read() as session:
+            self.calendar.refresh(session)
+            return board.check(session, self.calendar, self.settings.amber_threshold, self.clock.now())
 
     def seal_current_hour(self) -> integrity.DigestView | None:
         """Checkpoint-seal today up to the start of this hour (the worker calls this hourly)."""

@@ -27,6 +27,7 @@ class BusinessCalendar(Protocol):
     def add_working_days(self, start: datetime, days: float) -> datetime: ...
     def working_hours_between(self, a: datetime, b: datetime) -> float: ...
     def next_working_moment(self, t: datetime) -> datetime: ...
+    def start_of_last_hours(self, end: datetime, hours: float) -> datetime: ...
     def nearest_valid_appointments(self, t: datetime) -> tuple[datetime, datetime]: ...
 
 
@@ -186,6 +187,19 @@ def colour(
     if allocated <= 0 or left <= allocated * threshold:
         return "amber"
     return "green"
+
+
+def amber_from(
+    started_at: datetime, due_at: datetime, calendar: BusinessCalendar, threshold: float = 0.2
+) -> datetime | None:
+    """The moment :func:`colour` turns amber: for every ``now`` up to ``due_at`` the colour is amber
+    exactly when ``now`` is at or after it; None when it is amber from the start (no working time
+    allocated). Stored beside the deadline (``cases.amber_at``) so the board finds amber dossiers by
+    an index range instead of colouring every running one."""
+    allocated = calendar.working_hours_between(started_at, due_at)
+    if allocated <= 0:
+        return None
+    return calendar.start_of_last_hours(due_at, allocated * threshold)
 
 
 def extend_by_pause(

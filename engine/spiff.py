@@ -490,17 +490,40 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     Mirrors SpiffWorkflow's ``BpmnWorkflowConverter.to_dict`` without converting the specs, which it
     would do on every write only for them to be dropped (most of the cost of serialising a case).
     """
+    return json.dumps(_state_dict(workflow), cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+
+
+def dump_state_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
+    """:func:`dump_state`, and whether the workflow in memory is what :func:`load_state` would rebuild
+    from that text.
+
+    It is when the text parses back to the very structure that was written: every value in the task
+    data is then plain JSON (a tuple, a set or a dict with int keys is not, and would come back as a
+    list or with str keys). Only such a workflow may be kept in memory for the case's next operation
+    (``engine.cases.WorkflowCache``) instead of being reloaded: keeping any other one could make the
+    next operation behave unlike a reload, and so unlike a faithful replay.
+    """
+    dct = _state_dict(workflow)
+    text = json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    try:
+        faithful = bool(json.loads(text) == dct)
+    except Exception:  # a comparison of exotic values may itself fail: then it is not plain JSON
+        faithful = False
+    return text, faithful
+
+
+def _state_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
     converter, registry = _WORKFLOW_CONVERTER, SERIALIZER.registry
     registry._encoder_mode = True
     try:
-        dct = WorkflowConverter.to_dict(converter, workflow)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(converter, workflow)
         dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         dct["typename"] = converter.typename
     finally:
         registry._encoder_mode = False
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    return dct
 
 
 def load_state(text: str, specs: CompiledSpecs, script_engine: MotcuaScriptEngine) -> BpmnWorkflow:
@@ -658,4 +681,3 @@ def spiff_errors() -> Iterator[None]:
             f"Quy trình gặp lỗi khi chạy{where}: {reason.message}",
             details={"element_id": element, "detail": detail},
         ) from exc
-

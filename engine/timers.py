@@ -30,13 +30,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, defer
 
 from .cases import CaseRuntime
 from .clock import Clock
 from .errors import MotcuaError, ProcedureError, SandboxError
-from .models import Case, Timer
+from .models import Base, Case, Timer
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
@@ -167,10 +167,15 @@ def fire_events_only_batch(
             .with_for_update()
         )
     }
+    # The timers as plain objects outside the session: their one change (``fired_at``) is written
+    # for the whole batch in one statement, and the flush at the batch's end has none of them to check.
     timers = {
-        t.id: t
-        for t in session.scalars(
-            select(Timer).where(Timer.id.in_(timer_ids)).order_by(Timer.id).with_for_update(skip_locked=True)
+        row.id: Timer(**row._asdict())
+        for row in session.execute(
+            select(*(Timer.__table__.c[name] for name in _TIMER_FIELDS))
+            .where(Timer.id.in_(timer_ids))
+            .order_by(Timer.id)
+            .with_for_update(skip_locked=True)
         )
     }
     with runtime.batch(session):
@@ -185,7 +190,32 @@ def fire_events_only_batch(
                 outcome.fired += 1
             else:
                 outcome.skipped += 1
+        _stamp_fired(session, [t for t in timers.values() if t.fired_at is not None])
     return outcome
+
+
+_TIMER_FIELDS = ("id", "case_id", "kind", "ref", "due_at", "fired_at", "lease_owner")
+
+
+def _stamp_fired(session: Session, fired: list[Timer]) -> None:
+    """Write the batch's ``fired_at`` stamps: on PostgreSQL in one statement, not one per timer."""
+    if not fired:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text(
+                "UPDATE timers SET fired_at = stamp.at FROM unnest(CAST(:ids AS integer[]), "
+                "CAST(:ats AS timestamptz[])) AS stamp(id, at) WHERE timers.id = stamp.id"
+            ),
+            {"ids": [t.id for t in fired], "ats": [t.fired_at for t in fired]},
+        )
+    else:
+        table = Base.metadata.tables[Timer.__tablename__]
+        connection.execute(
+            update(table).where(table.c.id == bindparam("timer_key")).values(fired_at=bindparam("at")),
+            [{"timer_key": t.id, "at": t.fired_at} for t in fired],
+        )
 
 
 def fire_due(

@@ -39,6 +39,7 @@ def run_worker(
     )
     sealed_day: object = None
     sealed_hour: object = None
+    compacted_hour: object = None
     while not stop.is_set():
         busy = False
         try:
@@ -60,6 +61,7 @@ def run_worker(
                 log.exception("outbox pass crashed")
         sealed_day = _seal_if_new_day(engine, sealed_day)
         sealed_hour = _seal_if_new_hour(engine, sealed_hour)
+        compacted_hour = _compact_if_new_hour(engine, compacted_hour)
         if once:
             return
         if not busy:
@@ -97,4 +99,18 @@ def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
     except Exception:  # a concurrent worker may have sealed it; the next pass retries
         log.exception("hourly seal failed")
         return sealed_hour
+    return hour
+
+
+def _compact_if_new_hour(engine: Engine, compacted_hour: object) -> object:
+    """Fold the SLA board's count deltas once per hour (engine.board.compact), so the board sums
+    one row per key and coming hour instead of every delta written since."""
+    hour = engine.clock.now().replace(minute=0, second=0, microsecond=0)
+    if hour == compacted_hour:
+        return compacted_hour
+    try:
+        engine.compact_board()
+    except Exception:  # a concurrent worker's compaction or a busy database: the next pass retries
+        log.exception("board compaction failed")
+        return compacted_hour
     return hour

@@ -298,6 +298,7 @@ def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, 
     """init-db on a database from before the read model: migration 0013 computes every dossier's
     facts from its history, so the first report finds nothing stale."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from engine.db import alembic_config
 
@@ -314,7 +315,9 @@ def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, 
         with engine.db.engine.begin() as connection:
             cfg = alembic_config(engine.db.url)
             cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0014")  # the schema before the read model (its tables dropped)
+            before = ScriptDirectory.from_config(cfg).get_revision("0013").down_revision
+            assert isinstance(before, str)
+            command.downgrade(cfg, before)  # the schema before the read model (its tables dropped)
         engine.db.migrate()  # init-db: upgrade with the backfills (0013 facts, 0015 report rollup)
         with engine.db.read() as session:
             assert not facts_store.has_stale(session)

@@ -77,3 +77,21 @@ def test_a_batch_writes_each_case_row_once_with_its_chain_and_version(
             assert (case.last_seq, case.last_hash) == (last.seq, last.hash)
             assert case.version == before[case.id] + 1
             assert "receipt_overdue" in case.sla["flags"]
+
+
+def test_a_batch_stamps_its_timers_fired_in_one_statement(engine: Engine, clock: FixedClock) -> None:
+    ids = seed_timers(engine, n_sla=12, n_bpmn=0, first_due=clock.now(), spread=timedelta(0))
+    clock.advance(timedelta(days=2))
+    stamps: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool) -> None:
+        if statement.startswith("UPDATE timers SET fired_at"):
+            stamps.append(many)
+
+    event.listen(engine.db.engine, "before_cursor_execute", seen)
+    assert engine.fire_due_timers(limit=100, batch=100).fired == 12
+    # One statement for the batch; on PostgreSQL not even an executemany (one round trip per row).
+    assert len(stamps) == 1 and (engine.db.is_sqlite or stamps == [False])
+    with engine.db.read() as session:
+        fired = session.scalars(select(Timer.fired_at).where(Timer.case_id.in_(ids))).all()
+    assert len(fired) == 12 and set(fired) == {clock.now()}

@@ -2,7 +2,7 @@
 report_rollup) and the dossiers it cannot hold (report_irregular), backfilled from dossier_facts
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0012
 Create Date: 2026-11-29 17:00:00
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 
 revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0013'
+down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
