@@ -22,6 +22,7 @@ from engine.service import Engine
 from engine.settings import EngineSettings
 from engine.users import create_user
 
+from .report_facts import seed_report_facts
 from .seed import Template, real_templates, seed_open_cases
 from .stats import Summary, rss_mib, summarise, timed_ms
 
@@ -136,7 +137,9 @@ def page_rows(
 def _seed_child(url: str, templates: list[Template], n_cases: int, out: Any) -> None:
     engine = Engine(Database(url), clock=FixedClock(NOW), settings=EngineSettings())
     board = (engine.calendar, engine.settings.amber_threshold)
-    out.put(seed_open_cases(engine.db, templates, n_cases, NOW, mine="bench_specialist", board=board))
+    made = seed_open_cases(engine.db, templates, n_cases, NOW, mine="bench_specialist", board=board)
+    seed_report_facts(engine.db)  # the copies count in the reports (bench.report_facts)
+    out.put(made)
     engine.db.dispose()
 
 

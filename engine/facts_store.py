@@ -24,7 +24,7 @@ advisory lock) so an older computation never overwrites a newer one.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
@@ -33,7 +33,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import reports
+from . import report_rollup, reports
 from .audit_store import facts_of
 from .models import Case, CaseEvent, DossierFactsRow
 from .reports import DossierFacts
@@ -111,8 +111,10 @@ def has_stale(session: Session) -> bool:
     return session.scalar(select(Case.id).where(_STALE).limit(1)) is not None
 
 
-def refresh(session: Session) -> int:
-    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many."""
+def refresh(session: Session, rollup: bool = True) -> int:
+    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many.
+
+    ``rollup`` False leaves the report rollup alone (migration 0013 runs before its tables exist)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
     done, after = 0, 0
@@ -127,39 +129,26 @@ def refresh(session: Session) -> int:
         )
         if not rows:
             return done
-        store(session, rows)
+        store(session, rows, rollup)
         done += len(rows)
         after = rows[-1].id
 
 
-def rebuild(session: Session) -> int:
+def rebuild(session: Session, rollup: bool = True) -> int:
     """Backfill: mark every dossier with a history stale (one set-based UPDATE) and recompute all.
 
     Used by migration 0013, and by the bench after its bulk copy. Dossiers without a history
     (``last_seq`` 0) have no facts and are left alone."""
     session.execute(update(_CASES).where(_CASES.c.last_seq > 0).values(facts_seq=_CASES.c.last_seq - 1))
-    return refresh(session)
+    return refresh(session, rollup)
 
 
-def store(session: Session, rows: Sequence[Any]) -> None:
+def store(session: Session, rows: Sequence[Any], rollup: bool = True) -> None:
     """Recompute and store the facts of these cases (rows with id, code, version id, last_seq and
-    facts_seq as read), and clear each mark that did not move since it was read."""
+    facts_seq as read), and clear each mark that did not move since it was read. The report
+    rollup trades each dossier's previous contributions for its new ones in the same transaction."""
     found = {f.code: f for f in facts_of(session, rows)}
-    values = [_row(r.id, found[r.code]) for r in rows if r.code in found]
-    gone = [r.id for r in rows if r.code not in found]
-    if gone:
-        session.execute(delete(DossierFactsRow).where(DossierFactsRow.case_id.in_(gone)))
-    if values:
-        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(
-            DossierFactsRow
-        )
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["case_id"],
-                set_={c: insert.excluded[c] for c in values[0] if c != "case_id"},
-            ),
-            values,
-        )
+    put(session, {r.id: found.get(r.code) for r in rows}, rollup)
     session.execute(
         update(_CASES)
         .where(
@@ -170,6 +159,30 @@ def store(session: Session, rows: Sequence[Any]) -> None:
         .values(facts_seq=bindparam("b_last")),
         [{"b_id": r.id, "b_last": r.last_seq, "b_facts": r.facts_seq} for r in rows],
     )
+
+
+def put(session: Session, facts: Mapping[int, DossierFacts | None], rollup: bool = True) -> None:
+    """Store these dossiers' facts (None = the dossier has none: its row goes). The report rollup
+    trades each dossier's previous contributions for its new ones in the same transaction."""
+    t = DossierFactsRow
+    if rollup:
+        previous = session.execute(select(t.case_id, t.facts).where(t.case_id.in_(list(facts))))
+        report_rollup.apply(
+            session, [(p.case_id, facts_from_json(p.facts)) for p in previous], list(facts.items())
+        )
+    gone = [case_id for case_id, f in facts.items() if f is None]
+    values = [_row(case_id, f) for case_id, f in facts.items() if f is not None]
+    if gone:
+        session.execute(delete(t).where(t.case_id.in_(gone)))
+    if values:
+        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(t)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["case_id"],
+                set_={c: insert.excluded[c] for c in values[0] if c != "case_id"},
+            ),
+            values,
+        )
 
 
 def _row(case_id: int, f: DossierFacts) -> dict[str, Any]:

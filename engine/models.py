@@ -655,3 +655,39 @@ class DossierFactsRow(Base):
     ended_at: Mapped[datetime | None]
     latest_at: Mapped[datetime]
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReportGroupRow(Base):
+    """A line of the periodic report's rollup: a procedure (with the name its version gave) and
+    the handling unit (engine.report_rollup)."""
+
+    __tablename__ = "report_groups"
+    __table_args__ = (UniqueConstraint("procedure_id", "procedure_name", "unit", name="uq_report_groups"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(255))
+    procedure_name: Mapped[str] = mapped_column(String(500))
+    unit: Mapped[str] = mapped_column(String(255))
+
+
+class ReportRollupRow(Base):
+    """The periodic report's figures by local day, summed over the dossiers of a group
+    (reports.rollup_contributions): a report sums a window's rows instead of counting dossiers,
+    so its cost does not grow with their number. ``day`` and ``prev`` are date ordinals; a field
+    named ``<field>:m`` holds a month's total on the month's first day."""
+
+    __tablename__ = "report_rollup"
+
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prev: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("report_groups.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ReportIrregularRow(Base):
+    """Dossiers the rollup cannot hold exactly (reports.rollup_regular): counted per report."""
+
+    __tablename__ = "report_irregular"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)

@@ -730,7 +730,108 @@ def latest_moment(f: DossierFacts) -> datetime:
     moments): so a dossier whose latest moment is before a window and that ended counts nothing
     in it. The facts read model stores this to select a window's dossiers in SQL.
     """
-    moments = [
+    return max(m for m in _moments(f) if m is not None)
+
+
+# ------------------------------------------------------------------------------------ by local day
+#
+# A report's window is whole local days [first 00:00, day after last 00:00), so every comparison
+# :func:`count_dossier` makes with it is decided by day. That lets each dossier's contribution to
+# every window be written once, as per-day figures a database sums over a day range (the report
+# rollup, engine.report_rollup), instead of counting each dossier per report. Each figure is read
+# off :func:`count_dossier` itself (at one-day windows), so the rule stays in one place:
+#
+# - ADDITIVE fields count moments in the window: a window's figure is the sum over its days.
+# - ONCE fields count a dossier once if at least one of its moments falls in the window: kept as
+#   pairs (previous hit day, hit day); a window [s, e) counts the pair whose previous < s <= day < e.
+# - AT_START (carried over) is a function of the window's first day only, AT_END (in progress at
+#   the end) of its end only: kept as changes (deltas) at the days where they change, a window
+#   reads their sum up to its start (resp. end).
+#
+# ADDITIVE is exact only when a dossier does not end on a day before its receipt (the received and
+# finished figures then also depend on the other boundary): such dossiers are "irregular" and are
+# counted by count_dossier per report (see :func:`rollup_regular`).
+ADDITIVE_FIELDS = (
+    "received_online",
+    "received_in_person",
+    "received_post",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "supplement_requests",
+    "refused",
+    "stopped",
+    "withdrawn",
+    "apologies_late",
+    "apologies_mistake",
+)
+ONCE_FIELDS = ("supplemented_dossiers", "repeat_supplements")
+AT_START_FIELDS = ("carried_over",)
+AT_END_FIELDS = ("in_progress_on_time", "in_progress_overdue", "waiting_supplement", "waiting_payment")
+#: One contribution: (field, day, previous day) with days as proleptic ordinals (date.toordinal);
+#: the previous day is 0 except for ONCE fields.
+RollupKey = tuple[str, int, int]
+
+
+def local_day(moment: datetime) -> int:
+    """The local (Asia/Ho_Chi_Minh) day of a moment, as an ordinal."""
+    return moment.astimezone(sla.LOCAL_TZ).date().toordinal()
+
+
+def rollup_regular(f: DossierFacts) -> bool:
+    """Whether :func:`rollup_contributions` is exact for this dossier (it did not end on a day
+    before the day it was received)."""
+    ended = f.ended_at
+    return f.received_at is None or ended is None or local_day(ended) >= local_day(f.received_at)
+
+
+def rollup_contributions(f: DossierFacts) -> dict[RollupKey, int]:
+    """What a (regular) dossier adds to the report rollup; any window's figures are then
+    ADDITIVE: sum over day in [s, e); ONCE: sum where previous < s <= day < e; AT_START: sum over
+    day <= s; AT_END: sum over day <= e (s = first day, e = day after the last).
+
+    Every comparison of a moment m with a boundary midnight B (m < B, m <= B) flips only between
+    B = midnight(day(m)) and midnight(day(m) + 1); so the figures that depend on one boundary are
+    constant between those candidate days and are evaluated only there."""
+    moments = [m for m in (*_moments(f), *(x for pair in f.due_history for x in pair)) if m is not None]
+    days = sorted({local_day(m) for m in moments})
+    candidates = sorted({d for day in days for d in (day, day + 1)})
+    at: dict[int, Counts] = {}
+
+    def one_day(day: int) -> Counts:  # the one-day window [day 00:00, day + 1 00:00)
+        if day not in at:
+            first = date.fromordinal(day)
+            at[day] = count_dossier(f, *local_bounds(first, first))
+        return at[day]
+
+    out: dict[RollupKey, int] = {}
+    hits: dict[str, list[int]] = {name: [] for name in ONCE_FIELDS}
+    for day in days:
+        c = one_day(day)
+        for name in ADDITIVE_FIELDS:
+            if value := getattr(c, name):
+                out[(name, day, 0)] = value
+        for name in ONCE_FIELDS:
+            if getattr(c, name):
+                hits[name].append(day)
+    for name, found in hits.items():
+        for previous, day in zip([0, *found], found, strict=False):
+            out[(name, day, previous)] = 1
+    before = dict.fromkeys(AT_START_FIELDS + AT_END_FIELDS, 0)
+    for day in candidates:
+        # Carried over depends on the start only (window starting on ``day``); the in-progress
+        # fields on the end only (window ending at ``day`` 00:00).
+        now = {name: getattr(one_day(day), name) for name in AT_START_FIELDS}
+        now.update({name: getattr(one_day(day - 1), name) for name in AT_END_FIELDS})
+        for name, value in now.items():
+            if value != before[name]:
+                out[(name, day, 0)] = value - before[name]
+        before = now
+    return out
+
+
+def _moments(f: DossierFacts) -> list[datetime | None]:
+    return [
         f.submitted_at,
         f.received_at,
         f.finished_at,
@@ -743,7 +844,11 @@ def latest_moment(f: DossierFacts) -> datetime:
         *f.apologies,
         *f.mistake_apologies,
     ]
-    return max(m for m in moments if m is not None)
+
+
+def rollup_window(first: date, last: date) -> tuple[int, int]:
+    """A report window's (s, e): its first day and the day after its last, as ordinals."""
+    return first.toordinal(), last.toordinal() + 1
 
 
 PERIODIC_HEADERS = (
@@ -867,4 +972,9 @@ def periodic_report_for(
 ) -> PeriodicReport:
     """The report of a named period (m1…m12, q1…q4, h1, 9m, year) with the plan's cut-off window."""
     first, last = period_window(year, period, rule)
-    return periodic_report(facts, first, last, f"{PERIOD_LABELS.get(period, period)} năm {year}")
+    return periodic_report(facts, first, last, period_label(year, period))
+
+
+def period_label(year: int, period: str) -> str:
+    """A named period's label in the report (“Quý I năm 2026”)."""
+    return f"{PERIOD_LABELS.get(period, period)} năm {year}"

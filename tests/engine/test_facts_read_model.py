@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from engine import audit_store, facts_store, reports
 from engine.clock import FixedClock
 from engine.feedback import file_feedback
-from engine.models import Case, CaseEvent, DossierFactsRow, ProcedureVersion, Rating
+from engine.models import Case, CaseEvent, DossierFactsRow, ProcedureVersion, Rating, ReportRollupRow
 from engine.outbox import STATUS_SYNC
 from engine.reports import DossierFacts
 from engine.service import Engine
@@ -317,10 +317,13 @@ def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, 
             cfg.attributes["connection"] = connection
             before = ScriptDirectory.from_config(cfg).get_revision("0013").down_revision
             assert isinstance(before, str)
-            command.downgrade(cfg, before)  # the schema before the read model (its table dropped)
-        engine.db.migrate()  # init-db: upgrade with the backfill
+            command.downgrade(cfg, before)  # the schema before the read model (its tables dropped)
+        engine.db.migrate()  # init-db: upgrade with the backfills (0013 facts, 0015 report rollup)
         with engine.db.read() as session:
             assert not facts_store.has_stale(session)
+            assert session.scalar(select(func.count()).select_from(ReportRollupRow))
         assert len(stored_facts(engine)) == 3 and stored_facts(engine) == history_facts(engine)
+        every = history_facts(engine).values()
+        assert engine.periodic_report(2026, "m3") == reports.periodic_report_for(every, 2026, "m3")
     finally:
         engine.db.migrate()
