@@ -32,8 +32,11 @@ from engine.users import SYSTEM
 
 from .lifecycle import HappyPath
 
-#: Every `every`-th seeded dossier's open step is claimed by the benchmark user ("my tasks").
-MINE_EVERY = 2_000
+#: Every `MINE_EVERY`-th of the first `MINE_UNTIL` seeded dossiers has its open steps claimed by the
+#: benchmark user ("my tasks"): 200 of them at every scale from 10,000 on, as one specialist holds
+#: the same handful of dossiers however many the Sở has, so the page compares like with like.
+MINE_EVERY = 50
+MINE_UNTIL = 10_000
 #: Share of seeded dossiers waiting at the desk for receipt (status 1: the desk queue).
 AT_DESK = 0.02
 
@@ -219,7 +222,8 @@ def _copies(
                 )
             )
             ready = received or submitted
-            assignee = mine if mine is not None and case_id % MINE_EVERY == 0 else None
+            claimed = case_id % MINE_EVERY == 0 and case_id <= MINE_UNTIL
+            assignee = mine if mine is not None and claimed else None
             for n, item in enumerate(template.items):
                 items.append(
                     (
