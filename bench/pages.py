@@ -139,6 +139,11 @@ def _seed_child(url: str, templates: list[Template], n_cases: int, out: Any) -> 
     board = (engine.calendar, engine.settings.amber_threshold)
     made = seed_open_cases(engine.db, templates, n_cases, NOW, mine="bench_specialist", board=board)
     seed_report_facts(engine.db)  # the copies count in the reports (bench.report_facts)
+    if engine.db.engine.dialect.name == "postgresql":
+        # The report facts rewrote every copied case row (its facts position): autovacuum would run
+        # again after that many changes, and the planner needs the new tables' statistics.
+        with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+            vacuum.exec_driver_sql("VACUUM ANALYZE")
     out.put(made)
     engine.db.dispose()
 
