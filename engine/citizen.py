@@ -149,7 +149,8 @@ def _view(case: Case, row: Rating) -> RatingView:
 
 
 def _applicant_cccd(case: Case) -> str:
-    return cccd_key((case.applicant or {}).get("id_number")) or ""
+    # Kept without spaces when the dossier opened (engine.text.cccd_key), as dossiers_of matches it.
+    return case.applicant_cccd or ""
 
 
 def dossiers_of(session: Session, citizen: VerifiedCitizen) -> list[CitizenDossier]:

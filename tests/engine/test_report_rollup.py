@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import facts_store, report_rollup, reports
 from engine.db import Database
@@ -177,26 +178,32 @@ def same_reports(db: Database, facts: dict[int, DossierFacts], rng: random.Rando
             assert report_rollup.periodic_report(session, first, last, "kỳ") == expected, (first, last)
 
 
+def _bare_cases(session: Session, prefix: str, n: int) -> list[Case]:
+    """``n`` case rows with nothing but what the facts tables refer to (their ids), flushed."""
+    version = session.scalar(select(ProcedureVersion.id).order_by(ProcedureVersion.id).limit(1))
+    cases = [
+        Case(
+            code=f"{prefix}{i}",
+            procedure_id="p1",
+            procedure_version_id=version,
+            applicant_name="",
+            applicant={},
+            channel=1,
+            status=1,
+            submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
+            state="",
+        )
+        for i in range(n)
+    ]
+    session.add_all(cases)
+    session.flush()
+    return cases
+
+
 def test_the_stored_rollup_equals_count_dossier_after_every_round_of_changes(db: Database) -> None:
     rng = random.Random(2026)
     with db.unit_of_work() as session:
-        version = session.scalar(select(ProcedureVersion.id).order_by(ProcedureVersion.id).limit(1))
-        cases = [
-            Case(
-                code=f"R{n}",
-                procedure_id="p1",
-                procedure_version_id=version,
-                applicant_name="",
-                applicant={},
-                channel=1,
-                status=1,
-                submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
-                state="",
-            )
-            for n in range(120)
-        ]
-        session.add_all(cases)
-        session.flush()
+        cases = _bare_cases(session, "R", 120)
         ids = [c.id for c in cases]
     facts: dict[int, DossierFacts] = {}
 
@@ -239,23 +246,7 @@ def test_a_procedure_renamed_within_the_window_is_counted_per_dossier(engine: En
     """The report names a procedure after its latest dossier, which sums cannot tell: the rollup
     answers None and the engine counts the window's dossiers instead."""
     with engine.db.unit_of_work() as session:
-        version = session.scalar(select(ProcedureVersion.id).order_by(ProcedureVersion.id).limit(1))
-        cases = [
-            Case(
-                code=f"N{n}",
-                procedure_id="p1",
-                procedure_version_id=version,
-                applicant_name="",
-                applicant={},
-                channel=1,
-                status=1,
-                submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
-                state="",
-            )
-            for n in range(2)
-        ]
-        session.add_all(cases)
-        session.flush()
+        cases = _bare_cases(session, "N", 2)
         at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
         old = DossierFacts("N0", "p1", "Tên cũ", {}, 1, at, received_at=at)
         new = _with(old, code="N1", procedure_name="Tên mới", submitted_at=at + timedelta(days=30))
