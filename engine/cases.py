@@ -433,7 +433,8 @@ class CaseRuntime:
         """
         case, step = unit.case, unit.step
         events = [self._event_fields(case, event) for event in step.events]
-        on_board = board.stored_entries(case)
+        # A new case row counts nowhere yet (its constructor's status is not a stored one).
+        on_board = board.stored_entries(case) if case.id is not None else []
         moved = (case.received_at, case.due_at) != (step.state.received_at, step.state.due_at)
         _write_state(case, step.state)
         lanes = (

@@ -292,7 +292,13 @@ def desk_queue(
         ).all()
     more = len(found) > limit
     found = found[:limit]
-    total = int(session.scalar(select(func.count()).select_from(Case).where(scope)) or 0)
+    # The whole section's size from the board's status counts (kept in the case row's write); a
+    # search's matches are counted, as only they can tell.
+    total = (
+        board.open_in_status(session, status)
+        if wanted is None
+        else int(session.scalar(select(func.count()).select_from(Case).where(scope)) or 0)
+    )
     desk = _desk_steps(session, [r.id for r in found])
     rows: list[QueueRow] = []
     for r in found:

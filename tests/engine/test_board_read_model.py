@@ -153,6 +153,14 @@ def assert_consistent(engine: Engine, clock: FixedClock) -> None:
     colouring now and at every moment a colour changes; the lists are the most urgent ones."""
     now = clock.now()
     assert engine.check_board() == []
+    with engine.db.read() as session:
+        in_status = dict(
+            session.execute(
+                select(Case.status, func.count()).where(Case.completed.is_(False)).group_by(Case.status)
+            ).all()
+        )
+    for status in (1, 9):  # the desk's section totals, from the kept status counts
+        assert engine.desk_page(status).total == in_status.get(status, 0), status
     for moment in _moments(engine, now):
         clock.set(moment)
         shown = engine.sla_board()
@@ -265,7 +273,12 @@ def test_a_rebuild_restores_the_read_model_from_the_dossiers(engine: Engine, clo
         session.execute(update(Case).values(board_group=None, board_lanes=None, amber_at=None))
         session.execute(BoardCount.__table__.delete())
     problems = engine.check_board()
-    assert len(problems) == 4  # every dossier's columns (the counts are empty, and so is the recount)
+    # every dossier's columns, and the status counts (the board's are empty, and so is its recount)
+    assert len([p for p in problems if p.startswith("case ")]) == 4
+    assert sorted(p for p in problems if not p.startswith("case ")) == [
+        "open in status ('diploma_copy', 1): kept 0 != recount 1",
+        "open in status ('diploma_copy', 4): kept 0 != recount 3",
+    ]
     with engine.db.unit_of_work() as session:
         changed = board.rebuild(session, engine.calendar, engine.settings.amber_threshold, clock.now())
     assert changed == 4
@@ -282,6 +295,50 @@ def test_the_check_finds_a_count_out_of_step(engine: Engine, clock: FixedClock) 
     with engine.db.unit_of_work() as session:
         board.write(session, [board._row(("diploma_copy", board.RUNNING, "", board.OPEN, board.EPOCH), 1)])
     assert any("counts" in p for p in engine.check_board())
+
+
+def test_the_check_finds_a_status_count_out_of_step(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 2, 8, 0))
+    _online(engine, "Lạc")
+    assert engine.check_board() == [] and engine.desk_page(1).total == 1
+    with engine.db.unit_of_work() as session:
+        board.write(session, [board._row(("diploma_copy", 9, "", board.STATUS, board.EPOCH), 1)])
+    assert engine.desk_page(9).total == 1  # the desk reads the kept count ...
+    # ... and the audit sees it out of step
+    assert any("open in status ('diploma_copy', 9)" in p for p in engine.check_board())
+
+
+def test_a_desk_search_counts_its_own_matches(engine: Engine, clock: FixedClock) -> None:
+    clock.set(vn(2026, 3, 2, 8, 0))
+    for name in ("Nguyễn An", "Trần Bình", "Nguyễn Chi"):
+        _online(engine, name)
+    assert engine.desk_page(1).total == 3
+    assert engine.desk_page(1, search="nguyen").total == 2
+
+
+def test_migration_0016_backfills_the_status_counts(engine: Engine, clock: FixedClock, db_url: str) -> None:
+    """Dossiers stored before revision 0016 get their status counts from its backfill: taken back
+    to 0015 (the status rows gone), then upgraded again."""
+    from alembic import command
+
+    from engine.db import alembic_config
+
+    clock.set(vn(2026, 3, 2, 8, 0))
+    codes = [_online(engine, f"Cũ {n}") for n in range(3)]
+    engine.complete_work_item(codes[0], "receipt_check", ACCEPT, engine.actor("clerk"))
+    try:
+        with engine.db.engine.begin() as connection:
+            cfg = alembic_config(engine.db.url)
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0015")
+        engine.db.engine.dispose()
+        with engine.db.read() as session:
+            assert board.status_totals(session) == {}
+    finally:
+        engine.db.migrate()
+    assert engine.check_board() == []
+    assert engine.desk_page(1).total == 2
+    assert_consistent(engine, clock)
 
 
 def test_migration_0012_backfills_the_read_model_of_stored_dossiers(
