@@ -207,15 +207,15 @@ def check_goals(rows: list[Summary]) -> list[dict[str, Any]]:
         f"{(lag[0].p95 or 0) / 1000:.2f} s" if lag else "not measured",
     )
     scaled = [r for r in rows if "scaling" in r.extra]
-    if scaled:
-        sc = scaled[0].extra["scaling"]
+    for row in scaled:
+        sc = row.extra["scaling"]
         n, cores = sc["workers"], sc["cores"]
         goal(
             f"{n} worker processes ≥ 0.8 × min({n}, {cores} cores) × one process",
             sc["speedup"] >= sc["goal"],
             f"{sc['speedup']:.2f}× one process (goal {sc['goal']:.1f}×)",
         )
-    else:
+    if not scaled:
         goal("N worker processes ≥ 0.8 × min(N, cores) × one process", None, "not measured")
     return goals
 
