@@ -295,6 +295,9 @@ def _rows_up_to(
     day = reports.local_day(moment)
     midnight = reports.local_bounds(date.fromordinal(day), date.fromordinal(day))[0]
     t = DossierFactsRow
+    # The range [midnight, moment] bounds the index walk; the OR only trims the cursor's moment.
     up_to = or_(t.submitted_at < moment, and_(t.submitted_at == moment, t.code <= code))
-    own = session.scalar(select(func.count()).select_from(t).where(t.submitted_at >= midnight, up_to))
+    own = session.scalar(
+        select(func.count()).select_from(t).where(t.submitted_at >= midnight, t.submitted_at <= moment, up_to)
+    )
     return register_days.count(session, low, day) + int(own or 0)
