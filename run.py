@@ -795,6 +795,7 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
     )
     leaf(audit, "board", "check the SLA board's read model against a recount of the open dossiers")
+    leaf(audit, "register-days", "check the register's counts by day against a recount of the report facts")
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -977,6 +978,18 @@ def _audit(args: argparse.Namespace) -> int:
                 "Bảng theo dõi hạn khớp với số đếm lại từ hồ sơ"
                 if d["ok"]
                 else "Bảng theo dõi hạn lệch (chạy init-db để dựng lại):\n" + "\n".join(d["problems"])
+            ),
+        )
+        return 0 if not problems else INTEGRITY_BROKEN
+    if sub == "register-days":
+        problems = engine.check_register_days()
+        emit(
+            args,
+            {"ok": not problems, "problems": problems},
+            lambda d: (
+                "Số hồ sơ theo ngày của sổ theo dõi khớp với số đếm lại"
+                if d["ok"]
+                else "Số hồ sơ theo ngày của sổ theo dõi lệch:\n" + "\n".join(d["problems"])
             ),
         )
         return 0 if not problems else INTEGRITY_BROKEN

@@ -16,6 +16,10 @@ complaint, portal sync delivery, a user's unit) lower ``facts_seq`` with one UPD
 (:func:`mark_stale`). A report first refreshes the stale dossiers (only those changed since the
 last refresh), in one write transaction, then reads.
 
+Two sums over the facts are kept in the same transaction as the facts they sum (see :func:`put`):
+the periodic report's rollup (engine.report_rollup) and the register's rows by local submission
+day (engine.register_days).
+
 A refresh clears a mark only if neither number moved since it read them, so a change committed
 meanwhile stays marked; refreshers are serialised (SQLite has one writer; PostgreSQL takes an
 advisory lock) so an older computation never overwrites a newer one.
@@ -26,14 +30,14 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import report_rollup, reports
+from . import register_days, report_rollup, reports
 from .audit_store import facts_of
 from .models import Case, CaseEvent, DossierFactsRow
 from .reports import DossierFacts
@@ -111,12 +115,19 @@ def has_stale(session: Session) -> bool:
     return session.scalar(select(Case.id).where(_STALE).limit(1)) is not None
 
 
-def refresh(session: Session, rollup: bool = True) -> int:
-    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many.
-
-    ``rollup`` False leaves the report rollup alone (migration 0013 runs before its tables exist)."""
+def serialise(session: Session) -> None:
+    """Wait for a refresh under way and keep others out until this transaction ends (PostgreSQL;
+    SQLite has one writer, and a reader's transaction sees one snapshot anyway)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+
+
+def refresh(session: Session, sums: bool = True) -> int:
+    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many.
+
+    ``sums`` False leaves both sums over the facts alone, the report rollup and the register's
+    days (migration 0013 runs before their tables exist; their own migrations backfill them)."""
+    serialise(session)
     done, after = 0, 0
     while True:
         rows = list(
@@ -129,26 +140,26 @@ def refresh(session: Session, rollup: bool = True) -> int:
         )
         if not rows:
             return done
-        store(session, rows, rollup)
+        store(session, rows, sums)
         done += len(rows)
         after = rows[-1].id
 
 
-def rebuild(session: Session, rollup: bool = True) -> int:
+def rebuild(session: Session, sums: bool = True) -> int:
     """Backfill: mark every dossier with a history stale (one set-based UPDATE) and recompute all.
 
     Used by migration 0013, and by the bench after its bulk copy. Dossiers without a history
     (``last_seq`` 0) have no facts and are left alone."""
     session.execute(update(_CASES).where(_CASES.c.last_seq > 0).values(facts_seq=_CASES.c.last_seq - 1))
-    return refresh(session, rollup)
+    return refresh(session, sums)
 
 
-def store(session: Session, rows: Sequence[Any], rollup: bool = True) -> None:
+def store(session: Session, rows: Sequence[Any], sums: bool = True) -> None:
     """Recompute and store the facts of these cases (rows with id, code, version id, last_seq and
-    facts_seq as read), and clear each mark that did not move since it was read. The report
-    rollup trades each dossier's previous contributions for its new ones in the same transaction."""
+    facts_seq as read), and clear each mark that did not move since it was read. The sums over
+    the facts follow in the same transaction (see :func:`put`)."""
     found = {f.code: f for f in facts_of(session, rows)}
-    put(session, {r.id: found.get(r.code) for r in rows}, rollup)
+    put(session, {r.id: found.get(r.code) for r in rows}, sums)
     session.execute(
         update(_CASES)
         .where(
@@ -161,14 +172,22 @@ def store(session: Session, rows: Sequence[Any], rollup: bool = True) -> None:
     )
 
 
-def put(session: Session, facts: Mapping[int, DossierFacts | None], rollup: bool = True) -> None:
-    """Store these dossiers' facts (None = the dossier has none: its row goes). The report rollup
-    trades each dossier's previous contributions for its new ones in the same transaction."""
+def put(session: Session, facts: Mapping[int, DossierFacts | None], sums: bool = True) -> None:
+    """Store these dossiers' facts (None = the dossier has none: its row goes). With ``sums``,
+    the sums over the facts trade each dossier's previous row for its new one in the same
+    transaction: the report rollup its contributions, the register's days its submission day."""
     t = DossierFactsRow
-    if rollup:
-        previous = session.execute(select(t.case_id, t.facts).where(t.case_id.in_(list(facts))))
+    if sums:
+        previous = list(
+            session.execute(select(t.case_id, t.submitted_at, t.facts).where(t.case_id.in_(list(facts))))
+        )
         report_rollup.apply(
             session, [(p.case_id, facts_from_json(p.facts)) for p in previous], list(facts.items())
+        )
+        register_days.apply(
+            session,
+            [p.submitted_at for p in previous],
+            [f.submitted_at for f in facts.values() if f is not None],
         )
     gone = [case_id for case_id, f in facts.items() if f is None]
     values = [_row(case_id, f) for case_id, f in facts.items() if f is not None]
@@ -238,23 +257,47 @@ def register_facts(session: Session, start: datetime, end: datetime) -> list[Dos
 
 
 def register_page(
-    session: Session, start: datetime, end: datetime, after: tuple[datetime, str] | None, size: int
+    session: Session, first: date, last: date, after: tuple[datetime, str] | None, size: int
 ) -> RegisterPage:
-    """One page of the register in [start, end) after the keyset cursor ``after`` (submission
-    time, code): the rows read are the page's, plus two counts from the index."""
+    """One page of the register of the local days [first, last] after the keyset cursor ``after``
+    (submission time, code): the rows read are the page's; the total sums the window's days
+    (engine.register_days), and the rows before the cursor are the whole days before its day
+    plus its own day's rows up to it (one day's index range)."""
     t = DossierFactsRow
+    start, end = reports.local_bounds(first, last)
+    low, high = reports.rollup_window(first, last)
     window = and_(t.submitted_at >= start, t.submitted_at < end)
-    total = int(session.scalar(select(func.count()).select_from(t).where(window)) or 0)
+    total = register_days.count(session, low, high)
     query = select(t.facts).where(window)
     before = 0
     if after is not None:
         moment, code = after
         later = or_(t.submitted_at > moment, and_(t.submitted_at == moment, t.code > code))
         query = query.where(later)
-        before = int(session.scalar(select(func.count()).select_from(t).where(window, ~later)) or 0)
+        before = _rows_up_to(session, moment, code, start, end, low, total)
     facts = _decoded(session.scalars(query.order_by(t.submitted_at, t.code).limit(size + 1)))
     more = len(facts) > size
     facts = facts[:size]
-    last = facts[-1] if facts else None
-    cursor = reports.register_order(last) if more and last is not None else None
+    cursor = reports.register_order(facts[-1]) if more and facts else None
     return RegisterPage(facts, before + 1, total, cursor)
+
+
+def _rows_up_to(
+    session: Session, moment: datetime, code: str, start: datetime, end: datetime, low: int, total: int
+) -> int:
+    """The rows of the window [start, end) (its first day ``low``, ``total`` rows) up to the
+    cursor (moment, code) included: those of the whole days before the cursor's day, summed,
+    and those of its day up to it, counted."""
+    if moment < start:  # a cursor before the window (any cursor: it comes from the address)
+        return 0
+    if moment >= end:
+        return total
+    day = reports.local_day(moment)
+    midnight = reports.local_bounds(date.fromordinal(day), date.fromordinal(day))[0]
+    t = DossierFactsRow
+    # The range [midnight, moment] bounds the index walk; the OR only trims the cursor's moment.
+    up_to = or_(t.submitted_at < moment, and_(t.submitted_at == moment, t.code <= code))
+    own = session.scalar(
+        select(func.count()).select_from(t).where(t.submitted_at >= midnight, t.submitted_at <= moment, up_to)
+    )
+    return register_days.count(session, low, day) + int(own or 0)

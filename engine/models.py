@@ -685,6 +685,17 @@ class ReportRollupRow(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class RegisterDayRow(Base):
+    """The register's dossiers by local submission day (engine.register_days): the rows of
+    ``dossier_facts`` submitted that day, so a register page's total and the number of its first
+    row sum a window's days instead of counting its dossiers. ``day`` is a date ordinal."""
+
+    __tablename__ = "register_days"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class ReportIrregularRow(Base):
     """Dossiers the rollup cannot hold exactly (reports.rollup_regular): counted per report."""
 

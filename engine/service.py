@@ -41,6 +41,7 @@ from . import (
     outbox,
     payments,
     queries,
+    register_days,
     reissue,
     report_rollup,
     reports,
@@ -1286,6 +1287,13 @@ class Engine:
             self.calendar.refresh(session)
             return board.check(session, self.calendar, self.settings.amber_threshold, self.clock.now())
 
+    def check_register_days(self) -> list[str]:
+        """Where the register's counts by day differ from a recount of the report facts (none if
+        sound); no refresh commits between the two reads."""
+        with self.db.read() as session:
+            facts_store.serialise(session)
+            return register_days.check(session)
+
     def seal_current_hour(self) -> integrity.DigestView | None:
         """Checkpoint-seal today up to the start of this hour (the worker calls this hourly)."""
         with self.db.unit_of_work() as session:
@@ -1325,10 +1333,9 @@ class Engine:
     ) -> tuple[reports.Table, facts_store.RegisterPage]:
         """One page of the register (the page a browser shows): its rows numbered as in the whole
         register, the total, and the cursor of the next page."""
-        start, end = reports.local_bounds(first, last)
         self.refresh_report_facts()
         with self.db.read() as session:
-            page = facts_store.register_page(session, start, end, after, size)
+            page = facts_store.register_page(session, first, last, after, size)
         table = reports.register(
             page.facts, first, last, agency=self.settings.agency_code, first_number=page.first_number
         )

@@ -1,4 +1,5 @@
-"""The page benchmarks' seeded copies count in the reports, and the rollup agrees with counting them."""
+"""The page benchmarks' seeded copies count in the reports, and the rollup and the register's
+counts by day agree with counting them."""
 
 from __future__ import annotations
 
@@ -20,3 +21,4 @@ def test_seeded_copies_get_facts_and_the_report_counts_them_exactly(engine: Engi
     report = engine.periodic_report(2026, "q1")
     assert report == reports.periodic_report_for(facts, 2026, "q1")
     assert report.total.total >= 60  # the copies are received (or carried over) in the quarter
+    assert engine.check_register_days() == []  # the register's days, kept by the same write

@@ -47,7 +47,7 @@ def upgrade() -> None:
     from engine import facts_store
 
     with Session(bind=op.get_bind()) as session:
-        facts_store.rebuild(session, rollup=False)  # its tables come with 0015
+        facts_store.rebuild(session, sums=False)  # their tables come with 0015 and 0017
 
 
 def downgrade() -> None:
