@@ -163,7 +163,7 @@ def _drain_rate(engine: Engine, n: int) -> tuple[float, float]:
                 Timer.case_id.between(ids[0], ids[-1]), Timer.fired_at.is_not(None)
             )
         ).one()
-    span = (last - first).total_seconds() if fired > 1 else 0.0
+    span = (last - first).total_seconds() if fired > 1 and first is not None and last is not None else 0.0
     return ((fired - 1) / span if span > 0 else 0.0), inserted
 
 

@@ -2,7 +2,7 @@
 page's total sums days instead of counting dossiers; backfilled from dossier_facts
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-29 18:30:00
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 
 revision: str = '0017'
-down_revision: Union[str, Sequence[str], None] = '0015'
+down_revision: Union[str, Sequence[str], None] = "0016"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
