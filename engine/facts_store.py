@@ -115,34 +115,44 @@ def has_stale(session: Session) -> bool:
     return session.scalar(select(Case.id).where(_STALE).limit(1)) is not None
 
 
-def serialise(session: Session) -> None:
-    """Wait for a refresh under way and keep others out until this transaction ends (PostgreSQL;
-    SQLite has one writer, and a reader's transaction sees one snapshot anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
+def serialise(session: Session, wait: bool = True) -> bool:
+    """Keep other refreshes out until this transaction ends, waiting for one under way (``wait``)
+    or giving up at once (False returned) when one holds the lock (PostgreSQL; SQLite has one
+    writer, and a reader's transaction sees one snapshot anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
         session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_KEY))))
 
 
-def refresh(session: Session, sums: bool = True) -> int:
-    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`); returns how many.
+def refresh(session: Session, sums: bool = True, limit: int | None = None, wait: bool = True) -> int:
+    """Recompute the stale dossiers' facts (in rounds of :data:`CHUNK`, at most ``limit`` of them
+    when given); returns how many.
 
     ``sums`` False leaves both sums over the facts alone, the report rollup and the register's
-    days (migration 0013 runs before their tables exist; their own migrations backfill them)."""
-    serialise(session)
+    days (migration 0013 runs before their tables exist; their own migrations backfill them).
+    ``wait`` False returns 0 at once when another refresh is under way (the worker's idle pass:
+    that refresh does the work, and the worker goes back to its timers instead of queueing)."""
+    if not serialise(session, wait):
+        return 0
     done, after = 0, 0
-    while True:
+    while limit is None or done < limit:
         rows = list(
             session.execute(
                 select(Case.id, Case.code, Case.procedure_version_id, Case.last_seq, Case.facts_seq)
                 .where(_STALE, Case.id > after)
                 .order_by(Case.id)
-                .limit(CHUNK)
+                .limit(CHUNK if limit is None else min(CHUNK, limit - done))
             )
         )
         if not rows:
-            return done
+            break
         store(session, rows, sums)
         done += len(rows)
         after = rows[-1].id
+    return done
 
 
 def rebuild(session: Session, sums: bool = True) -> int:

@@ -1308,16 +1308,18 @@ class Engine:
             case = find_case(session, ref)
             return audit_store.replay_case(session, self.procedures, self.calendar.current, case, at)
 
-    def refresh_report_facts(self) -> int:
+    def refresh_report_facts(self, limit: int | None = None, wait: bool = True) -> int:
         """Bring the report facts read model up to date: only the dossiers changed since the last
         refresh are recomputed (usually none), in a transaction of its own; returns how many.
-        Reports call it before they read; the worker calls it when idle, so few are left for them."""
+        Reports call it before they read (all of them, waiting for a refresh under way); the worker
+        calls it when idle with a ``limit`` and without waiting, so a due timer never waits behind
+        thousands of dossiers' facts or behind another worker's refresh."""
         with self.db.read() as session:
             stale = facts_store.has_stale(session)
         if not stale:
             return 0
         with self.db.unit_of_work() as session:
-            return facts_store.refresh(session)
+            return facts_store.refresh(session, limit=limit, wait=wait)
 
     def dossier_register(self, first: date, last: date) -> reports.Table:
         """Sổ theo dõi hồ sơ (Mẫu 06) of the dossiers submitted between two local dates, complete

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("motcua.worker")
 
+#: Dossiers whose report facts an idle worker recomputes per round (one facts_store chunk).
+IDLE_FACTS = 500
+
 
 def run_worker(
     engine: Engine,
@@ -65,10 +68,12 @@ def run_worker(
         if once:
             return
         if not busy:
-            try:  # idle: recompute the report facts of the dossiers changed meanwhile
-                engine.refresh_report_facts()
+            try:  # idle: recompute the report facts of the dossiers changed meanwhile, a round at
+                # a time (timers are looked at again between rounds; no sleep while any is left)
+                busy = engine.refresh_report_facts(limit=IDLE_FACTS, wait=False) > 0
             except Exception:
                 log.exception("report facts refresh crashed")
+        if not busy:
             stop.wait(interval)
 
 

@@ -327,3 +327,54 @@ def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, 
         assert engine.periodic_report(2026, "m3") == reports.periodic_report_for(every, 2026, "m3")
     finally:
         engine.db.migrate()
+
+
+def test_a_limited_refresh_leaves_the_rest_stale_and_the_worker_refreshes_them_round_by_round(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """The worker's idle pass recomputes one round at a time (timers are looked at between
+    rounds) and keeps going without sleeping until nothing is stale."""
+    import threading
+
+    from engine import worker
+
+    clock.set(vn(2026, 3, 2, 9, 0))
+    for n in range(5):
+        engine.start_case(
+            {"procedure_id": "diploma_copy", "applicant": {"name": f"Lượt {n}"}, "channel": 2},
+            engine.actor("citizen"),
+        )
+    assert engine.refresh_report_facts(limit=2, wait=False) == 2
+    with engine.db.read() as session:
+        assert facts_store.has_stale(session)
+    rounds: list[int] = []
+    stop = threading.Event()
+    original = engine.refresh_report_facts
+
+    def counted(limit: int | None = None, wait: bool = True) -> int:
+        done = original(limit=1, wait=wait)  # one dossier a round, to see the rounds
+        rounds.append(done)
+        if not done:
+            stop.set()  # the first idle pass with nothing left ends the test's worker
+        return done
+
+    engine.refresh_report_facts = counted  # type: ignore[method-assign]
+    worker.run_worker(engine, interval=30, stop=stop)  # would sleep 30 s if it slept between rounds
+    assert rounds == [1, 1, 1, 0]
+    with engine.db.read() as session:
+        assert not facts_store.has_stale(session)
+
+
+def test_an_idle_refresh_does_not_queue_behind_one_under_way(engine: Engine, clock: FixedClock) -> None:
+    """PostgreSQL: while a refresh holds the lock, a worker's refresh (``wait`` False) returns 0 at
+    once and leaves the dossiers stale; a report's refresh (the default) would wait for it."""
+    if engine.db.engine.dialect.name != "postgresql":
+        return  # SQLite has one writer: there is nothing to queue behind
+    clock.set(vn(2026, 3, 2, 9, 0))
+    engine.start_case(
+        {"procedure_id": "diploma_copy", "applicant": {"name": "Chờ"}, "channel": 2}, engine.actor("citizen")
+    )
+    with engine.db.unit_of_work() as holder:
+        assert facts_store.serialise(holder, wait=False)  # a refresh under way
+        assert engine.refresh_report_facts(wait=False) == 0
+    assert engine.refresh_report_facts(wait=False) == 1  # the lock went with its transaction
