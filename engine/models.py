@@ -331,7 +331,15 @@ class Timer(Base):
 
     __tablename__ = "timers"
     __table_args__ = (
-        Index("ix_timers_due", "fired_at", "due_at"),
+        # The claim's walk: pending timers in firing order. Fired ones (the whole history) are not
+        # in it, so a claim reads its batch, not a sort of every due row (5 ms at a 20k backlog).
+        Index(
+            "ix_timers_pending",
+            "due_at",
+            "id",
+            sqlite_where=text("fired_at IS NULL"),
+            postgresql_where=text("fired_at IS NULL"),
+        ),
         UniqueConstraint("case_id", "kind", "ref"),
     )
 

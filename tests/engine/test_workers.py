@@ -190,6 +190,64 @@ def test_claims_are_leased_and_expired_leases_are_reclaimed(engine: Engine, cloc
     assert engine.fire_due_timers(owner="E").fired == 0
 
 
+def test_a_claim_walks_the_pending_timers_index_past_a_fired_history(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """The claim reads its batch from ix_timers_pending (unfired timers in firing order), not a
+    sort of every due row nor a scan of the fired history, on both databases."""
+    from sqlalchemy import event, text
+
+    ids = seed_timers(engine, n_sla=10, n_bpmn=0, first_due=clock.now(), spread=timedelta(hours=1))
+    with engine.db.unit_of_work() as session:  # a history of fired timers, as a year leaves
+        session.execute(
+            insert(Timer),
+            [
+                {
+                    "case_id": ids[i % len(ids)],
+                    "kind": "due_sla",
+                    "ref": f"past-{i}",
+                    "due_at": clock.now() - timedelta(minutes=i),
+                    "fired_at": clock.now() - timedelta(minutes=i),
+                }
+                for i in range(20000)
+            ],
+        )
+    if engine.db.engine.dialect.name == "postgresql":
+        with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE timers"))
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
+        if "FROM timers" in statement and "ORDER BY timers.due_at, timers.id" in statement:
+            seen.append((statement, params))
+
+    clock.advance(timedelta(days=1))
+    event.listen(engine.db.engine, "before_cursor_execute", capture)
+    try:
+        with engine.db.unit_of_work() as session:
+            claimed = claim_due(
+                session,
+                due_by=clock.now(),
+                lease_now=clock.now(),
+                owner="A",
+                lease=timedelta(seconds=30),
+                limit=5,
+            )
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", capture)
+    assert len(claimed) == 5 and len(seen) == 1
+    statement, params = seen[0]
+    with engine.db.engine.connect() as connection:
+        if engine.db.engine.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(f"EXPLAIN {statement}", params)  # type: ignore[arg-type]
+            plan = " ".join(str(r[0]) for r in rows)
+        else:
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)  # type: ignore[arg-type]
+            plan = " ".join(str(r[-1]) for r in rows)
+    assert "ix_timers_pending" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
 def test_bpmn_clone_stops_the_case_when_its_timer_fires(engine: Engine, clock: FixedClock) -> None:
     ids = seed_timers(engine, n_sla=0, n_bpmn=1, first_due=clock.now(), spread=timedelta(0))
     clock.advance(timedelta(days=2))
