@@ -215,7 +215,9 @@ def check_goals(rows: list[Summary]) -> list[dict[str, Any]]:
             sc["speedup"] >= sc["goal"],
             f"{sc['speedup']:.2f}× one process"
             + (f" ({sc['speedup_min']:.2f}–{sc['speedup_max']:.2f})" if "speedup_min" in sc else "")
-            + f" (goal {sc['goal']:.1f}×)",
+            + f" (goal {sc['goal']:.1f}×"
+            + (f"; at most {sc['bound']:.2f}× on these cores" if sc.get("bound") else "")
+            + ")",
         )
     if not scaled:
         goal("N worker processes ≥ 0.8 × min(N, cores) × one process", None, "not measured")

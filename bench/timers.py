@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -144,22 +146,61 @@ class _Workers:
                 proc.kill()
 
 
-def _drain_rate(engine: Engine, n: int) -> tuple[float, float]:
-    """Timers per second while running workers drain ``n`` SLA timers due at once, and the seconds
-    it took to insert them.
+def _cpu_seconds(pids: Iterable[int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by these processes ("workers") and by every
+    PostgreSQL server process on this machine ("postgresql"), read from Linux's /proc (empty
+    elsewhere): where a drain's time goes, and how many cores one worker already keeps busy."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    wanted = set(pids)
+    found = {"workers": 0.0, "postgresql": 0.0}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        if int(entry.name) in wanted:
+            found["workers"] += used
+        elif name.startswith("postgres"):
+            found["postgresql"] += used
+    return found
+
+
+@dataclass
+class Drain:
+    """One drain: its rate, the seconds its insert took and the CPU µs per timer by side."""
+
+    rate: float
+    inserted: float
+    cpu_us: dict[str, float]
+
+
+def _drain(engine: Engine, n: int, pids: Iterable[int] = ()) -> Drain:
+    """Running workers (``pids``) drain ``n`` SLA timers due at once.
 
     The rate is read off the timers' own ``fired_at`` stamps (first to last firing), not the
     bench's wall clock: the workers' idle poll before the first claim and the bench's own polling
     after the last one are latency, which the lag row measures, not throughput; counted in, they
-    weighed 5-10 % more on a 1.4 s drain by four workers than on a 2 s drain by one."""
+    weighed 5-10 % more on a 1.4 s drain by four workers than on a 2 s drain by one. CPU is
+    counted from the end of the insert to the poll that sees the last timer fired."""
+    pids = list(pids)
     t0 = time.perf_counter()
     ids = clone_due_timers(engine, n, datetime.now(UTC) - timedelta(seconds=1), timedelta(0))
     inserted = time.perf_counter() - t0
+    cpu_before = _cpu_seconds(pids)
     deadline = time.perf_counter() + 600
     while _fired(engine.db, ids) < n and time.perf_counter() < deadline:
         # Seldom: the count is the bench's own load on the cores the workers share (the rate
         # comes from the stamps, so polling often would buy nothing).
-        time.sleep(0.5)
+        time.sleep(0.2)
+    cpu_after = _cpu_seconds(pids)
     with engine.db.read() as session:
         fired, first, last = session.execute(
             select(func.count(), func.min(Timer.fired_at), func.max(Timer.fired_at)).where(
@@ -167,7 +208,8 @@ def _drain_rate(engine: Engine, n: int) -> tuple[float, float]:
             )
         ).one()
     span = (last - first).total_seconds() if fired > 1 and first is not None and last is not None else 0.0
-    return ((fired - 1) / span if span > 0 else 0.0), inserted
+    cpu_us = {side: (cpu_after[side] - cpu_before[side]) * 1e6 / max(1, fired) for side in cpu_after}
+    return Drain((fired - 1) / span if span > 0 else 0.0, inserted, cpu_us)
 
 
 def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
@@ -182,25 +224,38 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
         # Rounds of 1, 2, ..., ``workers`` processes, interleaved: a disturbance of the machine
         # (autovacuum, a checkpoint) then falls on every count alike, and each round's speed-ups
         # compare drains run side by side.
-        rates: dict[int, list[float]] = {count: [] for count in counts}
+        drains: dict[int, list[Drain]] = {count: [] for count in counts}
         for _ in range(1 if quick else 3):
             for count in counts:
                 pool = _Workers(url, count)
                 try:
-                    rate, inserted = _drain_rate(engine, n)
+                    drain = _drain(engine, n, (p.pid for p in pool.procs))
                 finally:
                     pool.stop()
-                rates[count].append(rate)
+                drains[count].append(drain)
+        inserted = drains[workers][-1].inserted
+        rates = {count: [d.rate for d in found] for count, found in drains.items()}
         for count in counts:
+            cpu = {
+                side: statistics.median(d.cpu_us.get(side, 0.0) for d in drains[count])
+                for side in ("workers", "postgresql")
+            }
             rows.append(
                 summarise(
                     f"timers on PostgreSQL: fire a due backlog of {n}, {count} worker process"
                     + ("es" if count > 1 else ""),
                     "timers/s",
                     rates[count],
+                    f"CPU per timer: worker {cpu['workers']:.0f} µs, PostgreSQL {cpu['postgresql']:.0f} µs",
                     workers=count,
+                    cpu_us_per_timer=cpu,
                 )
             )
+            if count == 1:
+                # How many cores one worker process already keeps busy (with its PostgreSQL
+                # backend, which overlaps it): more processes can at best use the rest.
+                busy = (cpu["workers"] + cpu["postgresql"]) * statistics.median(rates[1]) / 1e6
+                rows[-1].extra["cores_busy"] = busy
             if count > 1:
                 speedups = sorted(r / one for r, one in zip(rates[count], rates[1], strict=True))
                 rows[-1].extra["scaling"] = {
@@ -210,6 +265,10 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
                     "speedup_min": speedups[0],
                     "speedup_max": speedups[-1],
                     "goal": 0.8 * min(count, cores),
+                    # The speed-up the cores allow at best, one worker keeping cores_busy busy.
+                    "bound": min(count, cores) / max(rows[0].extra.get("cores_busy", 0.0), 1e-9)
+                    if rows[0].extra.get("cores_busy")
+                    else None,
                 }
         pool = _Workers(url, workers)
         try:
