@@ -1381,10 +1381,14 @@ class Engine:
     def scorecard_766(
         self, first: date, last: date, config: index766.ScorecardConfig | None = None
     ) -> index766.Scorecard:
-        """Decision 766 scorecard for dossiers received or processed between two local dates."""
+        """Decision 766 scorecard for dossiers received or processed between two local dates, from
+        the facts read model: only the dossiers that can count in the window are read (every
+        indicator looks at a moment in it, or at a dossier received before its end and not ended
+        before its start), not every history since the beginning."""
+        self.refresh_report_facts()
         with self.db.read() as session:
             self.calendar.refresh(session)
-            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            facts = facts_store.window_facts(session, *reports.local_bounds(first, last))
             procedures = self._procedure_infos(session)
         numbers = feedback.feedback_numbers(self, first, last)
         return index766.scorecard(facts, first, last, procedures, config, self.calendar, numbers)
@@ -1393,10 +1397,12 @@ class Engine:
         self, first: date, last: date, config: index766.ScorecardConfig | None = None
     ) -> index766_targets.DirectorView:
         """The scorecard as a director reads it: points, the plan's targets in force for the year the
-        period ends in, the gap, the monthly trend and the dossiers behind each gap."""
+        period ends in, the gap, the monthly trend and the dossiers behind each gap (its months lie
+        inside the window, so the window's dossiers are theirs too)."""
+        self.refresh_report_facts()
         with self.db.read() as session:
             self.calendar.refresh(session)
-            facts = audit_store.load_facts(session, reports.local_bounds(first, last)[1])
+            facts = facts_store.window_facts(session, *reports.local_bounds(first, last))
             procedures = self._procedure_infos(session)
             targets = targets_store.targets_for(session, last.year)
         numbers = feedback.feedback_numbers(self, first, last)

@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from engine.calendar import WorkingCalendar
 from engine.feedback_stats import FeedbackFact
 from engine.feedback_stats import indicators as feedback_indicators
 from engine.index766 import ProcedureInfo, ScorecardConfig, on_time_766, scorecard
+from engine.outbox import STATUS_SYNC
 from engine.reports import DossierFacts, local_bounds
 from tests.support.fixtures import vn
 
@@ -215,10 +215,7 @@ def test_scorecard_from_the_database_and_cli(engine: Any, clock: Any, capsys: An
     assert card.indicator("3.1").rate == 1.0  # every library procedure is offered online (partly)
     # The status sync to the national portal is queued (outbox) but no worker delivered it yet.
     assert card.indicator("1.4").rate == 0.0 and card.indicator("3.3").detail == {"sync_rate": 0.0}
-    with engine.db.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE outbox_messages SET state = 'delivered' WHERE handler = 'portal.status_sync'")
-        )
+    engine.deliver_outbox({STATUS_SYNC: lambda message: {"ok": True}})  # the portal took it
     card = engine.scorecard_766(date(2026, 3, 1), date(2026, 3, 31))
     assert card.indicator("1.4").rate == 1.0
     assert card.indicator("3.3").rate == 1.0  # online, with an electronic result, synced
@@ -285,3 +282,43 @@ def test_digitisation_reuse_and_complaints_against_the_hand_computation() -> Non
         6.75,
         18,
     )
+
+
+# ------------------------------------------------------------------ the dossiers a window reads
+
+
+def _may_count(f: DossierFacts, start: datetime, end: datetime) -> bool:
+    """engine.facts_store.window_facts' selection, as its SQL spells it: a moment in or after the
+    window's start and submitted before its end, or received before its end and never ended."""
+    from engine.reports import latest_moment
+
+    moved = latest_moment(f) >= start and f.submitted_at < end
+    open_ = f.ended_at is None and f.received_at is not None and f.received_at < end
+    return moved or open_
+
+
+def test_the_window_s_dossiers_give_the_scorecard_and_director_view_of_every_dossier() -> None:
+    """The scorecard and the director view read only the dossiers that can count in the window
+    (the facts read model's window); every indicator, trend and gap list is the one computed over
+    every dossier, for months, a quarter, a year and single days around the fixtures' moments."""
+    from engine.index766_targets import director_view
+    from tests.engine.test_report_dataset import dataset
+
+    every = [*march(), *dataset()]
+    calendar = WorkingCalendar()
+    windows = [(date(2026, m, 1), date(2026, m + 1, 1) - timedelta(days=1)) for m in range(1, 6)]
+    windows += [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 1, 1), date(2026, 12, 31))]
+    windows += [(date(2026, 3, day), date(2026, 3, day)) for day in (2, 5, 9, 11, 20, 26, 31)]
+    left_out = 0
+    for first, last in windows:
+        start, end = local_bounds(first, last)
+        read = [f for f in every if _may_count(f, start, end)]
+        left_out += len(every) - len(read)
+        assert scorecard(read, first, last, PROCEDURES, CONFIG, calendar) == scorecard(
+            every, first, last, PROCEDURES, CONFIG, calendar
+        ), (first, last)
+        targets = {"2.1": 0.9, "3.3": 0.5, "4.2": 0.8}
+        assert director_view(read, first, last, PROCEDURES, CONFIG, calendar, targets) == director_view(
+            every, first, last, PROCEDURES, CONFIG, calendar, targets
+        ), (first, last)
+    assert left_out > 0  # the windows did leave dossiers out
