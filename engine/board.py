@@ -28,6 +28,7 @@ new desk hours take effect at the next ``init-db``, which rebuilds.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from . import sla
 from .domain.vocab import TERMINAL
-from .models import Base, BoardCount, Case, WorkItem
+from .models import Base, BoardCount, Case, ReadModelBuild, WorkItem
 
 # Board groups (cases.board_group; None = not on the board).
 RUNNING = 1  # received, the statutory clock runs: green, amber or red
@@ -213,6 +214,36 @@ def write(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 _INSERT_COUNTS = insert(Base.metadata.tables[BoardCount.__tablename__]).inline()
+
+
+# ------------------------------------------------------------------------------------------ builds
+
+#: Bumped when the rules above change what a rebuild writes (the migration that changes them
+#: rebuilds too), so the next ``init-db`` rebuilds whatever its settings.
+RULES = 2
+_BUILD = "sla_board"
+
+
+def fingerprint(threshold: float, *calendar: object) -> str:
+    """What the read model depends on besides the dossiers: these rules, the amber threshold and
+    the working calendar's definition (desk hours, weekend, built-in holidays and their source)."""
+    text_form = repr((RULES, threshold, *calendar))
+    return hashlib.sha256(text_form.encode()).hexdigest()
+
+
+def needs_rebuild(session: Session, wanted: str) -> bool:
+    """Whether the read model was built with other settings (or never recorded)."""
+    built = session.scalar(select(ReadModelBuild.fingerprint).where(ReadModelBuild.name == _BUILD))
+    return built != wanted
+
+
+def record_build(session: Session, built: str, now: datetime) -> None:
+    """Remember what the read model was just rebuilt with."""
+    row = session.get(ReadModelBuild, _BUILD)
+    if row is None:
+        session.add(ReadModelBuild(name=_BUILD, fingerprint=built, built_at=now))
+    else:
+        row.fingerprint, row.built_at = built, now
 
 
 # ------------------------------------------------------------------------------------------ reading

@@ -148,6 +148,12 @@ DEFAULT_OVERRIDES: tuple[CalendarOverride, ...] = (
 DEFAULT_CONFIG = CalendarConfig()
 
 
+def calendar_sources() -> tuple[object, ...]:
+    """What every working calendar is built on besides its configuration and stored overrides:
+    the built-in overrides and the holidays package's version (a new release may move a day)."""
+    return DEFAULT_OVERRIDES, getattr(holidays, "__version__", "")
+
+
 @cache
 def _package_holidays(year: int) -> Mapping[date, str]:
     # Shared across calendars: callers may build one calendar per request (overrides come from the

@@ -259,6 +259,18 @@ class BoardCount(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ReadModelBuild(Base):
+    """What a read model was last rebuilt with (a fingerprint of its settings), so ``init-db`` —
+    run before every release — rebuilds it only when those changed: a rebuild of the SLA board
+    reads every open dossier and holds its count table for the whole time (about 40 s at 1M)."""
+
+    __tablename__ = "read_model_builds"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime]
+
+
 class CaseEvent(Base):
     """Append-only history of a case; each row chains the hash of the previous one."""
 

@@ -54,7 +54,7 @@ from . import (
     withdrawal,
 )
 from .access import Action
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, calendar_sources
 from .calendar_changes import affected_case_ids, day_span
 from .calendar_store import LiveCalendar, add_override, history
 from .cases import CaseRuntime, find_case, open_items
@@ -269,9 +269,17 @@ class Engine:
                     )
             if seed_users:
                 created_users = seed_demo_users(session)
-            # The board's read model follows this deployment's amber threshold and desk hours.
+            # The board's read model follows this deployment's amber threshold and desk hours:
+            # rebuilt when they (or the board's rules) changed since its last build, not on
+            # every release (a rebuild holds the board's count table while it reads every open
+            # dossier). Calendar overrides move it as they are made (board.recompute_amber).
             self.calendar.refresh(session, force=True)
-            board.rebuild(session, self.calendar, self.settings.amber_threshold)
+            built = board.fingerprint(
+                self.settings.amber_threshold, self.settings.calendar, *calendar_sources()
+            )
+            if board.needs_rebuild(session, built):
+                board.rebuild(session, self.calendar, self.settings.amber_threshold)
+                board.record_build(session, built, self.clock.now())
         from .blob_move import move_blobs
 
         moved = move_blobs(self.db, self.files)

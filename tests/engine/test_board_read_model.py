@@ -152,6 +152,7 @@ def assert_consistent(engine: Engine, clock: FixedClock) -> None:
     """The read model is what a recount gives, and the board equals the dossier-by-dossier
     colouring now and at every moment a colour changes; the lists are the most urgent ones."""
     now = clock.now()
+    threshold = engine.settings.amber_threshold
     assert engine.check_board() == []
     with engine.db.read() as session:
         in_status = dict(
@@ -172,7 +173,7 @@ def assert_consistent(engine: Engine, clock: FixedClock) -> None:
         amber = sorted(
             (r.due_at, r.code)
             for r in running
-            if queries._colour(moment, r.received_at, r.due_at, engine.calendar, 0.2) == "amber"
+            if queries._colour(moment, r.received_at, r.due_at, engine.calendar, threshold) == "amber"
         )
         assert [d.code for d in shown.approaching] == [code for _, code in amber][: queries.BOARD_TOP]
         late = sorted((r.due_at, r.code) for r in running if r.due_at < moment)
@@ -437,3 +438,36 @@ def test_the_board_sums_its_rows_unless_asked_about_a_folded_hour(
     assert _shown(engine.sla_board()) == expected and recounts == []
     clock.set(vn(2026, 3, 2, 9, 15))  # before the fold: its hours cannot be split any more
     assert _shown(engine.sla_board()) == _reference(engine, clock.now()) and len(recounts) == 1
+
+
+def test_init_db_rebuilds_the_board_only_when_its_settings_change(
+    engine: Engine, clock: FixedClock, monkeypatch: Any
+) -> None:
+    """A release runs init-db: the board is rebuilt the first time, and again only after the
+    amber threshold (or the desk hours, the board's rules) changed; then it is sound again."""
+    import dataclasses
+
+    clock.set(vn(2026, 3, 2, 8, 0))
+    code = _online(engine, "Phát hành")
+    engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
+    rebuilds: list[float] = []
+    rebuild = board.rebuild
+
+    def counted(session: Any, calendar: Any, threshold: float, now: datetime | None = None) -> int:
+        rebuilds.append(threshold)
+        return rebuild(session, calendar, threshold, now)
+
+    monkeypatch.setattr(board, "rebuild", counted)
+    engine.init_db(load_library=False, seed_users=False)
+    engine.init_db(load_library=False, seed_users=False)
+    assert rebuilds == [0.2]  # the first build is recorded; the second release changes nothing
+    engine.settings = dataclasses.replace(engine.settings, amber_threshold=0.5)
+    assert any("board columns" in p for p in engine.check_board())  # amber moments of 0.2
+    engine.init_db(load_library=False, seed_users=False)
+    assert rebuilds == [0.2, 0.5]
+    assert_consistent(engine, clock)
+    engine.settings = dataclasses.replace(
+        engine.settings, calendar=dataclasses.replace(engine.settings.calendar, weekend=(6,))
+    )
+    engine.init_db(load_library=False, seed_users=False)
+    assert rebuilds == [0.2, 0.5, 0.5]  # new desk days
