@@ -794,8 +794,14 @@ def _audit_parser(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> Non
         "--seals",
         help="the signed outside copy of the seals (default log: MOTCUA_SEAL_LOG or var/audit-seals.jsonl)",
     )
-    leaf(audit, "board", "check the SLA board's read model against a recount of the open dossiers")
-    leaf(audit, "register-days", "check the register's counts by day against a recount of the report facts")
+    board = leaf(audit, "board", "check the SLA board's read model against a recount of the open dossiers")
+    board.add_argument("--repair", action="store_true", help="rebuild it from the dossiers when out of step")
+    days = leaf(
+        audit, "register-days", "check the register's counts by day against a recount of the report facts"
+    )
+    days.add_argument(
+        "--repair", action="store_true", help="recount them from the report facts when out of step"
+    )
     digest = leaf(audit, "digest", "seal a finished local day: SHA-256 over every case's chain head")
     digest.add_argument("--day", help="YYYY-MM-DD (default: yesterday, local)")
     replay = leaf(audit, "replay", "rebuild a case's state at event N from its events alone")
@@ -969,27 +975,37 @@ def _audit(args: argparse.Namespace) -> int:
         report = engine.verify_history(args.case, Path(args.seals) if args.seals else None)
         emit(args, report.as_dict(), _verify_text)
         return 0 if report.ok else INTEGRITY_BROKEN
-    if sub == "board":
-        problems = engine.check_board()
-        emit(
-            args,
-            {"ok": not problems, "problems": problems},
-            lambda d: (
-                "Bảng theo dõi hạn khớp với số đếm lại từ hồ sơ"
-                if d["ok"]
-                else "Bảng theo dõi hạn lệch (chạy init-db để dựng lại):\n" + "\n".join(d["problems"])
-            ),
+    if sub in ("board", "register-days"):
+        check, rebuild, sound, broken = (
+            (
+                engine.check_board,
+                engine.rebuild_board,
+                "Bảng theo dõi hạn khớp với số đếm lại từ hồ sơ",
+                "Bảng theo dõi hạn lệch",
+            )
+            if sub == "board"
+            else (
+                engine.check_register_days,
+                engine.rebuild_register_days,
+                "Số hồ sơ theo ngày của sổ theo dõi khớp với số đếm lại",
+                "Số hồ sơ theo ngày của sổ theo dõi lệch",
+            )
         )
-        return 0 if not problems else INTEGRITY_BROKEN
-    if sub == "register-days":
-        problems = engine.check_register_days()
+        problems = check()
+        repaired: list[str] = []
+        if problems and args.repair:
+            rebuild()
+            repaired, problems = problems, check()
         emit(
             args,
-            {"ok": not problems, "problems": problems},
+            {"ok": not problems, "problems": problems, "repaired": repaired},
             lambda d: (
-                "Số hồ sơ theo ngày của sổ theo dõi khớp với số đếm lại"
+                (f"Đã dựng lại ({len(d['repaired'])} chỗ lệch). " if d["repaired"] else "") + sound
                 if d["ok"]
-                else "Số hồ sơ theo ngày của sổ theo dõi lệch:\n" + "\n".join(d["problems"])
+                else broken
+                + ("" if args.repair else " (chạy lại với --repair để dựng lại)")
+                + ":\n"
+                + "\n".join(d["problems"])
             ),
         )
         return 0 if not problems else INTEGRITY_BROKEN

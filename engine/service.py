@@ -274,12 +274,8 @@ class Engine:
             # every release (a rebuild holds the board's count table while it reads every open
             # dossier). Calendar overrides move it as they are made (board.recompute_amber).
             self.calendar.refresh(session, force=True)
-            built = board.fingerprint(
-                self.settings.amber_threshold, self.settings.calendar, *calendar_sources()
-            )
-            if board.needs_rebuild(session, built):
-                board.rebuild(session, self.calendar, self.settings.amber_threshold)
-                board.record_build(session, built, self.clock.now())
+            if board.needs_rebuild(session, self._board_fingerprint()):
+                self._rebuild_board(session)
         from .blob_move import move_blobs
 
         moved = move_blobs(self.db, self.files)
@@ -1288,6 +1284,28 @@ class Engine:
         """Fold the SLA board's count deltas (the worker calls this hourly); returns the rows left."""
         with self.db.unit_of_work() as session:
             return board.compact(session, self.clock.now())
+
+    def _board_fingerprint(self) -> str:
+        return board.fingerprint(self.settings.amber_threshold, self.settings.calendar, *calendar_sources())
+
+    def _rebuild_board(self, session: Session) -> int:
+        changed = board.rebuild(session, self.calendar, self.settings.amber_threshold, self.clock.now())
+        board.record_build(session, self._board_fingerprint(), self.clock.now())
+        return changed
+
+    def rebuild_board(self) -> int:
+        """Rebuild the SLA board's read model from the dossiers (``audit board --repair``, after a
+        check found it out of step); returns how many case rows' board columns changed."""
+        with self.db.unit_of_work() as session:
+            self.calendar.refresh(session, force=True)
+            return self._rebuild_board(session)
+
+    def rebuild_register_days(self) -> int:
+        """Recount the register's days from the report facts (``audit register-days --repair``);
+        returns how many days hold dossiers. Refreshes wait meanwhile."""
+        with self.db.unit_of_work() as session:
+            facts_store.serialise(session)
+            return register_days.rebuild(session)
 
     def check_board(self) -> list[str]:
         """Where the SLA board's read model differs from a recount of the dossiers (none if sound)."""

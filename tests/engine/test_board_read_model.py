@@ -401,17 +401,21 @@ def test_audit_board_reports_the_read_model_sound_or_not(
     code = _online(engine, "Kiểm")
     engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
 
-    def audit_board() -> tuple[int, Any]:
+    def audit_board(*extra: str) -> tuple[int, Any]:
         status = run.main(
-            ["audit", "board", "--json", "--db", engine.db.url, "--now", "2026-03-02T10:00:00+07:00"]
+            ["audit", "board", "--json", "--db", engine.db.url, "--now", "2026-03-02T10:00:00+07:00", *extra]
         )
         return status, json.loads(capsys.readouterr().out)
 
-    assert audit_board() == (0, {"ok": True, "problems": []})
+    assert audit_board() == (0, {"ok": True, "problems": [], "repaired": []})
     with engine.db.unit_of_work() as session:
         session.execute(update(Case).where(Case.code == code).values(board_lanes=None))
     status, report = audit_board()
     assert status != 0 and not report["ok"] and len(report["problems"]) >= 1
+    assert audit_board() == (status, report)  # a check changes nothing
+    status, repaired = audit_board("--repair")
+    assert status == 0 and repaired == {"ok": True, "problems": [], "repaired": report["problems"]}
+    assert audit_board() == (0, {"ok": True, "problems": [], "repaired": []})
 
 
 def test_the_board_sums_its_rows_unless_asked_about_a_folded_hour(

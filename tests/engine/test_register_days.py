@@ -225,18 +225,19 @@ def test_audit_register_days_reports_the_counts_sound_or_not(
     start(engine, clock, MIDNIGHT, "Kiểm")
     engine.refresh_report_facts()
 
-    def audit() -> tuple[int, Any]:
-        status = run.main(["audit", "register-days", "--json", "--db", engine.db.url])
+    def audit(*extra: str) -> tuple[int, Any]:
+        status = run.main(["audit", "register-days", "--json", "--db", engine.db.url, *extra])
         return status, json.loads(capsys.readouterr().out)
 
-    assert audit() == (0, {"ok": True, "problems": []})
+    sound = {"ok": True, "problems": [], "repaired": []}
+    assert audit() == (0, sound)
     with engine.db.unit_of_work() as session:
         session.execute(update(RegisterDayRow).values(n=RegisterDayRow.n + 1))
     status, report = audit()
-    assert status != 0 and report == {
-        "ok": False,
-        "problems": ["register day 2026-03-03: kept 2 != recount 1"],
-    }
+    problems = ["register day 2026-03-03: kept 2 != recount 1"]
+    assert status != 0 and report == {"ok": False, "problems": problems, "repaired": []}
+    assert audit("--repair") == (0, {"ok": True, "problems": [], "repaired": problems})
+    assert audit() == (0, sound)
     with engine.db.unit_of_work() as session:
-        assert register_days.rebuild(session) == 1
-    assert audit() == (0, {"ok": True, "problems": []})
+        assert register_days.rebuild(session) == 1  # the engine's own rebuild, as the migration runs it
+    assert audit() == (0, sound)
