@@ -71,6 +71,24 @@ def scanned_id_card(name: str, number: str) -> bytes:
     return out.getvalue()
 
 
+def _copy_issued(
+    engine: Engine, code: str, result: tuple[str, str], applicant: str, staff: Mapping[str, str]
+) -> None:
+    """A diploma copy accepted, found in the register, approved, its copy attached (file name and
+    text) and returned electronically: the path both demo copies take."""
+    clerk, specialist = engine.actor(staff["clerk"]), engine.actor(staff["specialist"])
+    engine.complete_task(code, "receipt_check", ACCEPT_DIPLOMA, clerk)
+    engine.complete_task(
+        code,
+        "verify_register",
+        {"found": True, "register_ref": "Sổ gốc 2008, số 12", "copies": 1},
+        specialist,
+    )
+    engine.complete_task(code, "approve_copy", {"approved": True}, engine.actor(staff["head"]))
+    engine.attach_result(code, result[0], one_page_pdf(result[1]), specialist)
+    engine.complete_task(code, "return_result", {"method": "electronic", "returned_to": applicant}, clerk)
+
+
 def seed_demo_dossiers(
     engine: Engine, staff: Mapping[str, str] = DEMO_STAFF, ocr: Ocr | None = None
 ) -> dict[str, Any]:
@@ -110,19 +128,8 @@ def seed_demo_dossiers(
         )
     except DigitisationError as exc:  # no OCR tools on this machine: the demo goes on without
         made["ocr_skipped"] = exc.message
-    engine.complete_task(first.code, "receipt_check", ACCEPT_DIPLOMA, clerk)
-    engine.complete_task(
-        first.code,
-        "verify_register",
-        {"found": True, "register_ref": "Sổ gốc 2008, số 12", "copies": 1},
-        specialist,
-    )
-    engine.complete_task(first.code, "approve_copy", {"approved": True}, head)
-    engine.attach_result(
-        first.code, "ban-sao-van-bang.pdf", one_page_pdf("Ban sao van bang tu so goc"), specialist
-    )
-    engine.complete_task(
-        first.code, "return_result", {"method": "electronic", "returned_to": an.full_name}, clerk
+    _copy_issued(
+        engine, first.code, ("ban-sao-van-bang.pdf", "Ban sao van bang tu so goc"), an.full_name, staff
     )
     assert first.secret is not None
     engine.rate(first.code, first.secret, 3, "Nhanh, không phải nộp lại giấy tờ")
@@ -142,19 +149,8 @@ def seed_demo_dossiers(
         [Upload("TP1", "don.pdf", one_page_pdf("Don de nghi lan hai"))]
         + ([] if offers else [Upload("TP2", "cccd.pdf", one_page_pdf("CCCD"))]),
     )
-    engine.complete_task(second.code, "receipt_check", ACCEPT_DIPLOMA, clerk)
-    engine.complete_task(
-        second.code,
-        "verify_register",
-        {"found": True, "register_ref": "Sổ gốc 2008, số 12", "copies": 1},
-        specialist,
-    )
-    engine.complete_task(second.code, "approve_copy", {"approved": True}, head)
-    engine.attach_result(
-        second.code, "ban-sao-lan-hai.pdf", one_page_pdf("Ban sao van bang lan hai"), specialist
-    )
-    engine.complete_task(
-        second.code, "return_result", {"method": "electronic", "returned_to": an.full_name}, clerk
+    _copy_issued(
+        engine, second.code, ("ban-sao-lan-hai.pdf", "Ban sao van bang lan hai"), an.full_name, staff
     )
     made["online_reuse"] = second.code
 
