@@ -15,15 +15,17 @@ agree with a dossier-by-dossier colouring with any clock, a fixed one included, 
 Contention: rows are only ever inserted by the write path (PostgreSQL writers never wait on a
 counter row, none is lost); :func:`compact` folds them (past hours into one ``EPOCH`` row per key)
 in one statement per database, run by the worker once an hour. :func:`rebuild` recomputes it all
-from the cases and their open steps (migration 0012, ``init-db``, the bench's bulk seeding), and
-:func:`recount` is the reference the tests and :func:`check` compare with.
+from the cases and their open steps (migrations 0012 and 0016, ``init-db`` when the settings it
+was built with changed, ``audit board --repair``, the bench's bulk seeding), and :func:`recount`
+is the reference the tests and :func:`check` compare with.
 
 The same deltas keep how many open dossiers each status holds (kind ``STATUS``), so the desk
 queue's section totals are sums of a few rows too.
 
 The amber moment depends on the amber threshold and the working calendar: a calendar change
 recomputes it for the dossiers whose clock spans the day (:func:`recompute_amber`); a new threshold or
-new desk hours take effect at the next ``init-db``, which rebuilds.
+new desk hours take effect at the next ``init-db``, which rebuilds when :func:`fingerprint` of
+them differs from the last build's.
 """
 
 from __future__ import annotations
@@ -455,9 +457,10 @@ def rebuild(
     """Recompute every case's board columns and all the counts from the cases and their open steps;
     returns how many case rows changed. Hours before ``now``'s are folded (none without ``now``).
 
-    Run by migration 0012, ``init-db`` (so a new threshold or new desk hours apply) and after bulk
-    copies of case rows (bench/seed.py). Case rows are read in chunks of 5,000 and only changed
-    ones are written (without a version bump: nothing of the dossier itself changes).
+    Run by migrations 0012 and 0016, ``init-db`` (when a new threshold or new desk hours must
+    apply), ``audit board --repair`` and after bulk copies of case rows (bench/seed.py). Case rows
+    are read in chunks of 5,000 and only changed ones are written (without a version bump: nothing
+    of the dossier itself changes).
     """
     table = Base.metadata.tables[Case.__tablename__]
     if session.get_bind().dialect.name == "postgresql":
