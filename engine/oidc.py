@@ -35,6 +35,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from .cccd import parse_cccd
 from .citizen import VerifiedCitizen
 from .errors import MotcuaError
+from .text import cccd_key
 
 #: Signature algorithms an ID token may use: public-key ones only (a forged "none"/HS256 is refused).
 ID_TOKEN_ALGORITHMS = ("RS256", "PS256", "ES256")
@@ -324,8 +325,8 @@ class OidcClient:
 
     def citizen_from_claims(self, claims: Mapping[str, Any]) -> VerifiedCitizen:
         """The person the token vouches for; the CCCD must follow its layout (and birth year)."""
-        raw = claims.get(self.settings.cccd_claim)
-        number = "".join(str(raw).split()) if raw is not None else ""
+        # Folded as every CCCD is compared (engine.text.cccd_key): "Hồ sơ của tôi" matches it.
+        number = cccd_key(claims.get(self.settings.cccd_claim)) or ""
         if not number:
             raise InvalidIdToken(
                 "Tài khoản định danh không có số CCCD nên không liên kết được với hồ sơ. "
