@@ -78,18 +78,6 @@ def _any_pending(db: Database, ids: list[int]) -> bool:
     return found is not None
 
 
-def _fired(db: Database, ids: list[int]) -> int:
-    with db.read() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(Timer)
-                .where(Timer.case_id.between(ids[0], ids[-1]), Timer.fired_at.is_not(None))
-            )
-            or 0
-        )
-
-
 def _lags_ms(db: Database, ids: list[int]) -> list[float]:
     with db.read() as session:
         rows = session.execute(

@@ -99,9 +99,7 @@ class LiveCalendar:
         mark = marker(session)
         if mark != self._marker:
             self.current = (
-                WorkingCalendar(
-                    self._base.config, (*DEFAULT_OVERRIDES, *effective_overrides(history(session)))
-                )
+                build_calendar(session, self._base.config)
                 if mark
                 else self._base  # no stored override (any more: one seen here may have rolled back)
             )

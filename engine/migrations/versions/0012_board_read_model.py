@@ -62,13 +62,12 @@ def _backfill() -> None:
     """The read model of the dossiers already stored, by the engine's own rebuild (the one place its
     rules live), under this deployment's threshold and calendar with its stored overrides."""
     from engine import board
-    from engine.calendar import DEFAULT_OVERRIDES, WorkingCalendar
-    from engine.calendar_store import effective_overrides, history
+    from engine.calendar_store import build_calendar
     from engine.settings import EngineSettings
 
     settings = EngineSettings.from_env()
     session = Session(bind=op.get_bind())
-    calendar = WorkingCalendar(settings.calendar, (*DEFAULT_OVERRIDES, *effective_overrides(history(session))))
+    calendar = build_calendar(session, settings.calendar)
     board.rebuild(session, calendar, settings.amber_threshold)
     session.flush()
 

@@ -25,13 +25,12 @@ def upgrade() -> None:
     """The dossiers already stored get their status counts from the engine's own rebuild (the one
     place the board's rules live), which rewrites every count row from the case rows."""
     from engine import board
-    from engine.calendar import DEFAULT_OVERRIDES, WorkingCalendar
-    from engine.calendar_store import effective_overrides, history
+    from engine.calendar_store import build_calendar
     from engine.settings import EngineSettings
 
     settings = EngineSettings.from_env()
     session = Session(bind=op.get_bind())
-    calendar = WorkingCalendar(settings.calendar, (*DEFAULT_OVERRIDES, *effective_overrides(history(session))))
+    calendar = build_calendar(session, settings.calendar)
     board.rebuild(session, calendar, settings.amber_threshold)
     session.flush()
 
