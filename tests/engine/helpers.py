@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bench.lifecycle import ALL_ROLES, sample_data
 from engine.clock import FixedClock
-from engine.db import Database
+from engine.db import Database, alembic_config
 from engine.demo_data import one_page_pdf
 from engine.models import CaseEvent, Timer, WorkItem
 from engine.service import CaseView, Engine, ProcedureView
@@ -73,3 +73,25 @@ def drive_to_end(engine: Engine, clock: FixedClock, code: str, *, max_rounds: in
 def result_pdf(text: str = "Ban sao van bang so 0975") -> bytes:
     """A small valid one-page PDF (a result the agency signs), its text stream left readable."""
     return one_page_pdf(text, compress_streams=False)
+
+
+def revision_before(db: Database, revision: str) -> str:
+    """The migration ``revision`` follows (its down revision)."""
+    from alembic.script import ScriptDirectory
+
+    previous = ScriptDirectory.from_config(alembic_config(db.url)).get_revision(revision).down_revision
+    assert isinstance(previous, str)
+    return previous
+
+
+def downgrade_to(db: Database, target: str) -> None:
+    """Take the schema back to ``target`` (later revisions' tables and columns gone), so a test's
+    ``db.migrate()`` — what init-db runs — upgrades again through their backfills. The pool is
+    emptied: no connection keeps SQLite's cached schema from before the downgrade."""
+    from alembic import command
+
+    with db.engine.begin() as connection:
+        cfg = alembic_config(db.url)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, target)
+    db.dispose()

@@ -8,15 +8,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from engine.citizen import VerifiedCitizen
 from engine.clock import FixedClock
-from engine.db import Database, alembic_config
+from engine.db import Database
 from engine.models import Case
 from engine.service import Engine
+from tests.engine.helpers import downgrade_to, revision_before
 from tests.support.fixtures import (
     _create_pg_database,
     _drop_pg_database,
@@ -76,13 +75,7 @@ def test_migration_0014_backfills_dossiers_opened_before_it(fresh_url: str) -> N
     try:
         spaced = _counter(engine, "001 090 012345")
         bare = _counter(engine, None, "Không có CCCD")
-        previous = ScriptDirectory.from_config(alembic_config(fresh_url)).get_revision("0014").down_revision
-        assert isinstance(previous, str)
-        with db.engine.begin() as connection:
-            cfg = alembic_config(fresh_url)
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, previous)
-        db.dispose()
+        downgrade_to(db, revision_before(db, "0014"))
         db.migrate()
         with db.read() as session:
             keys = {code: key for code, key in session.execute(select(Case.code, Case.applicant_cccd))}

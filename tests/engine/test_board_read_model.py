@@ -320,19 +320,13 @@ def test_a_desk_search_counts_its_own_matches(engine: Engine, clock: FixedClock)
 def test_migration_0016_backfills_the_status_counts(engine: Engine, clock: FixedClock, db_url: str) -> None:
     """Dossiers stored before revision 0016 get their status counts from its backfill: taken back
     to 0015 (the status rows gone), then upgraded again."""
-    from alembic import command
-
-    from engine.db import alembic_config
+    from tests.engine.helpers import downgrade_to
 
     clock.set(vn(2026, 3, 2, 8, 0))
     codes = [_online(engine, f"Cũ {n}") for n in range(3)]
     engine.complete_work_item(codes[0], "receipt_check", ACCEPT, engine.actor("clerk"))
     try:
-        with engine.db.engine.begin() as connection:
-            cfg = alembic_config(engine.db.url)
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0015")
-        engine.db.engine.dispose()
+        downgrade_to(engine.db, "0015")
         with engine.db.read() as session:
             assert board.status_totals(session) == {}
     finally:
@@ -347,9 +341,7 @@ def test_migration_0012_backfills_the_read_model_of_stored_dossiers(
 ) -> None:
     """Dossiers stored before revision 0012 get their board columns and counts from its backfill:
     the model is taken back to 0011 (columns and counts gone), then upgraded again."""
-    from alembic import command
-
-    from engine.db import alembic_config
+    from tests.engine.helpers import downgrade_to
 
     clock.set(vn(2026, 3, 2, 8, 0))
     codes = [_online(engine, f"Cũ {n}") for n in range(3)]
@@ -357,11 +349,7 @@ def test_migration_0012_backfills_the_read_model_of_stored_dossiers(
         engine.complete_work_item(code, "receipt_check", ACCEPT, engine.actor("clerk"))
     expected = _shown(engine.sla_board())
     try:
-        with engine.db.engine.begin() as connection:
-            cfg = alembic_config(engine.db.url)
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0011")
-        engine.db.engine.dispose()  # SQLite: the connections' cached schema predates the downgrade
+        downgrade_to(engine.db, "0011")
     finally:
         engine.db.migrate()
     assert engine.check_board() == []

@@ -297,10 +297,7 @@ def test_facts_survive_their_json_form_exactly() -> None:
 def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, clock: FixedClock) -> None:
     """init-db on a database from before the read model: migration 0013 computes every dossier's
     facts from its history, so the first report finds nothing stale."""
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    from engine.db import alembic_config
+    from tests.engine.helpers import downgrade_to, revision_before
 
     clock.set(vn(2026, 3, 2, 9, 0))
     for n in range(3):
@@ -312,12 +309,8 @@ def test_the_migration_backfills_the_facts_of_existing_dossiers(engine: Engine, 
             clock.advance(timedelta(minutes=30))
             engine.complete_task(code, element, data, engine.actor(user))
     try:
-        with engine.db.engine.begin() as connection:
-            cfg = alembic_config(engine.db.url)
-            cfg.attributes["connection"] = connection
-            before = ScriptDirectory.from_config(cfg).get_revision("0013").down_revision
-            assert isinstance(before, str)
-            command.downgrade(cfg, before)  # the schema before the read model (its tables dropped)
+        # the schema before the read model (its tables dropped)
+        downgrade_to(engine.db, revision_before(engine.db, "0013"))
         engine.db.migrate()  # init-db: upgrade with the backfills (0013 facts, 0015 report rollup)
         with engine.db.read() as session:
             assert not facts_store.has_stale(session)

@@ -192,23 +192,16 @@ def test_a_page_s_total_and_first_number_are_the_counts_of_its_window(
 
 def test_the_migration_backfills_the_counts_of_existing_dossiers(engine: Engine, clock: FixedClock) -> None:
     """init-db on a database from before the counts: migration 0017 counts the facts by day."""
-    from alembic import command
-    from alembic.script import ScriptDirectory
     from sqlalchemy import inspect
 
-    from engine.db import alembic_config
+    from tests.engine.helpers import downgrade_to, revision_before
 
     for at in (LAST_SECOND, MIDNIGHT, MIDNIGHT, vn(2026, 3, 9, 8, 0)):
         start(engine, clock, at, "Cũ")
     engine.refresh_report_facts()
     try:
-        with engine.db.engine.begin() as connection:
-            cfg = alembic_config(engine.db.url)
-            cfg.attributes["connection"] = connection
-            before = ScriptDirectory.from_config(cfg).get_revision("0017").down_revision
-            assert isinstance(before, str)
-            command.downgrade(cfg, before)
-            assert "register_days" not in inspect(connection).get_table_names()
+        downgrade_to(engine.db, revision_before(engine.db, "0017"))
+        assert "register_days" not in inspect(engine.db.engine).get_table_names()
         engine.db.migrate()  # init-db: upgrade, with the backfill
         march_2 = date(2026, 3, 2).toordinal()
         assert kept(engine) == {march_2: 1, march_2 + 1: 2, march_2 + 7: 1}
