@@ -41,7 +41,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text,
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from . import sla
+from . import locks, sla
 from .domain.vocab import TERMINAL
 from .models import Base, BoardCount, Case, ReadModelBuild, WorkItem
 
@@ -536,8 +536,10 @@ def compact(session: Session, now: datetime) -> int:
     """Fold the delta rows: one row per key and hour, the hours before ``now``'s into ``EPOCH``
     (and the fold mark moved on); returns the rows left. Safe beside concurrent writers: on
     PostgreSQL each statement deletes the rows it sees and inserts their sums (rows committed
-    meanwhile are neither deleted nor summed); SQLite has one writer at a time.
+    meanwhile are neither deleted nor summed); SQLite has one writer at a time. Two compactions
+    would both be correct but do the work twice: the second raises :class:`~engine.errors.Busy`.
     """
+    locks.take(session, locks.Chore.BOARD_COMPACT, "gộp số đếm của bảng SLA")
     horizon = bucket(now)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(

@@ -43,6 +43,13 @@ class ConflictError(MotcuaError):
     http_status = 409
 
 
+class Busy(ConflictError):
+    """Another process is doing the same background chore (a seal, a compaction) right now: it does
+    the work, this one skips and looks again on its next pass (engine.locks)."""
+
+    code = "busy"
+
+
 class Forbidden(MotcuaError):
     """The actor's role or unit does not allow the operation."""
 

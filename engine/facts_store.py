@@ -37,15 +37,13 @@ from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import register_days, report_rollup, reports
+from . import locks, register_days, report_rollup, reports
 from .audit_store import facts_of
 from .models import Case, CaseEvent, DossierFactsRow
 from .reports import DossierFacts
 
 #: Dossiers refreshed per round (one round reads their histories with a few IN-list queries).
 CHUNK = 500
-#: PostgreSQL advisory lock key serialising refreshes ("766" + issue 13).
-_LOCK_KEY = 76613
 # Core UPDATEs of the table: the ORM's optimistic version column of the case is not touched.
 _CASES: Table = cast(Table, Case.__table__)
 
@@ -119,12 +117,7 @@ def serialise(session: Session, wait: bool = True) -> bool:
     """Keep other refreshes out until this transaction ends, waiting for one under way (``wait``)
     or giving up at once (False returned) when one holds the lock (PostgreSQL; SQLite has one
     writer, and a reader's transaction sees one snapshot anyway)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    if wait:
-        session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
-        return True
-    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_KEY))))
+    return locks.hold(session, locks.Chore.FACTS_REFRESH, wait)
 
 
 def refresh(session: Session, sums: bool = True, limit: int | None = None, wait: bool = True) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, sla
+from . import audit, locks, sla
 from .errors import NotFound, ValidationError
 from .models import AuditDigest, AuditDigestEntry, Case, CaseEvent, DossierDocument
 from .storage import FileStore, StorageError
@@ -464,6 +464,7 @@ def record_digest(session: Session, day: date, now: datetime) -> DigestView:
     """Seal the chain heads as of the end of ``day``; idempotent, seals only move forward."""
     key = day.isoformat()
     as_of = end_of_local_day(day)
+    locks.hold(session, locks.Chore.AUDIT_SEAL)  # read the latest seal only once no one else seals
     existing = session.scalar(select(AuditDigest).where(AuditDigest.day == key))
     if existing is not None:
         return _view(existing, created=False)
@@ -478,10 +479,11 @@ def record_digest(session: Session, day: date, now: datetime) -> DigestView:
 def record_checkpoint(session: Session, now: datetime) -> DigestView | None:
     """Seal the heads as of the start of the current local hour (key ``YYYY-MM-DDTHH:00``), so a
     dossier of today is sealed within the hour instead of after midnight. None when a seal already
-    covers that moment."""
+    covers that moment; :class:`~engine.errors.Busy` when another process is sealing."""
     local = now.astimezone(sla.LOCAL_TZ).replace(minute=0, second=0, microsecond=0)
     key = local.strftime("%Y-%m-%dT%H:00")
     as_of = local.astimezone(UTC)
+    locks.take(session, locks.Chore.AUDIT_SEAL, "niêm phong nhật ký")
     existing = session.scalar(select(AuditDigest).where(AuditDigest.day == key))
     if existing is not None:
         return _view(existing, created=False)
@@ -527,8 +529,10 @@ def _seal(session: Session, key: str, as_of: datetime, now: datetime) -> DigestV
 
 def record_due_digests(session: Session, now: datetime, backfill_days: int = 31) -> list[DigestView]:
     """Seal every finished local day since the latest daily digest (the worker calls this); a day an
-    hourly checkpoint already covers past its end is skipped."""
+    hourly checkpoint already covers past its end is skipped. :class:`~engine.errors.Busy` when
+    another process is sealing."""
     yesterday = now.astimezone(sla.LOCAL_TZ).date() - timedelta(days=1)
+    locks.take(session, locks.Chore.AUDIT_SEAL, "niêm phong nhật ký")
     day_keys = select(AuditDigest.day).where(func.length(AuditDigest.day) == 10)
     latest_day = session.scalar(day_keys.order_by(AuditDigest.id.desc()).limit(1))
     first = date.fromisoformat(latest_day) + timedelta(days=1) if latest_day else yesterday

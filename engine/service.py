@@ -74,7 +74,7 @@ from .spiff import MotcuaScriptEngine, business_functions
 from .statuses import STATUS_LABELS
 from .storage import FileStore, file_store_from_env
 from .text import nfc
-from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, default_owner, fire_due
+from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, any_due, default_owner, fire_due
 from .users import CITIZEN, Actor, authenticate, get_actor, seed_demo_users
 
 PHONE = re.compile(r"^(\+84|0)\d{8,10}$")
@@ -771,6 +771,11 @@ class Engine:
             lease_seconds=lease_seconds,
         )
         return FireResult(fired=result.fired, skipped=result.skipped)
+
+    def timers_due(self) -> bool:
+        """Whether any timer is due and unfired, claimed by a worker or not."""
+        with self.db.read() as session:
+            return any_due(session, self.clock.now())
 
     # ------------------------------------------------------------------ outbox and incidents
     def deliver_outbox(

@@ -113,6 +113,14 @@ def claim_due_kinds(
     return claimed
 
 
+def any_due(session: Session, due_by: datetime) -> bool:
+    """Whether an unfired timer is due by ``due_by``, leased or not (one probe of the pending
+    index): while one is, an idle worker leaves other chores alone, since its peers are firing
+    and may hand timers back."""
+    found = session.scalar(select(Timer.id).where(Timer.fired_at.is_(None), Timer.due_at <= due_by).limit(1))
+    return found is not None
+
+
 BUSY = "busy"
 
 

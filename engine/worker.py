@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import MotcuaError
+from .errors import Busy, MotcuaError
 from .timers import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, EVENTS_ONLY_BATCH
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ log = logging.getLogger("motcua.worker")
 
 #: Dossiers whose report facts an idle worker recomputes per round (one facts_store chunk).
 IDLE_FACTS = 500
+#: Longest an idle worker puts off the facts refresh while peers fire due timers (real time).
+FACTS_DEFER = timedelta(seconds=5)
 
 
 def run_worker(
@@ -43,6 +46,7 @@ def run_worker(
     sealed_day: object = None
     sealed_hour: object = None
     compacted_hour: object = None
+    deferred_since: datetime | None = None
     while not stop.is_set():
         busy = False
         try:
@@ -70,11 +74,29 @@ def run_worker(
         if not busy:
             try:  # idle: recompute the report facts of the dossiers changed meanwhile, a round at
                 # a time (timers are looked at again between rounds; no sleep while any is left)
-                busy = engine.refresh_report_facts(limit=IDLE_FACTS, wait=False) > 0
+                deferred_since = _facts_deferral(engine, deferred_since)
+                if deferred_since is None:
+                    busy = engine.refresh_report_facts(limit=IDLE_FACTS, wait=False) > 0
             except Exception:
                 log.exception("report facts refresh crashed")
         if not busy:
             stop.wait(interval)
+
+
+def _facts_deferral(engine: Engine, since: datetime | None) -> datetime | None:
+    """When this idle worker began putting off the facts refresh, or None to refresh now.
+
+    While peers still fire due timers (this worker's claim came back empty because they hold the
+    rest), a refresh would take a core from them: a drain of thousands of SLA timers ran a quarter
+    slower with one worker refreshing beside three firing. It is put off for at most
+    :data:`FACTS_DEFER`, so a timer that keeps failing (and so stays due) cannot starve the reports.
+    """
+    if not engine.timers_due():
+        return None
+    now = engine.lease_clock.now()
+    if since is None:
+        return now
+    return None if now - since >= FACTS_DEFER else since
 
 
 def _seal_if_new_day(engine: Engine, sealed_day: object) -> object:
@@ -86,7 +108,9 @@ def _seal_if_new_day(engine: Engine, sealed_day: object) -> object:
         return sealed_day
     try:
         engine.seal_finished_days()
-    except Exception:  # another worker may be sealing the same day; the next day retries
+    except Busy:  # another process is sealing: look again on the next pass
+        return sealed_day
+    except Exception:  # a database error: the next pass retries
         log.exception("daily seal failed")
         return sealed_day
     return today
@@ -101,7 +125,9 @@ def _seal_if_new_hour(engine: Engine, sealed_hour: object) -> object:
         return sealed_hour
     try:
         engine.seal_current_hour()
-    except Exception:  # a concurrent worker may have sealed it; the next pass retries
+    except Busy:  # another process is sealing (this hour or a day): look again on the next pass
+        return sealed_hour
+    except Exception:  # a database error: the next pass retries
         log.exception("hourly seal failed")
         return sealed_hour
     return hour
@@ -115,7 +141,9 @@ def _compact_if_new_hour(engine: Engine, compacted_hour: object) -> object:
         return compacted_hour
     try:
         engine.compact_board()
-    except Exception:  # a concurrent worker's compaction or a busy database: the next pass retries
+    except Busy:  # another worker is compacting: the next pass looks again
+        return compacted_hour
+    except Exception:  # a database error: the next pass retries
         log.exception("board compaction failed")
         return compacted_hour
     return hour
