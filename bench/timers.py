@@ -211,6 +211,16 @@ def _drain(engine: Engine, n: int, pids: Iterable[int] = ()) -> Drain:
     return Drain((fired - 1) / span if span > 0 else 0.0, inserted, cpu_us)
 
 
+def _quiesce(engine: Engine) -> None:
+    """Every drain starts from the same quiet database: the report facts of the last drain's
+    dossiers brought up to date (or the new workers' idle passes would spend this drain's first
+    seconds on them), then the dead rows of both vacuumed (or autovacuum, counted on the
+    PostgreSQL side, would clean up after the last drain during this one)."""
+    engine.refresh_report_facts()
+    with engine.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        vacuum.exec_driver_sql("VACUUM ANALYZE")
+
+
 def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
     """A backlog drained by one worker process and by ``workers`` (the scaling), then the lag of
     timers arriving at half the measured throughput."""
@@ -226,10 +236,7 @@ def postgres_rows(url: str, quick: bool, workers: int = 4) -> list[Summary]:
         drains: dict[int, list[Drain]] = {count: [] for count in counts}
         for _ in range(1 if quick else 3):
             for count in counts:
-                # Every drain starts from the same quiet database: the report facts of the last
-                # drain's dossiers are brought up to date first, or the new workers' idle passes
-                # would spend the first seconds of this drain refreshing them.
-                engine.refresh_report_facts()
+                _quiesce(engine)
                 pool = _Workers(url, count)
                 try:
                     drain = _drain(engine, n, (p.pid for p in pool.procs))

@@ -9,6 +9,7 @@ same rules rebuild a case from its history in ``engine.replay``.
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import threading
@@ -32,6 +33,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -848,18 +850,47 @@ _INSERT_ITEMS = insert(Base.metadata.tables[WorkItem.__tablename__]).inline()
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
-        # per group.
-        session.execute(_INSERT_EVENTS, rows)
+    if not rows:
+        return
+    if len(rows) > 1 and session.get_bind().dialect.name == "postgresql":
+        # A batch (SLA timers): one statement for every row, where executemany runs one INSERT per
+        # row on the server (each with its own executor start and index descents).
+        session.execute(_INSERT_EVENTS_SET, {"rows": _rows_json(rows, _EVENT_COLUMNS)})
+        return
+    # Core, not the ORM's bulk insert: that groups rows by which columns are NULL, one statement
+    # per group.
+    session.execute(_INSERT_EVENTS, rows)
 
 
 _INSERT_EVENTS = insert(Base.metadata.tables[CaseEvent.__tablename__]).inline()
+_EVENT_COLUMNS = tuple(c.name for c in _INSERT_EVENTS.table.columns if c.name != "id")
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _rows_json(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Rows as one JSON array for ``json_populate_recordset`` (a row's JSON columns nest as they
+    are; timestamps as ISO 8601 with their offset)."""
+    return json.dumps([{name: row[name] for name in columns} for row in rows], default=_json_value)
+
+
+_INSERT_EVENTS_SET = text(
+    f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
+    f"SELECT {', '.join('r.' + c for c in _EVENT_COLUMNS)} "
+    "FROM json_populate_recordset(NULL::case_events, CAST(:rows AS json)) WITH ORDINALITY AS r "
+    "ORDER BY r.ordinality"
+)
 
 
 def _update_cases(session: Session, cases: list[Case]) -> None:
     """One UPDATE for many case rows (the ORM issues one per row when it checks versions): the new
-    values become the objects' committed ones, and each row's version moves on as the ORM's would."""
+    values become the objects' committed ones, and each row's version moves on as the ORM's would.
+    On PostgreSQL a batch is one set-based statement over a JSON array of the rows: an executemany
+    still runs one UPDATE per row on the server (a third of an SLA timer's server time)."""
     if not cases:
         return
     table = Base.metadata.tables[Case.__tablename__]
@@ -877,12 +908,23 @@ def _update_cases(session: Session, cases: list[Case]) -> None:
                 set_committed_value(case, name, value)
             set_committed_value(case, "version", case.version + 1)
         rows.append({"case_key": case.id, **values})
+    if len(rows) > 1 and session.get_bind().dialect.name == "postgresql":
+        for row in rows:
+            row["id"] = row.pop("case_key")
+        session.connection().execute(_UPDATE_CASES_SET, {"rows": _rows_json(rows, ("id", *_CHANGING))})
+        return
     statement = (
         update(table)
         .where(table.c.id == bindparam("case_key"))
         .values({**{name: bindparam(name) for name in _CHANGING}, "version": table.c.version + 1})
     )
     session.connection().execute(statement, rows)
+
+
+_UPDATE_CASES_SET = text(
+    f"UPDATE cases SET {', '.join(f'{c} = r.{c}' for c in _CHANGING)}, version = cases.version + 1 "
+    "FROM json_populate_recordset(NULL::cases, CAST(:rows AS json)) AS r WHERE cases.id = r.id"
+)
 
 
 def open_items(session: Session, case: Case) -> dict[str, WorkItem]:

@@ -275,10 +275,11 @@ class CaseEvent(Base):
     """Append-only history of a case; each row chains the hash of the previous one."""
 
     __tablename__ = "case_events"
+    # The unique (case_id, seq) index serves every lookup by case: no index on case_id alone.
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from engine.cases import _CHANGING
 from engine.clock import FixedClock
 from engine.models import Case, CaseEvent, Timer
 from engine.service import Engine
+from engine.timers import fire_due
 from tests.engine.test_workers import fired_report, seed_timers
 
 
@@ -95,3 +97,55 @@ def test_a_batch_stamps_its_timers_fired_in_one_statement(engine: Engine, clock:
     with engine.db.read() as session:
         fired = session.scalars(select(Timer.fired_at).where(Timer.case_id.in_(ids))).all()
     assert len(fired) == 12 and set(fired) == {clock.now()}
+
+
+def _written(engine: Engine, ids: list[int]) -> list[tuple[object, ...]]:
+    """What firing wrote for these cases, without what differs between clones (ids, codes, and
+    the hashes, which chain over the code): the case columns a batch updates, and every event."""
+    with engine.db.read() as session:
+        cases = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
+        ).all()
+        rows: list[tuple[object, ...]] = [
+            (*(getattr(c, n) for n in _CHANGING if n != "last_hash"), c.version) for c in cases
+        ]
+        rows += [
+            (e.seq, e.at, e.actor, e.kind, e.task_id, e.element_id, e.status_from, e.status_to, e.payload)
+            for e in events
+        ]
+    return rows
+
+
+def test_a_batch_writes_what_firing_one_by_one_writes_in_one_statement_each(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """PostgreSQL writes a batch's case rows and events with one set-based statement each (where
+    an executemany ran one statement per row on the server); the rows are the very ones a batch
+    of one writes through the per-row statements (SQLite: executemany, the same comparison)."""
+    due = clock.now()
+    singles = seed_timers(engine, n_sla=6, n_bpmn=0, first_due=due, spread=timedelta(0), prefix="S")
+    batched = seed_timers(engine, n_sla=6, n_bpmn=0, first_due=due, spread=timedelta(0), prefix="B")
+    clock.advance(timedelta(days=2))
+    fire_due(  # the first six due (the singles: seeded first, so claimed first), one to a transaction
+        engine._uow,
+        engine.cases,
+        clock=clock,
+        lease_clock=engine.lease_clock,
+        owner="singles",
+        limit=6,
+        events_only_batch=1,
+    )
+    assert _written(engine, batched)[0] != _written(engine, singles)[0]  # the batch's not fired yet
+    writes: list[tuple[str, bool]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool) -> None:
+        if statement.startswith(("UPDATE cases", "INSERT INTO case_events")):
+            writes.append((statement.split(" (")[0].split(" SET")[0], many))
+
+    event.listen(engine.db.engine, "before_cursor_execute", seen)
+    assert engine.fire_due_timers(limit=100, batch=100).fired == 6
+    event.remove(engine.db.engine, "before_cursor_execute", seen)
+    assert sorted(w for w, _ in writes) == ["INSERT INTO case_events", "UPDATE cases"]
+    assert engine.db.is_sqlite or [many for _, many in writes] == [False, False]
+    assert _written(engine, batched) == _written(engine, singles)
