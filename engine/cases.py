@@ -46,7 +46,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, board, operations, outbox, sla
 from .clock import Clock
-from .db import pipelined
+from .db import dialect_insert, pipelined
 from .domain import rules
 from .domain.rules import Observation, Step
 from .domain.state import HISTORY_FORMAT, ROW_FIELDS, START_FIELDS, CaseState, Event, OpenTask, SlaState
@@ -656,10 +656,8 @@ class CaseRuntime:
     def _next_code(self, session: Session, now: datetime) -> str:
         day = now.astimezone(sla.LOCAL_TZ).strftime("%y%m%d")
         agency = self.settings.agency_code
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
-            insert(DossierSequence)
+            dialect_insert(session, DossierSequence)
             .values(agency=agency, day=day, last=1)
             .on_conflict_do_update(index_elements=["agency", "day"], set_={"last": DossierSequence.last + 1})
             .returning(DossierSequence.last)

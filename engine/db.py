@@ -148,6 +148,15 @@ class Database:
         self.engine.dispose()
 
 
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT of ``table`` in the session's dialect, whose ON CONFLICT clauses (upserts) SQLite
+    and PostgreSQL spell alike but SQLAlchemy builds per dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -34,11 +34,11 @@ from datetime import date, datetime
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import locks, register_days, report_rollup, reports
 from .audit_store import facts_of
+from .db import dialect_insert
 from .models import Case, CaseEvent, DossierFactsRow
 from .reports import DossierFacts
 
@@ -197,7 +197,7 @@ def put(session: Session, facts: Mapping[int, DossierFacts | None], sums: bool =
     if gone:
         session.execute(delete(t).where(t.case_id.in_(gone)))
     if values:
-        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(t)
+        insert = dialect_insert(session, t)
         session.execute(
             insert.on_conflict_do_update(
                 index_elements=["case_id"],

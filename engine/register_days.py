@@ -20,14 +20,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Integer as SqlInteger
 from sqlalchemy import Table, cast, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import reports
+from .db import dialect_insert
 from .models import DossierFactsRow, RegisterDayRow
 
 #: Facts rows read per round by :func:`recount`.
@@ -49,16 +48,11 @@ def apply(session: Session, removed: Iterable[datetime], added: Iterable[datetim
     changes = sorted((day, n) for day, n in delta.items() if n)
     if not changes:
         return
-    upsert = _insert(session)
+    upsert = dialect_insert(session, RegisterDayRow)
     session.execute(
         upsert.on_conflict_do_update(index_elements=["day"], set_={"n": _TABLE.c.n + upsert.excluded.n}),
         [{"day": day, "n": n} for day, n in changes],
     )
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RegisterDayRow)
 
 
 def recount(session: Session) -> Counter[int]:
@@ -83,7 +77,8 @@ def rebuild(session: Session) -> int:
     counts = recount(session)
     session.execute(delete(RegisterDayRow))
     if counts:
-        session.execute(_insert(session), [{"day": day, "n": n} for day, n in sorted(counts.items())])
+        rows = [{"day": day, "n": n} for day, n in sorted(counts.items())]
+        session.execute(dialect_insert(session, RegisterDayRow), rows)
     return len(counts)
 
 

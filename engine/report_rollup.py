@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import Integer as SqlInteger
 from sqlalchemy import Table, cast, delete, func, literal, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import reports
+from .db import dialect_insert
 from .models import DossierFactsRow, ReportGroupRow, ReportIrregularRow, ReportRollupRow
 from .reports import Counts, DossierFacts
 
@@ -77,13 +77,13 @@ def apply(
     if drop:
         session.execute(delete(ReportIrregularRow).where(ReportIrregularRow.case_id.in_(drop)))
     if add:
-        insert = _insert(session, ReportIrregularRow).on_conflict_do_nothing()
+        insert = dialect_insert(session, ReportIrregularRow).on_conflict_do_nothing()
         session.execute(insert, [{"case_id": c} for c in add])
     changes = {key: n for key, n in delta.items() if n}
     if not changes:
         return
     ids = _group_ids(session, {key[0] for key in changes})
-    upsert = _insert(session, ReportRollupRow)
+    upsert = dialect_insert(session, ReportRollupRow)
     table: Table = ReportRollupRow.__table__  # type: ignore[assignment]
     session.execute(
         upsert.on_conflict_do_update(
@@ -110,11 +110,6 @@ def _next_month(day: int) -> int:
     ).toordinal()
 
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _group_ids(session: Session, groups: set[Group]) -> dict[Group, int]:
     """The ids of these groups, created when new (groups are few: procedures × units)."""
     t = ReportGroupRow
@@ -123,7 +118,7 @@ def _group_ids(session: Session, groups: set[Group]) -> dict[Group, int]:
     missing = sorted(groups - ids.keys())
     if missing:
         session.execute(
-            _insert(session, t).on_conflict_do_nothing(),
+            dialect_insert(session, t).on_conflict_do_nothing(),
             [{"procedure_id": p, "procedure_name": n, "unit": u} for p, n, u in missing],
         )
         return _group_ids(session, groups)
