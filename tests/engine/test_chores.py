@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, insert, select, text
 
 from engine import integrity, locks, worker
-from engine.calendar import WorkingCalendar
 from engine.clock import FixedClock
-from engine.db import Database
 from engine.errors import Busy
 from engine.models import AuditDigest, AuditDigestEntry, Case, Timer
 from engine.service import Engine
-from tests.support.fixtures import clean, settings_for_tests, vn
+from tests.support.fixtures import vn
 
 
 def _without_seals(engine: Engine) -> Engine:
@@ -41,13 +39,9 @@ def any_engine(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def pg_engine(postgres_url: str, clock: FixedClock) -> Iterator[Engine]:
-    """PostgreSQL only: the advisory locks live there (SQLite runs one write transaction at a time,
-    so it has nothing to race)."""
-    db = Database(postgres_url)
-    clean(db)
-    yield _without_seals(Engine(db, clock=clock, calendar=WorkingCalendar(), settings=settings_for_tests()))
-    db.dispose()
+def pg_only(pg_engine: Engine) -> Engine:
+    """PostgreSQL only: the advisory locks live there."""
+    return _without_seals(pg_engine)
 
 
 def _digests(engine: Engine) -> list[str]:
@@ -75,11 +69,11 @@ def _wait_for_a_waiting_lock(engine: Engine) -> None:
     raise AssertionError("no session ever waited for the seal lock")
 
 
-def test_a_seal_waits_for_one_under_way_and_links_to_it(pg_engine: Engine, clock: FixedClock) -> None:
+def test_a_seal_waits_for_one_under_way_and_links_to_it(pg_only: Engine, clock: FixedClock) -> None:
     """Two seals at once (two days sealed from two places): the second waits for the first to
     commit and links to it, so the chain of seals stays one line. Without the lock both linked to
     the same previous seal, and ``audit verify`` reported the chain broken."""
-    engine = pg_engine
+    engine = pg_only
     _start(engine, "Niêm phong")
     clock.set(vn(2026, 3, 4, 0, 30))  # two days have ended
     outcome: dict[str, object] = {}
@@ -119,11 +113,11 @@ def test_two_seals_one_after_another_form_one_chain(any_engine: Engine, clock: F
 
 
 def test_a_worker_skips_a_seal_or_compaction_another_process_is_doing(
-    pg_engine: Engine, clock: FixedClock
+    pg_only: Engine, clock: FixedClock
 ) -> None:
     """While another transaction holds a chore, the worker's pass gets Busy at once, writes
     nothing and keeps the chore due for its next pass, which does it."""
-    engine = pg_engine
+    engine = pg_only
     _start(engine, "Bận")
     clock.set(vn(2026, 3, 3, 9, 10))
     with engine.db.unit_of_work() as holder:
@@ -168,8 +162,12 @@ def _stale(engine: Engine) -> int:
         return int(session.scalar(select(func.count()).where(Case.last_seq > Case.facts_seq)) or 0)
 
 
-def _idle_passes(engine: Engine, passes: int) -> list[int]:
-    """Run the worker loop for ``passes`` idle passes; the refreshes it made, with their counts."""
+def _idle_passes(
+    engine: Engine, passes: int, refreshes: int, each_pass: Callable[[], object] = lambda: None
+) -> list[int]:
+    """Run the worker loop until ``passes`` idle passes (each first calling ``each_pass``) or
+    ``refreshes`` refreshes, whichever comes first; the refreshes it made, with their counts (a
+    loop that never asks about timers still ends)."""
     refreshed: list[int] = []
     seen = 0
     stop = threading.Event()
@@ -180,12 +178,13 @@ def _idle_passes(engine: Engine, passes: int) -> list[int]:
         seen += 1
         if seen >= passes:
             stop.set()
+        each_pass()
         return due()
 
     def counted_refresh(limit: int | None = None, wait: bool = True) -> int:
         refreshed.append(refresh(limit=limit, wait=wait))
-        if len(refreshed) >= passes:
-            stop.set()  # a loop that never asks about timers still ends
+        if len(refreshed) >= refreshes:
+            stop.set()
         return refreshed[-1]
 
     engine.timers_due = counted_due  # type: ignore[method-assign]
@@ -210,17 +209,17 @@ def test_an_idle_worker_puts_off_the_facts_refresh_while_peers_fire_due_timers(
     _leased_elsewhere(engine, code, clock.now() - timedelta(minutes=1))
     assert _stale(engine) == 1
 
-    assert _idle_passes(engine, 3) == []  # three idle passes, the refresh put off
+    assert _idle_passes(engine, 3, 3) == []  # three idle passes, the refresh put off
     assert _stale(engine) == 1
     lease.advance(worker.FACTS_DEFER - timedelta(seconds=1))
-    assert _idle_passes(engine, 2) == []  # a new loop starts its own deferral
+    assert _idle_passes(engine, 2, 2) == []  # a new loop starts its own deferral
     lease.advance(timedelta(seconds=1))
     assert worker._facts_deferral(engine, lease.now() - worker.FACTS_DEFER) is None  # time is up
     assert worker._facts_deferral(engine, lease.now()) == lease.now()  # still putting off
 
     with engine.db.unit_of_work() as session:  # the peer fired it
         session.execute(delete(Timer).where(Timer.ref == "peer"))
-    assert _idle_passes(engine, 2)[0] == 1
+    assert _idle_passes(engine, 2, 2)[0] == 1
     assert _stale(engine) == 0
 
 
@@ -234,24 +233,7 @@ def test_a_timer_that_stays_due_cannot_starve_the_facts_refresh(
     engine.lease_clock = lease
     code = _start(engine, "Kẹt")
     _leased_elsewhere(engine, code, clock.now() - timedelta(minutes=1))
-    stop = threading.Event()
-    refreshed: list[int] = []
-    due, refresh = engine.timers_due, engine.refresh_report_facts
-
-    def due_and_time_passing() -> bool:
-        lease.advance(timedelta(seconds=2))  # each idle pass takes real time
-        return due()
-
-    def counted_refresh(limit: int | None = None, wait: bool = True) -> int:
-        refreshed.append(refresh(limit=limit, wait=wait))
-        stop.set()
-        return refreshed[-1]
-
-    engine.timers_due = due_and_time_passing  # type: ignore[method-assign]
-    engine.refresh_report_facts = counted_refresh  # type: ignore[method-assign]
-    try:
-        worker.run_worker(engine, interval=0, stop=stop)
-    finally:
-        del engine.timers_due, engine.refresh_report_facts
+    # Each idle pass takes 2 s of real time: the fourth is past FACTS_DEFER and refreshes.
+    refreshed = _idle_passes(engine, 10, 1, lambda: lease.advance(timedelta(seconds=2)))
     assert refreshed == [1]
     assert _stale(engine) == 0

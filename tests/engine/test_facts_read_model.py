@@ -358,11 +358,10 @@ def test_a_limited_refresh_leaves_the_rest_stale_and_the_worker_refreshes_them_r
         assert not facts_store.has_stale(session)
 
 
-def test_an_idle_refresh_does_not_queue_behind_one_under_way(engine: Engine, clock: FixedClock) -> None:
+def test_an_idle_refresh_does_not_queue_behind_one_under_way(pg_engine: Engine, clock: FixedClock) -> None:
     """PostgreSQL: while a refresh holds the lock, a worker's refresh (``wait`` False) returns 0 at
     once and leaves the dossiers stale; a report's refresh (the default) would wait for it."""
-    if engine.db.engine.dialect.name != "postgresql":
-        return  # SQLite has one writer: there is nothing to queue behind
+    engine = pg_engine
     clock.set(vn(2026, 3, 2, 9, 0))
     engine.start_case(
         {"procedure_id": "diploma_copy", "applicant": {"name": "Chờ"}, "channel": 2}, engine.actor("citizen")

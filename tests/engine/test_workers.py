@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -326,17 +325,6 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> list[int | None]:
             proc.kill()
             codes.append(proc.wait())
     return codes
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    from tests.support.fixtures import clean, vn
-
-    db = Database(postgres_url)
-    clean(db)
-    yield Engine(db, clock=FixedClock(vn(2026, 3, 2, 8, 0)))
-    clean(db)
-    db.dispose()
 
 
 @pytest.mark.slow

@@ -193,6 +193,18 @@ def engine(db: Database, clock: FixedClock) -> Engine:
     return Engine(db, clock=clock, calendar=WorkingCalendar(), settings=settings_for_tests())
 
 
+@pytest.fixture
+def pg_engine(postgres_url: str, clock: FixedClock) -> Iterator[Engine]:
+    """The test engine on PostgreSQL alone, for what only PostgreSQL has (locks between sessions,
+    several worker processes): SQLite runs one write transaction at a time, so a run there would
+    check nothing and still count as passed."""
+    database = Database(postgres_url)
+    clean(database)
+    yield Engine(database, clock=clock, calendar=WorkingCalendar(), settings=settings_for_tests())
+    clean(database)
+    database.dispose()
+
+
 def settings_for_tests() -> EngineSettings:
     """The settings of the test engines: the library they deploy from is the one the database holds."""
     return EngineSettings(library_dir=one_unit_library())
