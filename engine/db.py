@@ -17,6 +17,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -151,8 +152,6 @@ class Database:
 def dialect_insert(session: Session, table: Any) -> Any:
     """An INSERT of ``table`` in the session's dialect, whose ON CONFLICT clauses (upserts) SQLite
     and PostgreSQL spell alike but SQLAlchemy builds per dialect."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
